@@ -1,0 +1,332 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+const (
+	stackProxy     = "proxy"   // the stack that forwards to an external URL and needs no folder
+	runtimeProcess = "process" // the default Service.Runtime
+)
+
+// Project is a folder served on one or more local domains by its services.
+type Project struct {
+	ID int64 // assigned by AddProject
+
+	// Name identifies the project in commands and URLs: 1 to 63 lowercase
+	// letters, digits and hyphens, not starting or ending with a hyphen.
+	Name string
+
+	// Root is the absolute project folder. It may be "" only when every
+	// service is stack "proxy", which runs nothing from a folder.
+	Root string
+
+	// Domains are the names the project is served on, the primary one first.
+	// At least one; each under a managed TLD, and used by no other project.
+	// The store keeps them in lowercase.
+	Domains []string
+
+	// Services are the backends, at least one. Reads return them sorted by
+	// name.
+	Services []Service
+
+	// CreatedAt is set by AddProject when zero. Reads return it in UTC.
+	CreatedAt time.Time
+}
+
+// Service is one backend of a project, reached under its path prefix.
+type Service struct {
+	ID int64 // assigned by AddProject
+
+	// Name is unique in the project, with the syntax of a project name
+	// ("web", "api").
+	Name string
+
+	// Stack says what runs: "php", "uvicorn" or "proxy". The store checks the
+	// syntax (lowercase letters, digits, hyphens); the app knows which exist.
+	Stack string
+
+	// Runtime says how it runs: "process" (the default when empty), later
+	// "container".
+	Runtime string
+
+	// App is the uvicorn application, "module:attr" (e.g. "main:app").
+	App string
+
+	// DocRoot is the php document root, absolute; "" lets the stack choose.
+	DocRoot string
+
+	// PathPrefix routes requests to this service: "/" (the default when
+	// empty) or a path such as "/api" that starts with "/", does not end with
+	// one, and has no "//", "." or ".." segments. Unique in the project.
+	PathPrefix string
+
+	// URL is the upstream of stack "proxy", http:// or https:// with a host.
+	// Other stacks must leave it empty.
+	URL string
+}
+
+// AddProject validates p completely, then stores it in one transaction. Bad
+// input, a name or a domain already taken (even by a project added
+// concurrently) return a *ValidationError, and the database is left as it was.
+// It returns the project as stored: IDs and CreatedAt set, domains in
+// lowercase, defaults applied and services sorted by name.
+func (db *DB) AddProject(ctx context.Context, p Project) (Project, error) {
+	if err := validateProject(p, db.tlds); err != nil {
+		return Project{}, err
+	}
+	in := p
+	p = normalize(p)
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if err := checkTaken(ctx, tx, p, in); err != nil {
+			return err
+		}
+		return insertProject(ctx, tx, &p, in)
+	})
+	if ve, ok := errors.AsType[*ValidationError](err); ok {
+		return Project{}, ve
+	}
+	if err != nil {
+		return Project{}, fmt.Errorf("store: add project %q: %w", p.Name, err)
+	}
+	return p, nil
+}
+
+// normalize returns a copy of a validated p as it is stored.
+func normalize(p Project) Project {
+	if p.Root != "" {
+		p.Root = filepath.Clean(p.Root)
+	}
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = time.Now()
+	}
+	p.CreatedAt = p.CreatedAt.UTC()
+	p.ID = 0
+	domains := make([]string, len(p.Domains))
+	for i, d := range p.Domains {
+		domains[i] = strings.ToLower(d)
+	}
+	p.Domains = domains
+	services := make([]Service, len(p.Services))
+	for i, s := range p.Services {
+		s.ID = 0
+		if s.Runtime == "" {
+			s.Runtime = runtimeProcess
+		}
+		if s.PathPrefix == "" {
+			s.PathPrefix = "/"
+		}
+		if s.DocRoot != "" {
+			s.DocRoot = filepath.Clean(s.DocRoot)
+		}
+		services[i] = s
+	}
+	slices.SortFunc(services, func(a, b Service) int { return strings.Compare(a.Name, b.Name) })
+	p.Services = services
+	return p
+}
+
+// checkTaken refuses a name or domain another project already has. It runs in
+// the writing transaction, so nothing can slip in between check and insert
+// from another connection. in is the input as given, quoted in errors.
+func checkTaken(ctx context.Context, tx *sql.Tx, p, in Project) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM projects WHERE name = ?`, p.Name).Scan(&one)
+	switch {
+	case err == nil:
+		return nameTaken(in.Name)
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	for i, d := range p.Domains {
+		var owner string
+		err := tx.QueryRowContext(ctx,
+			`SELECT p.name FROM domains d JOIN projects p ON p.id = d.project_id WHERE d.domain = ?`, d).Scan(&owner)
+		switch {
+		case err == nil:
+			return domainTaken(in.Domains[i], fmt.Sprintf("already used by project %q", owner))
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	}
+	return nil
+}
+
+func nameTaken(name string) *ValidationError {
+	return &ValidationError{Field: "name", Value: name,
+		Reason: "a project with this name already exists", Fix: "pick another with --name"}
+}
+
+func domainTaken(domain, reason string) *ValidationError {
+	return &ValidationError{Field: "domain", Value: domain, Reason: reason, Fix: "pick another with --domain"}
+}
+
+// insertProject writes p and sets its IDs. A UNIQUE violation on the name or
+// a domain becomes the same *ValidationError checkTaken would have returned.
+func insertProject(ctx context.Context, tx *sql.Tx, p *Project, in Project) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO projects (name, root, created_at) VALUES (?, ?, ?)`,
+		p.Name, p.Root, formatTime(p.CreatedAt))
+	if isUniqueViolation(err) {
+		return nameTaken(in.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("insert project: %w", err)
+	}
+	if p.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	for i, d := range p.Domains {
+		_, err := tx.ExecContext(ctx, `INSERT INTO domains (domain, project_id, position) VALUES (?, ?, ?)`, d, p.ID, i)
+		if isUniqueViolation(err) {
+			return domainTaken(in.Domains[i], "already used by another project")
+		}
+		if err != nil {
+			return fmt.Errorf("insert domain %q: %w", d, err)
+		}
+	}
+	for i := range p.Services {
+		s := &p.Services[i]
+		res, err := tx.ExecContext(ctx, `INSERT INTO services
+			(project_id, name, stack, runtime, app, doc_root, path_prefix, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, s.Name, s.Stack, s.Runtime, s.App, s.DocRoot, s.PathPrefix, s.URL)
+		if err != nil {
+			return fmt.Errorf("insert service %q: %w", s.Name, err)
+		}
+		if s.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Project returns the project called name, or an error wrapping ErrNotFound.
+func (db *DB) Project(ctx context.Context, name string) (Project, error) {
+	ps, err := db.load(ctx, &name)
+	if err != nil {
+		return Project{}, err
+	}
+	if len(ps) == 0 {
+		return Project{}, fmt.Errorf("project %q: %w", name, ErrNotFound)
+	}
+	return ps[0], nil
+}
+
+// Projects returns every project sorted by name, each with its domains
+// (primary first) and its services (sorted by name).
+func (db *DB) Projects(ctx context.Context) ([]Project, error) {
+	return db.load(ctx, nil)
+}
+
+// load reads the project called *name, or all of them when name is nil, in
+// one read transaction.
+func (db *DB) load(ctx context.Context, name *string) ([]Project, error) {
+	where, args := "", []any(nil)
+	if name != nil {
+		where, args = " WHERE p.name = ?", []any{*name}
+	}
+	var ps []Project
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if ps, err = loadProjects(ctx, tx, where, args); err != nil || len(ps) == 0 {
+			return err
+		}
+		byID := make(map[int64]*Project, len(ps))
+		for i := range ps {
+			byID[ps[i].ID] = &ps[i]
+		}
+		if err := loadDomains(ctx, tx, where, args, byID); err != nil {
+			return err
+		}
+		return loadServices(ctx, tx, where, args, byID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: load projects: %w", err)
+	}
+	return ps, nil
+}
+
+func loadProjects(ctx context.Context, tx *sql.Tx, where string, args []any) ([]Project, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT p.id, p.name, p.root, p.created_at FROM projects p`+where+` ORDER BY p.name`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ps []Project
+	for rows.Next() {
+		var p Project
+		var created string
+		if err := rows.Scan(&p.ID, &p.Name, &p.Root, &created); err != nil {
+			return nil, err
+		}
+		if p.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, rows.Err()
+}
+
+func loadDomains(ctx context.Context, tx *sql.Tx, where string, args []any, byID map[int64]*Project) error {
+	rows, err := tx.QueryContext(ctx, `SELECT d.project_id, d.domain FROM domains d
+		JOIN projects p ON p.id = d.project_id`+where+` ORDER BY d.project_id, d.position`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var d string
+		if err := rows.Scan(&id, &d); err != nil {
+			return err
+		}
+		if p := byID[id]; p != nil {
+			p.Domains = append(p.Domains, d)
+		}
+	}
+	return rows.Err()
+}
+
+func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byID map[int64]*Project) error {
+	rows, err := tx.QueryContext(ctx, `SELECT s.project_id, s.id, s.name, s.stack, s.runtime, s.app, s.doc_root, s.path_prefix, s.url
+		FROM services s JOIN projects p ON p.id = s.project_id`+where+` ORDER BY s.project_id, s.name`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var s Service
+		if err := rows.Scan(&id, &s.ID, &s.Name, &s.Stack, &s.Runtime, &s.App, &s.DocRoot, &s.PathPrefix, &s.URL); err != nil {
+			return err
+		}
+		if p := byID[id]; p != nil {
+			p.Services = append(p.Services, s)
+		}
+	}
+	return rows.Err()
+}
+
+// RemoveProject deletes the project called name with its domains and
+// services; its events stay. It returns an error wrapping ErrNotFound when
+// there is no such project.
+func (db *DB) RemoveProject(ctx context.Context, name string) error {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM projects WHERE name = ?`, name)
+	if err != nil {
+		return fmt.Errorf("store: remove project %q: %w", name, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: remove project %q: %w", name, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("project %q: %w", name, ErrNotFound)
+	}
+	return nil
+}
