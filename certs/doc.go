@@ -1,0 +1,18 @@
+// Package certs is devport's local certificate authority.
+//
+// An [Authority] is a per-install ECDSA P-256 root CA kept in Options.Dir
+// (root.pem and root-key.pem). Its name constraints (critical) limit it to
+// the managed development TLDs, "localhost" and the loopback addresses, so
+// even a stolen key cannot mint a certificate a browser would accept for a
+// real site such as google.com.
+//
+// [Authority.Issue] signs short-lived leaf certificates, and an [Issuer]
+// turns that into a tls.Config.GetCertificate callback that caches, renews
+// and deduplicates issuance across concurrent handshakes.
+//
+// [Authority.Trust], [Authority.Untrust] and [Authority.TrustStatus] manage
+// the root in the operating system's trust store (via smallstep/truststore)
+// and in NSS databases (Chromium's ~/.pki/nssdb and Firefox profiles, via
+// certutil). Untrust also removes what truststore leaves behind on Debian:
+// dangling links in /etc/ssl/certs and the Java keystore entry.
+package certs
