@@ -1,0 +1,264 @@
+package proxy
+
+import (
+	"cmp"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Upstream is where a running backend listens.
+type Upstream struct {
+	// Network is "tcp" (the default when empty) or "unix".
+	Network string
+	// Address is "127.0.0.1:8081" for tcp or a socket path for unix.
+	Address string
+}
+
+// String renders the upstream the way a user would write it:
+// "http://127.0.0.1:8081" or "unix:/run/x.sock" (nginx's notation).
+func (u Upstream) String() string {
+	switch u.Network {
+	case "unix":
+		return "unix:" + u.Address
+	case "", "tcp", "tcp4", "tcp6":
+		return "http://" + u.Address
+	default:
+		return u.Network + ":" + u.Address
+	}
+}
+
+// network is Network with its default applied.
+func (u Upstream) network() string {
+	if u.Network == "" {
+		return "tcp"
+	}
+	return u.Network
+}
+
+// Route sends the requests for some domains and a path prefix to one
+// service of a project.
+type Route struct {
+	// Project and Service name the backend, for the 502 page and the logs.
+	Project, Service string
+	// Domains each match exactly and any subdomain of it: "shop.test"
+	// also serves "api.shop.test", unless another route claims
+	// "api.shop.test" itself (the most specific domain wins).
+	Domains []string
+	// PathPrefix is "/" or a prefix such as "/api". Among the routes of
+	// the matched domain the longest prefix that ends on a segment
+	// boundary wins: "/api" takes "/api" and "/api/x" but not "/apix".
+	PathPrefix string
+	// StripPrefix forwards "/api/x" as "/x" (and "/api" as "/"), for
+	// backends mounted at the root that learn their prefix another way
+	// (uvicorn --root-path).
+	StripPrefix bool
+	// Upstream is the running backend. Nil together with URL means the
+	// backend is down: the request gets the 502 page naming Project,
+	// Service, Down and StartCommand, and nothing is dialed.
+	Upstream *Upstream
+	// URL is the alternative to Upstream: an external http(s) server
+	// (stack "proxy"). Requests go to it with its host as Host header and
+	// its path prepended.
+	URL *url.URL
+	// Down says why the backend is down, e.g. "stopped".
+	Down string
+	// StartCommand is what starts it, e.g. "devport start shop".
+	StartCommand string
+}
+
+// Table maps a host and a path to a Route. It is immutable once NewTable
+// returns, so any number of goroutines may call Match without locking.
+type Table struct {
+	routes []Route
+	// hosts maps a domain to the indexes of its routes in routes, longest
+	// PathPrefix first.
+	hosts map[string][]int
+	// domains is every domain of the table, sorted, for the unknown-host page.
+	domains []string
+}
+
+// NewTable builds a table from routes. It copies what it keeps, so the
+// caller may reuse routes afterwards. Domains are matched case-insensitively
+// and without a trailing dot; an empty PathPrefix means "/", and a trailing
+// "/" on a prefix is ignored. When two routes claim the same domain and
+// prefix, the first one wins.
+func NewTable(routes []Route) *Table {
+	t := &Table{
+		routes: make([]Route, len(routes)),
+		hosts:  make(map[string][]int),
+	}
+	for i, r := range routes {
+		r.PathPrefix = cleanPrefix(r.PathPrefix)
+		doms := make([]string, 0, len(r.Domains))
+		for _, d := range r.Domains {
+			d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
+			if d == "" || slices.Contains(doms, d) {
+				continue
+			}
+			doms = append(doms, d)
+			if _, seen := t.hosts[d]; !seen {
+				t.domains = append(t.domains, d)
+			}
+			t.hosts[d] = append(t.hosts[d], i)
+		}
+		r.Domains = doms
+		if r.Upstream != nil {
+			u := *r.Upstream
+			r.Upstream = &u
+		}
+		if r.URL != nil {
+			u := *r.URL
+			r.URL = &u
+		}
+		t.routes[i] = r
+	}
+	for _, idx := range t.hosts {
+		// Stable: equal prefixes keep their input order, so the first wins.
+		slices.SortStableFunc(idx, func(a, b int) int {
+			return cmp.Compare(len(t.routes[b].PathPrefix), len(t.routes[a].PathPrefix))
+		})
+	}
+	slices.Sort(t.domains)
+	return t
+}
+
+// cleanPrefix normalises a path prefix: "" and "/" give "/", "api/" gives
+// "/api".
+func cleanPrefix(p string) string {
+	if p == "" || p == "/" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	if p = strings.TrimRight(p, "/"); p == "" {
+		return "/"
+	}
+	return p
+}
+
+// Match returns the route for a request to host and path. The host may
+// carry a port and is matched case-insensitively: first the exact domain,
+// then its closest parent domain that has routes. Within that domain the
+// longest prefix on a segment boundary wins. The route belongs to the
+// table and must not be modified.
+func (t *Table) Match(host, path string) (*Route, bool) {
+	h, ok := normalizeHost(host)
+	if !ok {
+		return nil, false
+	}
+	i, _ := t.lookup(h, path)
+	if i < 0 {
+		return nil, false
+	}
+	return &t.routes[i], true
+}
+
+// lookup finds the route index for a normalised host and a path. It
+// returns -1 when nothing matches, and known reports whether the host
+// matched a domain (so that the caller can tell "unknown host" from "no
+// route for this path").
+func (t *Table) lookup(host, path string) (i int, known bool) {
+	idx, ok := t.hosts[host]
+	for h := host; !ok; {
+		dot := strings.IndexByte(h, '.')
+		if dot < 0 {
+			return -1, false
+		}
+		h = h[dot+1:]
+		idx, ok = t.hosts[h]
+	}
+	if path == "" {
+		path = "/"
+	}
+	for _, i := range idx {
+		if hasPathPrefix(path, t.routes[i].PathPrefix) {
+			return i, true
+		}
+	}
+	return -1, true
+}
+
+// hasPathPrefix reports whether prefix covers p on a segment boundary.
+func hasPathPrefix(p, prefix string) bool {
+	if prefix == "/" {
+		return true
+	}
+	if !strings.HasPrefix(p, prefix) {
+		return false
+	}
+	return len(p) == len(prefix) || p[len(prefix)] == '/'
+}
+
+// normalizeHost turns a Host header ("Shop.Test.:8443", "[::1]:443") into
+// the name routes are keyed by ("shop.test", "::1"). It reports false for
+// an empty or malformed host.
+func normalizeHost(host string) (string, bool) {
+	if host == "" {
+		return "", false
+	}
+	if host[0] == '[' { // IPv6 literal, maybe with a port
+		end := strings.IndexByte(host, ']')
+		if end < 0 || !validPort(host[end+1:]) {
+			return "", false
+		}
+		h := host[1:end]
+		if h == "" || strings.Trim(h, "0123456789abcdefABCDEF:.%") != "" {
+			return "", false
+		}
+		return strings.ToLower(h), true
+	}
+	if colon := strings.IndexByte(host, ':'); colon >= 0 {
+		if !validPort(host[colon:]) {
+			return "", false
+		}
+		host = host[:colon]
+	}
+	host = strings.TrimSuffix(host, ".")
+	if host == "" {
+		return "", false
+	}
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || 'A' <= c && c <= 'Z') {
+			return "", false
+		}
+	}
+	return strings.ToLower(host), true // no allocation when already lowercase
+}
+
+// validPort reports whether s is "" or ":" followed by at most five digits.
+func validPort(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] != ':' || len(s) > 6 {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanPath resolves "." and ".." segments and doubled slashes the way
+// nginx does before it matches a location, so "/api/../admin" is routed as
+// "/admin". It returns p unchanged (no allocation) when there is nothing
+// to clean.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if !strings.Contains(p, "/.") && !strings.Contains(p, "//") {
+		return p
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}

@@ -1,0 +1,54 @@
+package proxy
+
+import (
+	"testing"
+	"time"
+)
+
+func TestTransportsSync(t *testing.T) {
+	a := Upstream{Network: "tcp", Address: "127.0.0.1:1"}
+	b := Upstream{Network: "unix", Address: "/tmp/b.sock"}
+	ts := newTransports()
+
+	first := ts.sync([]Upstream{a, b, {Address: a.Address}}) // "" network is tcp: same upstream
+	if len(first) != 2 {
+		t.Fatalf("sync made %d transports, want 2", len(first))
+	}
+	t.Run("kept upstream reuses its transport", func(t *testing.T) {
+		second := ts.sync([]Upstream{a})
+		if second[a] != first[a] {
+			t.Error("a new transport for an unchanged upstream: its warm connections are lost")
+		}
+		if ts.byUp[b] == nil || ts.byUp[b].retired.IsZero() {
+			t.Error("b left the table but is not marked retired")
+		}
+	})
+	t.Run("returning upstream reuses its retired transport", func(t *testing.T) {
+		third := ts.sync([]Upstream{a, b})
+		if third[b] != first[b] || !ts.byUp[b].retired.IsZero() {
+			t.Error("b came back with a new transport, or still retired")
+		}
+	})
+	t.Run("long retired transports are forgotten", func(t *testing.T) {
+		ts.sync([]Upstream{a})
+		ts.byUp[b].retired = time.Now().Add(-3 * idleConnTimeout)
+		ts.sync([]Upstream{a})
+		if _, ok := ts.byUp[b]; ok {
+			t.Error("a transport retired long ago is still kept")
+		}
+	})
+	ts.closeIdle()
+}
+
+func TestBufferPool(t *testing.T) {
+	var p bufferPool
+	b := p.Get()
+	if len(b) != bufSize {
+		t.Fatalf("len = %d, want %d", len(b), bufSize)
+	}
+	p.Put(b)
+	p.Put(make([]byte, 10)) // foreign sizes are dropped
+	if got := p.Get(); len(got) != bufSize {
+		t.Errorf("len after Put = %d, want %d", len(got), bufSize)
+	}
+}
