@@ -1,0 +1,313 @@
+package stacks
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/template"
+
+	"github.com/devport/devport/assets"
+)
+
+// httpdTemplate is parsed once; it is never modified afterwards.
+var httpdTemplate = template.Must(template.New("httpd.conf").
+	Funcs(template.FuncMap{"q": confQuote}).
+	Parse(assets.HTTPDConf))
+
+// httpdConfig is the data of assets.HTTPDConf.
+type httpdConfig struct {
+	ServerRoot    string // the parent of the modules folder (/usr/lib/apache2)
+	RunDir        string // DefaultRuntimeDir: Apache's runtime files
+	PidFile       string
+	MutexDir      string // "file:RunDir": file-based mutexes live (briefly: they are unlinked at once) there
+	PHPModule     string // absolute path of libphp*.so
+	PHPModuleName string // "php_module" (PHP 8) or "php7_module"
+	User, Group   string // only when devport runs as root (Apache refuses to serve as root)
+	Listen        string // 127.0.0.1:port
+	ServerName    string
+	TypesConfig   string // /etc/mime.types, or /dev/null without it
+	DocRoot       string
+	ProbeToken    string // sent back to the readiness probe only: proves the answer is this Apache's
+}
+
+// apache is the php stack: `apache2 -f RunDir/httpd.conf -DFOREGROUND` with
+// mod_php and a private config.
+type apache struct {
+	spec  Spec
+	tools toolchain
+	// freePort picks the port for an attempt. Tests replace it to hand out
+	// a port that is already taken.
+	freePort func(ctx context.Context, attempt int) (int, error)
+	// asRoot adds User/Group to the config and checks that the document
+	// root is readable by that user.
+	asRoot bool
+}
+
+func newApache(spec Spec, tools toolchain) *apache {
+	return &apache{spec: spec, tools: tools, freePort: loopbackPort, asRoot: os.Geteuid() == 0}
+}
+
+func (a *apache) confPath() string { return filepath.Join(a.spec.RunDir, "httpd.conf") }
+func (a *apache) pidPath() string  { return filepath.Join(a.spec.RunDir, "httpd.pid") }
+
+func (a *apache) prepare(ctx context.Context, attempt int) (launch, error) {
+	bin, err := a.tools.apache2()
+	if err != nil {
+		return launch{}, err
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return launch{}, err
+	}
+	port, err := a.freePort(ctx, attempt)
+	if err != nil {
+		return launch{}, fmt.Errorf("choose a port for apache: %w", err)
+	}
+	cfg.Listen = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	cfg.ProbeToken = rand.Text()
+	if err := a.writeConfig(cfg); err != nil {
+		return launch{}, err
+	}
+	_ = os.Remove(a.pidPath()) // a stale pid file only earns a warning, but keep the log clean
+	return launch{
+		path:     bin,
+		args:     []string{"-f", a.confPath(), "-DFOREGROUND"},
+		dir:      a.spec.RunDir,
+		env:      append(os.Environ(), a.spec.Env...),
+		upstream: Upstream{Network: "tcp", Address: cfg.Listen},
+		token:    cfg.ProbeToken,
+	}, nil
+}
+
+// config fills everything but Listen.
+func (a *apache) config() (httpdConfig, error) {
+	mod, err := a.tools.phpModule()
+	if err != nil {
+		return httpdConfig{}, err
+	}
+	docRoot, err := a.docRoot()
+	if err != nil {
+		return httpdConfig{}, err
+	}
+	cfg := httpdConfig{
+		ServerRoot:    filepath.Dir(a.tools.modulesDir),
+		RunDir:        a.spec.RunDir,
+		PidFile:       a.pidPath(),
+		MutexDir:      "file:" + a.spec.RunDir,
+		PHPModule:     mod,
+		PHPModuleName: phpModuleName(mod),
+		ServerName:    serverName(a.spec),
+		TypesConfig:   "/etc/mime.types",
+		DocRoot:       docRoot,
+	}
+	if !isFile(cfg.TypesConfig) {
+		cfg.TypesConfig = os.DevNull // mod_mime fails to start without a types file
+	}
+	for _, p := range []string{cfg.RunDir, cfg.DocRoot, cfg.PHPModule, cfg.ServerRoot} {
+		if !confSafe(p) {
+			return httpdConfig{}, fmt.Errorf("path %q holds a character apache's config cannot carry (\", \\, a newline or ${): rename or move it", p)
+		}
+	}
+	if a.asRoot {
+		u, err := apacheUser()
+		if err != nil {
+			return httpdConfig{}, err
+		}
+		if err := readableBy(docRoot, u); err != nil {
+			return httpdConfig{}, err
+		}
+		cfg.User, cfg.Group = u.name, u.group
+	}
+	return cfg, nil
+}
+
+// docRoot is Spec.DocRoot, else Dir/public when it exists, else Dir.
+func (a *apache) docRoot() (string, error) {
+	if !isDir(a.spec.Dir) {
+		return "", folderMissing(a.spec.Dir)
+	}
+	root := a.spec.DocRoot
+	if root == "" {
+		root = a.spec.Dir
+		if pub := filepath.Join(a.spec.Dir, "public"); isDir(pub) {
+			root = pub
+		}
+	}
+	if !isDir(root) {
+		return "", fmt.Errorf("document root %q does not exist: create it or choose another one", root)
+	}
+	return filepath.Clean(root), nil
+}
+
+func (a *apache) writeConfig(cfg httpdConfig) error {
+	var b bytes.Buffer
+	if err := httpdTemplate.Execute(&b, cfg); err != nil {
+		return fmt.Errorf("render apache config: %w", err)
+	}
+	if err := os.MkdirAll(a.spec.RunDir, 0o700); err != nil {
+		return fmt.Errorf("create run folder: %w", err)
+	}
+	tmp := a.confPath() + ".tmp"
+	if err := os.WriteFile(tmp, b.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("write apache config: %w", err)
+	}
+	if err := os.Rename(tmp, a.confPath()); err != nil {
+		return fmt.Errorf("write apache config: %w", err)
+	}
+	return nil
+}
+
+// retry: the port chosen by loopbackPort can be taken before Apache binds it.
+func (a *apache) retry(err *StartError) bool {
+	for _, l := range err.Tail {
+		if strings.Contains(l, "AH00072") || strings.Contains(l, "Address already in use") {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanup removes the pid file; the config stays for debugging.
+func (a *apache) cleanup() { _ = os.Remove(a.pidPath()) }
+
+// loopbackPort asks the kernel for a free loopback port. Apache binds it a
+// few milliseconds later; if someone else got there first, Start retries.
+func loopbackPort(ctx context.Context, _ int) (int, error) {
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+var phpVersionRe = regexp.MustCompile(`libphp(\d+)`)
+
+// phpModuleName is the module's name in LoadModule: php_module since PHP 8,
+// php7_module (php5_module) before.
+func phpModuleName(path string) string {
+	m := phpVersionRe.FindStringSubmatch(filepath.Base(path))
+	if m == nil || m[1] == "" {
+		return "php_module"
+	}
+	if major, _ := strconv.Atoi(m[1]); major < 8 {
+		return "php" + m[1] + "_module"
+	}
+	return "php_module"
+}
+
+var hostLabelRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+
+// serverName is "service.project" (both are DNS labels), which keeps
+// Apache from guessing one (AH00558).
+func serverName(s Spec) string {
+	var labels []string
+	for _, l := range []string{s.Service, s.Project} {
+		if hostLabelRe.MatchString(l) {
+			labels = append(labels, l)
+		}
+	}
+	if len(labels) == 0 {
+		return "localhost"
+	}
+	return strings.Join(labels, ".")
+}
+
+// confQuote quotes a value for the Apache config; confSafe has vetted it.
+func confQuote(s string) string { return `"` + s + `"` }
+
+// confSafe rejects what cannot sit inside a quoted Apache config value: a
+// quote or backslash (Apache's escaping), a line break, or ${ (variable
+// expansion).
+func confSafe(s string) bool {
+	return !strings.ContainsAny(s, "\"\\\n\r") && !strings.Contains(s, "${")
+}
+
+// apacheAccount is the user Apache's workers run as when devport is root.
+type apacheAccount struct {
+	name, group string
+	uid, gid    uint32
+}
+
+// apacheUser is nobody, with group nogroup (Debian) or nobody (macOS, Fedora).
+func apacheUser() (apacheAccount, error) {
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		return apacheAccount{}, fmt.Errorf("apache must not serve as root, and user nobody does not exist: %w", err)
+	}
+	acct := apacheAccount{name: u.Username}
+	uid, err := strconv.ParseUint(u.Uid, 10, 32)
+	if err != nil {
+		return apacheAccount{}, fmt.Errorf("user nobody: uid %q: %w", u.Uid, err)
+	}
+	acct.uid = uint32(uid)
+	for _, name := range []string{"nogroup", "nobody"} {
+		if g, err := user.LookupGroup(name); err == nil {
+			gid, err := strconv.ParseUint(g.Gid, 10, 32)
+			if err != nil {
+				return apacheAccount{}, fmt.Errorf("group %s: gid %q: %w", name, g.Gid, err)
+			}
+			acct.group, acct.gid = g.Name, uint32(gid)
+			return acct, nil
+		}
+	}
+	return apacheAccount{}, fmt.Errorf("apache must not serve as root, and neither group nogroup nor nobody exists")
+}
+
+// readableBy checks that acct can reach docRoot (search permission on every
+// folder above it) and list and read it. It checks mode bits, not ACLs or
+// supplementary groups: enough for the usual case of a private home folder.
+func readableBy(docRoot string, acct apacheAccount) error {
+	real, err := filepath.EvalSymlinks(docRoot)
+	if err != nil {
+		return fmt.Errorf("document root %q: %w", docRoot, err)
+	}
+	const search, read = 1, 4
+	check := func(dir string, want uint32) error {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("document root %q: %w", docRoot, err)
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return nil
+		}
+		perm := uint32(fi.Mode().Perm())
+		var bits uint32
+		switch {
+		case st.Uid == acct.uid:
+			bits = perm >> 6
+		case st.Gid == acct.gid:
+			bits = perm >> 3
+		default:
+			bits = perm
+		}
+		if bits&want == want {
+			return nil
+		}
+		fix := "chmod o+x"
+		if want&read != 0 {
+			fix = "chmod o+rx"
+		}
+		return fmt.Errorf("document root %q: folder %q (mode %s) is %w %s, which serves requests because devport runs as root: %s %q, or run devport as your own user",
+			docRoot, dir, fi.Mode(), ErrNotReadable, acct.name, fix, dir)
+	}
+	dir := string(filepath.Separator)
+	for _, part := range strings.Split(strings.TrimPrefix(real, dir), dir) {
+		if err := check(dir, search); err != nil {
+			return err
+		}
+		dir = filepath.Join(dir, part)
+	}
+	return check(real, read|search)
+}

@@ -1,0 +1,80 @@
+package stacks
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   map[string]string
+		want    Detection // DocRoot relative to the folder
+		wantMsg string    // error substring
+	}{
+		{name: "index.php", files: map[string]string{"index.php": "<?php"}, want: Detection{Stack: StackPHP}},
+		{name: "public/index.php", files: map[string]string{"public/index.php": "<?php"}, want: Detection{Stack: StackPHP, DocRoot: "public"}},
+		{name: "composer.json with public", files: map[string]string{"composer.json": "{}", "public/app.php": ""}, want: Detection{Stack: StackPHP, DocRoot: "public"}},
+		{name: "composer.json alone", files: map[string]string{"composer.json": "{}"}, want: Detection{Stack: StackPHP}},
+		{name: "FastAPI in main.py", files: map[string]string{"main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n"}, want: Detection{Stack: StackUvicorn, App: "main:app"}},
+		{name: "other variable name", files: map[string]string{"main.py": "import fastapi\nserver = fastapi.FastAPI(title='x')\n"}, want: Detection{Stack: StackUvicorn, App: "main:server"}},
+		{name: "annotated", files: map[string]string{"main.py": "api: FastAPI = FastAPI()\n"}, want: Detection{Stack: StackUvicorn, App: "main:api"}},
+		{name: "Starlette in app.py", files: map[string]string{"app.py": "from starlette.applications import Starlette\napplication = Starlette(routes=[])\n"}, want: Detection{Stack: StackUvicorn, App: "app:application"}},
+		{name: "main.py before app.py", files: map[string]string{"app.py": "a = FastAPI()\n", "main.py": "m = FastAPI()\n"}, want: Detection{Stack: StackUvicorn, App: "main:m"}},
+		{name: "main.py without an app falls to app.py", files: map[string]string{"main.py": "print('hi')\n", "app.py": "a = FastAPI()\n"}, want: Detection{Stack: StackUvicorn, App: "app:a"}},
+		{name: "app inside a function is not module level", files: map[string]string{"main.py": "def make():\n    app = FastAPI()\n    return app\n"}, wantMsg: "--stack php|uvicorn"},
+		{name: "php wins over python", files: map[string]string{"index.php": "", "main.py": "app = FastAPI()\n"}, want: Detection{Stack: StackPHP}},
+		{name: "nothing", files: map[string]string{"README.md": "hi"}, wantMsg: "looked for index.php, public/index.php and composer.json"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, tc.files)
+			got, err := Detect(dir)
+			if tc.wantMsg != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantMsg) || !errors.Is(err, ErrNotDetected) {
+					t.Fatalf("Detect = %+v, %v; want ErrNotDetected with %q", got, err, tc.wantMsg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want.DocRoot != "" {
+				tc.want.DocRoot = filepath.Join(dir, tc.want.DocRoot)
+			}
+			if got != tc.want {
+				t.Errorf("Detect = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDetectFolder(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file.txt")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, dir, want string
+		notExist        bool
+	}{
+		{name: "missing", dir: filepath.Join(dir, "nope"), want: `folder "` + filepath.Join(dir, "nope") + `" does not exist`, notExist: true},
+		{name: "a file", dir: file, want: "is not a folder"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Detect(tc.dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Detect = %v, want %q", err, tc.want)
+			}
+			if tc.notExist && !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%v is not os.ErrNotExist", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,19 @@
+// Package stacks runs a project's backends as local processes: Apache with
+// mod_php for the php stack, and uvicorn for the uvicorn stack.
+//
+// A Runner starts one service and reports the Upstream the proxy should
+// forward to (a loopback TCP port for Apache, a unix socket for uvicorn).
+// Start returns only after a real HTTP request got an answer, and a backend
+// that dies before that comes back as a *StartError holding the command and
+// the last lines of its log. Every backend runs in its own process group, so
+// Stop can take down everything it spawned (Apache's workers included) and
+// returns only when nothing of that group is left.
+//
+// Apache runs from a private config generated from assets.HTTPDConf: it
+// reads nothing from /etc/apache2 and writes only into the service's run
+// folder, so it never collides with a system Apache.
+//
+// Check reports missing prerequisites (apache2, mod_php, a Python that can
+// import uvicorn) as a *MissingError naming the package to install, and
+// Detect guesses a folder's stack.
+package stacks

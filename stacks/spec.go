@@ -1,0 +1,109 @@
+package stacks
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"time"
+)
+
+// The stacks this package runs.
+const (
+	StackPHP     = "php"     // Apache with mod_php
+	StackUvicorn = "uvicorn" // an ASGI app under uvicorn
+)
+
+// Defaults for the durations a Spec or a context may leave unset.
+const (
+	// DefaultStopTimeout is how long Stop waits after SIGTERM before it
+	// sends SIGKILL to the process group.
+	DefaultStopTimeout = 5 * time.Second
+	// DefaultReadyTimeout bounds Start when its context has no deadline.
+	// Apache answers in about 50 ms and uvicorn in about 250 ms here; the
+	// margin is for cold caches and big apps that import a lot at startup.
+	DefaultReadyTimeout = 20 * time.Second
+)
+
+// Upstream is where the proxy reaches a started backend. It has the same
+// shape as proxy.Upstream; app converts between the two.
+type Upstream struct {
+	Network string // "tcp" or "unix"
+	Address string // "127.0.0.1:8081" or "/path/to/run/api.sock"
+}
+
+// String renders the upstream for logs and pages: http://127.0.0.1:8081 or
+// unix:/path/api.sock.
+func (u Upstream) String() string {
+	if u.Network == "unix" {
+		return "unix:" + u.Address
+	}
+	return "http://" + u.Address
+}
+
+// Spec describes one service to run.
+type Spec struct {
+	Project, Service string // names, used in the config, the socket name and errors
+
+	// Stack is StackPHP or StackUvicorn.
+	Stack string
+	// Dir is the project folder (absolute). uvicorn runs with it as working
+	// directory and --app-dir.
+	Dir string
+	// DocRoot is the php document root. "" means Dir/public when that folder
+	// exists, else Dir.
+	DocRoot string
+	// App is uvicorn's "module:attribute", e.g. "main:app".
+	App string
+	// PathPrefix is passed to uvicorn as --root-path when it is not "/", so
+	// the app builds its URLs under the prefix the proxy routes to it.
+	PathPrefix string
+	// RunDir is the service's private folder for the generated config, the
+	// pid file and the socket. It is created with mode 0700.
+	RunDir string
+	// LogPath receives the backend's stdout and stderr (appended; the file
+	// is created 0644 and its folder 0755). "" means RunDir/<service>.log.
+	LogPath string
+	// Env is added to devport's own environment for the backend
+	// ("KEY=value" entries; later entries win).
+	Env []string
+	// StopTimeout is how long Stop lets the backend shut down gracefully
+	// before it kills the group; 0 means DefaultStopTimeout.
+	StopTimeout time.Duration
+}
+
+// appRe is uvicorn's "module:attribute" syntax (dotted names allowed).
+var appRe = regexp.MustCompile(`^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$`)
+
+// validate checks what every stack needs and fills the defaults in place.
+func (s *Spec) validate() error {
+	if s.Service == "" {
+		return fmt.Errorf("service name is empty")
+	}
+	if !filepath.IsAbs(s.Dir) {
+		return fmt.Errorf("service %s: project folder %q must be an absolute path", s.Service, s.Dir)
+	}
+	if !filepath.IsAbs(s.RunDir) {
+		return fmt.Errorf("service %s: run folder %q must be an absolute path", s.Service, s.RunDir)
+	}
+	if s.DocRoot != "" && !filepath.IsAbs(s.DocRoot) {
+		return fmt.Errorf("service %s: document root %q must be an absolute path", s.Service, s.DocRoot)
+	}
+	if s.LogPath == "" {
+		s.LogPath = filepath.Join(s.RunDir, s.Service+".log")
+	}
+	if s.StopTimeout <= 0 {
+		s.StopTimeout = DefaultStopTimeout
+	}
+	if s.Stack == StackUvicorn && !appRe.MatchString(s.App) {
+		return fmt.Errorf("service %s: uvicorn app %q must be module:attribute, e.g. main:app", s.Service, s.App)
+	}
+	return nil
+}
+
+// label names the service in errors: "shop/web", or "web" without a project.
+func (s *Spec) label() string {
+	if s.Project == "" {
+		return s.Service
+	}
+	return s.Project + "/" + s.Service
+}
