@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+)
+
+func (c *CLI) start(ctx context.Context, args []string) error   { return c.act(ctx, "start", args) }
+func (c *CLI) stop(ctx context.Context, args []string) error    { return c.act(ctx, "stop", args) }
+func (c *CLI) restart(ctx context.Context, args []string) error { return c.act(ctx, "restart", args) }
+
+// act sends start, stop or restart to the running engine, which owns the
+// ports and the backend processes.
+func (c *CLI) act(ctx context.Context, action string, args []string) error {
+	pos, err := c.flags(flag.NewFlagSet(action, flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	name, err := oneName(action, pos)
+	if err != nil {
+		return err
+	}
+	cl, err := c.engine(ctx)
+	if err != nil {
+		return err
+	}
+	if cl == nil {
+		// Fail the same way for an unknown project with or without an engine.
+		m, err := c.manager(ctx)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		if _, err := m.db.Project(ctx, name); err != nil {
+			return err
+		}
+		if action == "stop" {
+			return fmt.Errorf("%s is not running: no devport engine is running", name)
+		}
+		return fmt.Errorf("no devport engine is running: start one with `devport serve --headless --start %s` (or open the devport app)", name)
+	}
+	st, err := cl.Act(ctx, action, name)
+	if err != nil {
+		return err
+	}
+	switch action {
+	case "stop":
+		fmt.Fprintf(c.Stdout, "stopped %s\n", st.Name)
+	default:
+		fmt.Fprintf(c.Stdout, "%s is %s at %s\n", st.Name, st.State, st.URL)
+	}
+	return nil
+}

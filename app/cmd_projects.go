@@ -1,0 +1,149 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+)
+
+func (c *CLI) add(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("add", flag.ContinueOnError)
+	var req AddRequest
+	fs.StringVar(&req.Name, "name", "", "project name (default: from the folder name)")
+	fs.StringVar(&req.Domain, "domain", "", "domain (default: NAME.test)")
+	fs.StringVar(&req.Stack, "stack", "", "php or uvicorn (default: detected)")
+	fs.StringVar(&req.App, "app", "", "uvicorn app as MODULE:APP (default: detected)")
+	fs.StringVar(&req.Runtime, "runtime", "process", "process")
+	fs.StringVar(&req.Proxy, "proxy", "", "URL of a server you already run, instead of DIR")
+	pos, err := c.flags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 1:
+		return fmt.Errorf("%w: devport add takes one folder, got %d: %s", ErrUsage, len(pos), strings.Join(pos, " "))
+	case len(pos) == 1:
+		if req.Dir, err = filepath.Abs(pos[0]); err != nil {
+			return err
+		}
+	}
+	var st ProjectStatus
+	if cl, err := c.engine(ctx); err != nil {
+		return err
+	} else if cl != nil {
+		if st, err = cl.Add(ctx, req); err != nil {
+			return err
+		}
+	} else {
+		m, err := c.manager(ctx)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		p, err := m.Add(ctx, req)
+		if err != nil {
+			return err
+		}
+		st = m.status(p)
+	}
+	svc := st.Services[0]
+	what := svc.Stack
+	if svc.App != "" {
+		what += " " + svc.App
+	}
+	if svc.URL != "" {
+		what += " → " + svc.URL
+	}
+	fmt.Fprintf(c.Stdout, "added %s (%s, %s) at %s\n", st.Name, what, svc.Runtime, st.URL)
+	if svc.Stack != "proxy" {
+		fmt.Fprintf(c.Stdout, "start it with: devport start %s\n", st.Name)
+	}
+	return nil
+}
+
+func (c *CLI) rm(ctx context.Context, args []string) error {
+	pos, err := c.flags(flag.NewFlagSet("rm", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	name, err := oneName("rm", pos)
+	if err != nil {
+		return err
+	}
+	if cl, err := c.engine(ctx); err != nil {
+		return err
+	} else if cl != nil {
+		err = cl.Remove(ctx, name)
+		if err != nil {
+			return err
+		}
+	} else {
+		m, err := c.manager(ctx)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		if err := m.Remove(ctx, name); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(c.Stdout, "removed %s (its folder is untouched)\n", name)
+	return nil
+}
+
+func (c *CLI) ls(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("ls", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := c.flags(fs, args); err != nil {
+		return err
+	}
+	var ps []ProjectStatus
+	if cl, err := c.engine(ctx); err != nil {
+		return err
+	} else if cl != nil {
+		if ps, err = cl.List(ctx); err != nil {
+			return err
+		}
+	} else {
+		m, err := c.manager(ctx)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		if ps, err = m.List(ctx); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		if ps == nil {
+			ps = []ProjectStatus{}
+		}
+		enc := json.NewEncoder(c.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ps)
+	}
+	if len(ps) == 0 {
+		fmt.Fprintln(c.Stdout, "no projects yet: add one with devport add DIR")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tURL\tSTACK\tRUNTIME\tSTATE\tFOLDER")
+	for _, p := range ps {
+		var stacks, runtimes []string
+		for _, s := range p.Services {
+			stacks = append(stacks, s.Stack)
+			runtimes = append(runtimes, s.Runtime)
+		}
+		state := string(p.State)
+		if p.Reason != "" {
+			state += ": " + p.Reason
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.URL, strings.Join(stacks, "+"),
+			strings.Join(runtimes, "+"), state, p.Root)
+	}
+	return tw.Flush()
+}

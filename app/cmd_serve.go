@@ -1,0 +1,52 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+)
+
+func (c *CLI) serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	headless := fs.Bool("headless", false, "run without a window (the only mode in this version)")
+	start := fs.String("start", "", "comma-separated projects to start")
+	var o ServeOptions
+	fs.IntVar(&o.HTTPSPort, "https-port", 0, "HTTPS port (default 443, falling back to 8443)")
+	fs.IntVar(&o.HTTPPort, "http-port", 0, "HTTP port that redirects to HTTPS (default 80, falling back to 8080)")
+	pos, err := c.flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: devport serve takes no arguments, got %q", ErrUsage, pos)
+	}
+	if !*headless {
+		return fmt.Errorf("%w: the desktop window is not part of this build yet: run devport serve --headless", ErrUsage)
+	}
+	for _, p := range []int{o.HTTPSPort, o.HTTPPort} {
+		if p < 0 || p > 65535 {
+			return fmt.Errorf("%w: port %d: pick one between 1 and 65535", ErrUsage, p)
+		}
+	}
+	o.Start = splitList(*start)
+	o.Out = c.Stdout
+	paths, err := c.paths()
+	if err != nil {
+		return err
+	}
+	m, err := NewManager(ctx, Options{Paths: paths, Logger: slog.New(slog.NewTextHandler(c.Stderr, nil))})
+	if err != nil {
+		return err
+	}
+	return joinClose(m.Serve(ctx, o), m)
+}
+
+type closer interface{ Close() error }
+
+func joinClose(err error, c closer) error {
+	if cerr := c.Close(); err == nil {
+		return cerr
+	}
+	return err
+}

@@ -1,0 +1,75 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/devport/devport/certs"
+)
+
+func (c *CLI) trustOptions(name string, args []string) (certs.TrustOptions, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	o := certs.TrustOptions{Home: c.Getenv("HOME")}
+	fs.BoolVar(&o.System, "system", true, "the system store (curl, Python, Go, most CLIs); needs root")
+	fs.BoolVar(&o.NSS, "nss", true, "NSS in ~/.pki/nssdb (Chromium, Firefox)")
+	pos, err := c.flags(fs, args)
+	if err == nil && len(pos) > 0 {
+		err = fmt.Errorf("%w: devport %s takes no arguments", ErrUsage, name)
+	}
+	return o, err
+}
+
+func (c *CLI) trust(ctx context.Context, args []string) error {
+	o, err := c.trustOptions("trust", args)
+	if err != nil {
+		return err
+	}
+	m, err := c.manager(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	rep, err := m.ca.Trust(ctx, o)
+	fmt.Fprint(c.Stdout, rep.String())
+	if err != nil {
+		return fmt.Errorf("trust: %w", err)
+	}
+	return nil
+}
+
+func (c *CLI) untrust(ctx context.Context, args []string) error {
+	o, err := c.trustOptions("untrust", args)
+	if err != nil {
+		return err
+	}
+	m, err := c.manager(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	rep, err := m.ca.Untrust(ctx, o)
+	fmt.Fprint(c.Stdout, rep.String())
+	if err != nil {
+		return fmt.Errorf("untrust: %w", err)
+	}
+	return nil
+}
+
+func (c *CLI) ca(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%w: devport ca takes no arguments", ErrUsage)
+	}
+	m, err := c.manager(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	fmt.Fprintln(c.Stdout, m.ca.CertPath())
+	return nil
+}
+
+func (c *CLI) version(ctx context.Context, args []string) error {
+	fmt.Fprintf(c.Stdout, "devport %s\n", Version)
+	return nil
+}

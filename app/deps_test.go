@@ -1,0 +1,42 @@
+package app
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencyDirection holds the architecture in place: store, certs,
+// proxy and stacks never import each other (app wires them), proxy stays on
+// the standard library, and only app may know all of them.
+func TestDependencyDirection(t *testing.T) {
+	const mod = "github.com/devport/devport/"
+	tests := []struct {
+		pkg       string
+		forbidden []string // import path prefixes
+	}{
+		{"store", []string{mod + "certs", mod + "proxy", mod + "stacks", mod + "app", "fyne.io/", "github.com/docker/"}},
+		{"certs", []string{mod + "store", mod + "proxy", mod + "stacks", mod + "app", "fyne.io/", "github.com/docker/"}},
+		{"proxy", []string{mod + "store", mod + "certs", mod + "stacks", mod + "app", mod + "assets", "fyne.io/", "github.com/"}},
+		{"stacks", []string{mod + "store", mod + "certs", mod + "proxy", mod + "app", "fyne.io/"}},
+		{"assets", []string{mod, "fyne.io/", "github.com/"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.pkg, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", mod+tc.pkg).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list -deps %s: %v\n%s", tc.pkg, err, out)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				if dep == mod+tc.pkg {
+					continue
+				}
+				for _, f := range tc.forbidden {
+					if strings.HasPrefix(dep, f) {
+						t.Errorf("%s depends on %s, which the architecture forbids (see docs/architecture.md)", tc.pkg, dep)
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,192 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/store"
+)
+
+// ErrNotRunning is returned when stopping a project that is not running.
+var ErrNotRunning = errors.New("not running")
+
+// ErrNoEngine means an operation needs the proxy, and this Manager is not serving.
+var ErrNoEngine = errors.New("no devport engine is running")
+
+const (
+	startTimeout   = 30 * time.Second
+	stopAllTimeout = 20 * time.Second
+)
+
+// Start starts every service of a project, waits until each answers, and
+// then routes its domains to them. When one service fails, the ones
+// already started are stopped again and the error says why.
+func (m *Manager) Start(ctx context.Context, name string) error {
+	if m.srv.Load() == nil {
+		return fmt.Errorf("start %s: %w; start one with: devport serve --headless --start %s", name, ErrNoEngine, name)
+	}
+	l := m.lock(name)
+	l.Lock()
+	defer l.Unlock()
+	p, err := m.db.Project(ctx, name)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if r := m.runs[name]; r != nil && r.state == StateRunning {
+		m.mu.Unlock()
+		return nil
+	}
+	r := &run{state: StateStarting, services: map[string]*serviceRun{}}
+	old := m.runs[name]
+	m.runs[name] = r
+	m.mu.Unlock()
+	if old != nil { // crashed: make sure nothing of the old run is left
+		m.stopServices(ctx, old)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	for _, s := range p.Services {
+		if s.Stack == "proxy" {
+			continue
+		}
+		sr, err := m.startService(ctx, p, s)
+		if err != nil {
+			m.stopServices(context.WithoutCancel(ctx), r)
+			m.mu.Lock()
+			delete(m.runs, name)
+			m.mu.Unlock()
+			m.event(ctx, store.Event{Project: name, Service: s.Name, Kind: "failed", Detail: err.Error()})
+			return fmt.Errorf("start %s, service %s: %w", name, s.Name, err)
+		}
+		m.mu.Lock()
+		r.services[s.Name] = sr
+		m.mu.Unlock()
+	}
+	m.mu.Lock()
+	r.state = StateRunning
+	m.mu.Unlock()
+	for svc, sr := range r.services {
+		go m.watch(name, svc, r, sr)
+	}
+	m.event(ctx, store.Event{Project: name, Kind: "started"})
+	m.publish()
+	return nil
+}
+
+func (m *Manager) startService(ctx context.Context, p store.Project, s store.Service) (*serviceRun, error) {
+	if err := stacks.Check(s.Stack, p.Root); err != nil {
+		return nil, err
+	}
+	runner, err := m.newRunner(stacks.Spec{
+		Project:    p.Name,
+		Service:    s.Name,
+		Stack:      s.Stack,
+		Dir:        p.Root,
+		DocRoot:    s.DocRoot,
+		App:        s.App,
+		PathPrefix: s.PathPrefix,
+		RunDir:     m.paths.ServiceRun(p.Name, s.Name),
+		LogPath:    m.paths.ServiceLog(p.Name, s.Name),
+	})
+	if err != nil {
+		return nil, err
+	}
+	up, err := runner.Start(ctx)
+	if err != nil {
+		// Stop is safe after a failed start and reaps whatever is left.
+		_ = runner.Stop(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return &serviceRun{runner: runner, upstream: up}, nil
+}
+
+// watch waits for a service to exit on its own and marks the project
+// crashed, so the proxy answers with a 502 page that says how to restart it.
+func (m *Manager) watch(project, service string, r *run, sr *serviceRun) {
+	<-sr.runner.Exited()
+	m.mu.Lock()
+	if m.runs[project] != r || r.state != StateRunning {
+		m.mu.Unlock()
+		return // stopped on purpose
+	}
+	sr.err = sr.runner.Err()
+	r.state = StateCrashed
+	r.reason = fmt.Sprintf("service %s exited: %v", service, sr.err)
+	m.mu.Unlock()
+	m.log.Warn("backend crashed", "project", project, "service", service, "err", sr.err)
+	m.event(context.Background(), store.Event{Project: project, Service: service, Kind: "crashed", Detail: fmt.Sprint(sr.err)})
+	m.publish()
+}
+
+// Stop stops every service of a project and routes its domains to the
+// "stopped" page. When it returns, no process of the project is left.
+func (m *Manager) Stop(ctx context.Context, name string) error {
+	l := m.lock(name)
+	l.Lock()
+	defer l.Unlock()
+	m.mu.Lock()
+	r := m.runs[name]
+	if r == nil {
+		m.mu.Unlock()
+		if _, err := m.db.Project(ctx, name); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s: %w", name, ErrNotRunning)
+	}
+	r.state = StateStopping
+	m.mu.Unlock()
+	m.publish() // route to the stopped page before the backend goes away
+	err := m.stopServices(ctx, r)
+	m.mu.Lock()
+	delete(m.runs, name)
+	m.mu.Unlock()
+	m.publish()
+	m.event(ctx, store.Event{Project: name, Kind: "stopped"})
+	return err
+}
+
+// Restart stops a project if it runs and starts it again.
+func (m *Manager) Restart(ctx context.Context, name string) error {
+	if err := m.Stop(ctx, name); err != nil && !errors.Is(err, ErrNotRunning) {
+		return err
+	}
+	return m.Start(ctx, name)
+}
+
+// StopAll stops every project that runs.
+func (m *Manager) StopAll(ctx context.Context) error {
+	m.mu.Lock()
+	names := make([]string, 0, len(m.runs))
+	for n := range m.runs {
+		names = append(names, n)
+	}
+	m.mu.Unlock()
+	var errs []error
+	for _, n := range names {
+		if err := m.Stop(ctx, n); err != nil && !errors.Is(err, ErrNotRunning) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Manager) stopServices(ctx context.Context, r *run) error {
+	m.mu.Lock()
+	srs := make([]*serviceRun, 0, len(r.services))
+	for _, sr := range r.services {
+		srs = append(srs, sr)
+	}
+	m.mu.Unlock()
+	var errs []error
+	for _, sr := range srs {
+		if err := sr.runner.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

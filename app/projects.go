@@ -1,0 +1,256 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/store"
+)
+
+// AddRequest is what `devport add` and the control API's POST /v1/projects
+// carry. Empty fields are detected or defaulted.
+type AddRequest struct {
+	Dir     string `json:"dir,omitempty"`     // project folder (absolute over the control API)
+	Name    string `json:"name,omitempty"`    // default: from the folder name
+	Domain  string `json:"domain,omitempty"`  // default: NAME.test
+	Stack   string `json:"stack,omitempty"`   // php | uvicorn; default: detected
+	App     string `json:"app,omitempty"`     // uvicorn MODULE:APP; default: detected
+	Runtime string `json:"runtime,omitempty"` // process (default)
+	Proxy   string `json:"proxy,omitempty"`   // URL of a server the user already runs
+}
+
+// knownStacks are the stacks a project service may use, with how a user
+// picks them on the command line.
+var knownStacks = map[string]bool{"php": true, "uvicorn": true}
+
+// Add validates the request, detects what it leaves out, and stores the
+// project. Nothing is written unless every check passed.
+func (m *Manager) Add(ctx context.Context, req AddRequest) (store.Project, error) {
+	p, err := m.plan(req)
+	if err != nil {
+		return store.Project{}, err
+	}
+	p, err = m.db.AddProject(ctx, p)
+	if err != nil {
+		return store.Project{}, err
+	}
+	m.event(ctx, store.Event{Project: p.Name, Kind: "added", Detail: p.Domains[0]})
+	m.publish()
+	return p, nil
+}
+
+// plan turns a request into the project to store.
+func (m *Manager) plan(req AddRequest) (store.Project, error) {
+	if req.Runtime != "" && req.Runtime != "process" {
+		return store.Project{}, &store.ValidationError{Field: "runtime", Value: req.Runtime,
+			Reason: "only the process runtime is available in this version", Fix: "use --runtime process"}
+	}
+	if req.Proxy != "" {
+		return planProxy(req)
+	}
+	if req.Dir == "" {
+		return store.Project{}, &store.ValidationError{Field: "folder", Reason: "missing",
+			Fix: "pass the project folder: devport add DIR (or --proxy URL for a server you already run)"}
+	}
+	dir, err := filepath.Abs(req.Dir)
+	if err != nil {
+		return store.Project{}, fmt.Errorf("folder %q: %w", req.Dir, err)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return store.Project{}, &store.ValidationError{Field: "folder", Value: req.Dir,
+			Reason: "does not exist or is not a folder", Fix: "pass an existing project folder"}
+	}
+	name := req.Name
+	if name == "" {
+		name = nameFromFolder(dir)
+	}
+	domain := req.Domain
+	if domain == "" {
+		domain = name + ".test"
+	}
+	svc := store.Service{Name: "web", Runtime: "process", Stack: req.Stack, App: req.App}
+	d, derr := stacks.Detect(dir)
+	if svc.Stack == "" {
+		if derr != nil {
+			return store.Project{}, &store.ValidationError{Field: "stack", Value: dir,
+				Reason: derr.Error(), Fix: "choose one with --stack php or --stack uvicorn --app MODULE:APP"}
+		}
+		svc.Stack = d.Stack
+	}
+	if derr == nil && d.Stack == svc.Stack {
+		if svc.App == "" {
+			svc.App = d.App
+		}
+		svc.DocRoot = d.DocRoot
+	}
+	if !knownStacks[svc.Stack] {
+		return store.Project{}, &store.ValidationError{Field: "stack", Value: svc.Stack,
+			Reason: "unknown stack", Fix: "use --stack php or --stack uvicorn"}
+	}
+	if svc.Stack == "uvicorn" {
+		if !appRE.MatchString(svc.App) {
+			return store.Project{}, &store.ValidationError{Field: "app", Value: svc.App,
+				Reason: "uvicorn needs the app as MODULE:ATTRIBUTE", Fix: "pass --app main:app"}
+		}
+		svc.DocRoot = ""
+	} else {
+		svc.App = ""
+	}
+	if err := stacks.Check(svc.Stack, dir); err != nil {
+		return store.Project{}, err
+	}
+	return store.Project{Name: name, Root: dir, Domains: []string{domain}, Services: []store.Service{svc}}, nil
+}
+
+var appRE = regexp.MustCompile(`^[A-Za-z_][\w.]*:[A-Za-z_]\w*$`)
+
+func planProxy(req AddRequest) (store.Project, error) {
+	if req.Name == "" {
+		return store.Project{}, &store.ValidationError{Field: "name", Reason: "missing",
+			Fix: "name the site with --name NAME"}
+	}
+	u, err := url.Parse(req.Proxy)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return store.Project{}, &store.ValidationError{Field: "proxy", Value: req.Proxy,
+			Reason: "not an http:// or https:// URL", Fix: "pass e.g. --proxy http://127.0.0.1:3000"}
+	}
+	domain := req.Domain
+	if domain == "" {
+		domain = req.Name + ".test"
+	}
+	return store.Project{Name: req.Name, Domains: []string{domain},
+		Services: []store.Service{{Name: "web", Stack: "proxy", Runtime: "process", URL: req.Proxy}}}, nil
+}
+
+// nameFromFolder makes a valid project name from a folder's base name:
+// "My Shop_v2" becomes "my-shop-v2".
+func nameFromFolder(dir string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(filepath.Base(dir)) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	name := strings.TrimRight(b.String(), "-")
+	if len(name) > 63 {
+		name = strings.TrimRight(name[:63], "-")
+	}
+	if name == "" {
+		name = "site"
+	}
+	return name
+}
+
+// Remove stops a project if it runs, then deletes it from the store.
+func (m *Manager) Remove(ctx context.Context, name string) error {
+	if _, err := m.db.Project(ctx, name); err != nil {
+		return err
+	}
+	if err := m.Stop(ctx, name); err != nil && !errors.Is(err, ErrNotRunning) {
+		return err
+	}
+	l := m.lock(name)
+	l.Lock()
+	defer l.Unlock()
+	if err := m.db.RemoveProject(ctx, name); err != nil {
+		return err
+	}
+	m.event(ctx, store.Event{Project: name, Kind: "removed"})
+	m.publish()
+	return nil
+}
+
+// ProjectStatus is a project as `devport ls` and the GUI show it.
+type ProjectStatus struct {
+	Name     string          `json:"name"`
+	Root     string          `json:"root,omitempty"`
+	Domains  []string        `json:"domains"`
+	URL      string          `json:"url"`
+	State    State           `json:"state"`
+	Reason   string          `json:"reason,omitempty"`
+	Services []ServiceStatus `json:"services"`
+}
+
+// ServiceStatus is one service of a project.
+type ServiceStatus struct {
+	Name       string `json:"name"`
+	Stack      string `json:"stack"`
+	Runtime    string `json:"runtime"`
+	PathPrefix string `json:"path_prefix"`
+	App        string `json:"app,omitempty"`
+	DocRoot    string `json:"doc_root,omitempty"`
+	URL        string `json:"url,omitempty"`      // stack proxy: where it forwards
+	Upstream   string `json:"upstream,omitempty"` // while running: where the proxy sends requests
+	Log        string `json:"log,omitempty"`
+}
+
+// List returns every project with its live state.
+func (m *Manager) List(ctx context.Context) ([]ProjectStatus, error) {
+	ps, err := m.db.Projects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ProjectStatus, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, m.status(p))
+	}
+	return out, nil
+}
+
+func (m *Manager) status(p store.Project) ProjectStatus {
+	st := ProjectStatus{Name: p.Name, Root: p.Root, Domains: p.Domains, URL: m.siteURL(p.Domains[0]), State: StateStopped}
+	m.mu.Lock()
+	r := m.runs[p.Name]
+	if r != nil {
+		st.State, st.Reason = r.state, r.reason
+	}
+	for _, s := range p.Services {
+		ss := ServiceStatus{Name: s.Name, Stack: s.Stack, Runtime: s.Runtime, PathPrefix: s.PathPrefix,
+			App: s.App, DocRoot: s.DocRoot, URL: s.URL}
+		if s.Stack != "proxy" {
+			ss.Log = m.paths.ServiceLog(p.Name, s.Name)
+		}
+		if r != nil && r.state == StateRunning {
+			if sr := r.services[s.Name]; sr != nil {
+				ss.Upstream = upstreamString(sr.upstream)
+			}
+		}
+		st.Services = append(st.Services, ss)
+	}
+	m.mu.Unlock()
+	return st
+}
+
+func upstreamString(u stacks.Upstream) string {
+	if u.Network == "unix" {
+		return "unix:" + u.Address
+	}
+	return "http://" + u.Address
+}
+
+// siteURL is the https URL of a domain, with the port when it is not 443.
+// Without a serving engine it uses the port the last engine listened on.
+func (m *Manager) siteURL(domain string) string {
+	port := int(m.httpsPort.Load())
+	if port == 0 {
+		if v, ok, err := m.db.Setting(context.Background(), settingHTTPSPort); err == nil && ok {
+			fmt.Sscan(v, &port)
+		}
+	}
+	if port == 0 || port == 443 {
+		return "https://" + domain + "/"
+	}
+	return fmt.Sprintf("https://%s:%d/", domain, port)
+}

@@ -1,0 +1,205 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/devport/devport/assets"
+	"github.com/devport/devport/proxy"
+)
+
+// Default and fallback ports. The fallbacks are unprivileged, so they work
+// for any user when 443/80 cannot be bound.
+const (
+	defaultHTTPSPort  = 443
+	defaultHTTPPort   = 80
+	fallbackHTTPSPort = 8443
+	fallbackHTTPPort  = 8080
+)
+
+const (
+	settingHTTPSPort = "engine.https_port"
+	settingHTTPPort  = "engine.http_port"
+)
+
+// ServeOptions configure an engine.
+type ServeOptions struct {
+	HTTPSPort, HTTPPort int       // 0: 443/80, falling back to 8443/8080 when refused
+	Start               []string  // projects to start once the proxy listens
+	Out                 io.Writer // progress lines for the user; nil: discard
+}
+
+// Serve runs the engine: it binds the proxy on loopback, opens the control
+// socket, starts the requested projects, and blocks until ctx is done. Then
+// it stops every project, closes the listeners and returns nil.
+func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	unlock, err := m.lockEngine()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	srv, err := m.listen(ctx, o, out)
+	if err != nil {
+		return err
+	}
+	m.srv.Store(srv)
+	m.httpsPort.Store(int64(srv.HTTPSPort()))
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopAllTimeout)
+		defer cancel()
+		err = errors.Join(err, m.StopAll(sctx), srv.Shutdown(sctx))
+		m.srv.Store(nil)
+		m.httpsPort.Store(0)
+	}()
+	for k, v := range map[string]int{settingHTTPSPort: srv.HTTPSPort(), settingHTTPPort: srv.HTTPPort()} {
+		if err := m.db.SetSetting(ctx, k, strconv.Itoa(v)); err != nil {
+			return fmt.Errorf("record port: %w", err)
+		}
+	}
+	m.publish()
+
+	ctl, err := m.serveControl(ctx)
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
+	fmt.Fprintf(out, "devport: serving https on 127.0.0.1:%d and [::1]:%d, http on port %d redirects to https\n",
+		srv.HTTPSPort(), srv.HTTPSPort(), srv.HTTPPort())
+
+	for _, name := range o.Start {
+		if err := m.Start(ctx, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "devport: %s is running at %s\n", name, m.siteURL(m.primaryDomain(ctx, name)))
+	}
+	fmt.Fprintf(out, "devport: ready (control socket %s); press Ctrl-C to stop\n", m.paths.Control())
+	<-ctx.Done()
+	fmt.Fprintln(out, "devport: stopping")
+	return nil
+}
+
+func (m *Manager) primaryDomain(ctx context.Context, name string) string {
+	p, err := m.db.Project(ctx, name)
+	if err != nil || len(p.Domains) == 0 {
+		return name
+	}
+	return p.Domains[0]
+}
+
+// listen binds the proxy. When the default ports are refused (not root and
+// no capability) or taken, it says why and falls back to 8443/8080; ports
+// the user asked for explicitly are never silently replaced when taken.
+func (m *Manager) listen(ctx context.Context, o ServeOptions, out io.Writer) (*proxy.Server, error) {
+	https, http := o.HTTPSPort, o.HTTPPort
+	if https == 0 {
+		https = defaultHTTPSPort
+	}
+	if http == 0 {
+		http = defaultHTTPPort
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	bind := func(https, http int) (*proxy.Server, error) {
+		srv := proxy.New(proxy.Config{
+			HTTPSAddrs:     loopback(https),
+			HTTPAddrs:      loopback(http),
+			GetCertificate: m.issuer.GetCertificate,
+			Pages:          pages,
+			Logger:         m.log,
+		})
+		return srv, srv.Start(ctx)
+	}
+	srv, err := bind(https, http)
+	var be *proxy.BindError
+	if err == nil || !errors.As(err, &be) {
+		return srv, err
+	}
+	port := portOf(be.Addr)
+	switch {
+	case be.Permission && port < 1024:
+		fmt.Fprintf(out, "devport: cannot bind %s: only root may bind ports below 1024. To use %d, run once:\n"+
+			"  sudo setcap cap_net_bind_service=+ep %s\n"+
+			"or allow it for everyone: sudo sysctl net.ipv4.ip_unprivileged_port_start=80\n"+
+			"devport: using %d/%d instead; URLs will show the port\n",
+			be.Addr, port, executable(), fallbackHTTPSPort, fallbackHTTPPort)
+	case be.InUse && o.HTTPSPort == 0 && o.HTTPPort == 0:
+		fmt.Fprintf(out, "devport: %s is in use by another program (see: sudo ss -ltnp 'sport = :%d'); using %d/%d instead\n",
+			be.Addr, port, fallbackHTTPSPort, fallbackHTTPPort)
+	case be.InUse:
+		return nil, fmt.Errorf("port %d is in use by another program: stop it (sudo ss -ltnp 'sport = :%d' shows which) or pick another with --https-port/--http-port: %w", port, port, err)
+	default:
+		return nil, err
+	}
+	srv, err = bind(fallbackHTTPSPort, fallbackHTTPPort)
+	if err != nil {
+		return nil, fmt.Errorf("fallback ports %d/%d: %w; pick free ones with --https-port and --http-port", fallbackHTTPSPort, fallbackHTTPPort, err)
+	}
+	return srv, nil
+}
+
+func loopback(port int) []string {
+	p := strconv.Itoa(port)
+	return []string{net.JoinHostPort("127.0.0.1", p), net.JoinHostPort("::1", p)}
+}
+
+func portOf(addr string) int {
+	_, p, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+func executable() string {
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return "devport"
+}
+
+func parsePages() (proxy.Pages, error) {
+	unknown, err := template.New("unknown-host").Parse(assets.UnknownHostPage)
+	if err != nil {
+		return proxy.Pages{}, fmt.Errorf("unknown-host page: %w", err)
+	}
+	bad, err := template.New("bad-gateway").Parse(assets.BadGatewayPage)
+	if err != nil {
+		return proxy.Pages{}, fmt.Errorf("bad-gateway page: %w", err)
+	}
+	return proxy.Pages{UnknownHost: unknown, BadGateway: bad}, nil
+}
+
+// lockEngine makes sure one engine at a time serves a data dir, so two
+// never fight over ports or backends. The lock is an flock, which the
+// kernel releases even when the engine is killed.
+func (m *Manager) lockEngine() (func(), error) {
+	path := filepath.Join(m.paths.Data, "engine.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("engine lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("an engine is already running for %s (control socket %s): use devport start/stop, or stop that engine first", m.paths.Data, m.paths.Control())
+		}
+		return nil, fmt.Errorf("engine lock %s: %w", path, err)
+	}
+	f.Truncate(0)
+	fmt.Fprintf(f, "%d\n%s\n", os.Getpid(), time.Now().Format(time.RFC3339))
+	return func() { f.Close() }, nil
+}
