@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# install-deps.sh: install the Debian/Ubuntu packages devport needs, skipping
+# the ones already present. `make run` asks for the runtime set, `make test`
+# for everything the tests drive for real.
+#
+#   scripts/install-deps.sh run    # build + backends + trust stores
+#   scripts/install-deps.sh test   # run + browser + tools the tests use
+set -euo pipefail
+
+set_name=${1:-test}
+
+run_pkgs=(
+  gcc libc6-dev pkg-config            # cgo: mattn/go-sqlite3
+  ca-certificates libnss3-tools       # trust stores: update-ca-certificates, certutil
+  apache2 libapache2-mod-php php-cli  # php stack
+  python3-uvicorn python3-fastapi     # uvicorn stack
+)
+test_pkgs=(
+  curl openssl                        # end-to-end checks over real HTTPS
+  chromium                            # the browser reads NSS
+)
+
+pkgs=("${run_pkgs[@]}")
+if [ "$set_name" = test ]; then
+  pkgs+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: apt-get not found; install these by hand: ${missing[*]}" >&2
+  exit 1
+fi
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+  else
+    echo "install-deps: not root and no sudo; as root run: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# Keep the packages' own services (the system apache2 on port 80) from
+# starting: devport runs its own private instances.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod +x "$policy"
+  made_policy=1
+fi
+cleanup() { if [ "$made_policy" = 1 ]; then "${sudo[@]}" rm -f "$policy"; fi; }
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq || echo "install-deps: apt-get update failed; trying the cached lists" >&2
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"
