@@ -44,6 +44,7 @@ func (m *Manager) Start(ctx context.Context, name string) error {
 	old := m.runs[name]
 	m.runs[name] = r
 	m.mu.Unlock()
+	m.stateEvent(name, StateStarting, "")
 	if old != nil { // crashed: make sure nothing of the old run is left
 		m.stopServices(ctx, old)
 	}
@@ -61,6 +62,7 @@ func (m *Manager) Start(ctx context.Context, name string) error {
 			delete(m.runs, name)
 			m.mu.Unlock()
 			m.event(ctx, store.Event{Project: name, Service: s.Name, Kind: "failed", Detail: err.Error()})
+			m.stateEvent(name, StateStopped, err.Error())
 			return fmt.Errorf("start %s, service %s: %w", name, s.Name, err)
 		}
 		m.mu.Lock()
@@ -75,6 +77,7 @@ func (m *Manager) Start(ctx context.Context, name string) error {
 	}
 	m.event(ctx, store.Event{Project: name, Kind: "started"})
 	m.publish()
+	m.stateEvent(name, StateRunning, "")
 	return nil
 }
 
@@ -121,6 +124,7 @@ func (m *Manager) watch(project, service string, r *run, sr *serviceRun) {
 	m.log.Warn("backend crashed", "project", project, "service", service, "err", sr.err)
 	m.event(context.Background(), store.Event{Project: project, Service: service, Kind: "crashed", Detail: fmt.Sprint(sr.err)})
 	m.publish()
+	m.stateEvent(project, StateCrashed, r.reason)
 }
 
 // Stop stops every service of a project and routes its domains to the
@@ -141,12 +145,14 @@ func (m *Manager) Stop(ctx context.Context, name string) error {
 	r.state = StateStopping
 	m.mu.Unlock()
 	m.publish() // route to the stopped page before the backend goes away
+	m.stateEvent(name, StateStopping, "")
 	err := m.stopServices(ctx, r)
 	m.mu.Lock()
 	delete(m.runs, name)
 	m.mu.Unlock()
 	m.publish()
 	m.event(ctx, store.Event{Project: name, Kind: "stopped"})
+	m.stateEvent(name, StateStopped, "")
 	return err
 }
 

@@ -54,6 +54,8 @@ type Manager struct {
 	runs  map[string]*run        // by project name, only while not stopped
 	locks map[string]*sync.Mutex // serialises start/stop/remove per project
 
+	subs subscribers
+
 	// hosts maps every served domain to its project's primary domain, for
 	// the certificate issuer. Rebuilt on every publish.
 	hosts atomic.Pointer[map[string]string]
@@ -110,6 +112,7 @@ func NewManager(ctx context.Context, o Options) (*Manager, error) {
 	m.issuer = certs.NewIssuer(ca, m.certNames)
 	m.issuer.OnIssue = func(names []string, _ time.Time) {
 		m.event(context.Background(), store.Event{Kind: "cert-issued", Detail: strings.Join(names, " ")})
+		m.emit(Event{Kind: EventCert, Detail: strings.Join(names, " ")})
 	}
 	return m, nil
 }

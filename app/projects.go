@@ -43,6 +43,7 @@ func (m *Manager) Add(ctx context.Context, req AddRequest) (store.Project, error
 	}
 	m.event(ctx, store.Event{Project: p.Name, Kind: "added", Detail: p.Domains[0]})
 	m.publish()
+	m.emit(Event{Kind: EventAdded, Project: p.Name})
 	return p, nil
 }
 
@@ -169,6 +170,7 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 	}
 	m.event(ctx, store.Event{Project: name, Kind: "removed"})
 	m.publish()
+	m.emit(Event{Kind: EventRemoved, Project: name})
 	return nil
 }
 
