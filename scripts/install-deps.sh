@@ -3,14 +3,16 @@
 # the ones already present. `make run` asks for the runtime set, `make test`
 # for everything the tests drive for real.
 #
-#   scripts/install-deps.sh run    # build + backends + trust stores
-#   scripts/install-deps.sh test   # run + browser + tools the tests use
+#   scripts/install-deps.sh run    # build (cgo, GL for the window) + backends + trust stores
+#   scripts/install-deps.sh test   # run + Docker + browser + X server + tools the tests use
+#   scripts/install-deps.sh bench  # test + nginx, Caddy and wrk for the proxy benchmark
 set -euo pipefail
 
 set_name=${1:-test}
 
 run_pkgs=(
   gcc libc6-dev pkg-config            # cgo: mattn/go-sqlite3
+  libgl1-mesa-dev xorg-dev            # cgo: Fyne's GL and GLFW
   ca-certificates libnss3-tools       # trust stores: update-ca-certificates, certutil
   apache2 libapache2-mod-php php-cli  # php stack
   python3-uvicorn python3-fastapi     # uvicorn stack
@@ -18,12 +20,21 @@ run_pkgs=(
 test_pkgs=(
   curl openssl                        # end-to-end checks over real HTTPS
   chromium                            # the browser reads NSS
+  docker.io debootstrap               # container runtime; local stand-in images
+  xvfb xdotool imagemagick            # the real window: display, clicks, screenshots
+  dbus dbus-x11                       # a session bus for the tray
+)
+bench_pkgs=(
+  nginx-light caddy wrk               # the proxy benchmark's peers and load generator
 )
 
 pkgs=("${run_pkgs[@]}")
-if [ "$set_name" = test ]; then
-  pkgs+=("${test_pkgs[@]}")
-fi
+case "$set_name" in
+  run) ;;
+  test) pkgs+=("${test_pkgs[@]}") ;;
+  bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
