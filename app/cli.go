@@ -119,6 +119,24 @@ func (c *CLI) engine(ctx context.Context) (*Client, error) {
 	return cl, err
 }
 
+// either runs viaEngine when an engine answers on the control socket (it
+// owns the ports and backends, so changes must go through it), and direct
+// on a Manager of the store otherwise.
+func (c *CLI) either(ctx context.Context, viaEngine func(*Client) error, direct func(*Manager) error) error {
+	cl, err := c.engine(ctx)
+	if err != nil {
+		return err
+	}
+	if cl != nil {
+		return viaEngine(cl)
+	}
+	m, err := c.manager(ctx)
+	if err != nil {
+		return err
+	}
+	return joinClose(direct(m), m)
+}
+
 func oneName(cmd string, pos []string) (string, error) {
 	if len(pos) != 1 {
 		return "", fmt.Errorf("%w: devport %s NAME (got %d arguments)", ErrUsage, cmd, len(pos))

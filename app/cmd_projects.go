@@ -32,23 +32,18 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 		}
 	}
 	var st ProjectStatus
-	if cl, err := c.engine(ctx); err != nil {
+	err = c.either(ctx, func(cl *Client) (err error) {
+		st, err = cl.Add(ctx, req)
 		return err
-	} else if cl != nil {
-		if st, err = cl.Add(ctx, req); err != nil {
-			return err
-		}
-	} else {
-		m, err := c.manager(ctx)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
+	}, func(m *Manager) error {
 		p, err := m.Add(ctx, req)
-		if err != nil {
-			return err
+		if err == nil {
+			st = m.status(p)
 		}
-		st = m.status(p)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	svc := st.Services[0]
 	what := svc.Stack
@@ -74,22 +69,10 @@ func (c *CLI) rm(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if cl, err := c.engine(ctx); err != nil {
+	err = c.either(ctx, func(cl *Client) error { return cl.Remove(ctx, name) },
+		func(m *Manager) error { return m.Remove(ctx, name) })
+	if err != nil {
 		return err
-	} else if cl != nil {
-		err = cl.Remove(ctx, name)
-		if err != nil {
-			return err
-		}
-	} else {
-		m, err := c.manager(ctx)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
-		if err := m.Remove(ctx, name); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(c.Stdout, "removed %s (its folder is untouched)\n", name)
 	return nil
@@ -102,21 +85,15 @@ func (c *CLI) ls(ctx context.Context, args []string) error {
 		return err
 	}
 	var ps []ProjectStatus
-	if cl, err := c.engine(ctx); err != nil {
+	err := c.either(ctx, func(cl *Client) (err error) {
+		ps, err = cl.List(ctx)
 		return err
-	} else if cl != nil {
-		if ps, err = cl.List(ctx); err != nil {
-			return err
-		}
-	} else {
-		m, err := c.manager(ctx)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
-		if ps, err = m.List(ctx); err != nil {
-			return err
-		}
+	}, func(m *Manager) (err error) {
+		ps, err = m.List(ctx)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		if ps == nil {

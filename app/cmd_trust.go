@@ -21,25 +21,17 @@ func (c *CLI) trustOptions(name string, args []string) (certs.TrustOptions, erro
 }
 
 func (c *CLI) trust(ctx context.Context, args []string) error {
-	o, err := c.trustOptions("trust", args)
-	if err != nil {
-		return err
-	}
-	m, err := c.manager(ctx)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	rep, err := m.ca.Trust(ctx, o)
-	fmt.Fprint(c.Stdout, rep.String())
-	if err != nil {
-		return fmt.Errorf("trust: %w", err)
-	}
-	return nil
+	return c.changeTrust(ctx, "trust", args, (*certs.Authority).Trust)
 }
 
 func (c *CLI) untrust(ctx context.Context, args []string) error {
-	o, err := c.trustOptions("untrust", args)
+	return c.changeTrust(ctx, "untrust", args, (*certs.Authority).Untrust)
+}
+
+// changeTrust runs Trust or Untrust and prints what each store now says.
+func (c *CLI) changeTrust(ctx context.Context, name string, args []string,
+	change func(*certs.Authority, context.Context, certs.TrustOptions) (certs.Report, error)) error {
+	o, err := c.trustOptions(name, args)
 	if err != nil {
 		return err
 	}
@@ -48,10 +40,10 @@ func (c *CLI) untrust(ctx context.Context, args []string) error {
 		return err
 	}
 	defer m.Close()
-	rep, err := m.ca.Untrust(ctx, o)
+	rep, err := change(m.ca, ctx, o)
 	fmt.Fprint(c.Stdout, rep.String())
 	if err != nil {
-		return fmt.Errorf("untrust: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }
