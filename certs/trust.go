@@ -15,6 +15,7 @@ import (
 const (
 	StoreSystem = "system"
 	StoreNSS    = "nss"
+	StoreJava   = "java"
 )
 
 // TrustOptions selects the trust stores Trust, Untrust and TrustStatus
@@ -28,6 +29,9 @@ type TrustOptions struct {
 	// Linux reads only NSS) and every Firefox profile that has a database.
 	// It works as the user who owns Home.
 	NSS bool
+	// Java is the system Java keystore (/etc/ssl/certs/java/cacerts on
+	// Debian), which Java tools read instead of the system store.
+	Java bool
 	// Home is the home directory holding the NSS databases; default
 	// os.UserHomeDir().
 	Home string
@@ -35,7 +39,7 @@ type TrustOptions struct {
 
 // StoreResult is the outcome for one trust store (one NSS database each).
 type StoreResult struct {
-	Store    string // StoreSystem or StoreNSS
+	Store    string // StoreSystem, StoreNSS or StoreJava
 	Location string // anchor file or database directory
 	Trusted  bool   // the CA is trusted there now (checked, not assumed)
 	Detail   string // what was done or what to do, for the user
@@ -108,6 +112,9 @@ func (a *Authority) Trust(ctx context.Context, o TrustOptions) (Report, error) {
 	if o.NSS {
 		r = append(r, a.trustNSS(ctx, o.Home)...)
 	}
+	if o.Java {
+		r = append(r, a.trustJava(ctx))
+	}
 	return r, r.err()
 }
 
@@ -125,6 +132,9 @@ func (a *Authority) Untrust(ctx context.Context, o TrustOptions) (Report, error)
 	if o.NSS {
 		r = append(r, a.untrustNSS(ctx, o.Home)...)
 	}
+	if o.Java {
+		r = append(r, a.untrustJava(ctx))
+	}
 	return r, r.err()
 }
 
@@ -137,6 +147,9 @@ func (a *Authority) TrustStatus(ctx context.Context, o TrustOptions) Report {
 	}
 	if o.NSS {
 		r = append(r, a.statusNSS(ctx, o.Home)...)
+	}
+	if o.Java {
+		r = append(r, a.javaStatus(ctx))
 	}
 	return r
 }
