@@ -53,9 +53,13 @@ type Service struct {
 	// syntax (lowercase letters, digits, hyphens); the app knows which exist.
 	Stack string
 
-	// Runtime says how it runs: "process" (the default when empty), later
+	// Runtime says how it runs: "process" (the default when empty) or
 	// "container".
 	Runtime string
+
+	// Image is the container image of the container runtime; "" lets the
+	// app choose (a setting, else the stack's default).
+	Image string
 
 	// App is the uvicorn application, "module:attr" (e.g. "main:app").
 	App string
@@ -194,8 +198,8 @@ func insertProject(ctx context.Context, tx *sql.Tx, p *Project, in Project) erro
 	for i := range p.Services {
 		s := &p.Services[i]
 		res, err := tx.ExecContext(ctx, `INSERT INTO services
-			(project_id, name, stack, runtime, app, doc_root, path_prefix, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, s.Name, s.Stack, s.Runtime, s.App, s.DocRoot, s.PathPrefix, s.URL)
+			(project_id, name, stack, runtime, app, doc_root, path_prefix, url, image) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, s.Name, s.Stack, s.Runtime, s.App, s.DocRoot, s.PathPrefix, s.URL, s.Image)
 		if err != nil {
 			return fmt.Errorf("insert service %q: %w", s.Name, err)
 		}
@@ -294,7 +298,7 @@ func loadDomains(ctx context.Context, tx *sql.Tx, where string, args []any, byID
 }
 
 func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byID map[int64]*Project) error {
-	rows, err := tx.QueryContext(ctx, `SELECT s.project_id, s.id, s.name, s.stack, s.runtime, s.app, s.doc_root, s.path_prefix, s.url
+	rows, err := tx.QueryContext(ctx, `SELECT s.project_id, s.id, s.name, s.stack, s.runtime, s.app, s.doc_root, s.path_prefix, s.url, s.image
 		FROM services s JOIN projects p ON p.id = s.project_id`+where+` ORDER BY s.project_id, s.name`, args...)
 	if err != nil {
 		return err
@@ -303,7 +307,7 @@ func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byI
 	for rows.Next() {
 		var id int64
 		var s Service
-		if err := rows.Scan(&id, &s.ID, &s.Name, &s.Stack, &s.Runtime, &s.App, &s.DocRoot, &s.PathPrefix, &s.URL); err != nil {
+		if err := rows.Scan(&id, &s.ID, &s.Name, &s.Stack, &s.Runtime, &s.App, &s.DocRoot, &s.PathPrefix, &s.URL, &s.Image); err != nil {
 			return err
 		}
 		if p := byID[id]; p != nil {
