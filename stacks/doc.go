@@ -13,6 +13,12 @@
 // reads nothing from /etc/apache2 and writes only into the service's run
 // folder, so it never collides with a system Apache.
 //
+// NewContainerRunner runs the same stacks in Docker containers instead
+// (container*.go): the project folder bind-mounted, the port published on
+// 127.0.0.1 with an ephemeral host port, labels that tie each container to
+// its project, service and devport data folder, and adoption of a matching
+// container that is already running (after the engine was killed).
+//
 // Check reports missing prerequisites (apache2, mod_php, a Python that can
 // import uvicorn) as a *MissingError naming the package to install, and
 // Detect guesses a folder's stack.

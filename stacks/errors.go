@@ -43,7 +43,7 @@ func (e *StartError) Error() string {
 	b.WriteString(commandName(e.Command))
 	var exit *exec.ExitError
 	switch {
-	case errors.As(e.Err, &exit), errors.Is(e.Err, errExitedZero):
+	case errors.As(e.Err, &exit), errors.Is(e.Err, errExitedZero), errors.As(e.Err, new(*containerExit)):
 		b.WriteString(" exited at start: ")
 	case errors.Is(e.Err, context.DeadlineExceeded), errors.Is(e.Err, context.Canceled):
 		b.WriteString(" did not become ready: ")
@@ -67,6 +67,8 @@ func commandName(cmd string) string {
 	switch {
 	case len(f) == 0:
 		return "backend"
+	case len(f) >= 3 && f[0] == "docker" && f[1] == "run":
+		return "container " + strings.Trim(f[2], `'`)
 	case len(f) >= 3 && f[1] == "-m":
 		return strings.Trim(f[2], `'`)
 	default:

@@ -66,9 +66,27 @@ type Spec struct {
 	// Env is added to devport's own environment for the backend
 	// ("KEY=value" entries; later entries win).
 	Env []string
+	// CABundle is a host file of trusted roots (the system's plus
+	// devport's). The container runtime mounts it read-only at
+	// ContainerCABundle, so Env can point TLS stacks at it there.
+	CABundle string
 	// StopTimeout is how long Stop lets the backend shut down gracefully
 	// before it kills the group; 0 means DefaultStopTimeout.
 	StopTimeout time.Duration
+
+	// The container runtime only (NewContainerRunner):
+
+	// Image is the container image; "" means the stack's default
+	// (DefaultImage).
+	Image string
+	// Home is devport's data folder. Containers carry it in the
+	// devport.home label, so two devport homes never touch each other's
+	// containers. Required by NewContainerRunner.
+	Home string
+	// Progress, when set, receives the progress of an image pull: the
+	// layer, the bytes done and the bytes expected (0 when unknown). It is
+	// called from Start's goroutine.
+	Progress func(layer string, current, total int64) `json:"-"`
 }
 
 // appRe is uvicorn's "module:attribute" syntax (dotted names allowed).

@@ -1,0 +1,246 @@
+package stacks
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/docker/docker/api/types/mount"
+)
+
+// Default images of the container runtime, per stack.
+const (
+	DefaultPHPImage     = "php:8.3-apache"
+	DefaultUvicornImage = "python:3.12-slim"
+)
+
+// DefaultImage is the image a stack runs in when the service and the
+// settings name none.
+func DefaultImage(stack string) string {
+	switch stack {
+	case StackPHP:
+		return DefaultPHPImage
+	case StackUvicorn:
+		return DefaultUvicornImage
+	}
+	return ""
+}
+
+// Where things live inside the containers.
+const (
+	phpAppDir      = "/var/www/html"                               // the project folder (php)
+	phpVhostPath   = "/etc/apache2/sites-enabled/000-default.conf" // the generated site replaces the image's default site
+	phpPort        = "80"
+	pyAppDir       = "/app"          // the project folder (uvicorn)
+	pyDepsDir      = "/devport/deps" // the named volume with the installed requirements
+	pyPort         = "8000"
+	pyScriptPath   = "/devport/run.sh"
+	containerVhost = "apache-site.conf" // in RunDir
+	containerEntry = "uvicorn-run.sh"   // in RunDir
+)
+
+// containerPlan is what one service's container is made of.
+type containerPlan struct {
+	image   string
+	cmd     []string // nil: the image's own CMD
+	env     []string
+	workDir string
+	port    string // the container's TCP port
+	mounts  []mount.Mount
+	volume  string            // named volume to create first ("" for none)
+	files   map[string][]byte // generated files, by path in RunDir
+}
+
+// planContainer builds the container of spec's stack. It checks the bind
+// mount sources: a folder that does not exist is an error here, not an
+// empty folder Docker creates as root.
+func planContainer(s Spec, image string) (containerPlan, error) {
+	if !isDir(s.Dir) {
+		return containerPlan{}, folderMissing(s.Dir)
+	}
+	var p containerPlan
+	switch s.Stack {
+	case StackPHP:
+		var err error
+		if p, err = planPHP(s, image); err != nil {
+			return containerPlan{}, err
+		}
+	case StackUvicorn:
+		p = planUvicorn(s, image)
+	default:
+		return containerPlan{}, fmt.Errorf("service %s: stack %q: %w (use php or uvicorn)", s.label(), s.Stack, ErrUnknownStack)
+	}
+	if s.CABundle != "" {
+		p.mounts = append(p.mounts, mount.Mount{Type: mount.TypeBind, Source: s.CABundle, Target: ContainerCABundle, ReadOnly: true})
+	}
+	return p, nil
+}
+
+// ContainerCABundle is where a container sees Spec.CABundle.
+const ContainerCABundle = "/etc/devport/ca-bundle.pem"
+
+// planPHP mounts the project folder at /var/www/html and replaces the
+// image's default site with one that matches the process runtime: the
+// document root (public/ when present), .htaccess with mod_rewrite, HTTPS=on
+// for X-Forwarded-Proto: https and the client address from X-Forwarded-For.
+func planPHP(s Spec, image string) (containerPlan, error) {
+	root := s.DocRoot
+	if root == "" {
+		root = s.Dir
+		if pub := filepath.Join(s.Dir, "public"); isDir(pub) {
+			root = pub
+		}
+	}
+	if !isDir(root) {
+		return containerPlan{}, fmt.Errorf("document root %q does not exist: create it or choose another one", root)
+	}
+	// Apache's workers in the image run as www-data, which sees the
+	// folders with their host modes: they must be open to others.
+	for _, d := range []string{s.Dir, root} {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o005 != 0o005 {
+			return containerPlan{}, fmt.Errorf("folder %q (mode %s) is %w www-data, which serves it in the container: chmod o+rx %q",
+				d, fi.Mode().Perm(), ErrNotReadable, d)
+		}
+	}
+	p := containerPlan{image: image, port: phpPort,
+		mounts: []mount.Mount{{Type: mount.TypeBind, Source: filepath.Clean(s.Dir), Target: phpAppDir}}}
+	inRoot := phpAppDir
+	rel, err := filepath.Rel(filepath.Clean(s.Dir), filepath.Clean(root))
+	switch {
+	case err == nil && rel == ".":
+	case err == nil && !strings.HasPrefix(rel, ".."):
+		inRoot = phpAppDir + "/" + filepath.ToSlash(rel)
+	default: // a document root outside the project folder gets a mount of its own
+		inRoot = "/var/www/docroot"
+		p.mounts = append(p.mounts, mount.Mount{Type: mount.TypeBind, Source: filepath.Clean(root), Target: inRoot})
+	}
+	if !confSafe(inRoot) {
+		return containerPlan{}, fmt.Errorf("document root %q holds a character apache's config cannot carry (\", \\, a newline or ${): rename it", root)
+	}
+	site := fmt.Sprintf(phpSiteConf, serverName(s), inRoot, inRoot)
+	p.files = map[string][]byte{containerVhost: []byte(site)}
+	p.mounts = append(p.mounts, mount.Mount{Type: mount.TypeBind, Source: filepath.Join(s.RunDir, containerVhost),
+		Target: phpVhostPath, ReadOnly: true})
+	return p, nil
+}
+
+// phpSiteConf is the generated Apache site of a php container. It works with
+// php:*-apache images and Debian's apache2 + libapache2-mod-php (both use
+// Debian's /etc/apache2 layout, which includes sites-enabled last, after
+// the modules).
+const phpSiteConf = `# Generated by devport; it replaces the image's default site.
+<IfModule !rewrite_module>
+    LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
+</IfModule>
+<IfModule !setenvif_module>
+    LoadModule setenvif_module /usr/lib/apache2/modules/mod_setenvif.so
+</IfModule>
+<IfModule !remoteip_module>
+    LoadModule remoteip_module /usr/lib/apache2/modules/mod_remoteip.so
+</IfModule>
+
+ServerName %s
+ServerTokens Prod
+ServerSignature Off
+
+# Both logs go to the container's output, which devport streams into the
+# service log. Readiness probes stay out of the access log.
+ErrorLog /dev/stderr
+LogFormat "%%a %%l %%u %%t \"%%r\" %%>s %%O \"%%{Referer}i\" \"%%{User-Agent}i\" %%Dus" devport
+SetEnvIf User-Agent "^devport-readiness$" devport_probe
+
+# devport's proxy terminates TLS; it reaches the container through Docker's
+# port publishing, so trust forwarding headers from private addresses.
+RemoteIPHeader X-Forwarded-For
+RemoteIPInternalProxy 127.0.0.1 ::1 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16
+SetEnvIf X-Forwarded-Proto "^https$" HTTPS=on
+
+<VirtualHost *:80>
+    DocumentRoot "%s"
+    CustomLog /dev/stdout devport env=!devport_probe
+    DirectoryIndex index.php index.html
+    AccessFileName .htaccess
+    <Directory "%s">
+        Options FollowSymLinks
+        AllowOverride All
+        Require all granted
+    </Directory>
+    <Files ".ht*">
+        Require all denied
+    </Files>
+</VirtualHost>
+`
+
+// planUvicorn mounts the project folder at /app and a named volume for its
+// requirements, and runs uvicorn with the process runtime's flags on TCP.
+func planUvicorn(s Spec, image string) containerPlan {
+	args := []string{s.App, "--host", "0.0.0.0", "--port", pyPort,
+		"--proxy-headers", "--forwarded-allow-ips", "*", "--app-dir", pyAppDir}
+	if p := s.PathPrefix; p != "" && p != "/" {
+		args = append(args, "--root-path", p)
+	}
+	script := fmt.Sprintf(uvicornScript, pyDepsDir, image, shellJoin(args))
+	return containerPlan{
+		image:   image,
+		cmd:     []string{"sh", pyScriptPath},
+		env:     []string{"PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1", "PIP_DISABLE_PIP_VERSION_CHECK=1"},
+		workDir: pyAppDir,
+		port:    pyPort,
+		volume:  depsVolumeName(s.Home, s.Project, s.Service),
+		mounts: []mount.Mount{
+			{Type: mount.TypeBind, Source: filepath.Clean(s.Dir), Target: pyAppDir},
+			{Type: mount.TypeVolume, Source: depsVolumeName(s.Home, s.Project, s.Service), Target: pyDepsDir},
+			{Type: mount.TypeBind, Source: filepath.Join(s.RunDir, containerEntry), Target: pyScriptPath, ReadOnly: true},
+		},
+		files: map[string][]byte{containerEntry: []byte(script)},
+	}
+}
+
+// uvicornScript installs requirements.txt into the deps volume when its
+// hash changed since the last install, then execs uvicorn.
+const uvicornScript = `# Generated by devport: install requirements.txt (when changed), then run uvicorn.
+set -e
+DEPS=%[1]s
+PY=$(command -v python3 || command -v python || true)
+if [ -z "$PY" ]; then
+    echo "devport: image %[2]s has no python3: choose a Python image with --image" >&2
+    exit 127
+fi
+if [ -f requirements.txt ]; then
+    want=$(sha256sum requirements.txt | cut -d' ' -f1)
+    have=$(cat "$DEPS/requirements.sha256" 2>/dev/null || true)
+    if [ "$want" != "$have" ]; then
+        echo "devport: installing requirements.txt into the volume at $DEPS"
+        rm -rf "$DEPS/lib" "$DEPS/requirements.sha256"
+        "$PY" -m pip install --no-cache-dir --target "$DEPS/lib" -r requirements.txt
+        echo "$want" > "$DEPS/requirements.sha256"
+    else
+        echo "devport: requirements.txt unchanged, reusing the installed packages"
+    fi
+fi
+export PYTHONPATH="$DEPS/lib${PYTHONPATH:+:$PYTHONPATH}"
+if ! "$PY" -c "import uvicorn" 2>/dev/null; then
+    echo "devport: uvicorn is not installed in image %[2]s: add uvicorn to requirements.txt" >&2
+    exit 1
+fi
+exec "$PY" -m uvicorn %[3]s
+`
+
+// writeFiles writes the plan's generated files into the run folder.
+func (p containerPlan) writeFiles(runDir string) error {
+	if err := os.MkdirAll(runDir, 0o700); err != nil {
+		return fmt.Errorf("create run folder: %w", err)
+	}
+	for name, data := range p.files {
+		path := filepath.Join(runDir, name)
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}
