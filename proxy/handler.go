@@ -10,65 +10,97 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 )
 
-// active is an installed table with a ready reverse proxy for each of its
+// active is an installed table with a ready handler for each of its
 // routes, so serving a request needs one atomic load and no allocation for
 // routing.
 type active struct {
 	table *Table
-	// proxies[i] serves table.routes[i]; nil when that route is down.
-	proxies []*httputil.ReverseProxy
+	// handlers[i] serves table.routes[i].
+	handlers []routeHandler
 }
 
-// install builds the proxies for t. Transports of upstreams that t keeps
-// are reused, so their warm keep-alive connections survive the swap.
+// routeHandler is what serves one route: a reverse proxy (service and URL
+// routes), a static folder, or nothing (the route is down).
+type routeHandler struct {
+	rt     *Route
+	proxy  *httputil.ReverseProxy
+	static *staticHandler
+	// upstream names the target in the access log when there is a single
+	// one (static routes, URL routes); pools note the instance they pick.
+	upstream string
+}
+
+// install builds the handlers for t. Transports of upstreams that t keeps
+// are reused, so their warm keep-alive connections and their health
+// survive the swap.
 func (s *Server) install(t *Table) *active {
-	var ups []Upstream
-	for _, rt := range t.routes {
-		if rt.Upstream != nil {
-			ups = append(ups, *rt.Upstream)
-		}
-	}
-	trs := s.trs.sync(ups)
-	a := &active{table: t, proxies: make([]*httputil.ReverseProxy, len(t.routes))}
+	var keys []transportKey
 	for i := range t.routes {
 		rt := &t.routes[i]
+		if rt.Kind() != KindService {
+			continue
+		}
+		for _, u := range rt.instances() {
+			keys = append(keys, transportKey{up: u, limits: rt.Limits.transport()})
+		}
+	}
+	trs := s.trs.sync(keys)
+	a := &active{table: t, handlers: make([]routeHandler, len(t.routes))}
+	for i := range t.routes {
+		rt := &t.routes[i]
+		h := &a.handlers[i]
+		h.rt = rt
 		var tr http.RoundTripper
-		switch {
-		case rt.Upstream != nil:
-			tr = trs[Upstream{Network: rt.Upstream.network(), Address: rt.Upstream.Address}]
-		case rt.URL != nil:
+		switch rt.Kind() {
+		case KindStatic:
+			h.static = &staticHandler{dir: rt.Static, prefix: rt.PathPrefix, cacheControl: rt.CacheControl}
+			h.upstream = "static"
+			continue
+		case KindService:
+			p := &pool{failTimeout: rt.Limits.FailTimeout}
+			for _, u := range rt.instances() {
+				p.insts = append(p.insts, trs[transportKey{up: u, limits: rt.Limits.transport()}])
+			}
+			tr = p
+		case KindURL:
 			tr = s.trs.external
+			h.upstream = rt.URL.Redacted()
 		default:
 			continue
 		}
-		a.proxies[i] = &httputil.ReverseProxy{
-			Rewrite:      func(pr *httputil.ProxyRequest) { rewrite(pr, rt) },
-			Transport:    tr,
-			BufferPool:   s.bufs,
-			ErrorLog:     s.errLog,
-			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { s.proxyError(w, r, rt, err) },
+		h.proxy = &httputil.ReverseProxy{
+			Rewrite:        func(pr *httputil.ProxyRequest) { rewrite(pr, rt) },
+			Transport:      tr,
+			BufferPool:     s.bufs,
+			ErrorLog:       s.errLog,
+			ErrorHandler:   func(w http.ResponseWriter, r *http.Request, err error) { s.proxyError(w, r, rt, err) },
+			ModifyResponse: addVia,
+			// Streamed responses (server-sent events, chunked bodies of
+			// unknown length) are flushed as each piece arrives; bodies of
+			// known length are copied in full buffers.
+			FlushInterval: 0,
 		}
 	}
 	return a
 }
 
 // serveHTTPS handles every request on the HTTPS listeners: it finds the
-// route and hands the request to that route's reverse proxy, or answers
-// itself with a 400, 404 or 502.
+// route and hands the request to that route's handler, or answers itself
+// with a 400, 404 or 502.
 func (s *Server) serveHTTPS(w http.ResponseWriter, r *http.Request) {
 	host, ok := normalizeHost(r.Host)
 	if !ok {
 		writePage(w, s.log, http.StatusBadRequest, nil, nil, "400 Bad Request: missing or invalid Host header.\n")
 		return
 	}
-	if r.Method == http.MethodConnect {
-		// Includes HTTP/2 extended CONNECT (RFC 8441), which the
-		// backends behind us cannot speak; browsers fall back to a
-		// HTTP/1.1 Upgrade when the server does not offer it.
+	if r.Method == http.MethodConnect && !isExtendedConnect(r) {
+		// Websockets over HTTP/2 (RFC 8441) are routed; a plain
+		// CONNECT asks for a tunnel, which devport does not offer.
 		writePage(w, s.log, http.StatusMethodNotAllowed, nil, nil, "405 Method Not Allowed: devport is not a forward proxy.\n")
 		return
 	}
@@ -83,14 +115,34 @@ func (s *Server) serveHTTPS(w http.ResponseWriter, r *http.Request) {
 		s.noRoute(w, host, p)
 		return
 	}
-	rp := a.proxies[i]
-	if rp == nil {
-		rt := &a.table.routes[i]
+	h := &a.handlers[i]
+	if al := s.cfg.AccessLog; al != nil {
+		s.serveLogged(al, w, r, h, host, p)
+		return
+	}
+	s.serveRoute(w, r, h, host, p)
+}
+
+// serveRoute hands a routed request to its route's handler.
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, h *routeHandler, host, p string) {
+	rt := h.rt
+	if h.static != nil {
+		h.static.ServeHTTP(w, r, p)
+		return
+	}
+	if h.proxy == nil {
 		reason := rt.Down
 		if reason == "" {
 			reason = "not running"
 		}
 		s.badGateway(w, host, rt, reason)
+		return
+	}
+	if isExtendedConnect(r) {
+		s.serveH2WebSocket(w, r, h, host)
+		return
+	}
+	if !s.limitBody(w, r, rt.Limits.MaxBody) {
 		return
 	}
 	if p != r.URL.Path {
@@ -103,8 +155,30 @@ func (s *Server) serveHTTPS(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.ProtoMajor == 1 && r.Header.Get("Upgrade") != "" {
 		w = &upgradeWriter{ResponseWriter: w, u: s.upgrades}
+	} else if !rt.NoCompress && wantsGzip(r) {
+		gw := &gzipWriter{ResponseWriter: w, pool: &s.gzips}
+		defer gw.close()
+		w = gw
 	}
-	rp.ServeHTTP(w, r)
+	h.proxy.ServeHTTP(w, r)
+}
+
+// addVia adds devport to the response's Via chain (RFC 9110 7.6.3).
+func addVia(resp *http.Response) error {
+	resp.Header["Via"] = append(resp.Header["Via"], viaFor(resp.ProtoMajor, resp.ProtoMinor))
+	return nil
+}
+
+// viaFor is the Via entry for a message received over HTTP major.minor.
+func viaFor(major, minor int) string {
+	switch {
+	case major == 2:
+		return "2 devport"
+	case major == 1 && minor == 0:
+		return "1.0 devport"
+	default:
+		return "1.1 devport"
+	}
 }
 
 // rewrite turns the inbound request into the one sent to rt's backend.
@@ -115,31 +189,94 @@ func rewrite(pr *httputil.ProxyRequest, rt *Route) {
 	if rt.StripPrefix && rt.PathPrefix != "/" {
 		stripPrefix(out.URL, rt.PathPrefix)
 	}
-	if up := rt.Upstream; up != nil {
+	if rt.URL == nil {
 		out.URL.Scheme = "http"
-		if up.network() == "unix" {
-			// The transport dials the socket whatever the URL says; the
-			// site's host keeps the request readable in backend logs.
-			out.URL.Host = in.Host
-		} else {
-			out.URL.Host = up.Address
-		}
+		// The pool sets the instance's address for TCP; a unix socket is
+		// dialed whatever the URL says, and the site's host keeps the
+		// request readable in backend logs.
+		out.URL.Host = in.Host
 		// The backend sees the site's name (Apache vhosts, absolute URLs
 		// built by the app), not the upstream address.
 		out.Host = in.Host
 	} else {
 		pr.SetURL(rt.URL) // Host header: the URL's host
 	}
-	// Append the client to the chain it arrived with.
-	if prior, ok := in.Header["X-Forwarded-For"]; ok {
-		out.Header["X-Forwarded-For"] = prior
-	}
-	pr.SetXForwarded()
-	if ip, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
-		out.Header.Set("X-Real-Ip", ip)
+	setForwardedHeaders(in, out)
+}
+
+// Precomputed header values; Header slices with len == cap, so that an
+// Add elsewhere copies instead of writing into the shared array.
+var (
+	protoHTTPS = []string{"https"}[:1:1]
+	protoHTTP  = []string{"http"}[:1:1]
+)
+
+// setForwardedHeaders tells the backend who asked and how: the client
+// appended to X-Forwarded-For (after the chain it arrived with),
+// X-Forwarded-Host and -Proto, X-Real-IP, a Forwarded entry (RFC 7239)
+// and devport in Via. It does what ProxyRequest.SetXForwarded does, with
+// one allocation for all the value slices instead of one each.
+func setForwardedHeaders(in, out *http.Request) {
+	h := out.Header
+	vals := make([]string, 5)
+	ip, _, err := net.SplitHostPort(in.RemoteAddr)
+	if err == nil {
+		xff := ip
+		if prior := in.Header["X-Forwarded-For"]; len(prior) > 0 {
+			xff = strings.Join(prior, ", ") + ", " + ip
+		}
+		vals[0], vals[1] = xff, ip
+		h["X-Forwarded-For"] = vals[0:1:1]
+		h["X-Real-Ip"] = vals[1:2:2]
 	} else {
-		out.Header.Del("X-Real-Ip")
+		ip = ""
+		delete(h, "X-Forwarded-For")
+		delete(h, "X-Real-Ip")
 	}
+	if in.Host != "" {
+		vals[2] = in.Host
+		h["X-Forwarded-Host"] = vals[2:3:3]
+	} else {
+		delete(h, "X-Forwarded-Host")
+	}
+	if in.TLS != nil {
+		h["X-Forwarded-Proto"] = protoHTTPS
+	} else {
+		h["X-Forwarded-Proto"] = protoHTTP
+	}
+	vals[3] = forwarded(in.Header["Forwarded"], ip, in.Host)
+	h["Forwarded"] = vals[3:4:4]
+	if prior := in.Header["Via"]; len(prior) > 0 {
+		h["Via"] = append(prior[:len(prior):len(prior)], viaFor(in.ProtoMajor, in.ProtoMinor))
+	} else {
+		vals[4] = viaFor(in.ProtoMajor, in.ProtoMinor)
+		h["Via"] = vals[4:5:5]
+	}
+}
+
+// forwarded appends this hop to a Forwarded header (RFC 7239): the client
+// address, the host it asked for and https.
+func forwarded(prior []string, ip, host string) string {
+	b := make([]byte, 0, 64)
+	for _, p := range prior {
+		b = append(b, p...)
+		b = append(b, ", "...)
+	}
+	b = append(b, "for="...)
+	switch {
+	case ip == "":
+		b = append(b, "unknown"...)
+	case strings.IndexByte(ip, ':') >= 0:
+		b = append(b, `"[`...)
+		b = append(b, ip...)
+		b = append(b, `]"`...)
+	default:
+		b = append(b, ip...)
+	}
+	b = append(b, ";host="...)
+	b = strconv.AppendQuote(b, host)
+	b = append(b, ";proto=https"...)
+	return string(b)
 }
 
 // stripPrefix removes prefix from u's path: "/api/x" becomes "/x" and
@@ -177,12 +314,20 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, rt *Route, e
 		s.log.Debug("client gone before the backend answered", "host", r.Host, "path", r.URL.Path, "err", err)
 		return
 	}
+	if tooLarge(err) {
+		writePage(w, s.log, http.StatusRequestEntityTooLarge, nil, nil,
+			"413 Content Too Large: the request body is larger than this route accepts ("+
+				strconv.FormatInt(rt.Limits.MaxBody, 10)+" bytes; devport route ... --max-body).\n")
+		return
+	}
 	reason := errorReason(err)
 	if s.upgrades.isClosing() {
 		reason = "devport is shutting down"
 	}
 	target := ""
-	if rt.Upstream != nil {
+	if slot, ok := r.Context().Value(upstreamKey{}).(*upstreamSlot); ok && slot.up != "" {
+		target = slot.up
+	} else if rt.Upstream != nil {
 		target = rt.Upstream.String()
 	} else if rt.URL != nil {
 		target = rt.URL.Redacted()
@@ -191,6 +336,10 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, rt *Route, e
 		"host", r.Host, "path", r.URL.Path, "project", rt.Project, "service", rt.Service,
 		"upstream", target, "reason", reason, "err", err)
 	host, _ := normalizeHost(r.Host)
+	if reason == "timeout" {
+		s.gatewayTimeout(w, host, rt)
+		return
+	}
 	s.badGateway(w, host, rt, reason)
 }
 

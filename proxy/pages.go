@@ -116,6 +116,15 @@ func (s *Server) badGateway(w http.ResponseWriter, host string, rt *Route, reaso
 	writePage(w, s.log, http.StatusBadGateway, s.cfg.Pages.BadGateway, data, text)
 }
 
+// gatewayTimeout answers for a route whose backend did not answer within
+// the route's timeout.
+func (s *Server) gatewayTimeout(w http.ResponseWriter, host string, rt *Route) {
+	text := fmt.Sprintf("504 Gateway Timeout: %s: the %s service of project %s did not answer in time.\n"+
+		"Its timeouts are set with: devport route %s add ... --connect-timeout D --read-timeout D\n",
+		host, rt.Service, rt.Project, rt.Project)
+	writePage(w, s.log, http.StatusGatewayTimeout, nil, nil, text)
+}
+
 // siteURL is the https address of domain through a proxy on port.
 func siteURL(domain string, port int) string {
 	if port == 0 || port == 443 {

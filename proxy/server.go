@@ -43,6 +43,9 @@ type Config struct {
 	Pages Pages
 	// Logger receives backend failures and listener errors; nil discards.
 	Logger *slog.Logger
+	// AccessLog, when set, gets one entry per routed request. The caller
+	// owns it: Close it after Shutdown.
+	AccessLog *AccessLog
 }
 
 // Server is the proxy: HTTPS listeners that route to backends, and HTTP
@@ -53,6 +56,8 @@ type Server struct {
 	log      *slog.Logger
 	errLog   *log.Logger // for net/http and httputil, at debug level
 	bufs     *bufferPool
+	gzips    gzipPool
+	recs     sync.Pool // *recorder, for the access log
 	trs      *transports
 	upgrades *upgrades
 

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"cmp"
+	"net/netip"
 	"net/url"
 	"path"
 	"slices"
@@ -66,6 +67,76 @@ type Route struct {
 	Down string
 	// StartCommand is what starts it, e.g. "devport start shop".
 	StartCommand string
+
+	// Upstreams are more instances of the same service (gunicorn -w or
+	// several containers). Upstream, when set, is the first instance.
+	// Requests go to the instance with the fewest requests in flight; an
+	// instance that fails is skipped for FailTimeout (nginx's least_conn
+	// and fail_timeout), and a request whose connection could not be
+	// made is retried once on another instance.
+	Upstreams []Upstream
+
+	// Static, when set, is a folder the proxy serves itself (nginx's
+	// "location /static { alias DIR; }"): the path after PathPrefix names
+	// a file under it. Nothing outside the folder can be reached, neither
+	// by ".." nor by encoded slashes nor by symlinks (os.Root).
+	Static string
+	// CacheControl is sent with every static file, e.g.
+	// "public, max-age=2592000" for nginx's "expires 30d". Empty sends none
+	// (browsers revalidate with the ETag).
+	CacheControl string
+
+	// Limits are the timeouts and the body limit; zero fields take the
+	// defaults documented on Limits.
+	Limits Limits
+	// NoCompress turns off on-the-fly gzip of text responses that the
+	// backend did not compress.
+	NoCompress bool
+}
+
+// Kind is what serves a route.
+type Kind string
+
+// The route kinds.
+const (
+	KindService Kind = "service" // a backend process or container (Upstream, Upstreams)
+	KindStatic  Kind = "static"  // a folder (Static)
+	KindURL     Kind = "url"     // an external server (URL)
+	KindDown    Kind = "down"    // a backend that is not running
+)
+
+// Kind says what serves r: a static folder first, then a URL, then
+// upstream instances; a route with none of them is down.
+func (r *Route) Kind() Kind {
+	switch {
+	case r.Static != "":
+		return KindStatic
+	case r.URL != nil:
+		return KindURL
+	case r.Upstream != nil || len(r.Upstreams) > 0:
+		return KindService
+	default:
+		return KindDown
+	}
+}
+
+// instances is every upstream instance of r, Upstream first, without
+// duplicates, with the network defaulted.
+func (r *Route) instances() []Upstream {
+	var out []Upstream
+	add := func(u Upstream) {
+		u.Network = u.network()
+		if u.Address != "" && !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	if r.Upstream != nil {
+		add(*r.Upstream)
+	}
+	for _, u := range r.Upstreams {
+		add(u)
+	}
+	return out
 }
 
 // Table maps a host and a path to a Route. It is immutable once NewTable
@@ -112,6 +183,8 @@ func NewTable(routes []Route) *Table {
 			u := *r.URL
 			r.URL = &u
 		}
+		r.Upstreams = slices.Clone(r.Upstreams)
+		r.Limits = r.Limits.withDefaults()
 		t.routes[i] = r
 	}
 	for _, idx := range t.hosts {
@@ -205,7 +278,7 @@ func normalizeHost(host string) (string, bool) {
 			return "", false
 		}
 		h := host[1:end]
-		if h == "" || strings.Trim(h, "0123456789abcdefABCDEF:.%") != "" {
+		if a, err := netip.ParseAddr(h); err != nil || !a.Is6() {
 			return "", false
 		}
 		return strings.ToLower(h), true
@@ -217,8 +290,8 @@ func normalizeHost(host string) (string, bool) {
 		host = host[:colon]
 	}
 	host = strings.TrimSuffix(host, ".")
-	if host == "" {
-		return "", false
+	if host == "" || host[0] == '.' || host[len(host)-1] == '.' || strings.Contains(host, "..") {
+		return "", false // an empty label: ".", "..", ".shop.test", "shop..test"
 	}
 	for i := 0; i < len(host); i++ {
 		c := host[i]

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,18 +23,35 @@ const (
 	maxIdlePerHost = 128
 )
 
-// transports owns one http.Transport per upstream, so each backend gets
-// its own keep-alive pool and its own dialer (TCP or unix socket), and one
-// shared transport for external URL routes. The map is only touched when
-// a table is installed, never per request.
+// transports owns one http.Transport per upstream instance (and per set
+// of transport limits), so each backend gets its own keep-alive pool, its
+// own dialer (TCP or unix socket) and its own passive health state, and
+// one shared transport for external URL routes. The map is only touched
+// when a table is installed, never per request.
 type transports struct {
 	mu       sync.Mutex
-	byUp     map[Upstream]*upstreamTransport
+	byUp     map[transportKey]*upstreamTransport
 	external *http.Transport
 }
 
+// transportKey names a transport: an upstream and the limits it dials and
+// waits with. Routes that share both share the transport.
+type transportKey struct {
+	up     Upstream
+	limits transportLimits
+}
+
 type upstreamTransport struct {
-	t *http.Transport
+	// rt is the hot path (h1Transport) in front of t.
+	rt *h1Transport
+	t  *http.Transport
+	up Upstream
+	// inFlight counts the requests on this instance whose response has
+	// not been fully read (least-connections balancing).
+	inFlight atomic.Int64
+	// downUntil is when a failed instance may be tried again, in
+	// UnixNano; 0 when healthy.
+	downUntil atomic.Int64
 	// retired is when the upstream left the route table (zero while in
 	// use). A retired transport is kept a while, so that connections
 	// returned to its pool by requests that were still in flight are
@@ -47,7 +65,7 @@ func newTransports() *transports {
 	ext.DialContext = d.DialContext
 	ext.ForceAttemptHTTP2 = true // https URLs may speak h2; upgrades still use HTTP/1.1
 	ext.TLSHandshakeTimeout = dialTimeout
-	return &transports{byUp: make(map[Upstream]*upstreamTransport), external: ext}
+	return &transports{byUp: make(map[transportKey]*upstreamTransport), external: ext}
 }
 
 // baseTransport is the configuration shared by every upstream transport.
@@ -64,68 +82,110 @@ func baseTransport() *http.Transport {
 	}
 }
 
+// dialError marks a failure to connect to an instance: nothing of the
+// request was sent, so it may be retried on another instance.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
 // newUpstreamTransport dials one upstream whatever host the request URL
 // names, so a unix socket request can keep the site's host in its URL.
-func newUpstreamTransport(u Upstream) *http.Transport {
+func newUpstreamTransport(k transportKey) *http.Transport {
 	t := baseTransport()
-	network, address := u.network(), u.Address
-	d := &net.Dialer{Timeout: dialTimeout}
+	network, address := k.up.network(), k.up.Address
+	connect := k.limits.connect
+	if connect <= 0 {
+		connect = dialTimeout
+	}
+	d := &net.Dialer{Timeout: connect}
 	if network != "unix" {
 		d.KeepAlive = 30 * time.Second
 	}
+	write := k.limits.write
 	t.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return d.DialContext(ctx, network, address)
+		c, err := d.DialContext(ctx, network, address)
+		if err != nil {
+			return nil, &dialError{err}
+		}
+		if write > 0 {
+			return &writeDeadlineConn{Conn: c, timeout: write}, nil
+		}
+		return c, nil
 	}
+	t.ResponseHeaderTimeout = k.limits.read
 	// Local backends speak plain HTTP/1.1.
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetHTTP1(true)
 	return t
 }
 
-// sync returns the transport for each of ups, reusing existing ones so
-// that their warm connections survive a table swap. Transports no longer
-// needed lose their idle connections (requests still in flight on them
-// finish normally) and are forgotten once their pools have surely drained.
-func (ts *transports) sync(ups []Upstream) map[Upstream]*http.Transport {
+// writeDeadlineConn gives each write to the upstream its own deadline
+// (Limits.Write), so a backend that stops reading the request body fails
+// the request instead of holding it forever.
+type writeDeadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *writeDeadlineConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+// sync returns the transport for each of keys, reusing existing ones so
+// that their warm connections and health survive a table swap. Transports
+// no longer needed lose their idle connections (requests still in flight
+// on them finish normally) and are forgotten once their pools have surely
+// drained.
+func (ts *transports) sync(keys []transportKey) map[transportKey]*upstreamTransport {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	now := time.Now()
-	next := make(map[Upstream]*http.Transport, len(ups))
-	for _, u := range ups {
-		u.Network = u.network()
-		if _, ok := next[u]; ok {
+	next := make(map[transportKey]*upstreamTransport, len(keys))
+	for _, k := range keys {
+		k.up.Network = k.up.network()
+		if _, ok := next[k]; ok {
 			continue
 		}
-		ut := ts.byUp[u]
+		ut := ts.byUp[k]
 		if ut == nil {
-			ut = &upstreamTransport{t: newUpstreamTransport(u)}
-			ts.byUp[u] = ut
+			t := newUpstreamTransport(k)
+			ut = &upstreamTransport{t: t, up: k.up, rt: &h1Transport{
+				dial:       func(ctx context.Context) (net.Conn, error) { return t.DialContext(ctx, "tcp", "") },
+				fallback:   t,
+				readHeader: k.limits.read,
+			}}
+			ts.byUp[k] = ut
 		}
 		ut.retired = time.Time{}
-		next[u] = ut.t
+		next[k] = ut
 	}
-	for u, ut := range ts.byUp {
-		if _, ok := next[u]; ok {
+	for k, ut := range ts.byUp {
+		if _, ok := next[k]; ok {
 			continue
 		}
 		switch {
 		case ut.retired.IsZero():
 			ut.retired = now
-			ut.t.CloseIdleConnections()
+			ut.rt.CloseIdleConnections()
 		case now.Sub(ut.retired) > 2*idleConnTimeout:
-			ut.t.CloseIdleConnections()
-			delete(ts.byUp, u)
+			ut.rt.CloseIdleConnections()
+			delete(ts.byUp, k)
 		}
 	}
 	return next
 }
 
-// closeIdle closes every idle upstream connection (on Shutdown).
+// closeIdle closes every idle upstream connection (on Shutdown); hot-path
+// connections still in use are closed when their request ends.
 func (ts *transports) closeIdle() {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	for _, ut := range ts.byUp {
-		ut.t.CloseIdleConnections()
+		ut.rt.close()
 	}
 	ts.external.CloseIdleConnections()
 }

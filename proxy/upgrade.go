@@ -21,11 +21,14 @@ type upgrades struct {
 	mu      sync.Mutex
 	closing bool
 	conns   map[*upgradedConn]struct{}
-	open    sync.WaitGroup
+	// byConn finds the tracked wrapper of a backend connection of an
+	// HTTP/2 websocket (track, untrack in h2ws.go).
+	byConn map[net.Conn]*upgradedConn
+	open   sync.WaitGroup
 }
 
 func newUpgrades() *upgrades {
-	return &upgrades{conns: make(map[*upgradedConn]struct{})}
+	return &upgrades{conns: make(map[*upgradedConn]struct{}), byConn: make(map[net.Conn]*upgradedConn)}
 }
 
 func (u *upgrades) isClosing() bool {

@@ -1,0 +1,243 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// h1Transport is the hot path to a local upstream: a synchronous HTTP/1.1
+// client for GET and HEAD requests without a body, the bulk of what a
+// browser sends. It writes the request and reads the response on the
+// goroutine that serves the client, over a pooled keep-alive connection.
+// net/http.Transport hands every request to two goroutines of its own
+// (a write loop and a read loop) and back, which under load cost more
+// than the proxying itself (see docs/performance.md).
+//
+// Everything else (bodies, protocol switches, other methods) goes to
+// fallback, the upstream's http.Transport.
+type h1Transport struct {
+	dial     func(ctx context.Context) (net.Conn, error)
+	fallback *http.Transport
+	// readHeader bounds the wait for the response headers (Limits.Read);
+	// 0 is no limit.
+	readHeader time.Duration
+
+	mu     sync.Mutex
+	idle   []*h1Conn // most recently used last
+	closed bool
+}
+
+// h1Conn is one keep-alive connection to the upstream.
+type h1Conn struct {
+	c        net.Conn
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	lastUsed time.Time
+}
+
+// errUpstreamClosed is a reused connection that the upstream had already
+// closed: the request is sent again on a new one.
+var errUpstreamClosed = errors.New("proxy: upstream closed an idle connection")
+
+func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if (req.Method != http.MethodGet && req.Method != http.MethodHead) ||
+		(req.Body != nil && req.Body != http.NoBody) || req.Header.Get("Upgrade") != "" ||
+		req.URL.Scheme != "http" {
+		return t.fallback.RoundTrip(req)
+	}
+	for attempt := 0; ; attempt++ {
+		pc, reused, err := t.get(req.Context())
+		if err != nil {
+			return nil, err
+		}
+		resp, err := t.send(pc, req)
+		if err == nil {
+			return resp, nil
+		}
+		// A reused connection may have been closed by the upstream while
+		// idle (its keep-alive timeout); GET and HEAD are safe to send
+		// again on a fresh one, as net/http.Transport does.
+		if reused && attempt == 0 && errors.Is(err, errUpstreamClosed) && req.Context().Err() == nil {
+			continue
+		}
+		return nil, err
+	}
+}
+
+// send writes req on pc and reads the response headers. The body it
+// returns puts pc back in the pool once read to the end.
+func (t *h1Transport) send(pc *h1Conn, req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	stop := context.AfterFunc(ctx, func() {
+		// Unblock the read or write below; the connection is lost.
+		_ = pc.c.SetDeadline(aLongTimeAgo)
+	})
+	fail := func(err error, nothingRead bool) (*http.Response, error) {
+		stop()
+		_ = pc.c.Close()
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		if nothingRead && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isConnReset(err)) {
+			return nil, errors.Join(errUpstreamClosed, err)
+		}
+		return nil, err
+	}
+	if err := req.Write(pc.bw); err != nil {
+		return fail(err, true)
+	}
+	if err := pc.bw.Flush(); err != nil {
+		return fail(err, true)
+	}
+	if t.readHeader > 0 {
+		_ = pc.c.SetReadDeadline(time.Now().Add(t.readHeader))
+	}
+	var resp *http.Response
+	for {
+		var err error
+		resp, err = http.ReadResponse(pc.br, req)
+		if err != nil {
+			return fail(err, pc.br.Buffered() == 0)
+		}
+		// Interim responses (100 Continue, 103 Early Hints) are not
+		// forwarded on this path; the final one follows.
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+	}
+	if t.readHeader > 0 {
+		_ = pc.c.SetReadDeadline(time.Time{})
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// Not asked for (no Upgrade header): the upstream is confused.
+		stop()
+		_ = pc.c.Close()
+		return nil, errors.New("proxy: upstream switched protocols without being asked")
+	}
+	reuse := !resp.Close && !req.Close
+	if resp.Body == http.NoBody { // HEAD, 204, 304: done already
+		if stop() && reuse {
+			t.put(pc)
+		} else {
+			_ = pc.c.Close()
+		}
+		return resp, nil
+	}
+	resp.Body = &h1Body{rc: resp.Body, pc: pc, t: t, stop: stop, reuse: reuse}
+	return resp, nil
+}
+
+// get returns an idle connection, or dials a new one.
+func (t *h1Transport) get(ctx context.Context) (pc *h1Conn, reused bool, err error) {
+	now := time.Now()
+	t.mu.Lock()
+	for len(t.idle) > 0 {
+		pc = t.idle[len(t.idle)-1]
+		t.idle[len(t.idle)-1] = nil
+		t.idle = t.idle[:len(t.idle)-1]
+		if now.Sub(pc.lastUsed) < idleConnTimeout {
+			t.mu.Unlock()
+			return pc, true, nil
+		}
+		_ = pc.c.Close()
+	}
+	t.mu.Unlock()
+	c, err := t.dial(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return &h1Conn{c: c, br: bufio.NewReaderSize(c, 16<<10), bw: bufio.NewWriterSize(c, 8<<10)}, false, nil
+}
+
+// put returns pc to the pool, or closes it when the pool is full or the
+// transport closed.
+func (t *h1Transport) put(pc *h1Conn) {
+	pc.lastUsed = time.Now()
+	t.mu.Lock()
+	if t.closed || len(t.idle) >= maxIdlePerHost {
+		t.mu.Unlock()
+		_ = pc.c.Close()
+		return
+	}
+	t.idle = append(t.idle, pc)
+	t.mu.Unlock()
+}
+
+// CloseIdleConnections closes the pooled connections; connections in use
+// go back to the pool afterwards and are closed by the next call.
+func (t *h1Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = nil
+	t.mu.Unlock()
+	for _, pc := range idle {
+		_ = pc.c.Close()
+	}
+	t.fallback.CloseIdleConnections()
+}
+
+// close closes the idle connections and makes put close the ones still
+// in use when they come back (Shutdown).
+func (t *h1Transport) close() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.CloseIdleConnections()
+}
+
+// h1Body is a response body on the hot path: read to its end, it hands
+// its connection back to the pool; closed early, it closes it.
+type h1Body struct {
+	rc    io.ReadCloser
+	pc    *h1Conn
+	t     *h1Transport
+	stop  func() bool
+	reuse bool
+	done  bool
+}
+
+func (b *h1Body) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.finish(true)
+	} else if err != nil {
+		b.finish(false)
+	}
+	return n, err
+}
+
+func (b *h1Body) Close() error {
+	if !b.done {
+		b.finish(false)
+	}
+	return nil
+}
+
+// finish releases the connection: back to the pool after a complete body
+// (and while the request's context still stands), closed otherwise.
+func (b *h1Body) finish(complete bool) {
+	b.done = true
+	_ = b.rc.Close()
+	if b.stop() && complete && b.reuse {
+		b.t.put(b.pc)
+		return
+	}
+	_ = b.pc.c.Close()
+}
+
+// aLongTimeAgo is a deadline that has passed, to unblock I/O at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+func isConnReset(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && !op.Timeout()
+}

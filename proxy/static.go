@@ -1,0 +1,195 @@
+package proxy
+
+import (
+	"errors"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// staticHandler serves a route's folder (Route.Static) the way nginx's
+// "location /static { alias DIR; expires 30d; gzip_static on; }" does:
+// GET and HEAD only, content types by extension, ETag and Last-Modified
+// with conditional requests, Range, precompressed .br and .gz siblings
+// for clients that accept them, and the route's Cache-Control.
+//
+// Every file is opened through an os.Root on the folder, so no request
+// reaches outside it: not by "..", not by an encoded slash, and not by a
+// symlink that points out (symlinks that stay inside are followed).
+// The folder is opened per request, so it may be created, replaced or
+// removed while the route is installed.
+type staticHandler struct {
+	dir          string
+	prefix       string
+	cacheControl string
+}
+
+// precompressed are the sibling encodings tried, best first.
+var precompressed = [...]struct{ encoding, suffix string }{
+	{"br", ".br"},
+	{"gzip", ".gz"},
+}
+
+func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, p string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		plainError(w, http.StatusMethodNotAllowed, "405 Method Not Allowed: static files are read only.\n")
+		return
+	}
+	rel := p
+	if h.prefix != "/" {
+		rel = strings.TrimPrefix(p, h.prefix)
+	}
+	name := strings.TrimPrefix(rel, "/")
+	if strings.IndexByte(name, 0) >= 0 {
+		plainError(w, http.StatusBadRequest, "400 Bad Request: invalid path.\n")
+		return
+	}
+	if name == "" {
+		name = "."
+	}
+	root, err := os.OpenRoot(h.dir)
+	if err != nil {
+		plainError(w, http.StatusNotFound, "404 Not Found: the static folder of this route is missing.\n")
+		return
+	}
+	defer root.Close()
+
+	f, fi, err := openRegular(root, name)
+	if errors.Is(err, errIsDir) {
+		if !strings.HasSuffix(p, "/") {
+			// Relative links in the index must resolve inside the folder.
+			target := path.Base(p) + "/"
+			if q := r.URL.RawQuery; q != "" {
+				target += "?" + q
+			}
+			w.Header().Set("Location", target)
+			w.WriteHeader(http.StatusMovedPermanently)
+			return
+		}
+		name = path.Join(name, "index.html")
+		f, fi, err = openRegular(root, name)
+	}
+	if err != nil {
+		plainError(w, http.StatusNotFound, "404 Not Found: "+p+"\n")
+		return
+	}
+	defer f.Close()
+
+	hdr := w.Header()
+	ctype := mime.TypeByExtension(path.Ext(name))
+	etag := staticETag(fi, "")
+	accept := r.Header.Get("Accept-Encoding")
+	vary := false
+	for _, pc := range precompressed {
+		// The sibling must exist even for clients that do not accept
+		// it, so that caches key on Accept-Encoding.
+		cf, cfi, err := openRegular(root, name+pc.suffix)
+		if err != nil {
+			continue
+		}
+		vary = true
+		if !acceptsEncoding(accept, pc.encoding) {
+			cf.Close()
+			continue
+		}
+		f.Close()
+		f, fi = cf, cfi
+		defer cf.Close()
+		hdr.Set("Content-Encoding", pc.encoding)
+		etag = staticETag(fi, pc.encoding)
+		break
+	}
+	if vary {
+		hdr.Add("Vary", "Accept-Encoding")
+	}
+	if ctype != "" {
+		hdr.Set("Content-Type", ctype)
+	} else if hdr.Get("Content-Encoding") != "" {
+		// Sniffing would look at compressed bytes.
+		hdr.Set("Content-Type", "application/octet-stream")
+	}
+	hdr.Set("Etag", etag)
+	if h.cacheControl != "" {
+		hdr.Set("Cache-Control", h.cacheControl)
+	}
+	http.ServeContent(w, r, name, fi.ModTime(), f)
+}
+
+var errIsDir = errors.New("is a directory")
+
+// openRegular opens name under root and insists on a regular file
+// (errIsDir for a directory), so devices and sockets are never served.
+func openRegular(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if fi.IsDir() {
+		f.Close()
+		return nil, nil, errIsDir
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fs.ErrNotExist
+	}
+	return f, fi, nil
+}
+
+// staticETag is nginx's ETag, "mtime-size" in hex, with the encoding
+// appended for a precompressed sibling (its bytes differ).
+func staticETag(fi fs.FileInfo, encoding string) string {
+	b := make([]byte, 0, 40)
+	b = append(b, '"')
+	b = strconv.AppendInt(b, fi.ModTime().Unix(), 16)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, fi.Size(), 16)
+	if encoding != "" {
+		b = append(b, '-')
+		b = append(b, encoding...)
+	}
+	b = append(b, '"')
+	return string(b)
+}
+
+// acceptsEncoding reports whether an Accept-Encoding header value allows
+// enc: listed (or "*") without q=0.
+func acceptsEncoding(header, enc string) bool {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ",")
+		name, params, _ := strings.Cut(part, ";")
+		name = strings.TrimSpace(name)
+		if !strings.EqualFold(name, enc) && name != "*" {
+			continue
+		}
+		q := strings.TrimSpace(params)
+		if v, ok := strings.CutPrefix(q, "q="); ok {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// plainError sends a short uncached text answer.
+func plainError(w http.ResponseWriter, status int, text string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(text)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(text))
+}
