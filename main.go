@@ -1,5 +1,6 @@
 // Command devport gives local projects trusted HTTPS domains and runs their
-// backends. See README.md, or run devport help.
+// backends. Without a command it opens the desktop window (app/desktop);
+// see README.md, or run devport help.
 package main
 
 import (
@@ -11,11 +12,14 @@ import (
 	"syscall"
 
 	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/desktop"
+	"github.com/devport/devport/app/desktop/quietinit"
 )
 
 func main() {
+	quietinit.Restore() // see quietinit: Fyne's init logs locale noise
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := app.Run(ctx, os.Args[1:])
+	err := app.RunWithWindow(ctx, os.Args[1:], desktop.Open)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "devport:", err)

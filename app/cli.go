@@ -18,6 +18,9 @@ var Version = "dev"
 type CLI struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// Window opens the desktop window; nil in builds without one (then
+	// `devport` alone prints the usage).
+	Window WindowFunc
 }
 
 // Run runs devport with the process's own streams and environment.
@@ -35,23 +38,32 @@ type command struct {
 
 // commands in the order `devport help` lists them.
 var commands = []command{
-	{"add", "DIR [--name N] [--domain D] [--stack php|uvicorn] [--app MODULE:APP] [--runtime process]\n       devport add --name N [--domain D] --proxy URL",
+	{"add", "DIR [--name N] [--domain D] [--stack php|uvicorn] [--app MODULE:APP] [--runtime process|container] [--image IMAGE]\n       devport add --name N [--domain D] --proxy URL",
 		"add a project folder (detects the stack), or a server you already run", (*CLI).add},
+	{"set", "NAME [--service S] --runtime process|container [--image IMAGE]", "switch a service between a local process and a Docker container", (*CLI).set},
 	{"ls", "[--json]", "list projects, their URLs and state", (*CLI).ls},
 	{"start", "NAME", "start a project's backends and route its domain to them", (*CLI).start},
 	{"stop", "NAME", "stop a project's backends", (*CLI).stop},
 	{"restart", "NAME", "stop and start a project", (*CLI).restart},
 	{"rm", "NAME", "stop and remove a project (its folder is untouched)", (*CLI).rm},
-	{"logs", "NAME [--service S] [-n LINES] [-f]", "show a project's backend logs", (*CLI).logs},
-	{"trust", "[--system=false] [--nss=false]", "install the local CA into the system store and NSS (Chromium, Firefox)", (*CLI).trust},
-	{"untrust", "", "remove the local CA from every store", (*CLI).untrust},
+	{"logs", "NAME [--service S] [--access] [-n LINES] [-f]", "show a project's backend logs, or its proxy access log", (*CLI).logs},
+	{"route", "NAME add PREFIX --service S|--static DIR|--url URL [--strip] [--cache-control V] [--connect-timeout D] [--read-timeout D] [--write-timeout D] [--max-body SIZE]\n       devport route NAME rm PREFIX\n       devport route NAME ls [--json]",
+		"route a path prefix of a project to a service, a folder or a URL", (*CLI).route},
+	{"trust", "[--system=false] [--nss=false] [--java]", "install the local CA into the system store, NSS (Chromium, Firefox) and, with --java, Java's keystore", (*CLI).trust},
+	{"untrust", "[--java]", "remove the local CA from every store", (*CLI).untrust},
 	{"ca", "", "print the path of the local CA certificate", (*CLI).ca},
-	{"serve", "--headless [--start NAME,NAME] [--https-port N] [--http-port N]", "run the engine in the foreground until Ctrl-C", (*CLI).serve},
+	{"dns", "status|hosts|off [--json]", "show how project domains resolve, or keep them in a managed /etc/hosts block", (*CLI).dns},
+	{"doctor", "[--json]", "check trust stores, name resolution, ports, binaries and the data folder; print fixes", (*CLI).doctor},
+	{"setup", "", "let devport bind ports 443 and 80 without root (setcap; asks for root once)", (*CLI).setup},
+	{"serve", "[--headless] [--minimized] [--start NAME,NAME] [--https-port N] [--http-port N]", "run the engine until Ctrl-C: with the desktop window, or --headless without one", (*CLI).serve},
 	{"version", "", "print devport's version", (*CLI).version},
 }
 
 // Run runs one subcommand.
 func (c *CLI) Run(ctx context.Context, args []string) error {
+	if c.Window != nil && (len(args) == 0 || (strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help")) {
+		return c.windowCmd(ctx, args)
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		c.usage(c.Stdout)
 		return nil
@@ -70,6 +82,7 @@ func (c *CLI) usage(w io.Writer) {
 	for _, cmd := range commands {
 		fmt.Fprintf(w, "  %s\n        %s\n", strings.TrimSpace("devport "+cmd.name+" "+cmd.args), cmd.help)
 	}
+	fmt.Fprintf(w, "  %s\n        %s\n", windowUsage, windowHelp)
 	fmt.Fprint(w, "\nEnvironment:\n  DEVPORT_HOME  keep all of devport's data under this folder (default: XDG dirs)\n")
 }
 

@@ -40,7 +40,11 @@ func (c *CLI) act(ctx context.Context, action string, args []string) error {
 		}
 		return fmt.Errorf("no devport engine is running: start one with `devport serve --headless --start %s` (or open the devport app)", name)
 	}
-	st, err := cl.Act(ctx, action, name)
+	var st ProjectStatus
+	err = c.withProgress(ctx, cl, name, func() (err error) { // image pulls of the container runtime
+		st, err = cl.Act(ctx, action, name)
+		return err
+	})
 	if err != nil {
 		return err
 	}

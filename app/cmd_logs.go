@@ -15,6 +15,7 @@ import (
 func (c *CLI) logs(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("logs", flag.ContinueOnError)
 	service := fs.String("service", "", "only this service")
+	access := fs.Bool("access", false, "the proxy's access log of the project (one JSON line per request)")
 	lines := fs.Int("n", 50, "how many lines to show from the end of each log")
 	follow := fs.Bool("f", false, "keep printing new lines until Ctrl-C")
 	pos, err := c.flags(fs, args)
@@ -35,7 +36,13 @@ func (c *CLI) logs(ctx context.Context, args []string) error {
 		return err
 	}
 	var files []string
+	if *access {
+		files = append(files, m.paths.AccessLog(p.Name))
+	}
 	for _, s := range p.Services {
+		if *access {
+			break
+		}
 		if s.Stack == "proxy" || (*service != "" && s.Name != *service) {
 			continue
 		}

@@ -9,7 +9,8 @@ import (
 
 func (c *CLI) serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	headless := fs.Bool("headless", false, "run without a window (the only mode in this version)")
+	headless := fs.Bool("headless", false, "run without a window")
+	minimized := fs.Bool("minimized", false, "with the window: start in the tray without showing it")
 	start := fs.String("start", "", "comma-separated projects to start")
 	var o ServeOptions
 	fs.IntVar(&o.HTTPSPort, "https-port", 0, "HTTPS port (default 443, falling back to 8443)")
@@ -22,7 +23,7 @@ func (c *CLI) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: devport serve takes no arguments, got %q", ErrUsage, pos)
 	}
 	if !*headless {
-		return fmt.Errorf("%w: the desktop window is not part of this build yet: run devport serve --headless", ErrUsage)
+		return c.openWindow(ctx, o, splitList(*start), *minimized)
 	}
 	for _, p := range []int{o.HTTPSPort, o.HTTPPort} {
 		if p < 0 || p > 65535 {

@@ -13,6 +13,7 @@ func (c *CLI) trustOptions(name string, args []string) (certs.TrustOptions, erro
 	o := certs.TrustOptions{Home: c.Getenv("HOME")}
 	fs.BoolVar(&o.System, "system", true, "the system store (curl, Python, Go, most CLIs); needs root")
 	fs.BoolVar(&o.NSS, "nss", true, "NSS in ~/.pki/nssdb (Chromium, Firefox)")
+	fs.BoolVar(&o.Java, "java", false, "the system Java keystore (Java, Gradle, Maven); needs root")
 	pos, err := c.flags(fs, args)
 	if err == nil && len(pos) > 0 {
 		err = fmt.Errorf("%w: devport %s takes no arguments", ErrUsage, name)
@@ -41,7 +42,7 @@ func (c *CLI) changeTrust(ctx context.Context, name string, args []string,
 	}
 	defer m.Close()
 	rep, err := change(m.ca, ctx, o)
-	fmt.Fprint(c.Stdout, rep.String())
+	fmt.Fprintln(c.Stdout, rep.String())
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

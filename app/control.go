@@ -24,6 +24,9 @@ import (
 //	POST   /v1/projects                AddRequest -> ProjectStatus
 //	DELETE /v1/projects/{name}
 //	POST   /v1/projects/{name}/{start|stop|restart} -> ProjectStatus
+//	POST   /v1/projects/{name}/runtime RuntimeRequest -> ProjectStatus
+//	GET    /v1/events                  a stream of Event, one JSON object a line
+//	POST   /v1/routes/reload           republish the route table (after devport route)
 //
 // Errors come back as {"error": "..."} with a 4xx or 5xx status.
 
@@ -77,6 +80,7 @@ func (f closerFunc) Close() error { return f() }
 
 func (m *Manager) controlHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/routes/reload", m.reloadRoutesHandler)
 	mux.HandleFunc("GET /v1/engine", func(w http.ResponseWriter, r *http.Request) {
 		info := EngineInfo{PID: os.Getpid()}
 		if srv := m.srv.Load(); srv != nil {
@@ -103,6 +107,20 @@ func (m *Manager) controlHandler() http.Handler {
 	})
 	mux.HandleFunc("DELETE /v1/projects/{name}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, m.Remove(r.Context(), r.PathValue("name")))
+	})
+	mux.HandleFunc("GET /v1/events", m.eventsHandler) // app/progress.go
+	mux.HandleFunc("POST /v1/projects/{name}/runtime", func(w http.ResponseWriter, r *http.Request) {
+		var req RuntimeRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, apiError{"bad request body: " + err.Error()})
+			return
+		}
+		p, err := m.SetRuntime(r.Context(), r.PathValue("name"), req)
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		reply(w, m.status(p), nil)
 	})
 	mux.HandleFunc("POST /v1/projects/{name}/{action}", func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")

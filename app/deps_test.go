@@ -15,11 +15,17 @@ func TestDependencyDirection(t *testing.T) {
 		pkg       string
 		forbidden []string // import path prefixes
 	}{
-		{"store", []string{mod + "certs", mod + "proxy", mod + "stacks", mod + "app", "fyne.io/", "github.com/docker/"}},
-		{"certs", []string{mod + "store", mod + "proxy", mod + "stacks", mod + "app", "fyne.io/", "github.com/docker/"}},
-		{"proxy", []string{mod + "store", mod + "certs", mod + "stacks", mod + "app", mod + "assets", "fyne.io/", "github.com/"}},
-		{"stacks", []string{mod + "store", mod + "certs", mod + "proxy", mod + "app", "fyne.io/"}},
+		{"store", []string{mod + "certs", mod + "proxy", mod + "stacks", mod + "resolve", mod + "app", "fyne.io/", "github.com/docker/"}},
+		{"certs", []string{mod + "store", mod + "proxy", mod + "stacks", mod + "resolve", mod + "app", "fyne.io/", "github.com/docker/"}},
+		{"proxy", []string{mod + "store", mod + "certs", mod + "stacks", mod + "resolve", mod + "app", mod + "assets", "fyne.io/", "github.com/"}},
+		{"stacks", []string{mod + "store", mod + "certs", mod + "proxy", mod + "resolve", mod + "app", "fyne.io/"}},
+		{"resolve", []string{mod, "fyne.io/", "github.com/"}},
 		{"assets", []string{mod, "fyne.io/", "github.com/"}},
+		// Fyne only under app/; the windowing half (GL, GLFW, systray,
+		// DBus) only in app/desktop, so CLI commands and unit tests never
+		// load it.
+		{"app", []string{mod + "app/gui", mod + "app/desktop", "fyne.io/", "github.com/go-gl/", "github.com/godbus/"}},
+		{"app/gui", []string{mod + "app/desktop", "fyne.io/fyne/v2/app", "fyne.io/fyne/v2/internal/driver/glfw", "fyne.io/systray", "github.com/go-gl/", "github.com/godbus/"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.pkg, func(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
 
@@ -82,20 +81,7 @@ func (m *Manager) Start(ctx context.Context, name string) error {
 }
 
 func (m *Manager) startService(ctx context.Context, p store.Project, s store.Service) (*serviceRun, error) {
-	if err := stacks.Check(s.Stack, p.Root); err != nil {
-		return nil, err
-	}
-	runner, err := m.newRunner(stacks.Spec{
-		Project:    p.Name,
-		Service:    s.Name,
-		Stack:      s.Stack,
-		Dir:        p.Root,
-		DocRoot:    s.DocRoot,
-		App:        s.App,
-		PathPrefix: s.PathPrefix,
-		RunDir:     m.paths.ServiceRun(p.Name, s.Name),
-		LogPath:    m.paths.ServiceLog(p.Name, s.Name),
-	})
+	runner, err := m.serviceRunner(ctx, p, s) // by runtime: app/containers.go
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/devport/devport/certs"
 	"github.com/devport/devport/proxy"
+	"github.com/devport/devport/resolve"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -55,6 +56,14 @@ type Manager struct {
 	locks map[string]*sync.Mutex // serialises start/stop/remove per project
 
 	subs subscribers
+
+	// caBundle is a file of the system roots plus devport's, which every
+	// backend's TLS stack is pointed at, so an app can call other *.test
+	// sites. Set once by Serve, before any project starts.
+	caBundle string
+
+	// hostsPath is the hosts file the "hosts" DNS method keeps in step.
+	hostsPath string
 
 	// hosts maps every served domain to its project's primary domain, for
 	// the certificate issuer. Rebuilt on every publish.
@@ -104,6 +113,7 @@ func NewManager(ctx context.Context, o Options) (*Manager, error) {
 		db:        db,
 		ca:        ca,
 		newRunner: stacks.NewRunner,
+		hostsPath: resolve.DefaultHostsPath,
 		runs:      map[string]*run{},
 		locks:     map[string]*sync.Mutex{},
 	}

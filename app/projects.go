@@ -22,7 +22,8 @@ type AddRequest struct {
 	Domain  string `json:"domain,omitempty"`  // default: NAME.test
 	Stack   string `json:"stack,omitempty"`   // php | uvicorn; default: detected
 	App     string `json:"app,omitempty"`     // uvicorn MODULE:APP; default: detected
-	Runtime string `json:"runtime,omitempty"` // process (default)
+	Runtime string `json:"runtime,omitempty"` // process (default) | container
+	Image   string `json:"image,omitempty"`   // container image; default: setting container.image.STACK, else the stack's
 	Proxy   string `json:"proxy,omitempty"`   // URL of a server the user already runs
 }
 
@@ -43,15 +44,22 @@ func (m *Manager) Add(ctx context.Context, req AddRequest) (store.Project, error
 	}
 	m.event(ctx, store.Event{Project: p.Name, Kind: "added", Detail: p.Domains[0]})
 	m.publish()
+	m.syncHosts(ctx)
 	m.emit(Event{Kind: EventAdded, Project: p.Name})
 	return p, nil
 }
 
 // plan turns a request into the project to store.
 func (m *Manager) plan(req AddRequest) (store.Project, error) {
-	if req.Runtime != "" && req.Runtime != "process" {
-		return store.Project{}, &store.ValidationError{Field: "runtime", Value: req.Runtime,
-			Reason: "only the process runtime is available in this version", Fix: "use --runtime process"}
+	if err := checkRuntime(req.Runtime, req.Image); err != nil {
+		return store.Project{}, err
+	}
+	if req.Runtime == "" {
+		req.Runtime = RuntimeProcess
+	}
+	if req.Image != "" && req.Runtime != RuntimeContainer {
+		return store.Project{}, &store.ValidationError{Field: "image", Value: req.Image,
+			Reason: "only the container runtime uses an image", Fix: "add --runtime container, or drop --image"}
 	}
 	if req.Proxy != "" {
 		return planProxy(req)
@@ -76,7 +84,7 @@ func (m *Manager) plan(req AddRequest) (store.Project, error) {
 	if domain == "" {
 		domain = name + ".test"
 	}
-	svc := store.Service{Name: "web", Runtime: "process", Stack: req.Stack, App: req.App}
+	svc := store.Service{Name: "web", Runtime: req.Runtime, Image: req.Image, Stack: req.Stack, App: req.App}
 	d, derr := stacks.Detect(dir)
 	if svc.Stack == "" {
 		if derr != nil {
@@ -104,7 +112,7 @@ func (m *Manager) plan(req AddRequest) (store.Project, error) {
 	} else {
 		svc.App = ""
 	}
-	if err := stacks.Check(svc.Stack, dir); err != nil {
+	if err := checkServiceRuntime(context.Background(), svc.Runtime, svc.Stack, dir); err != nil {
 		return store.Project{}, err
 	}
 	return store.Project{Name: name, Root: dir, Domains: []string{domain}, Services: []store.Service{svc}}, nil
@@ -162,6 +170,11 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 	if err := m.Stop(ctx, name); err != nil && !errors.Is(err, ErrNotRunning) {
 		return err
 	}
+	if p, err := m.db.Project(ctx, name); err == nil {
+		if err := m.removeProjectContainers(ctx, p); err != nil {
+			return err
+		}
+	}
 	l := m.lock(name)
 	l.Lock()
 	defer l.Unlock()
@@ -170,6 +183,7 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 	}
 	m.event(ctx, store.Event{Project: name, Kind: "removed"})
 	m.publish()
+	m.syncHosts(ctx)
 	m.emit(Event{Kind: EventRemoved, Project: name})
 	return nil
 }
@@ -190,6 +204,7 @@ type ServiceStatus struct {
 	Name       string `json:"name"`
 	Stack      string `json:"stack"`
 	Runtime    string `json:"runtime"`
+	Image      string `json:"image,omitempty"` // runtime container: the image it runs
 	PathPrefix string `json:"path_prefix"`
 	App        string `json:"app,omitempty"`
 	DocRoot    string `json:"doc_root,omitempty"`
@@ -221,6 +236,9 @@ func (m *Manager) status(p store.Project) ProjectStatus {
 	for _, s := range p.Services {
 		ss := ServiceStatus{Name: s.Name, Stack: s.Stack, Runtime: s.Runtime, PathPrefix: s.PathPrefix,
 			App: s.App, DocRoot: s.DocRoot, URL: s.URL}
+		if s.Runtime == RuntimeContainer {
+			ss.Image = m.containerImage(context.Background(), s)
+		}
 		if s.Stack != "proxy" {
 			ss.Log = m.paths.ServiceLog(p.Name, s.Name)
 		}

@@ -72,7 +72,7 @@ func TestRoutes(t *testing.T) {
 			if tc.run != nil {
 				m.runs["shop"] = tc.run
 			}
-			rs := m.routes(projects)
+			rs := m.routes(projects, nil)
 			if len(rs) != 3 {
 				t.Fatalf("got %d routes, want 3", len(rs))
 			}

@@ -51,8 +51,23 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 		return err
 	}
 	defer unlock()
+	if m.caBundle, err = m.ca.WriteBundle(); err != nil {
+		return err
+	}
 
-	srv, err := m.listen(ctx, o, out)
+	// The proxy's access log, one file per project; closed after the
+	// proxy's Shutdown (defers run last-registered first).
+	al, err := proxy.NewAccessLog(proxy.AccessLogConfig{Path: m.paths.AccessLog})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		err = errors.Join(err, al.Close(cctx))
+	}()
+
+	srv, err := m.listen(ctx, o, out, al)
 	if err != nil {
 		return err
 	}
@@ -86,6 +101,9 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 		}
 		fmt.Fprintf(out, "devport: %s is running at %s\n", name, m.siteURL(m.primaryDomain(ctx, name)))
 	}
+	// Containers of the projects just started were adopted; the rest of
+	// what a killed engine left behind goes now.
+	m.reconcileContainers(ctx, out)
 	fmt.Fprintf(out, "devport: ready (control socket %s); press Ctrl-C to stop\n", m.paths.Control())
 	<-ctx.Done()
 	fmt.Fprintln(out, "devport: stopping")
@@ -103,7 +121,7 @@ func (m *Manager) primaryDomain(ctx context.Context, name string) string {
 // listen binds the proxy. When the default ports are refused (not root and
 // no capability) or taken, it says why and falls back to 8443/8080; ports
 // the user asked for explicitly are never silently replaced when taken.
-func (m *Manager) listen(ctx context.Context, o ServeOptions, out io.Writer) (*proxy.Server, error) {
+func (m *Manager) listen(ctx context.Context, o ServeOptions, out io.Writer, al *proxy.AccessLog) (*proxy.Server, error) {
 	https, http := o.HTTPSPort, o.HTTPPort
 	if https == 0 {
 		https = defaultHTTPSPort
@@ -122,6 +140,7 @@ func (m *Manager) listen(ctx context.Context, o ServeOptions, out io.Writer) (*p
 			GetCertificate: m.issuer.GetCertificate,
 			Pages:          pages,
 			Logger:         m.log,
+			AccessLog:      al,
 		})
 		return srv, srv.Start(ctx)
 	}
@@ -139,10 +158,10 @@ func (m *Manager) listen(ctx context.Context, o ServeOptions, out io.Writer) (*p
 			"devport: using %d/%d instead; URLs will show the port\n",
 			be.Addr, port, executable(), fallbackHTTPSPort, fallbackHTTPPort)
 	case be.InUse && o.HTTPSPort == 0 && o.HTTPPort == 0:
-		fmt.Fprintf(out, "devport: %s is in use by another program (see: sudo ss -ltnp 'sport = :%d'); using %d/%d instead\n",
-			be.Addr, port, fallbackHTTPSPort, fallbackHTTPPort)
+		fmt.Fprintf(out, "devport: %s is in use by %s; using %d/%d instead\n",
+			be.Addr, describeHolder(port), fallbackHTTPSPort, fallbackHTTPPort)
 	case be.InUse:
-		return nil, fmt.Errorf("port %d is in use by another program: stop it (sudo ss -ltnp 'sport = :%d' shows which) or pick another with --https-port/--http-port: %w", port, port, err)
+		return nil, fmt.Errorf("port %d is in use by %s: stop it, or pick another port with --https-port/--http-port: %w", port, describeHolder(port), err)
 	default:
 		return nil, err
 	}

@@ -25,3 +25,14 @@ var BadGatewayPage string
 //
 //go:embed icons/devport.png
 var Icon []byte
+
+// Tray icons (64×64 PNG, drawn by icons/gentray.go): all projects stopped,
+// some running, and an error (a backend crashed).
+var (
+	//go:embed icons/tray-stopped.png
+	TrayStopped []byte
+	//go:embed icons/tray-running.png
+	TrayRunning []byte
+	//go:embed icons/tray-error.png
+	TrayError []byte
+)

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+)
+
+// set switches a service's runtime: `devport set NAME --runtime container
+// [--image IMAGE] [--service S]`. Through the engine when one runs (it
+// restarts a running project on the new runtime), on the store otherwise.
+func (c *CLI) set(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("set", flag.ContinueOnError)
+	var req RuntimeRequest
+	fs.StringVar(&req.Service, "service", "", "the service to change (default: the project's only one)")
+	fs.StringVar(&req.Runtime, "runtime", "", "process or container (Docker)")
+	fs.StringVar(&req.Image, "image", "", "container image (default: the service's, else setting container.image.STACK, else the stack's)")
+	pos, err := c.flags(fs, args)
+	if err != nil {
+		return err
+	}
+	name, err := oneName("set", pos)
+	if err != nil {
+		return err
+	}
+	if req.Runtime == "" {
+		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE]", ErrUsage, name)
+	}
+	var st ProjectStatus
+	err = c.either(ctx, func(cl *Client) error {
+		return c.withProgress(ctx, cl, name, func() (err error) {
+			st, err = cl.SetRuntime(ctx, name, req)
+			return err
+		})
+	}, func(m *Manager) error {
+		p, err := m.SetRuntime(ctx, name, req)
+		if err == nil {
+			st = m.status(p)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range st.Services {
+		if s.Stack == "proxy" || (req.Service != "" && s.Name != req.Service) {
+			continue
+		}
+		what := s.Runtime
+		if s.Image != "" {
+			what += " " + s.Image
+		}
+		fmt.Fprintf(c.Stdout, "%s/%s runs as %s (%s)\n", st.Name, s.Name, what, st.State)
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+// Package desktop launches devport's window: it is the only package that
+// imports fyne.io/fyne/v2/app (GL, GLFW, the system tray) and godbus, so
+// the CLI and every unit test stay free of them. main passes Open to
+// app.RunWithWindow.
+package desktop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"github.com/godbus/dbus/v5"
+
+	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/gui"
+	"github.com/devport/devport/assets"
+)
+
+// AppID is the application ID (FyneApp.toml has the same).
+const AppID = "dev.devport.app"
+
+// Open shows the window and blocks until the user quits or ctx ends. It
+// hosts the engine (Manager.Serve in the background), or attaches to one
+// that already answers on the control socket.
+func Open(ctx context.Context, o app.WindowOptions) error {
+	stderr := o.Stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	a := fyneapp.NewWithID(AppID)
+	a.SetIcon(fyne.NewStaticResource("devport.png", assets.Icon))
+	tray := false
+	switch {
+	case !haveSessionBus():
+		fmt.Fprintln(stderr, "devport: no DBus session bus, so no tray icon; closing the window quits")
+	case !haveTrayHost():
+		fmt.Fprintln(stderr, "devport: no system tray on the session bus; closing the window quits")
+	default:
+		tray = true
+	}
+
+	engine, host, serve, err := connect(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	u := gui.New(a, gui.Options{
+		Engine: engine,
+		Host:   host,
+		Paths:  o.Paths,
+		Tray:   tray,
+		Icons: gui.TrayIcons{
+			Stopped: fyne.NewStaticResource("tray-stopped.png", assets.TrayStopped),
+			Running: fyne.NewStaticResource("tray-running.png", assets.TrayRunning),
+			Error:   fyne.NewStaticResource("tray-error.png", assets.TrayError),
+		},
+	})
+	defer u.Close()
+	var wg sync.WaitGroup
+	var serveErr error
+	sctx, stopServe := context.WithCancel(ctx)
+	if serve != nil {
+		o.Serve.Out = io.MultiWriter(stderr, u.EngineOutput())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			serveErr = serve(sctx, o.Serve)
+			if serveErr != nil && sctx.Err() == nil {
+				fmt.Fprintln(stderr, "devport: engine:", serveErr)
+				fyne.Do(func() {
+					u.Status.SetText("The engine stopped: " + serveErr.Error())
+					u.Show()
+				})
+			}
+		}()
+	}
+	go startProjects(sctx, u, engine, serve != nil, o.Start, stderr)
+	go func() {
+		<-ctx.Done()
+		u.Close() // nothing may draw once the loop has ended
+		fyne.Do(a.Quit)
+	}()
+	if !o.Minimized || !tray {
+		u.Show()
+	}
+	a.Run()
+	u.Close() // no more drawing: the projects stop after the window is gone
+	stopServe()
+	wg.Wait()
+	if m, ok := host.(interface{ Close() error }); ok {
+		return errors.Join(serveErr, m.Close())
+	}
+	return serveErr
+}
+
+type serveFunc func(context.Context, app.ServeOptions) error
+
+// connect attaches to a running engine, or opens a Manager to host one.
+func connect(ctx context.Context, o app.WindowOptions, stderr io.Writer) (gui.Engine, gui.Host, serveFunc, error) {
+	c, err := app.Dial(ctx, o.Paths)
+	if err == nil {
+		fmt.Fprintln(stderr, "devport: attached to the engine on", o.Paths.Control())
+		return gui.Remote(c), nil, nil, nil
+	}
+	if !errors.Is(err, app.ErrEngineDown) {
+		return nil, nil, nil, err
+	}
+	m, err := app.NewManager(ctx, app.Options{Paths: o.Paths, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return gui.Local(m), m, m.Serve, nil
+}
+
+// startProjects starts the --start projects once the engine is ready.
+func startProjects(ctx context.Context, u *gui.UI, e gui.Engine, hosted bool, names []string, stderr io.Writer) {
+	if len(names) == 0 {
+		return
+	}
+	if hosted {
+		select {
+		case <-u.EngineOutput().Ready():
+		case <-ctx.Done():
+			return
+		}
+	}
+	for _, n := range names {
+		if err := e.Start(ctx, n); err != nil {
+			fmt.Fprintf(stderr, "devport: start %s: %v\n", n, err)
+			msg := err.Error()
+			fyne.Do(func() { u.Status.SetText(msg) })
+		}
+	}
+}
+
+// haveSessionBus reports whether a DBus session bus answers. Without one
+// the tray must not be set: Fyne's systray then panics on quit. Only a bus
+// that already runs counts: godbus would otherwise autolaunch a
+// dbus-daemon (through dbus-launch) that outlives devport, so when there
+// is none, autolaunch is switched off for this process (notifications then
+// fail quietly instead).
+func haveSessionBus() bool {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		rt := os.Getenv("XDG_RUNTIME_DIR")
+		if fi, err := os.Stat(filepath.Join(rt, "bus")); rt == "" || err != nil || fi.Mode()&os.ModeSocket == 0 {
+			os.Setenv("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+			return false
+		}
+	}
+	conn, err := dbus.SessionBusPrivate()
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	if err := conn.Auth(nil); err != nil {
+		return false
+	}
+	return conn.Hello() == nil
+}
+
+// haveTrayHost reports whether a tray host (a StatusNotifierWatcher) is on
+// the session bus. Without one a tray icon would be invisible, so closing
+// the window must quit rather than hide it.
+func haveTrayHost() bool {
+	conn, err := dbus.SessionBusPrivate()
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	if conn.Auth(nil) != nil || conn.Hello() != nil {
+		return false
+	}
+	var has bool
+	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
+	return err == nil && has
+}

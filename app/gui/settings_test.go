@@ -1,0 +1,81 @@
+package gui
+
+import (
+	"context"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/devport/devport/app"
+	"github.com/devport/devport/certs"
+	"github.com/devport/devport/stacks"
+)
+
+// TestSettings checks what the settings show and that they persist: the
+// ports in use, the default TLD (stored, and used by the wizard), the
+// detected tools, and NSS trust with Trust/Untrust (in a temp HOME).
+func TestSettings(t *testing.T) {
+	r := newRig(t, true)
+	test.Tap(r.ui.Settings)
+	s := r.ui.SettingsView
+	if s == nil {
+		t.Fatal("Settings did not open")
+	}
+	r.ui.Idle()
+	if !strings.Contains(s.Ports.Text, "HTTPS on 127.0.0.1:"+strconv.Itoa(r.port)) {
+		t.Errorf("ports: %q", s.Ports.Text)
+	}
+	for _, tool := range []string{"apache2", "php", "python", "uvicorn"} {
+		if !strings.Contains(s.Tools.Text, tool) {
+			t.Errorf("tools %q lack %s", s.Tools.Text, tool)
+		}
+	}
+	if !strings.Contains(s.Docker.Text, "Docker") || !strings.Contains(s.Docker.Text, stacks.DefaultImage(stacks.StackPHP)) {
+		t.Errorf("docker: %q", s.Docker.Text)
+	}
+	if !strings.HasPrefix(s.Trust[certs.StoreSystem].Text, "not trusted") {
+		t.Errorf("system store: %q (this test never trusts the system store)", s.Trust[certs.StoreSystem].Text)
+	}
+
+	t.Run("default tld persists", func(t *testing.T) {
+		s.TLD.SetSelected("localhost")
+		r.ui.Idle()
+		v, ok, err := r.m.Setting(context.Background(), app.SettingDefaultTLD)
+		if err != nil || !ok || v != "localhost" {
+			t.Fatalf("stored %q, %v, %v; want localhost", v, ok, err)
+		}
+		dir := r.example("php-shop", "blog")
+		r.ui.ShowWizard()
+		w := r.ui.Wizard
+		test.Type(w.Folder, dir)
+		test.Tap(w.Next)
+		test.Tap(w.Next)
+		if w.Domain.Text != "blog.localhost" {
+			t.Errorf("suggested %q, want blog.localhost", w.Domain.Text)
+		}
+		test.Tap(w.Cancel)
+	})
+
+	t.Run("nss trust and untrust", func(t *testing.T) {
+		if _, err := exec.LookPath("certutil"); err != nil {
+			need(t, "certutil (libnss3-tools)", false)
+		}
+		test.Tap(s.TrustBtn[certs.StoreNSS])
+		r.ui.Idle()
+		if !strings.HasPrefix(s.Trust[certs.StoreNSS].Text, "trusted") || !s.TrustBtn[certs.StoreNSS].Disabled() {
+			t.Fatalf("after Trust: %q (%s)", s.Trust[certs.StoreNSS].Text, s.TrustResult.Text)
+		}
+		test.Tap(s.UntrustBtn[certs.StoreNSS])
+		r.ui.Idle()
+		if strings.HasPrefix(s.Trust[certs.StoreNSS].Text, "trusted") || s.TrustBtn[certs.StoreNSS].Disabled() {
+			t.Fatalf("after Untrust: %q (%s)", s.Trust[certs.StoreNSS].Text, s.TrustResult.Text)
+		}
+	})
+	s.Win.Close()
+	if r.ui.SettingsView != nil {
+		t.Error("closing settings did not forget the view")
+	}
+}

@@ -1,0 +1,464 @@
+package gui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/devport/devport/app"
+	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/store"
+)
+
+// Wizard steps, in order.
+const (
+	StepFolder = iota
+	StepStack
+	StepDomain
+	StepRuntime
+	StepReview
+	StepDone
+)
+
+var stepTitles = []string{"1. Folder", "2. Stack", "3. Name and domain", "4. Runtime", "5. Review", "Done"}
+
+// Stack choices as the wizard shows them.
+const (
+	choicePHP     = "PHP (Apache + mod_php)"
+	choiceUvicorn = "Python ASGI (uvicorn)"
+	runtimeProc   = "Local processes"
+	runtimeCont   = "Docker containers"
+)
+
+// Wizard walks through adding a project. Nothing is stored before Create,
+// so Cancel at any step leaves nothing behind.
+type Wizard struct {
+	u    *UI
+	Win  fyne.Window
+	Step int
+
+	Title                      *widget.Label
+	Back, Next, Create, Cancel *widget.Button
+	pages                      []fyne.CanvasObject
+	body                       *fyne.Container
+
+	Folder       *widget.Entry
+	Browse       *widget.Button
+	FolderErr    *widget.Label
+	Detected     *widget.Label
+	Stack        *widget.RadioGroup
+	App          *widget.Entry
+	StackErr     *widget.Label
+	Name, Domain *widget.Entry
+	DomainErr    *widget.Label
+	Runtime      *widget.RadioGroup
+	Container    *widget.RadioGroup // shown disabled while Docker is unavailable
+	DockerWhy    string             // why Docker is unavailable ("" when it answers)
+	RuntimeWhy   *widget.Label
+	Review       *widget.Label
+	StartAfter   *widget.Check
+	CreateErr    *widget.Label
+	Done         *widget.Label
+	URL          *widget.Hyperlink
+
+	detection stacks.Detection
+	tlds      []string
+	// Created is the project once Create succeeded.
+	Created *app.ProjectStatus
+}
+
+// ShowWizard opens the new-project wizard (one at a time).
+func (u *UI) ShowWizard() {
+	if u.Wizard != nil && u.Wizard.Win != nil {
+		u.Wizard.Win.Show()
+		u.Wizard.Win.RequestFocus()
+		return
+	}
+	u.Wizard = u.newWizard()
+	u.Wizard.Win.Show()
+}
+
+func (u *UI) newWizard() *Wizard {
+	w := &Wizard{u: u, tlds: app.ManagedTLDs()}
+	w.Win = u.app.NewWindow("devport: new project")
+	w.Title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	errLabel := func() *widget.Label {
+		l := widget.NewLabel("")
+		l.Wrapping = fyne.TextWrapWord
+		l.Importance = widget.DangerImportance
+		return l
+	}
+
+	w.Folder = widget.NewEntry()
+	w.Folder.SetPlaceHolder("/home/you/code/shop")
+	w.Folder.OnChanged = func(string) { w.FolderErr.SetText("") }
+	w.Browse = widget.NewButton("Choose folder…", w.browse)
+	w.FolderErr = errLabel()
+	folder := container.NewVBox(widget.NewLabel("Which folder holds the project?"),
+		container.NewBorder(nil, nil, nil, w.Browse, w.Folder), w.FolderErr)
+
+	w.Detected = widget.NewLabel("")
+	w.Detected.Wrapping = fyne.TextWrapWord
+	w.App = widget.NewEntry()
+	w.App.SetPlaceHolder("main:app")
+	w.StackErr = errLabel()
+	w.Stack = widget.NewRadioGroup([]string{choicePHP, choiceUvicorn}, func(s string) {
+		w.StackErr.SetText("")
+		if s == choiceUvicorn {
+			w.App.Enable()
+		} else {
+			w.App.Disable()
+		}
+	})
+	stack := container.NewVBox(w.Detected, w.Stack,
+		container.NewBorder(nil, nil, widget.NewLabel("ASGI app (module:attribute)"), nil, w.App), w.StackErr)
+
+	w.Name = widget.NewEntry()
+	w.Domain = widget.NewEntry()
+	w.DomainErr = errLabel()
+	w.Name.OnChanged = func(string) { w.validateDomain() }
+	w.Domain.OnChanged = func(string) { w.validateDomain() }
+	domain := container.New(layout.NewFormLayout(),
+		widget.NewLabel("Name"), w.Name,
+		widget.NewLabel("Domain"), w.Domain)
+	domainPage := container.NewVBox(domain, w.DomainErr)
+
+	w.RuntimeWhy = widget.NewLabel("")
+	w.RuntimeWhy.Wrapping = fyne.TextWrapWord
+	w.Runtime = widget.NewRadioGroup([]string{runtimeProc}, nil)
+	w.Runtime.SetSelected(runtimeProc)
+	w.Runtime.Required = true
+	// A radio group cannot disable one option, so the container choice is
+	// its own group, disabled with the reason beside it.
+	w.Container = widget.NewRadioGroup([]string{runtimeCont}, nil)
+	w.Container.Disable()
+	w.RuntimeWhy.SetText("Checking whether Docker answers…")
+	u.bg(func() {
+		why := DockerReason(u.ctx)
+		w.u.do(func() { w.setDocker(why) })
+	})
+	runtimePage := container.NewVBox(widget.NewLabel("How should the backends run?"), w.Runtime, w.Container, w.RuntimeWhy)
+
+	w.Review = widget.NewLabel("")
+	w.Review.Wrapping = fyne.TextWrapWord
+	w.StartAfter = widget.NewCheck("Start it after creating", nil)
+	w.StartAfter.SetChecked(true)
+	w.CreateErr = errLabel()
+	review := container.NewVBox(w.Review, w.StartAfter, w.CreateErr)
+
+	w.Done = widget.NewLabel("")
+	w.Done.Wrapping = fyne.TextWrapWord
+	w.URL = widget.NewHyperlink("", nil)
+	done := container.NewVBox(w.Done, w.URL)
+
+	w.pages = []fyne.CanvasObject{folder, stack, domainPage, runtimePage, review, done}
+	w.body = container.NewStack()
+	w.Back = widget.NewButton("Back", func() { w.goTo(w.Step - 1) })
+	w.Next = widget.NewButton("Next", w.next)
+	w.Next.Importance = widget.HighImportance
+	w.Create = widget.NewButton("Create", w.create)
+	w.Create.Importance = widget.HighImportance
+	w.Cancel = widget.NewButton("Cancel", w.close)
+	buttons := container.NewHBox(layout.NewSpacer(), w.Cancel, w.Back, w.Next, w.Create)
+	w.Win.SetContent(container.NewBorder(w.Title, buttons, nil, nil, container.NewPadded(w.body)))
+	w.Win.Resize(fyne.NewSize(640, 360))
+	w.Win.SetOnClosed(func() {
+		if u.Wizard == w {
+			u.Wizard = nil
+		}
+	})
+	w.Folder.OnSubmitted = func(string) { w.next() }
+	w.Win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyEscape {
+			w.close()
+		}
+	})
+	w.goTo(StepFolder)
+	w.Win.Canvas().Focus(w.Folder)
+	return w
+}
+
+// setDocker offers the container runtime when Docker answers, and shows
+// it disabled with the reason otherwise.
+func (w *Wizard) setDocker(why string) {
+	w.DockerWhy = why
+	if why != "" {
+		w.RuntimeWhy.SetText("Docker containers are unavailable: " + why)
+		return
+	}
+	w.Runtime.Options = []string{runtimeProc, runtimeCont}
+	w.Runtime.Refresh()
+	w.Container.Hide()
+	w.RuntimeWhy.SetText("Docker answers. Containers use the image set for the stack in Settings.")
+}
+
+func (w *Wizard) browse() {
+	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err != nil {
+			w.FolderErr.SetText(err.Error())
+			return
+		}
+		if dir != nil {
+			w.Folder.SetText(dir.Path())
+		}
+	}, w.Win)
+	d.Resize(fyne.NewSize(600, 340))
+	d.Show()
+}
+
+// goTo shows a step and the buttons that fit it.
+func (w *Wizard) goTo(step int) {
+	if step < StepFolder {
+		step = StepFolder
+	}
+	w.Step = step
+	w.Title.SetText("New project: " + stepTitles[step])
+	w.Win.Canvas().Unfocus() // a hidden entry must not keep the keys (Escape cancels)
+	w.body.Objects = []fyne.CanvasObject{w.pages[step]}
+	w.body.Refresh()
+	setEnabled(w.Back, step > StepFolder && step < StepDone)
+	show(w.Next, step < StepReview)
+	show(w.Create, step == StepReview)
+	show(w.Back, step < StepDone)
+	if step == StepDone {
+		w.Cancel.SetText("Close")
+	}
+}
+
+func show(o fyne.CanvasObject, on bool) {
+	if on {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}
+
+// next checks the current step and moves on; a problem stays on the step.
+func (w *Wizard) next() {
+	switch w.Step {
+	case StepFolder:
+		if !w.checkFolder() {
+			return
+		}
+	case StepStack:
+		if !w.checkStack() {
+			return
+		}
+	case StepDomain:
+		if !w.validateDomain() {
+			return
+		}
+	case StepRuntime:
+		w.Review.SetText(w.summary())
+	}
+	w.goTo(w.Step + 1)
+}
+
+// checkFolder validates the folder and runs detection.
+func (w *Wizard) checkFolder() bool {
+	dir := strings.TrimSpace(w.Folder.Text)
+	if dir == "" {
+		w.FolderErr.SetText("Choose the project folder (or type its path).")
+		return false
+	}
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		var fi os.FileInfo
+		if fi, err = os.Stat(abs); err == nil && !fi.IsDir() {
+			err = errors.New("not a folder")
+		}
+	}
+	if err != nil {
+		w.FolderErr.SetText(fmt.Sprintf("%s: does not exist or is not a folder; choose an existing project folder.", dir))
+		return false
+	}
+	w.Folder.SetText(abs)
+	d, derr := stacks.Detect(abs)
+	w.detection = d
+	switch {
+	case derr != nil:
+		w.Detected.SetText("Nothing detected: no index.php, public/index.php or composer.json (PHP), and no FastAPI/Starlette app in main.py or app.py. Choose the stack:")
+		w.Stack.SetSelected("")
+	case d.Stack == stacks.StackUvicorn:
+		w.Detected.SetText("Detected a Python ASGI app: " + d.App + ". You can change it:")
+		w.Stack.SetSelected(choiceUvicorn)
+		w.App.SetText(d.App)
+	default:
+		where := "the folder itself"
+		if d.DocRoot != "" {
+			where = d.DocRoot
+		}
+		w.Detected.SetText("Detected a PHP site (document root: " + where + "). You can change it:")
+		w.Stack.SetSelected(choicePHP)
+	}
+	name := app.NameFromFolder(abs)
+	w.Name.SetText(name)
+	w.Domain.SetText(name + "." + w.u.defaultTLD())
+	return true
+}
+
+func (w *Wizard) stack() string {
+	switch w.Stack.Selected {
+	case choicePHP:
+		return stacks.StackPHP
+	case choiceUvicorn:
+		return stacks.StackUvicorn
+	}
+	return ""
+}
+
+// checkStack checks the choice and that its tools are installed.
+func (w *Wizard) checkStack() bool {
+	st := w.stack()
+	if st == "" {
+		w.StackErr.SetText("Choose a stack.")
+		return false
+	}
+	if st == stacks.StackUvicorn && !strings.Contains(w.App.Text, ":") {
+		w.StackErr.SetText(fmt.Sprintf("ASGI app %q: write it as MODULE:ATTRIBUTE, e.g. main:app.", w.App.Text))
+		return false
+	}
+	if err := stacks.Check(st, w.Folder.Text); err != nil {
+		w.StackErr.SetText(err.Error())
+		return false
+	}
+	w.StackErr.SetText("")
+	return true
+}
+
+// validateDomain checks the name and domain as the user types.
+func (w *Wizard) validateDomain() bool {
+	msg := ""
+	if err := store.ValidateName("name", w.Name.Text); err != nil {
+		msg = err.Error()
+	} else if err := store.ValidateDomain(w.Domain.Text, w.tlds); err != nil {
+		msg = err.Error()
+	} else {
+		for _, p := range w.u.Projects() {
+			if p.Name == w.Name.Text {
+				msg = fmt.Sprintf("name %q: a project has this name already; choose another", w.Name.Text)
+			}
+			for _, d := range p.Domains {
+				if strings.EqualFold(d, w.Domain.Text) {
+					msg = fmt.Sprintf("domain %q: project %s serves it already; choose another", w.Domain.Text, p.Name)
+				}
+			}
+		}
+	}
+	w.DomainErr.SetText(msg)
+	return msg == ""
+}
+
+func (w *Wizard) request() app.AddRequest {
+	req := app.AddRequest{Dir: w.Folder.Text, Name: w.Name.Text, Domain: strings.ToLower(w.Domain.Text),
+		Stack: w.stack(), Runtime: app.RuntimeProcess}
+	if w.Runtime.Selected == runtimeCont {
+		req.Runtime = app.RuntimeContainer
+	}
+	if req.Stack == stacks.StackUvicorn {
+		req.App = w.App.Text
+	}
+	return req
+}
+
+func (w *Wizard) summary() string {
+	r := w.request()
+	s := fmt.Sprintf("Folder:   %s\nStack:    %s\n", r.Dir, r.Stack)
+	if r.App != "" {
+		s += fmt.Sprintf("App:      %s\n", r.App)
+	}
+	rt := "local processes"
+	if r.Runtime == app.RuntimeContainer {
+		rt = "Docker containers"
+	}
+	return s + fmt.Sprintf("Name:     %s\nDomain:   https://%s/\nRuntime:  %s\n\nCreate stores the project; its certificate is issued by devport's local CA.", r.Name, r.Domain, rt)
+}
+
+// create stores the project, optionally starts it, and shows the URL. A
+// validation error sends the user back to the step of its field.
+func (w *Wizard) create() {
+	req := w.request()
+	start := w.StartAfter.Checked
+	w.Create.Disable()
+	w.CreateErr.SetText("Creating…")
+	w.u.bg(func() {
+		p, err := w.u.opts.Engine.Add(w.u.ctx, req)
+		var startErr error
+		if err == nil && start {
+			startErr = w.u.opts.Engine.Start(w.u.ctx, p.Name)
+			if ps, lerr := w.u.opts.Engine.List(w.u.ctx); lerr == nil {
+				for _, q := range ps {
+					if q.Name == p.Name {
+						p = q
+					}
+				}
+			}
+		}
+		w.u.do(func() {
+			w.Create.Enable()
+			w.CreateErr.SetText("")
+			if err != nil {
+				w.showErr(err)
+				return
+			}
+			w.Created = &p
+			w.Done.SetText(fmt.Sprintf("%s is added (state: %s).", p.Name, p.State))
+			if startErr != nil {
+				w.Done.SetText(fmt.Sprintf("%s is added, but it did not start: %v", p.Name, startErr))
+			}
+			w.URL.SetText(p.URL)
+			_ = w.URL.SetURLFromString(p.URL)
+			w.goTo(StepDone)
+		})
+	})
+}
+
+func (w *Wizard) showErr(err error) {
+	var ve *store.ValidationError
+	field := ""
+	if errors.As(err, &ve) {
+		field = ve.Field
+	}
+	var me *stacks.MissingError
+	if errors.As(err, &me) {
+		field = "stack"
+	}
+	switch field {
+	case "folder":
+		w.goTo(StepFolder)
+		w.FolderErr.SetText(err.Error())
+	case "stack", "app":
+		w.goTo(StepStack)
+		w.StackErr.SetText(err.Error())
+	case "name", "domain":
+		w.goTo(StepDomain)
+		w.DomainErr.SetText(err.Error())
+	case "runtime":
+		w.goTo(StepRuntime)
+		w.RuntimeWhy.SetText(err.Error())
+	default:
+		w.CreateErr.SetText(err.Error())
+	}
+}
+
+func (w *Wizard) close() {
+	w.Win.Close()
+}
+
+// defaultTLD is the TLD the wizard suggests ("test" unless set).
+func (u *UI) defaultTLD() string {
+	if u.opts.Host != nil {
+		if v, ok, err := u.opts.Host.Setting(u.ctx, app.SettingDefaultTLD); err == nil && ok && v != "" {
+			return v
+		}
+	}
+	return "test"
+}
