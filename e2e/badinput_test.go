@@ -37,7 +37,9 @@ func TestBadInput(t *testing.T) {
 		{"unknown stack", []string{"add", shop, "--name", "x", "--stack", "rails"}, []string{"stack", "rails", "--stack php"}},
 		{"nothing to detect", []string{"add", empty}, []string{"stack", "--stack"}},
 		{"uvicorn without app", []string{"add", empty, "--stack", "uvicorn"}, []string{"app", "--app"}},
-		{"container runtime not yet", []string{"add", shop, "--name", "x", "--runtime", "container"}, []string{"runtime", "process"}},
+		{"unknown runtime", []string{"add", shop, "--name", "x", "--runtime", "vm"}, []string{"runtime", "vm", "--runtime container"}},
+		{"image without the container runtime", []string{"add", shop, "--name", "x", "--image", "php:8.3-apache"}, []string{"image", "--runtime container"}},
+		{"invalid image", []string{"add", shop, "--name", "x", "--runtime", "container", "--image", "Not An Image"}, []string{"image", "Not An Image"}},
 		{"bad proxy url", []string{"add", "--name", "p", "--proxy", "ftp://x"}, []string{"proxy", "http://"}},
 		{"rm unknown", []string{"rm", "ghost"}, []string{"ghost", "not found"}},
 		{"start unknown", []string{"start", "ghost"}, []string{"ghost", "not found"}},
@@ -80,7 +82,8 @@ func TestServeFaults(t *testing.T) {
 		defer l.Close()
 		port := l.Addr().(*net.TCPAddr).Port
 		r := e.run("serve", "--headless", "--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)))
-		if r.code == 0 || !strings.Contains(r.stderr, fmt.Sprintf("port %d is in use", port)) || !strings.Contains(r.stderr, "--https-port") {
+		holder := fmt.Sprintf("port %d is in use by e2e.test (pid %d)", port, os.Getpid())
+		if r.code == 0 || !strings.Contains(r.stderr, holder) || !strings.Contains(r.stderr, "--https-port") {
 			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 		}
 	})

@@ -160,6 +160,18 @@ func (e *env) run(args ...string) result {
 	return result{out.String(), errb.String(), code}
 }
 
+// mustRun2 runs another devport binary and fails unless it exits 0.
+func (e *env) mustRun2(binary string, args ...string) string {
+	e.t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = e.environ()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		e.t.Fatalf("%s %s: %v\n%s", binary, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
 // mustRun runs devport and fails the test unless it exits 0.
 func (e *env) mustRun(args ...string) string {
 	e.t.Helper()
@@ -187,7 +199,12 @@ func (e *env) serve(args ...string) *engine {
 // serveAs is serve with a command prefix, such as setpriv to drop root.
 func (e *env) serveAs(prefix []string, args ...string) *engine {
 	e.t.Helper()
-	argv := append(append(append([]string{}, prefix...), bin, "serve", "--headless"), args...)
+	return e.serveArgv(append(append(append([]string{}, prefix...), bin, "serve", "--headless"), args...))
+}
+
+// serveArgv starts an engine from a whole command line.
+func (e *env) serveArgv(argv []string) *engine {
+	e.t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = e.environ()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -1,0 +1,317 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Where the main window's buttons are, relative to the window (960×540,
+// Fyne's bundled font, so the layout is the same on every machine).
+var (
+	btnNewProject = [2]int{60, 21}
+	btnSettings   = [2]int{156, 21}
+	btnStartFirst = [2]int{429, 81} // Start in the first project's row
+	// Cancel in the wizard (640×360) on its stack step.
+	btnWizardCancel = [2]int{497, 337}
+)
+
+// TestDesktopWindow runs the real binary under Xvfb: it waits for the
+// window, clicks Start, checks the site over HTTPS with devport's CA,
+// opens the wizard and the settings, takes screenshots, and quits with
+// SIGTERM (exit 0), with and without a DBus session bus; with a tray host
+// on the bus it starts the project and quits from the tray menu instead.
+// DEVPORT_SCREENSHOTS=DIR (make screenshots) keeps the screenshots there.
+func TestDesktopWindow(t *testing.T) {
+	for _, tool := range []string{"Xvfb", "xdotool", "import", "curl", "dbus-run-session"} {
+		need(t, tool, have(tool))
+	}
+	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
+	tests := []struct {
+		name   string
+		prefix []string
+		shots  bool
+		tray   bool // a tray host on the bus: Start and Quit from the tray menu
+		start  bool // --start shop instead of clicking Start
+	}{
+		{name: "no dbus", shots: true},
+		{name: "dbus session", prefix: []string{"dbus-run-session", "--"}, start: true},
+		{name: "dbus with a tray", tray: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			site := e.copyExample("php-shop", "shop")
+			e.mustRun("add", site)
+			api := e.copyExample("fastapi-api", "api")
+			display := startXvfb(t)
+			https, http := freePort(t), freePort(t)
+
+			argv := append(append([]string{}, tc.prefix...), bin, "--https-port", strconv.Itoa(https), "--http-port", strconv.Itoa(http))
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Env = append(withoutDBus(e.environ()), "DISPLAY="+display, "LANG=en_US.UTF-8")
+			var tray *trayHost
+			if tc.tray {
+				tray = startTrayHost(t)
+				cmd.Env = append(cmd.Env, "DBUS_SESSION_BUS_ADDRESS="+tray.addr)
+				cmd.Args = append(cmd.Args, "--minimized") // tray only, until Show window
+			}
+			if tc.start {
+				cmd.Args = append(cmd.Args, "--start", "shop")
+			}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			var out syncBuffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			t.Cleanup(func() { // a failed test still stops the engine and its backends
+				if cmd.ProcessState == nil {
+					syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+					select {
+					case <-done:
+					case <-time.After(30 * time.Second):
+						syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+						<-done
+					}
+				}
+			})
+			x := xdo{t: t, display: display}
+			waitFor(t, "the engine is ready", func() bool { return strings.Contains(out.String(), "devport: ready") })
+			// The engine's pid is in engine.lock (with dbus-run-session,
+			// cmd is the wrapper).
+			b, err := os.ReadFile(filepath.Join(e.home, "engine.lock"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, _ := strconv.Atoi(strings.Fields(string(b))[0])
+			var item string
+			if tray != nil {
+				item = tray.item(pid)
+				time.Sleep(time.Second)
+				if id := x.search("^devport$"); id != "" {
+					t.Fatalf("--minimized showed the window (%s)", id)
+				}
+				tray.click(item, "Show window")
+			}
+			main := x.waitWindow("^devport$")
+			time.Sleep(500 * time.Millisecond) // first frame
+
+			switch {
+			case tc.start: // started by --start once the engine was ready
+			case tray != nil:
+				tray.click(item, "shop (stopped)", "Start")
+			default:
+				x.click(main, btnStartFirst)
+			}
+			url := fmt.Sprintf("https://shop.test:%d/", https)
+			waitFor(t, "the site answers over HTTPS", func() bool {
+				b, err := exec.Command("curl", "-sS", "--max-time", "5", "--cacert", filepath.Join(e.home, "ca", "root.pem"),
+					"--resolve", fmt.Sprintf("shop.test:%d:127.0.0.1", https), url).CombinedOutput()
+				return err == nil && bytes.Contains(b, []byte("php-shop says hello"))
+			})
+			time.Sleep(300 * time.Millisecond) // the status light turns green
+			shots := t.TempDir()
+			if dir := os.Getenv("DEVPORT_SCREENSHOTS"); dir != "" && tc.shots {
+				shots = dir
+			}
+			x.shot(main, filepath.Join(shots, "main-window.png"))
+
+			x.click(main, btnNewProject)
+			wiz := x.waitWindow("^devport: new project$")
+			time.Sleep(300 * time.Millisecond)
+			x.run("type", "--window", wiz, "--delay", "5", api)
+			x.run("key", "--window", wiz, "Return")
+			time.Sleep(500 * time.Millisecond)
+			x.shot(wiz, filepath.Join(shots, "wizard.png"))
+			x.click(wiz, btnWizardCancel)
+			x.waitGone("^devport: new project$")
+
+			x.click(main, btnSettings)
+			set := x.waitWindow("^devport: settings$")
+			time.Sleep(2 * time.Second) // trust stores and tool versions load
+			x.shot(set, filepath.Join(shots, "settings.png"))
+
+			if tray != nil {
+				if m := tray.menu(item); len(m.kids) == 0 || !strings.HasPrefix(m.kids[0].label, "shop (running)") {
+					t.Errorf("tray menu after start: %v", m.labels())
+				}
+				tray.click(item, "Quit")
+			} else if err := syscall.Kill(pid, syscall.SIGTERM); err != nil { // as a session manager would
+				t.Fatal(err)
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("devport exited with %v:\n%s", err, out.String())
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("devport did not quit 30s after SIGTERM:\n%s", out.String())
+			}
+			if s := out.String(); strings.Contains(s, "panic") || strings.Contains(s, "should have been called in fyne.Do") {
+				t.Errorf("output shows a panic or a thread error:\n%s", s)
+			}
+		})
+	}
+}
+
+// startXvfb starts a virtual display on a free number and stops it at the end.
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	for n := 90; n < 200; n++ {
+		if fileExists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) || fileExists(fmt.Sprintf("/tmp/.X%d-lock", n)) {
+			continue
+		}
+		d := fmt.Sprintf(":%d", n)
+		cmd := exec.Command("Xvfb", d, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		waitFor(t, "Xvfb "+d, func() bool { return fileExists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) })
+		return d
+	}
+	t.Fatal("no free X display number")
+	return ""
+}
+
+// withoutDBus drops the session bus address, so "no dbus" really has none
+// (dbus-run-session sets its own).
+func withoutDBus(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") && !strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+type xdo struct {
+	t       *testing.T
+	display string
+}
+
+func (x xdo) run(args ...string) string {
+	x.t.Helper()
+	cmd := exec.Command("xdotool", args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+x.display)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		x.t.Fatalf("xdotool %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func (x xdo) search(name string) string {
+	cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", name)
+	cmd.Env = append(os.Environ(), "DISPLAY="+x.display)
+	b, _ := cmd.Output()
+	return strings.TrimSpace(string(b))
+}
+
+func (x xdo) waitWindow(name string) string {
+	x.t.Helper()
+	var id string
+	waitFor(x.t, "window "+name, func() bool {
+		f := strings.Fields(x.search(name))
+		if len(f) > 0 {
+			id = f[0]
+		}
+		return id != ""
+	})
+	return id
+}
+
+func (x xdo) waitGone(name string) {
+	x.t.Helper()
+	waitFor(x.t, "window "+name+" closes", func() bool { return x.search(name) == "" })
+}
+
+func (x xdo) click(win string, at [2]int) {
+	x.t.Helper()
+	x.run("mousemove", "--window", win, strconv.Itoa(at[0]), strconv.Itoa(at[1]), "click", "1")
+}
+
+func (x xdo) shot(win, path string) {
+	x.t.Helper()
+	cmd := exec.Command("import", "-window", win, path)
+	cmd.Env = append(os.Environ(), "DISPLAY="+x.display)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		x.t.Fatalf("screenshot %s: %v\n%s", path, err, b)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestCLINeverTouchesTheWindow: CLI commands print nothing of Fyne's, even
+// with LANG=C.UTF-8 (Fyne's init logs about that locale), and without a
+// display `devport` says how to run headless instead of crashing.
+func TestCLINeverTouchesTheWindow(t *testing.T) {
+	t.Setenv("LANG", "C.UTF-8")
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	e := newEnv(t)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{name: "version", args: []string{"version"}},
+		{name: "ls", args: []string{"ls"}},
+		{name: "window without display", args: nil, code: 2, inStderr: "devport serve --headless"},
+		{name: "serve without display", args: []string{"serve"}, code: 2, inStderr: "devport serve --headless"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.run(tc.args...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tc.code, r.stderr)
+			}
+			if strings.Contains(r.stderr, "Fyne") || strings.Contains(r.stderr, "GLFW") || strings.Contains(r.stderr, "panic") {
+				t.Errorf("stderr shows the window libraries:\n%s", r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.inStderr) {
+				t.Errorf("stderr %q lacks %q", r.stderr, tc.inStderr)
+			}
+		})
+	}
+}
