@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/devport/devport/app.Version=$(VERSION)
 export CGO_ENABLED := 1
 
-.PHONY: all build run deps deps-run test vet clean
+.PHONY: all build run deps deps-run test test-images bench bench-runtimes bench-proxy vet clean package screenshots
 
 all: build
 
@@ -19,15 +19,52 @@ deps-run:
 deps:
 	bash scripts/install-deps.sh test
 
-# run: the engine in the foreground; it falls back to 8443/8080 when 443/80 cannot be bound.
+# run: the desktop window (which hosts the engine) when there is a display,
+# else the engine alone in the foreground. Either falls back to 8443/8080
+# when 443/80 cannot be bound.
 run: deps-run build
-	./$(BIN) serve --headless $(ARGS)
+	if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then ./$(BIN) $(ARGS); else ./$(BIN) serve --headless $(ARGS); fi
 
 vet:
 	$(GO) vet ./...
 
-test: deps build vet
+# test-images: a running Docker engine and the local stand-in images the
+# container tests use (no registry is reachable there; cached by tag).
+test-images:
+	bash scripts/start-dockerd.sh
+	bash scripts/build-test-images.sh
+
+test: deps build vet test-images
 	$(GO) test -count=1 -timeout 25m ./...
 
+# bench-runtimes: start -> first 200 through the proxy for the PHP example
+# as a process and as a container (e2e/startlatency_test.go). `make bench`
+# runs it with the other benchmarks.
+bench-runtimes: build test-images
+	DEVPORT_BENCH=1 $(GO) test -count=1 -run TestStartLatency -v ./e2e/
+
+# bench-proxy: Go benchmarks of the proxy's hot path, then bench/run.sh,
+# which puts nginx, Caddy and devport's proxy in front of one origin on
+# loopback and drives each with wrk (docs/performance.md).
+bench-proxy:
+	bash scripts/install-deps.sh bench
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./proxy/
+	bash bench/run.sh
+
+bench: bench-runtimes bench-proxy
+
+# package: the desktop bundle (devport.tar.xz with the binary, icon and
+# .desktop file) through fyne package, which reads FyneApp.toml.
+FYNE ?= $(shell command -v fyne 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/fyne)
+package:
+	test -x $(FYNE) || $(GO) install fyne.io/tools/cmd/fyne@latest
+	$(FYNE) package -os linux --release --name devport
+
+# screenshots: the main window, the wizard and the settings, taken under
+# Xvfb by the desktop smoke test, into docs/screenshots/.
+screenshots:
+	mkdir -p docs/screenshots
+	DEVPORT_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDesktopWindow/no_dbus' ./e2e/
+
 clean:
-	rm -f $(BIN)
+	rm -f $(BIN) devport.tar.xz

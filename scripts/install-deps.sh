@@ -21,8 +21,11 @@ test_pkgs=(
   curl openssl                        # end-to-end checks over real HTTPS
   chromium                            # the browser reads NSS
   docker.io debootstrap               # container runtime; local stand-in images
+  docker-registry                     # a local registry: the container tests pull from it
   xvfb xdotool imagemagick            # the real window: display, clicks, screenshots
   dbus dbus-x11                       # a session bus for the tray
+  bind9-dnsutils                      # dig: a real DNS client against the resolve responder
+  python3-websockets                  # uvicorn's websocket support: websockets through the proxy
 )
 bench_pkgs=(
   nginx-light caddy wrk               # the proxy benchmark's peers and load generator
