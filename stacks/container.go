@@ -99,27 +99,15 @@ func NewContainerRunner(spec Spec) (Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &containerRunner{
-		spec:    spec,
-		cli:     cli,
-		sem:     make(chan struct{}, 1),
-		stopReq: make(chan struct{}),
-		exited:  make(chan struct{}),
-	}, nil
+	return &containerRunner{spec: spec, cli: cli, lifecycle: newLifecycle[*runningContainer]()}, nil
 }
 
-// containerRunner is the container runtime's Runner.
+// containerRunner is the container runtime's Runner: the lifecycle shared
+// with the process runtime, around one container per run.
 type containerRunner struct {
 	spec Spec
 	cli  *client.Client
-	sem  chan struct{} // held by Start and Stop: one lifecycle change at a time
-
-	mu      sync.Mutex
-	cur     *runningContainer
-	stopReq chan struct{} // closed by Stop to cancel the Starts begun before it
-	exited  chan struct{}
-	closed  bool
-	err     error
+	lifecycle[*runningContainer]
 }
 
 // runningContainer is one started (or adopted) container.
@@ -142,49 +130,22 @@ type runningContainer struct {
 	exitErr  error
 }
 
-func (r *containerRunner) acquire(ctx context.Context) error {
-	select {
-	case r.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (r *containerRunner) release() { <-r.sem }
-
 // ContainerID returns the id of the running container, "" when none runs.
 func (r *containerRunner) ContainerID() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cur == nil {
-		return ""
+	if c := r.current(); c != nil {
+		return c.id
 	}
-	return r.cur.id
+	return ""
 }
 
 func (r *containerRunner) Start(ctx context.Context) (Upstream, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	r.mu.Lock()
-	stopReq := r.stopReq
-	r.mu.Unlock()
-	go func(done <-chan struct{}) {
-		select {
-		case <-stopReq:
-			cancel()
-		case <-done:
-		}
-	}(ctx.Done())
-	if err := r.acquire(ctx); err != nil {
+	ctx, end, err := r.beginStart(ctx)
+	if err != nil {
 		return Upstream{}, fmt.Errorf("start %s: %w", r.spec.label(), err)
 	}
-	defer r.release()
+	defer end()
 
-	r.mu.Lock()
-	cur := r.cur
-	r.mu.Unlock()
-	if cur != nil {
+	if cur := r.current(); cur != nil {
 		if cur.running() {
 			return cur.upstream, nil
 		}
@@ -217,18 +178,7 @@ func (r *containerRunner) Start(ctx context.Context) (Upstream, error) {
 			return Upstream{}, err
 		}
 	}
-	r.mu.Lock()
-	if r.closed {
-		r.exited, r.closed = make(chan struct{}), false
-	}
-	r.err = nil
-	ch := r.exited
-	ok := c.markReady(func(err error) { r.endRun(ch, err) })
-	if ok {
-		r.cur = c
-	}
-	r.mu.Unlock()
-	if !ok { // died right after answering
+	if !r.ready(c) { // died right after answering
 		<-c.done
 		err := c.exitErr
 		_ = r.remove(context.WithoutCancel(ctx), c)
@@ -550,11 +500,7 @@ func (r *containerRunner) removeCurrent(ctx context.Context, c *runningContainer
 	if err := r.remove(ctx, c); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	if r.cur == c {
-		r.cur = nil
-	}
-	r.mu.Unlock()
+	r.forget(c)
 	c.mu.Lock()
 	onExit := c.onExit
 	c.mu.Unlock()
@@ -564,31 +510,13 @@ func (r *containerRunner) removeCurrent(ctx context.Context, c *runningContainer
 	return nil
 }
 
-func (r *containerRunner) endRun(ch chan struct{}, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.exited != ch || r.closed {
-		return
-	}
-	if err != nil {
-		r.err = err
-	}
-	close(ch)
-	r.closed = true
-}
-
 func (r *containerRunner) Stop(ctx context.Context) error {
-	r.mu.Lock()
-	close(r.stopReq)
-	r.stopReq = make(chan struct{})
-	r.mu.Unlock()
-	if err := r.acquire(ctx); err != nil {
+	end, err := r.beginStop(ctx)
+	if err != nil {
 		return fmt.Errorf("stop %s: %w", r.spec.label(), err)
 	}
-	defer r.release()
-	r.mu.Lock()
-	c := r.cur
-	r.mu.Unlock()
+	defer end()
+	c := r.current()
 	if c == nil {
 		return nil
 	}
@@ -596,18 +524,6 @@ func (r *containerRunner) Stop(ctx context.Context) error {
 		return fmt.Errorf("stop %s: %w", r.spec.label(), err)
 	}
 	return nil
-}
-
-func (r *containerRunner) Exited() <-chan struct{} {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.exited
-}
-
-func (r *containerRunner) Err() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.err
 }
 
 // wrap turns a connection failure into a *DockerError.

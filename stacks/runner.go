@@ -3,7 +3,6 @@ package stacks
 import (
 	"context"
 	"fmt"
-	"sync"
 )
 
 // Runner runs one service.
@@ -61,64 +60,26 @@ func NewRunner(spec Spec) (Runner, error) {
 	return newProcRunner(spec, be), nil
 }
 
-// procRunner is the lifecycle every process stack shares.
+// procRunner is the process runtime's Runner: the lifecycle shared with
+// the container runtime, around one process group per run.
 type procRunner struct {
 	spec Spec
 	be   backend
-	sem  chan struct{} // held by Start and Stop: one lifecycle change at a time
-
-	mu      sync.Mutex
-	cur     *process      // the running (or not yet fully stopped) backend
-	stopReq chan struct{} // closed by Stop to cancel the Starts begun before it
-	exited  chan struct{} // Exited's channel for the current or next run
-	closed  bool          // exited has been closed: the next run needs a new one
-	err     error         // why the last run crashed
+	lifecycle[*process]
 }
 
 func newProcRunner(spec Spec, be backend) *procRunner {
-	return &procRunner{
-		spec:    spec,
-		be:      be,
-		sem:     make(chan struct{}, 1),
-		stopReq: make(chan struct{}),
-		exited:  make(chan struct{}),
-	}
+	return &procRunner{spec: spec, be: be, lifecycle: newLifecycle[*process]()}
 }
-
-func (r *procRunner) acquire(ctx context.Context) error {
-	select {
-	case r.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (r *procRunner) release() { <-r.sem }
 
 func (r *procRunner) Start(ctx context.Context) (Upstream, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	r.mu.Lock()
-	stopReq := r.stopReq
-	r.mu.Unlock()
-	// A Stop from now on cancels this Start. The goroutine ends with Start.
-	go func(done <-chan struct{}) {
-		select {
-		case <-stopReq:
-			cancel()
-		case <-done:
-		}
-	}(ctx.Done())
-	if err := r.acquire(ctx); err != nil {
+	ctx, end, err := r.beginStart(ctx)
+	if err != nil {
 		return Upstream{}, fmt.Errorf("start %s: %w", r.spec.label(), err)
 	}
-	defer r.release()
+	defer end()
 
-	r.mu.Lock()
-	cur := r.cur
-	r.mu.Unlock()
-	if cur != nil {
+	if cur := r.current(); cur != nil {
 		if cur.running() {
 			return cur.upstream, nil
 		}
@@ -147,18 +108,7 @@ func (r *procRunner) Start(ctx context.Context) (Upstream, error) {
 		}
 		err = p.waitReady(ctx)
 		if err == nil {
-			r.mu.Lock()
-			if r.closed {
-				r.exited, r.closed = make(chan struct{}), false
-			}
-			r.err = nil
-			ch := r.exited
-			ok := p.markReady(func(err error) { r.endRun(ch, err) })
-			if ok {
-				r.cur = p
-			}
-			r.mu.Unlock()
-			if ok {
+			if r.ready(p) {
 				return l.upstream, nil
 			}
 			<-p.done // exited right after answering: report it like any early exit
@@ -170,9 +120,7 @@ func (r *procRunner) Start(ctx context.Context) (Upstream, error) {
 		stopErr := r.stopProcess(stopCtx, p)
 		stopCancel()
 		if stopErr != nil {
-			r.mu.Lock()
-			r.cur = p // Stop will finish it
-			r.mu.Unlock()
+			r.setCurrent(p) // Stop will finish it
 		}
 		se := p.startError(err)
 		if attempt == 0 && ctx.Err() == nil && r.be.retry(se) {
@@ -182,32 +130,14 @@ func (r *procRunner) Start(ctx context.Context) (Upstream, error) {
 	}
 }
 
-// endRun closes the Exited channel ch of a run that ended, once; err is
-// the crash, or nil for a Stop.
-func (r *procRunner) endRun(ch chan struct{}, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.exited != ch || r.closed {
-		return
-	}
-	if err != nil {
-		r.err = err
-	}
-	close(ch)
-	r.closed = true
-}
-
-// stopProcess terminates p and cleans the run folder; r.sem must be held.
+// stopProcess terminates p and cleans the run folder; the lifecycle must
+// be held.
 func (r *procRunner) stopProcess(ctx context.Context, p *process) error {
 	if err := p.terminate(ctx, r.spec.StopTimeout); err != nil {
 		return err
 	}
 	r.be.cleanup()
-	r.mu.Lock()
-	if r.cur == p {
-		r.cur = nil
-	}
-	r.mu.Unlock()
+	r.forget(p)
 	if onExit := p.exitFunc(); onExit != nil { // it had started: its watchers learn it is gone
 		onExit(nil)
 	}
@@ -215,17 +145,12 @@ func (r *procRunner) stopProcess(ctx context.Context, p *process) error {
 }
 
 func (r *procRunner) Stop(ctx context.Context) error {
-	r.mu.Lock()
-	close(r.stopReq)
-	r.stopReq = make(chan struct{})
-	r.mu.Unlock()
-	if err := r.acquire(ctx); err != nil {
+	end, err := r.beginStop(ctx)
+	if err != nil {
 		return fmt.Errorf("stop %s: %w", r.spec.label(), err)
 	}
-	defer r.release()
-	r.mu.Lock()
-	p := r.cur
-	r.mu.Unlock()
+	defer end()
+	p := r.current()
 	if p == nil {
 		return nil
 	}
@@ -233,16 +158,4 @@ func (r *procRunner) Stop(ctx context.Context) error {
 		return fmt.Errorf("stop %s: %w", r.spec.label(), err)
 	}
 	return nil
-}
-
-func (r *procRunner) Exited() <-chan struct{} {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.exited
-}
-
-func (r *procRunner) Err() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.err
 }
