@@ -14,6 +14,7 @@ import (
 	"github.com/devport/devport/app"
 	"github.com/devport/devport/app/desktop"
 	"github.com/devport/devport/app/desktop/quietinit"
+	_ "github.com/devport/devport/proxy/xconnect" // websockets over HTTP/2 (RFC 8441)
 )
 
 func main() {

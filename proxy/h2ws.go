@@ -21,8 +21,9 @@ import (
 // frames are the same on both sides, only the handshake differs.
 //
 // net/http in Go 1.26 advertises the setting only when the process runs
-// with GODEBUG=http2xconnect=1 (read once at start); without it browsers
-// keep opening their websockets over HTTP/1.1, which works as before.
+// with GODEBUG=http2xconnect=1 (read once at start); the devport binary
+// imports proxy/xconnect, which sets it. Without it browsers keep opening
+// their websockets over HTTP/1.1, which works as before.
 
 // isExtendedConnect reports whether r is an RFC 8441 websocket stream.
 func isExtendedConnect(r *http.Request) bool {
