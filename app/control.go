@@ -60,12 +60,18 @@ func (m *Manager) serveControl(ctx context.Context) (io.Closer, error) {
 		ln.Close()
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
+	// Requests outlive a cancelled engine ctx (a stop in flight finishes)
+	// but end when the control socket closes.
+	base, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
 	srv := &http.Server{
 		Handler:     m.controlHandler(),
-		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext: func(net.Listener) context.Context { return base },
 	}
 	go srv.Serve(ln)
 	return closerFunc(func() error {
+		// Event streams never finish on their own: end them (and any
+		// request still running) so Shutdown need not wait them out.
+		stopRequests()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err := srv.Shutdown(sctx)

@@ -63,16 +63,18 @@ func find(ctx context.Context, e interface {
 	return app.ProjectStatus{}, fmt.Errorf("project %s: not found after adding it", name)
 }
 
-// Remote is the Engine of an engine another process runs. The control API
-// has no event stream, so Remote announces the changes it makes itself;
-// changes made elsewhere (the CLI) show after the next action or refresh.
+// Remote is the Engine of an engine another process runs. While anyone
+// subscribes it follows the engine's event stream (GET /v1/events), so
+// changes made elsewhere (the CLI, another window) show at once; it also
+// announces the changes it makes itself, in case the stream is down.
 func Remote(c *app.Client) Engine { return &remote{c: c} }
 
 type remote struct {
-	c    *app.Client
-	mu   sync.Mutex
-	next int
-	subs map[int]chan app.Event
+	c          *app.Client
+	mu         sync.Mutex
+	next       int
+	subs       map[int]chan app.Event
+	stopStream context.CancelFunc // ends the engine's event stream; nil when none is open
 }
 
 func (r *remote) List(ctx context.Context) ([]app.ProjectStatus, error) { return r.c.List(ctx) }
@@ -113,6 +115,16 @@ func (r *remote) Subscribe() (<-chan app.Event, func()) {
 	if r.subs == nil {
 		r.subs = map[int]chan app.Event{}
 	}
+	if len(r.subs) == 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		// A failed stream leaves the self-announced events, and the
+		// Refresh button, as before.
+		if _, err := r.c.Events(ctx, r.emit); err != nil {
+			cancel()
+		} else {
+			r.stopStream = cancel
+		}
+	}
 	id := r.next
 	r.next++
 	ch := make(chan app.Event, 64)
@@ -124,6 +136,10 @@ func (r *remote) Subscribe() (<-chan app.Event, func()) {
 			defer r.mu.Unlock()
 			delete(r.subs, id)
 			close(ch)
+			if len(r.subs) == 0 && r.stopStream != nil {
+				r.stopStream()
+				r.stopStream = nil
+			}
 		})
 	}
 }
