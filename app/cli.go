@@ -52,7 +52,7 @@ var commands = []command{
 	{"trust", "[--system=false] [--nss=false] [--java]", "install the local CA into the system store, NSS (Chromium, Firefox) and, with --java, Java's keystore", (*CLI).trust},
 	{"untrust", "[--java]", "remove the local CA from every store", (*CLI).untrust},
 	{"ca", "", "print the path of the local CA certificate", (*CLI).ca},
-	{"dns", "status|hosts|off [--json]", "show how project domains resolve, or keep them in a managed /etc/hosts block", (*CLI).dns},
+	{"dns", "status [--json] | hosts | resolver [--port N] [--responder-only] | off", "show how project domains resolve; keep them in /etc/hosts, or answer DNS for .test from the engine", (*CLI).dns},
 	{"doctor", "[--json]", "check trust stores, name resolution, ports, binaries and the data folder; print fixes", (*CLI).doctor},
 	{"setup", "", "let devport bind ports 443 and 80 without root (setcap; asks for root once)", (*CLI).setup},
 	{"serve", "[--headless] [--minimized] [--start NAME,NAME] [--https-port N] [--http-port N]", "run the engine until Ctrl-C: with the desktop window, or --headless without one", (*CLI).serve},

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -18,7 +20,11 @@ import (
 //
 //	devport dns status [--json]   how each domain resolves now, checked for real
 //	devport dns hosts             keep every domain in a managed /etc/hosts block
-//	devport dns off               remove the block
+//	devport dns resolver [--port N] [--responder-only]
+//	                              the engine answers DNS for the managed TLDs, and
+//	                              the OS sends those TLDs to it (systemd-resolved,
+//	                              /etc/resolver); --responder-only skips the OS part
+//	devport dns off               remove the block and the OS wiring
 //
 // Writing /etc/hosts needs root: devport re-runs itself through sudo or
 // pkexec with `--apply NAME...`, so the privileged part never reads the
@@ -30,6 +36,9 @@ func (c *CLI) dns(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("dns "+args[0], flag.ContinueOnError)
 	apply := fs.Bool("apply", false, "internal: write exactly these names (used through sudo/pkexec)")
 	asJSON := fs.Bool("json", false, "print JSON (status)")
+	addr := fs.String("addr", "", "internal: the responder address for dns split --apply")
+	port := fs.Int("port", 0, "resolver: the port of the engine's DNS responder (default 53535)")
+	responderOnly := fs.Bool("responder-only", false, "resolver: run the responder but leave the OS resolver alone")
 	pos, err := c.flags(fs, args[1:])
 	if err != nil {
 		return err
@@ -39,7 +48,9 @@ func (c *CLI) dns(ctx context.Context, args []string) error {
 	case args[0] == "hosts" && *apply:
 		return resolve.SetHosts(ctx, hostsPath, pos)
 	case args[0] == "off" && *apply:
-		return resolve.RemoveHosts(ctx, hostsPath)
+		return errors.Join(resolve.RemoveHosts(ctx, hostsPath), resolve.RemoveSplit(ctx, resolve.Split{TLDs: managedTLDs}))
+	case args[0] == "split" && *apply:
+		return resolve.InstallSplit(ctx, resolve.Split{Addr: *addr, TLDs: managedTLDs})
 	case len(pos) > 0:
 		return fmt.Errorf("%w: devport dns %s takes no arguments", ErrUsage, args[0])
 	}
@@ -69,17 +80,62 @@ func (c *CLI) dns(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "%s now maps %s to 127.0.0.1 and ::1; devport keeps it up to date as projects come and go\n",
 			hostsPath, strings.Join(names, ", "))
 		return nil
+	case "resolver":
+		return c.dnsResolver(ctx, m, *port, *responderOnly)
 	case "off":
 		if err := c.elevated(ctx, resolve.RemoveHosts(ctx, hostsPath)); err != nil {
 			return err
 		}
+		if err := resolve.RemoveSplit(ctx, resolve.Split{TLDs: managedTLDs}); err != nil &&
+			!errors.Is(err, resolve.ErrNotSupported) && !errors.Is(err, resolve.ErrResolvedNotRunning) {
+			if err := c.elevated(ctx, err); err != nil {
+				return err
+			}
+		}
 		if err := m.SetDNSMethod(ctx, dnsNone); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.Stdout, "removed devport's block from %s\n", hostsPath)
+		fmt.Fprintf(c.Stdout, "removed devport's block from %s and its split-DNS wiring\n", hostsPath)
 		return nil
 	}
-	return fmt.Errorf("%w: unknown dns command %q; use status, hosts or off", ErrUsage, args[0])
+	return fmt.Errorf("%w: unknown dns command %q; use status, hosts, resolver or off", ErrUsage, args[0])
+}
+
+// dnsResolver turns on the engine's DNS responder and, unless told not
+// to, points the OS resolver's managed TLDs at it. Where the OS cannot be
+// told (no systemd-resolved), it says so and changes nothing.
+func (c *CLI) dnsResolver(ctx context.Context, m *Manager, port int, responderOnly bool) error {
+	if port < 0 || port > 65535 {
+		return fmt.Errorf("%w: --port %d: pick one between 1 and 65535", ErrUsage, port)
+	}
+	if port == 0 {
+		port = m.DNSPort(ctx)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if !responderOnly {
+		if err := resolve.SplitAvailable(ctx); err != nil {
+			return fmt.Errorf("the OS resolver cannot send .test to devport here: %w; use devport dns hosts (works everywhere), "+
+				"or devport dns resolver --responder-only and point your own resolver at %s", err, addr)
+		}
+		if err := c.elevated(ctx, resolve.InstallSplit(ctx, resolve.Split{Addr: addr, TLDs: managedTLDs})); err != nil {
+			return err
+		}
+	}
+	if err := m.db.SetSetting(ctx, settingDNSPort, strconv.Itoa(port)); err != nil {
+		return err
+	}
+	if err := m.SetDNSMethod(ctx, dnsResolver); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stdout, "the engine answers DNS for .%s on %s", strings.Join(managedTLDs, ", ."), addr)
+	if !responderOnly {
+		fmt.Fprint(c.Stdout, ", and the OS resolver sends those names to it")
+	}
+	fmt.Fprintln(c.Stdout)
+	if cl, _ := c.engine(ctx); cl != nil {
+		fmt.Fprintln(c.Stdout, "restart the running engine to start the responder")
+	}
+	return nil
 }
 
 // elevated finishes an operation that failed for lack of rights by running
@@ -121,7 +177,8 @@ func (c *CLI) dnsStatus(ctx context.Context, m *Manager, asJSON bool) error {
 		}{method, results})
 	}
 	if method == "" {
-		method = "none (run devport dns hosts, or use .localhost domains)"
+		method = "none; recommended here: " + string(resolve.Choose(ctx, managedTLDs[0])) + " (devport dns " +
+			string(resolve.Choose(ctx, managedTLDs[0])) + "), or use .localhost domains"
 	}
 	fmt.Fprintf(c.Stdout, "method: %s\n", method)
 	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)

@@ -3,6 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/devport/devport/resolve"
 )
@@ -11,9 +17,50 @@ import (
 // keeps the hosts block in step as projects come and go.
 const (
 	settingDNSMethod = "dns.method"
-	dnsHosts         = "hosts" // a managed block in /etc/hosts
-	dnsNone          = ""      // the user resolves names themselves (or uses .localhost)
+	settingDNSPort   = "dns.port"
+	dnsHosts         = "hosts"    // a managed block in /etc/hosts
+	dnsResolver      = "resolver" // the engine's DNS responder (plus split DNS where the OS has it)
+	dnsNone          = ""         // the user resolves names themselves (or uses .localhost)
+
+	// defaultDNSPort is where the engine's responder listens: unprivileged,
+	// so the engine needs no extra rights, and rarely taken.
+	defaultDNSPort = 53535
 )
+
+// DNSPort is the port of the engine's DNS responder.
+func (m *Manager) DNSPort(ctx context.Context) int {
+	if v, ok, err := m.db.Setting(ctx, settingDNSPort); err == nil && ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 && n < 65536 {
+			return n
+		}
+	}
+	return defaultDNSPort
+}
+
+// startResolver runs the DNS responder for the managed TLDs while the
+// engine serves, when the resolver method is on. A port it cannot bind is
+// reported, not fatal: the sites still work by any other resolution.
+func (m *Manager) startResolver(ctx context.Context, out io.Writer) (stop func()) {
+	method, err := m.DNSMethod(ctx)
+	if err != nil || method != dnsResolver {
+		return func() {}
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(m.DNSPort(ctx)))
+	srv, err := resolve.NewServer(resolve.Config{Addr: addr, TLDs: managedTLDs})
+	if err == nil {
+		err = srv.Start(ctx)
+	}
+	if err != nil {
+		fmt.Fprintf(out, "devport: DNS responder on %s: %v; names resolve only through other means (devport dns hosts)\n", addr, err)
+		return func() {}
+	}
+	fmt.Fprintf(out, "devport: answering DNS for .%s on %s\n", strings.Join(managedTLDs, ", ."), srv.Addr())
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}
+}
 
 // Domains returns every domain of every project.
 func (m *Manager) Domains(ctx context.Context) ([]string, error) {
@@ -28,7 +75,8 @@ func (m *Manager) Domains(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// DNSMethod is how names are made to resolve: "hosts" or "" (none).
+// DNSMethod is how names are made to resolve: "hosts", "resolver" or ""
+// (none).
 func (m *Manager) DNSMethod(ctx context.Context) (string, error) {
 	v, _, err := m.db.Setting(ctx, settingDNSMethod)
 	return v, err

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/devport/devport/certs"
@@ -42,9 +43,55 @@ func (m *Manager) Doctor(ctx context.Context, o DoctorOptions) []Check {
 	if err != nil {
 		return append(out, Check{Name: "projects", Detail: err.Error(), Fix: "see the error above"})
 	}
+	out = append(out, m.checkDNSMethod(ctx))
 	out = append(out, m.checkResolution(ctx, ps)...)
-	out = append(out, checkStacks(ps)...)
+	out = append(out, checkStacks(ctx, ps)...)
+	out = append(out, checkDocker(ctx, ps))
 	return out
+}
+
+// checkDNSMethod says how names are meant to resolve; whether they do is
+// the resolve checks' business.
+func (m *Manager) checkDNSMethod(ctx context.Context) Check {
+	c := Check{Name: "name resolution", OK: true}
+	method, err := m.DNSMethod(ctx)
+	switch {
+	case err != nil:
+		c.OK, c.Detail = false, err.Error()
+	case method == dnsHosts:
+		c.Detail = "a managed block in /etc/hosts, updated as projects come and go"
+	case method == dnsResolver:
+		c.Detail = fmt.Sprintf("the engine answers DNS on 127.0.0.1:%d", m.DNSPort(ctx))
+	default:
+		c.Detail = "devport manages none"
+		c.Fix = "devport dns hosts"
+	}
+	return c
+}
+
+// checkDocker reports whether a Docker engine answers. It only fails
+// when a service is set to run in a container.
+func checkDocker(ctx context.Context, ps []store.Project) Check {
+	var users []string
+	for _, p := range ps {
+		for _, s := range p.Services {
+			if s.Runtime == RuntimeContainer {
+				users = append(users, p.Name+"/"+s.Name)
+			}
+		}
+	}
+	c := Check{Name: "docker", OK: true, Detail: "the engine answers"}
+	if err := checkServiceRuntime(ctx, RuntimeContainer, "", ""); err != nil {
+		c.OK = len(users) == 0
+		c.Detail = err.Error()
+		if c.OK {
+			c.Detail = "not available; only needed for --runtime container (" + c.Detail + ")"
+		} else {
+			c.Detail = "needed by " + strings.Join(users, ", ") + ": " + c.Detail
+			c.Fix = "sudo systemctl start docker (or sudo dockerd)"
+		}
+	}
+	return c
 }
 
 func (m *Manager) checkDataDir() []Check {
@@ -130,15 +177,15 @@ func checkPorts(engine *EngineInfo) []Check {
 	return out
 }
 
-func checkStacks(ps []store.Project) []Check {
-	seen := map[string]bool{}
+// checkStacks checks what each service needs in its runtime: the
+// programs of its stack, or Docker for a container.
+func checkStacks(ctx context.Context, ps []store.Project) []Check {
 	var out []Check
 	for _, p := range ps {
 		for _, s := range p.Services {
-			if s.Stack == "proxy" || seen[s.Stack+"\x00"+p.Root] {
-				continue
+			if s.Stack == "proxy" || s.Runtime == RuntimeContainer {
+				continue // external servers need nothing; containers: checkDocker
 			}
-			seen[s.Stack+"\x00"+p.Root] = true
 			c := Check{Name: fmt.Sprintf("stack %s (%s)", s.Stack, p.Name), OK: true, Detail: "installed"}
 			if err := stacks.Check(s.Stack, p.Root); err != nil {
 				c.OK, c.Detail = false, err.Error()

@@ -87,6 +87,8 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 	}
 	m.publish()
 
+	defer m.startResolver(ctx, out)()
+
 	ctl, err := m.serveControl(ctx)
 	if err != nil {
 		return err

@@ -170,3 +170,10 @@ func RemoveSplit(ctx context.Context, s Split) error { return removeSplit(ctx, s
 // (ErrResolvedNotRunning otherwise); on macOS, always; elsewhere
 // ErrNotSupported.
 func SplitAvailable(ctx context.Context) error { return splitAvailable(ctx) }
+
+// splitApplyArgs is the devport command line that installs s with
+// privileges: it carries the responder's address, since the elevated
+// process cannot ask the user's engine.
+func splitApplyArgs(s Split) []string {
+	return []string{"dns", "split", "--apply", "--addr", s.Addr}
+}

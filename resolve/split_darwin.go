@@ -22,7 +22,7 @@ func installSplit(ctx context.Context, s Split) error {
 	for _, t := range tlds {
 		path := filepath.Join(resolverDir(s), strings.TrimPrefix(t, "~"))
 		if _, err := writeOwned(path, data); err != nil {
-			return fmt.Errorf("split DNS: %w", elevationOr(path, []string{"dns", "split", "--apply"}, err))
+			return fmt.Errorf("split DNS: %w", elevationOr(path, splitApplyArgs(s), err))
 		}
 	}
 	if !s.NoReload {

@@ -23,10 +23,10 @@ func installSplit(ctx context.Context, s Split) error {
 	path := filepath.Join(resolvedDir(s), ResolvedDropInName)
 	changed, err := writeOwned(path, data)
 	if err != nil {
-		return fmt.Errorf("split DNS: %w", elevationOr(path, []string{"dns", "split", "--apply"}, err))
+		return fmt.Errorf("split DNS: %w", elevationOr(path, splitApplyArgs(s), err))
 	}
 	if changed && !s.NoReload {
-		return restartResolved(ctx)
+		return restartResolved(ctx, splitApplyArgs(s))
 	}
 	return nil
 }
@@ -38,7 +38,7 @@ func removeSplit(ctx context.Context, s Split) error {
 		return fmt.Errorf("split DNS: %w", elevationOr(path, []string{"dns", "off"}, err))
 	}
 	if removed && !s.NoReload && resolvedRunning(ctx) == nil {
-		return restartResolved(ctx)
+		return restartResolved(ctx, []string{"dns", "off"})
 	}
 	return nil
 }
@@ -68,11 +68,11 @@ func resolvedRunning(ctx context.Context) error {
 // restartResolved makes resolved read the drop-in. The unit in systemd 252
 // has no ExecReload, so reload-or-restart restarts it; newer versions
 // reload.
-func restartResolved(ctx context.Context) error {
+func restartResolved(ctx context.Context, elevate []string) error {
 	cmd := []string{"systemctl", "reload-or-restart", "systemd-resolved"}
 	out, err := exec.CommandContext(ctx, cmd[0], cmd[1:]...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("split DNS: %w", elevationOr("systemd-resolved", []string{"dns", "split", "--apply"}, &CmdError{Command: cmd, Output: string(out), Err: err}))
+		return fmt.Errorf("split DNS: %w", elevationOr("systemd-resolved", elevate, &CmdError{Command: cmd, Output: string(out), Err: err}))
 	}
 	return nil
 }
