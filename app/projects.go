@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -46,7 +47,21 @@ func (m *Manager) Add(ctx context.Context, req AddRequest) (store.Project, error
 	m.publish()
 	m.syncHosts(ctx)
 	m.emit(Event{Kind: EventAdded, Project: p.Name})
+	m.issueCert(p.Domains[0])
 	return p, nil
+}
+
+// issueCert issues (and caches) the certificate of a new domain while the
+// engine serves, so the first visit needs no signing and a CA problem
+// shows now rather than in the browser. The CLI without an engine has no
+// cache to fill: the engine issues on the first handshake instead.
+func (m *Manager) issueCert(domain string) {
+	if m.srv.Load() == nil {
+		return
+	}
+	if _, err := m.issuer.GetCertificate(&tls.ClientHelloInfo{ServerName: domain}); err != nil {
+		m.log.Warn("issue certificate", "domain", domain, "err", err)
+	}
 }
 
 // plan turns a request into the project to store.

@@ -44,6 +44,15 @@ func TestEventStreamAndShutdown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event within 10s of devport add")
 	}
+	// The engine issues the new domain's certificate right away.
+	select {
+	case l := <-lines:
+		if !strings.Contains(l, `"Kind":"cert-issued"`) || !strings.Contains(l, "ext.test") {
+			t.Errorf("second event: %s", l)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no cert-issued event within 10s of devport add")
+	}
 	start := time.Now()
 	if err := g.stop(t); err != nil {
 		t.Errorf("engine exit: %v\n%s", err, g.output())
