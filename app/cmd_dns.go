@@ -63,14 +63,8 @@ func (c *CLI) dns(ctx context.Context, args []string) error {
 	case "status":
 		return c.dnsStatus(ctx, m, *asJSON)
 	case "hosts":
-		names, err := m.Domains(ctx)
+		names, err := m.UseHostsFile(ctx, c.runElevated(ctx))
 		if err != nil {
-			return err
-		}
-		if err := c.elevated(ctx, resolve.SetHosts(ctx, hostsPath, names)); err != nil {
-			return err
-		}
-		if err := m.SetDNSMethod(ctx, dnsHosts); err != nil {
 			return err
 		}
 		if len(names) == 0 {
@@ -139,34 +133,33 @@ func (c *CLI) dnsResolver(ctx context.Context, m *Manager, port int, responderOn
 }
 
 // elevated finishes an operation that failed for lack of rights by running
-// the command the error names (sudo or pkexec devport ... --apply), in
-// this terminal so sudo can ask for a password.
+// the command the error names (sudo or pkexec devport ... --apply).
 func (c *CLI) elevated(ctx context.Context, err error) error {
 	var ne *resolve.NeedsElevationError
 	if !errors.As(err, &ne) {
 		return err
 	}
-	fmt.Fprintf(c.Stderr, "devport: %s needs root; running: %s\n", ne.Path, strings.Join(ne.Command, " "))
-	cmd := exec.CommandContext(ctx, ne.Command[0], ne.Command[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.Stdout, c.Stderr
-	if rerr := cmd.Run(); rerr != nil {
+	if rerr := c.runElevated(ctx)(ne.Command); rerr != nil {
 		return fmt.Errorf("%s: %w; run it yourself as root", strings.Join(ne.Command, " "), rerr)
 	}
 	return nil
 }
 
+// runElevated runs a privileged command in this terminal, so sudo can ask
+// for a password.
+func (c *CLI) runElevated(ctx context.Context) func(argv []string) error {
+	return func(argv []string) error {
+		fmt.Fprintf(c.Stderr, "devport: this needs root; running: %s\n", strings.Join(argv, " "))
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.Stdout, c.Stderr
+		return cmd.Run()
+	}
+}
+
 func (c *CLI) dnsStatus(ctx context.Context, m *Manager, asJSON bool) error {
-	method, err := m.DNSMethod(ctx)
+	method, results, err := m.NameStatus(ctx)
 	if err != nil {
 		return err
-	}
-	names, err := m.Domains(ctx)
-	if err != nil {
-		return err
-	}
-	results := make([]resolve.Result, 0, len(names))
-	for _, n := range names {
-		results = append(results, resolve.Check(ctx, n))
 	}
 	if asJSON {
 		enc := json.NewEncoder(c.Stdout)

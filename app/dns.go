@@ -109,3 +109,45 @@ func (m *Manager) syncHosts(ctx context.Context) {
 		m.log.Warn("update the hosts file", "err", err)
 	}
 }
+
+// UseHostsFile writes every project domain into the hosts block and keeps
+// it in step from now on. When this process may not write the file, it
+// runs the privileged command the error names through elevate (sudo in a
+// terminal, pkexec from the window); elevate nil returns that error.
+func (m *Manager) UseHostsFile(ctx context.Context, elevate func(argv []string) error) ([]string, error) {
+	names, err := m.Domains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = resolve.SetHosts(ctx, m.hostsPath, names)
+	var ne *resolve.NeedsElevationError
+	if errors.As(err, &ne) && elevate != nil {
+		if rerr := elevate(ne.Command); rerr != nil {
+			return nil, fmt.Errorf("%s: %w; run it yourself as root", strings.Join(ne.Command, " "), rerr)
+		}
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return names, m.SetDNSMethod(ctx, dnsHosts)
+}
+
+// NameStatus is how names are meant to resolve ("hosts", "resolver" or
+// "") and how every project domain resolves now, checked for real.
+func (m *Manager) NameStatus(ctx context.Context) (string, []resolve.Result, error) {
+	method, err := m.DNSMethod(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	names, err := m.Domains(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	checker := resolve.Checker{HostsPath: m.hostsPath}
+	results := make([]resolve.Result, 0, len(names))
+	for _, n := range names {
+		results = append(results, checker.Check(ctx, n))
+	}
+	return method, results, nil
+}

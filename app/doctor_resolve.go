@@ -11,10 +11,11 @@ import (
 // resolver (and getent, which goes through nsswitch as browsers do) and
 // expects loopback answers.
 func (m *Manager) checkResolution(ctx context.Context, ps []store.Project) []Check {
+	checker := resolve.Checker{HostsPath: m.hostsPath}
 	var out []Check
 	for _, p := range ps {
 		for _, d := range p.Domains {
-			r := resolve.Check(ctx, d)
+			r := checker.Check(ctx, d)
 			out = append(out, Check{Name: "resolve " + d, OK: r.OK, Detail: r.Detail, Fix: r.Fix})
 		}
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -87,6 +88,9 @@ type serviceRun struct {
 type Options struct {
 	Paths  Paths
 	Logger *slog.Logger // nil: discard
+	// HostsPath is the hosts file the "hosts" DNS method manages; default
+	// /etc/hosts. Tests point it at a file of their own.
+	HostsPath string
 }
 
 // NewManager opens the store and the CA (creating both on first use).
@@ -113,7 +117,7 @@ func NewManager(ctx context.Context, o Options) (*Manager, error) {
 		db:        db,
 		ca:        ca,
 		newRunner: stacks.NewRunner,
-		hostsPath: resolve.DefaultHostsPath,
+		hostsPath: cmp.Or(o.HostsPath, resolve.DefaultHostsPath),
 		runs:      map[string]*run{},
 		locks:     map[string]*sync.Mutex{},
 	}

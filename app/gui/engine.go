@@ -7,6 +7,7 @@ import (
 
 	"github.com/devport/devport/app"
 	"github.com/devport/devport/certs"
+	"github.com/devport/devport/resolve"
 )
 
 // Engine is what the window drives: the Manager it hosts, or a running
@@ -31,6 +32,9 @@ type Host interface {
 	Paths() app.Paths
 	Setting(ctx context.Context, key string) (string, bool, error)
 	SetSetting(ctx context.Context, key, value string) error
+	// NameStatus and UseHostsFile are the settings' Names card.
+	NameStatus(ctx context.Context) (string, []resolve.Result, error)
+	UseHostsFile(ctx context.Context, elevate func(argv []string) error) ([]string, error)
 }
 
 // Local is the Engine of a Manager this process hosts.

@@ -67,7 +67,12 @@ func newRig(t *testing.T, serve bool) *rig {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m, err := app.NewManager(ctx, app.Options{Paths: paths})
+	// The hosts method writes a file of the rig's own, never /etc/hosts.
+	hosts := filepath.Join(root, "hosts")
+	if err := os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := app.NewManager(ctx, app.Options{Paths: paths, HostsPath: hosts})
 	if err != nil {
 		t.Fatal(err)
 	}

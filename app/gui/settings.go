@@ -24,6 +24,8 @@ type SettingsView struct {
 	UntrustBtn  map[string]*widget.Button // by store
 	TrustResult *widget.Label
 	Ports       *widget.Label
+	Names       *widget.Label  // how project domains resolve, checked for real
+	HostsBtn    *widget.Button // switch to the managed /etc/hosts block
 	TLD         *widget.Select
 	Docker      *widget.Label
 	Tools       *widget.Label
@@ -59,6 +61,8 @@ func (u *UI) ShowSettings() {
 	trust.Add(s.TrustResult)
 
 	s.Ports = wrap(widget.NewLabel("…"))
+	s.Names = wrap(widget.NewLabel("checking how the domains resolve…"))
+	s.HostsBtn = widget.NewButton("Use the hosts file", func() { u.useHostsFile(s) })
 	s.TLD = widget.NewSelect(app.ManagedTLDs(), nil)
 	s.TLD.SetSelected(u.defaultTLD())
 	s.TLD.OnChanged = func(v string) { u.setTLD(s, v) }
@@ -73,10 +77,12 @@ func (u *UI) ShowSettings() {
 			s.UntrustBtn[st.key].Disable()
 		}
 		s.TLD.Disable()
+		s.HostsBtn.Disable()
 	}
 	form := container.NewVBox(
 		widget.NewCard("Local certificate authority", "where browsers and tools trust it", trust),
 		widget.NewCard("Ports", "", s.Ports),
+		widget.NewCard("Names", "how project domains reach 127.0.0.1", container.NewBorder(nil, nil, nil, s.HostsBtn, s.Names)),
 		widget.NewCard("New projects", "", container.NewBorder(nil, nil, widget.NewLabel("Default TLD"), nil, s.TLD)),
 		widget.NewCard("Containers", "", s.Docker),
 		widget.NewCard("Detected tools", "", s.Tools),
@@ -114,6 +120,7 @@ func (u *UI) loadSettings(s *SettingsView) {
 			}
 		}
 		u.do(func() { s.Ports.SetText(ports) })
+		u.refreshNames(s)
 		u.refreshTrust(s)
 		docker := "Docker answers: projects can run in containers."
 		if why := DockerReason(u.ctx); why != "" {
@@ -242,6 +249,64 @@ func (u *UI) setTLD(s *SettingsView, v string) {
 		u.do(func() {
 			if err != nil {
 				s.TrustResult.SetText("Default TLD: " + err.Error())
+			}
+		})
+	})
+}
+
+// refreshNames shows the resolution method and how each domain resolves
+// now; it runs in the background.
+func (u *UI) refreshNames(s *SettingsView) {
+	if u.opts.Host == nil {
+		u.do(func() {
+			s.Names.SetText("managed by the engine this window attached to: see devport dns status")
+		})
+		return
+	}
+	method, results, err := u.opts.Host.NameStatus(u.ctx)
+	var b strings.Builder
+	switch {
+	case err != nil:
+		b.WriteString(err.Error())
+	case method == "hosts":
+		b.WriteString("devport keeps every project domain in a managed block of /etc/hosts.")
+	case method == "resolver":
+		b.WriteString("The engine answers DNS for the managed TLDs.")
+	default:
+		b.WriteString("devport manages no name resolution.")
+	}
+	failing := false
+	for _, r := range results {
+		mark := "ok"
+		if !r.OK {
+			mark, failing = "FAILS", true
+		}
+		fmt.Fprintf(&b, "\n%s  %s: %s", mark, r.Name, r.Detail)
+	}
+	if failing && method != "hosts" {
+		b.WriteString("\nA domain does not reach this machine (a VPN or encrypted DNS may have taken over): use the hosts file, which works everywhere.")
+	}
+	text := b.String()
+	u.do(func() { s.Names.SetText(text) })
+}
+
+// useHostsFile switches to the managed /etc/hosts block, asking for root
+// through pkexec when this process may not write the file.
+func (u *UI) useHostsFile(s *SettingsView) {
+	s.HostsBtn.Disable()
+	u.bg(func() {
+		_, err := u.opts.Host.UseHostsFile(u.ctx, func(argv []string) error {
+			out, err := exec.CommandContext(u.ctx, argv[0], argv[1:]...).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
+			}
+			return nil
+		})
+		u.refreshNames(s)
+		u.do(func() {
+			s.HostsBtn.Enable()
+			if err != nil {
+				s.Names.SetText(s.Names.Text + "\nUse the hosts file: " + err.Error())
 			}
 		})
 	})

@@ -2,7 +2,9 @@ package gui
 
 import (
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,5 +79,41 @@ func TestSettings(t *testing.T) {
 	s.Win.Close()
 	if r.ui.SettingsView != nil {
 		t.Error("closing settings did not forget the view")
+	}
+}
+
+// TestSettingsNames shows how domains resolve, and switches to the hosts
+// file from the settings (the rig's own hosts file, never /etc/hosts).
+func TestSettingsNames(t *testing.T) {
+	r := newRig(t, true)
+	ctx := context.Background()
+	if _, err := r.m.Add(ctx, app.AddRequest{Name: "ext", Domain: "names-ext.test", Proxy: "http://127.0.0.1:9"}); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(r.ui.Settings)
+	s := r.ui.SettingsView
+	eventually(t, "the names are checked", func() bool {
+		r.ui.Idle()
+		return strings.Contains(s.Names.Text, "names-ext.test")
+	})
+	if !strings.Contains(s.Names.Text, "manages no name resolution") || !strings.Contains(s.Names.Text, "FAILS  names-ext.test") ||
+		!strings.Contains(s.Names.Text, "use the hosts file") {
+		t.Errorf("before: %q", s.Names.Text)
+	}
+	test.Tap(s.HostsBtn)
+	eventually(t, "the hosts method is on", func() bool {
+		r.ui.Idle()
+		return strings.Contains(s.Names.Text, "keeps every project domain")
+	})
+	b, err := os.ReadFile(filepath.Join(r.root, "hosts"))
+	if err != nil || !strings.Contains(string(b), "names-ext.test") || !strings.HasPrefix(string(b), "127.0.0.1 localhost\n") {
+		t.Errorf("hosts file: %q %v", b, err)
+	}
+	// The Manager keeps the block in step from now on.
+	if err := r.m.Remove(ctx, "ext"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(r.root, "hosts")); strings.Contains(string(b), "names-ext.test") {
+		t.Errorf("after remove: %q", b)
 	}
 }
