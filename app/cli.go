@@ -42,7 +42,7 @@ var commands = []command{
 		"add a project folder (detects the stack), or a server you already run", (*CLI).add},
 	{"set", "NAME [--service S] --runtime process|container [--image IMAGE]", "switch a service between a local process and a Docker container", (*CLI).set},
 	{"ls", "[--json]", "list projects, their URLs and state", (*CLI).ls},
-	{"start", "NAME", "start a project's backends and route its domain to them", (*CLI).start},
+	{"start", "NAME", "start a project's backends and route its domain to them (starts a background engine when none runs)", (*CLI).start},
 	{"stop", "NAME", "stop a project's backends", (*CLI).stop},
 	{"restart", "NAME", "stop and start a project", (*CLI).restart},
 	{"rm", "NAME", "stop and remove a project (its folder is untouched)", (*CLI).rm},
@@ -56,6 +56,7 @@ var commands = []command{
 	{"doctor", "[--json]", "check trust stores, name resolution, ports, binaries and the data folder; print fixes", (*CLI).doctor},
 	{"setup", "", "let devport bind ports 443 and 80 without root (setcap; asks for root once)", (*CLI).setup},
 	{"serve", "[--headless] [--minimized] [--start NAME,NAME] [--https-port N] [--http-port N]", "run the engine until Ctrl-C: with the desktop window, or --headless without one", (*CLI).serve},
+	{"quit", "", "stop the running engine and every project it runs", (*CLI).quit},
 	{"version", "", "print devport's version", (*CLI).version},
 }
 

@@ -49,6 +49,11 @@ func (c *Client) List(ctx context.Context) ([]ProjectStatus, error) {
 	return ps, c.do(ctx, http.MethodGet, "/v1/projects", nil, &ps)
 }
 
+// Quit asks the engine to stop every project and exit.
+func (c *Client) Quit(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/engine/quit", nil, nil)
+}
+
 // Add adds a project through the engine.
 func (c *Client) Add(ctx context.Context, req AddRequest) (ProjectStatus, error) {
 	var p ProjectStatus

@@ -11,7 +11,8 @@ func (c *CLI) stop(ctx context.Context, args []string) error    { return c.act(c
 func (c *CLI) restart(ctx context.Context, args []string) error { return c.act(ctx, "restart", args) }
 
 // act sends start, stop or restart to the running engine, which owns the
-// ports and the backend processes.
+// ports and the backend processes. With no engine, start and restart run
+// one in the background first.
 func (c *CLI) act(ctx context.Context, action string, args []string) error {
 	pos, err := c.flags(flag.NewFlagSet(action, flag.ContinueOnError), args)
 	if err != nil {
@@ -38,7 +39,9 @@ func (c *CLI) act(ctx context.Context, action string, args []string) error {
 		if action == "stop" {
 			return fmt.Errorf("%s is not running: no devport engine is running", name)
 		}
-		return fmt.Errorf("no devport engine is running: start one with `devport serve --headless --start %s` (or open the devport app)", name)
+		if cl, err = c.spawnEngine(ctx, m); err != nil {
+			return err
+		}
 	}
 	var st ProjectStatus
 	err = c.withProgress(ctx, cl, name, func() (err error) { // image pulls of the container runtime

@@ -20,6 +20,7 @@ import (
 // and backend process.
 //
 //	GET    /v1/engine                  EngineInfo
+//	POST   /v1/engine/quit             stop every project and exit
 //	GET    /v1/projects                []ProjectStatus
 //	POST   /v1/projects                AddRequest -> ProjectStatus
 //	DELETE /v1/projects/{name}
@@ -93,6 +94,12 @@ func (m *Manager) controlHandler() http.Handler {
 			info.HTTPSPort, info.HTTPPort = srv.HTTPSPort(), srv.HTTPPort()
 		}
 		writeJSON(w, http.StatusOK, info)
+	})
+	mux.HandleFunc("POST /v1/engine/quit", func(w http.ResponseWriter, r *http.Request) {
+		if quit := m.quit.Load(); quit != nil {
+			(*quit)()
+		}
+		writeJSON(w, http.StatusOK, struct{}{})
 	})
 	mux.HandleFunc("GET /v1/projects", func(w http.ResponseWriter, r *http.Request) {
 		ps, err := m.List(r.Context())

@@ -58,6 +58,9 @@ type Manager struct {
 
 	subs subscribers
 
+	// quit ends the Serve in progress (devport quit); nil when not serving.
+	quit atomic.Pointer[context.CancelFunc]
+
 	// caBundle is a file of the system roots plus devport's, which every
 	// backend's TLS stack is pointed at, so an app can call other *.test
 	// sites. Set once by Serve, before any project starts.

@@ -46,6 +46,10 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 	if out == nil {
 		out = io.Discard
 	}
+	ctx, quit := context.WithCancel(ctx)
+	defer quit()
+	m.quit.Store(&quit)
+	defer m.quit.Store(nil)
 	unlock, err := m.lockEngine()
 	if err != nil {
 		return err

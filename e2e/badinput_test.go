@@ -43,7 +43,7 @@ func TestBadInput(t *testing.T) {
 		{"bad proxy url", []string{"add", "--name", "p", "--proxy", "ftp://x"}, []string{"proxy", "http://"}},
 		{"rm unknown", []string{"rm", "ghost"}, []string{"ghost", "not found"}},
 		{"start unknown", []string{"start", "ghost"}, []string{"ghost", "not found"}},
-		{"start without engine", []string{"start", "shop"}, []string{"no devport engine is running", "devport serve --headless --start shop"}},
+		{"stop without engine", []string{"stop", "shop"}, []string{"shop is not running", "no devport engine"}},
 		{"unknown command", []string{"frobnicate"}, []string{"unknown command"}},
 	}
 	for _, tc := range tests {
