@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/devport/devport/store"
@@ -111,6 +112,57 @@ func (m *Manager) watch(project, service string, r *run, sr *serviceRun) {
 	m.event(context.Background(), store.Event{Project: project, Service: service, Kind: "crashed", Detail: fmt.Sprint(sr.err)})
 	m.publish()
 	m.stateEvent(project, StateCrashed, r.reason)
+	m.autoRestart(project, r)
+}
+
+// Crashed projects are started again after 1, 2, 4 and 8 s; a backend
+// that still fails is left crashed, with why, for the user to look at.
+const (
+	restartBackoff = time.Second
+	maxRestarts    = 4
+)
+
+// autoRestart starts a crashed project again with backoff, unless the
+// user stops, restarts or removes it first, or the engine stops.
+func (m *Manager) autoRestart(project string, r *run) {
+	delay := restartBackoff
+	for attempt := 1; attempt <= maxRestarts; attempt++ {
+		time.Sleep(delay)
+		delay *= 2
+		m.mu.Lock()
+		cur := m.runs[project]
+		m.mu.Unlock()
+		if cur != r || m.srv.Load() == nil {
+			return // someone else took over, or the engine is stopping
+		}
+		ctx := context.Background()
+		err := m.Start(ctx, project)
+		if err == nil {
+			m.log.Info("backend restarted", "project", project, "attempt", attempt)
+			m.event(ctx, store.Event{Project: project, Kind: "restarted", Detail: fmt.Sprintf("attempt %d", attempt)})
+			return
+		}
+		// Start forgot the failed run: keep the project crashed, saying why.
+		m.mu.Lock()
+		if m.runs[project] != nil {
+			m.mu.Unlock()
+			return
+		}
+		r.reason = fmt.Sprintf("restart %d of %d failed: %v", attempt, maxRestarts, firstLine(err))
+		if attempt == maxRestarts {
+			r.reason = fmt.Sprintf("gave up after %d restarts: %v", maxRestarts, firstLine(err))
+		}
+		m.runs[project] = r
+		m.mu.Unlock()
+		m.publish()
+		m.stateEvent(project, StateCrashed, r.reason)
+	}
+}
+
+// firstLine is an error's first line: start errors carry log tails.
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
 }
 
 // Stop stops every service of a project and routes its domains to the
