@@ -26,6 +26,7 @@ test_pkgs=(
   dbus dbus-x11                       # a session bus for the tray
   bind9-dnsutils                      # dig: a real DNS client against the resolve responder
   python3-websockets                  # uvicorn's websocket support: websockets through the proxy
+  gunicorn                            # gunicorn and wsgi stacks (uwsgi and Flask: the next line)
   uwsgi uwsgi-plugin-python3 python3-flask  # uwsgi stack: the proxy speaks the uwsgi protocol to it
 )
 bench_pkgs=(

@@ -2,8 +2,10 @@ package stacks
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,14 +13,19 @@ import (
 
 // Debian packages named in MissingError.
 const (
-	pkgApache  = "apache2 libapache2-mod-php"
-	pkgUvicorn = "python3-uvicorn"
+	pkgApache       = "apache2 libapache2-mod-php"
+	pkgUvicorn      = "python3-uvicorn"
+	pkgGunicornASGI = "python3-uvicorn gunicorn"
+	pkgGunicorn     = "gunicorn"
+	pkgUWSGI        = "uwsgi uwsgi-plugin-python3"
 )
 
 // Check reports whether the prerequisites of stack are installed: apache2
 // and mod_php for php; for uvicorn, a Python that can import uvicorn (the
-// project's own .venv or venv when dir has one). What is missing comes back
-// as a *MissingError (possibly wrapped, with a more precise message).
+// project's own .venv or venv when dir has one); for gunicorn, one that
+// imports gunicorn and uvicorn; for wsgi, one that imports gunicorn; for
+// uwsgi, the uwsgi binary with its python3 plugin. What is missing comes
+// back as a *MissingError (possibly wrapped, with a more precise message).
 func Check(stack, dir string) error {
 	return systemTools().check(stack, dir)
 }
@@ -29,7 +36,8 @@ type toolchain struct {
 	path       string   // PATH-style list, searched first
 	sbin       []string // searched next for apache2, which is often not on a user's PATH
 	modulesDir string   // Apache's modules folder; its parent is Apache's ServerRoot
-	pythons    []string // interpreters to try for uvicorn: absolute paths, or names searched in path
+	pythons    []string // interpreters to try for the Python stacks: absolute paths, or names searched in path
+	uwsgis     []string // uwsgi binaries to try, the same way
 }
 
 func systemTools() toolchain {
@@ -40,6 +48,9 @@ func systemTools() toolchain {
 		// Debian's interpreter first: python3-uvicorn installs there, and
 		// a python3 earlier on PATH (pyenv, Homebrew) usually lacks it.
 		pythons: []string{"/usr/bin/python3", "python3", "python"},
+		// Debian's uwsgi first: its python3 plugin is a separate package
+		// that a pip-installed uwsgi cannot load.
+		uwsgis: []string{"/usr/bin/uwsgi", "uwsgi"},
 	}
 }
 
@@ -51,21 +62,65 @@ func (t toolchain) check(stack, dir string) error {
 		}
 		_, err := t.phpModule()
 		return err
-	case StackUvicorn:
-		py, err := t.python(dir)
+	case StackUvicorn, StackGunicorn, StackWSGI:
+		need, _ := pythonNeed(stack)
+		py, err := t.pythonFor(dir, need)
 		if err != nil {
 			return err
 		}
-		if venv, ok := venvOf(dir, py); ok && !importsUvicorn(py) {
+		if venv, ok := venvOf(dir, py); ok && !imports(py, need.modules...) {
+			missing := need.missing
 			return &hintError{
-				msg: fmt.Sprintf("uvicorn is not installed in the project's virtualenv %s: %s -m pip install uvicorn", venv, py),
-				err: &MissingError{Binary: "uvicorn", Package: pkgUvicorn},
+				msg: fmt.Sprintf("%s is not installed in the project's virtualenv %s: %s -m pip install %s", need.pip, venv, py, need.pip),
+				err: &missing,
 			}
 		}
 		return nil
+	case StackUWSGI:
+		_, err := t.uwsgi()
+		return err
 	default:
-		return fmt.Errorf("stack %q: %w (use php or uvicorn)", stack, ErrUnknownStack)
+		return fmt.Errorf("stack %q: %w (use %s)", stack, ErrUnknownStack, stackList)
 	}
+}
+
+// stackList names the stacks for "use ..." hints.
+const stackList = "php, uvicorn, gunicorn, wsgi or uwsgi"
+
+// uwsgi finds a uwsgi binary that loads the python3 plugin: the first of
+// t.uwsgis for which `uwsgi --need-plugin python3 --version` succeeds
+// (about 30 ms).
+func (t toolchain) uwsgi() (string, error) {
+	found := false
+	seen := map[string]bool{}
+	for _, c := range t.uwsgis {
+		p := c
+		if !filepath.IsAbs(c) {
+			var ok bool
+			if p, ok = lookPath(c, filepath.SplitList(t.path)); !ok {
+				continue
+			}
+		}
+		if seen[p] || !isExecutable(p) {
+			continue
+		}
+		seen[p], found = true, true
+		if loadsPython3Plugin(p) {
+			return p, nil
+		}
+	}
+	if found {
+		return "", &MissingError{Binary: "uwsgi's python3 plugin", Package: pkgUWSGI}
+	}
+	return "", &MissingError{Binary: "uwsgi", Package: pkgUWSGI}
+}
+
+// loadsPython3Plugin reports whether the uwsgi binary at path can load the
+// python3 plugin.
+func loadsPython3Plugin(path string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), importProbeTimeout)
+	defer cancel()
+	return exec.CommandContext(ctx, path, "--need-plugin", "python3", "--version").Run() == nil
 }
 
 // apache2 finds the apache2 binary in PATH, then in the sbin folders.

@@ -26,6 +26,27 @@ func TestCheckMissing(t *testing.T) {
 			wantMsg: "apache2 is not installed: sudo apt-get install apache2 libapache2-mod-php"},
 		{name: "no uvicorn", tools: nothing, stack: StackUvicorn, wantBinary: "uvicorn",
 			wantMsg: "uvicorn is not installed: sudo apt-get install python3-uvicorn (or pip install uvicorn into " + filepath.Join(dir, ".venv") + ")"},
+		{name: "no gunicorn for the gunicorn stack", tools: nothing, stack: StackGunicorn, wantBinary: "gunicorn",
+			wantMsg: "gunicorn is not installed: sudo apt-get install python3-uvicorn gunicorn (or pip install gunicorn uvicorn into " + filepath.Join(dir, ".venv") + ")"},
+		{name: "no gunicorn for the wsgi stack", tools: nothing, stack: StackWSGI, wantBinary: "gunicorn",
+			wantMsg: "gunicorn is not installed: sudo apt-get install gunicorn (or pip install gunicorn into " + filepath.Join(dir, ".venv") + ")"},
+		{name: "no uwsgi", tools: nothing, stack: StackUWSGI, wantBinary: "uwsgi",
+			wantMsg: "uwsgi is not installed: sudo apt-get install uwsgi uwsgi-plugin-python3"},
+		{name: "uwsgi without the python3 plugin", tools: withFakeUWSGI(t, nothing), stack: StackUWSGI, wantBinary: "uwsgi's python3 plugin",
+			wantMsg: "uwsgi's python3 plugin is not installed: sudo apt-get install uwsgi uwsgi-plugin-python3"},
+	}
+	if py, err := systemTools().python(dir); err == nil {
+		// An interpreter with uvicorn only stands for one without gunicorn.
+		uvicornOnly := nothing
+		uvicornOnly.pythons = []string{fakePython(t, filepath.Join(t.TempDir(), "python3"), py, "gunicorn")}
+		tests = append(tests, struct {
+			name       string
+			tools      toolchain
+			stack      string
+			wantBinary string
+			wantMsg    string
+		}{name: "uvicorn without gunicorn", tools: uvicornOnly, stack: StackGunicorn, wantBinary: "gunicorn",
+			wantMsg: "gunicorn is not installed: sudo apt-get install python3-uvicorn gunicorn (or pip install gunicorn uvicorn into " + filepath.Join(dir, ".venv") + ")"})
 	}
 	if _, err := systemTools().apache2(); err == nil {
 		apacheOnly := nothing
@@ -55,7 +76,7 @@ func TestCheckMissing(t *testing.T) {
 	t.Run("Check with PATH emptied", func(t *testing.T) {
 		// The real Check still finds Debian's absolute paths; what matters is
 		// that it answers nil or a *MissingError, never something else.
-		for _, stack := range []string{StackPHP, StackUvicorn} {
+		for _, stack := range []string{StackPHP, StackUvicorn, StackGunicorn, StackWSGI, StackUWSGI} {
 			var me *MissingError
 			if err := Check(stack, dir); err != nil && !errors.As(err, &me) {
 				t.Errorf("Check(%s) = %v, want nil or *MissingError", stack, err)
@@ -86,7 +107,7 @@ func TestCheckVenvWithoutUvicorn(t *testing.T) {
 }
 
 func TestCheckPresent(t *testing.T) {
-	tests := []struct{ stack string }{{StackPHP}, {StackUvicorn}}
+	tests := []struct{ stack string }{{StackPHP}, {StackUvicorn}, {StackGunicorn}, {StackWSGI}, {StackUWSGI}}
 	for _, tc := range tests {
 		t.Run(tc.stack, func(t *testing.T) {
 			err := Check(tc.stack, t.TempDir())
@@ -122,4 +143,64 @@ func TestCompareVersioned(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withFakeUWSGI returns tools whose only uwsgi is a script that loads no
+// plugin: `--need-plugin python3` fails.
+func withFakeUWSGI(t *testing.T, tools toolchain) toolchain {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "uwsgi")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\necho 'unable to load plugin \"python3\"' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tools.uwsgis = []string{p}
+	return tools
+}
+
+// fakePython writes at path a wrapper around py that cannot import module:
+// it fails the import probe when the probe names module, and runs py for
+// everything else.
+func fakePython(t *testing.T, path, py, module string) string {
+	t.Helper()
+	script := "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = " + module + " ] && exit 1; done\nexec " + py + " \"$@\"\n"
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCheckVenvWithoutGunicorn(t *testing.T) {
+	requireStack(t, StackUvicorn)
+	sys, err := systemTools().python(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	py := fakePython(t, filepath.Join(dir, ".venv", "bin", "python"), sys, "gunicorn")
+	tests := []struct {
+		stack, want string
+	}{
+		{StackGunicorn, "gunicorn uvicorn is not installed in the project's virtualenv " + filepath.Join(dir, ".venv") + ": " + py + " -m pip install gunicorn uvicorn"},
+		{StackWSGI, "gunicorn is not installed in the project's virtualenv " + filepath.Join(dir, ".venv") + ": " + py + " -m pip install gunicorn"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.stack, func(t *testing.T) {
+			err := Check(tc.stack, dir)
+			var me *MissingError
+			if !errors.As(err, &me) || me.Binary != "gunicorn" {
+				t.Fatalf("Check = %v, want *MissingError for gunicorn", err)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("message\n%s\nwant\n%s", err, tc.want)
+			}
+		})
+	}
+	t.Run("uvicorn is fine in that venv", func(t *testing.T) {
+		if err := Check(StackUvicorn, dir); err != nil {
+			t.Errorf("Check(uvicorn) = %v", err)
+		}
+	})
 }

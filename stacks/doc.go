@@ -1,8 +1,13 @@
 // Package stacks runs a project's backends as local processes: Apache with
-// mod_php for the php stack, and uvicorn for the uvicorn stack.
+// mod_php for the php stack, uvicorn for the uvicorn stack, gunicorn with
+// uvicorn workers for the gunicorn stack, gunicorn's sync workers for the
+// wsgi stack, and uWSGI for the uwsgi stack.
 //
 // A Runner starts one service and reports the Upstream the proxy should
-// forward to (a loopback TCP port for Apache, a unix socket for uvicorn).
+// forward to (a loopback TCP port for Apache, a unix socket for the Python
+// stacks). uWSGI's socket speaks the uwsgi protocol, as nginx's uwsgi_pass
+// does: its Upstream has Protocol "uwsgi", and its readiness probe sends a
+// request in that protocol (uwsgiproto.go).
 // Start returns only after a real HTTP request got an answer, and a backend
 // that dies before that comes back as a *StartError holding the command and
 // the last lines of its log. Every backend runs in its own process group, so
@@ -20,6 +25,7 @@
 // container that is already running (after the engine was killed).
 //
 // Check reports missing prerequisites (apache2, mod_php, a Python that can
-// import uvicorn) as a *MissingError naming the package to install, and
-// Detect guesses a folder's stack.
+// import uvicorn or gunicorn, uwsgi and its python3 plugin) as a
+// *MissingError naming the package to install, and Detect guesses a
+// folder's stack.
 package stacks

@@ -159,8 +159,8 @@ func (p *process) waitReady(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}()
-	client := probeClient(p.upstream)
-	defer client.CloseIdleConnections()
+	check, closeIdle := readiness(p.upstream, p.token)
+	defer closeIdle()
 	delay := 5 * time.Millisecond
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -181,7 +181,7 @@ func (p *process) waitReady(ctx context.Context) error {
 			return fmt.Errorf("no HTTP answer on %s: %w", p.upstream, ctx.Err())
 		case <-timer.C:
 		}
-		if last = probe(ctx, client, p.token); last == nil {
+		if last = check(ctx); last == nil {
 			return nil
 		}
 		timer.Reset(delay)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -15,10 +16,32 @@ var venvDirs = []string{".venv", "venv"}
 // importProbeTimeout bounds the probe of an interpreter (about 10 ms here).
 const importProbeTimeout = 10 * time.Second
 
-// findUvicorn exits 0 when the interpreter can import uvicorn. It locates
-// the module without importing it: 10 ms instead of 100 ms. A module that is
-// there but broken shows up in Start's log tail instead.
-const findUvicorn = "import importlib.util, sys; sys.exit(importlib.util.find_spec('uvicorn') is None)"
+// findModules exits 0 when the interpreter can import every module named in
+// its arguments. It locates them without importing them: 10 ms instead of
+// 100 ms. A module that is there but broken shows up in Start's log tail
+// instead.
+const findModules = "import importlib.util, sys; sys.exit(any(importlib.util.find_spec(m) is None for m in sys.argv[1:]))"
+
+// pyNeed is what a Python stack needs from its interpreter.
+type pyNeed struct {
+	modules []string     // modules it must be able to import
+	missing MissingError // what to install when no interpreter can
+	pip     string       // what to pip install into a virtualenv instead
+}
+
+// pythonNeed says what stack needs from Python; ok is false for a stack
+// that does not run on Python.
+func pythonNeed(stack string) (need pyNeed, ok bool) {
+	switch stack {
+	case StackUvicorn:
+		return pyNeed{modules: []string{"uvicorn"}, missing: MissingError{Binary: "uvicorn", Package: pkgUvicorn}, pip: "uvicorn"}, true
+	case StackGunicorn:
+		return pyNeed{modules: []string{"gunicorn", "uvicorn"}, missing: MissingError{Binary: "gunicorn", Package: pkgGunicornASGI}, pip: "gunicorn uvicorn"}, true
+	case StackWSGI:
+		return pyNeed{modules: []string{"gunicorn"}, missing: MissingError{Binary: "gunicorn", Package: pkgGunicorn}, pip: "gunicorn"}, true
+	}
+	return pyNeed{}, false
+}
 
 // Python returns the interpreter that should run a uvicorn app in dir: the
 // project's own dir/.venv/bin/python or dir/venv/bin/python when present,
@@ -29,7 +52,16 @@ func Python(dir string) (string, error) {
 	return systemTools().python(dir)
 }
 
+// python finds the interpreter for a uvicorn app in dir (see Python).
 func (t toolchain) python(dir string) (string, error) {
+	need, _ := pythonNeed(StackUvicorn)
+	return t.pythonFor(dir, need)
+}
+
+// pythonFor finds the interpreter for an app in dir that needs need: the
+// project's virtualenv when it has one (whatever it holds: Check says
+// what it lacks), else the first candidate that imports need.modules.
+func (t toolchain) pythonFor(dir string, need pyNeed) (string, error) {
 	for _, v := range venvDirs {
 		if p := filepath.Join(dir, v, "bin", "python"); isExecutable(p) {
 			return p, nil
@@ -48,14 +80,14 @@ func (t toolchain) python(dir string) (string, error) {
 			continue
 		}
 		seen[p] = true
-		if importsUvicorn(p) {
+		if imports(p, need.modules...) {
 			return p, nil
 		}
 	}
-	missing := &MissingError{Binary: "uvicorn", Package: pkgUvicorn}
+	missing := need.missing
 	return "", &hintError{
-		msg: fmt.Sprintf("%v (or pip install uvicorn into %s)", missing, filepath.Join(dir, venvDirs[0])),
-		err: missing,
+		msg: fmt.Sprintf("%v (or pip install %s into %s)", &missing, need.pip, filepath.Join(dir, venvDirs[0])),
+		err: &missing,
 	}
 }
 
@@ -71,11 +103,37 @@ func venvOf(dir, py string) (string, bool) {
 	return "", false
 }
 
-// importsUvicorn reports whether py can import uvicorn.
-func importsUvicorn(py string) bool {
+// imports reports whether py can import all of modules.
+func imports(py string, modules ...string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), importProbeTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, py, "-c", findUvicorn)
+	cmd := exec.CommandContext(ctx, py, append([]string{"-c", findModules}, modules...)...)
 	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
 	return cmd.Run() == nil
+}
+
+// interpreter finds a runner's Python once: the probe runs Python. A
+// failure is not cached, so installing the missing package and starting
+// again works without restarting devport.
+type interpreter struct {
+	tools toolchain
+	dir   string
+	need  pyNeed
+
+	mu     sync.Mutex
+	python string // the interpreter found by the first start, reused after
+}
+
+func (i *interpreter) get() (string, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.python != "" && isExecutable(i.python) {
+		return i.python, nil
+	}
+	py, err := i.tools.pythonFor(i.dir, i.need)
+	if err != nil {
+		return "", err
+	}
+	i.python = py
+	return py, nil
 }

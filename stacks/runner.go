@@ -54,8 +54,12 @@ func NewRunner(spec Spec) (Runner, error) {
 		be = newApache(spec, systemTools())
 	case StackUvicorn:
 		be = newUvicorn(spec, systemTools())
+	case StackGunicorn, StackWSGI:
+		be = newGunicorn(spec, systemTools())
+	case StackUWSGI:
+		be = newUWSGI(spec, systemTools())
 	default:
-		return nil, fmt.Errorf("service %s: stack %q: %w (use php or uvicorn)", spec.label(), spec.Stack, ErrUnknownStack)
+		return nil, fmt.Errorf("service %s: stack %q: %w (use %s)", spec.label(), spec.Stack, ErrUnknownStack, stackList)
 	}
 	return newProcRunner(spec, be), nil
 }

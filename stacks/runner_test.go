@@ -29,6 +29,12 @@ func TestNewRunner(t *testing.T) {
 		{name: "no service name", edit: func(s *Spec) { s.Service = "" }, wantMsg: "service name"},
 		{name: "uvicorn without app", edit: func(s *Spec) { s.Stack = StackUvicorn }, wantMsg: "module:attribute"},
 		{name: "uvicorn app without attribute", edit: func(s *Spec) { s.Stack, s.App = StackUvicorn, "main" }, wantMsg: "module:attribute"},
+		{name: "gunicorn", edit: func(s *Spec) { s.Stack, s.App, s.Workers = StackGunicorn, "main:app", 3 }},
+		{name: "wsgi", edit: func(s *Spec) { s.Stack, s.App = StackWSGI, "mysite.wsgi:application" }},
+		{name: "uwsgi", edit: func(s *Spec) { s.Stack, s.App = StackUWSGI, "app:app" }},
+		{name: "wsgi without app", edit: func(s *Spec) { s.Stack = StackWSGI }, wantMsg: `wsgi app "" must be module:attribute`},
+		{name: "uwsgi app without attribute", edit: func(s *Spec) { s.Stack, s.App = StackUWSGI, "app" }, wantMsg: "module:attribute"},
+		{name: "negative workers", edit: func(s *Spec) { s.Stack, s.App, s.Workers = StackGunicorn, "main:app", -1 }, wantMsg: "workers is -1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,13 +4,23 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"time"
 )
 
 // The stacks this package runs.
 const (
-	StackPHP     = "php"     // Apache with mod_php
-	StackUvicorn = "uvicorn" // an ASGI app under uvicorn
+	StackPHP      = "php"      // Apache with mod_php
+	StackUvicorn  = "uvicorn"  // an ASGI app under uvicorn
+	StackGunicorn = "gunicorn" // an ASGI app under gunicorn with uvicorn workers
+	StackWSGI     = "wsgi"     // a WSGI app (Flask, Django) under gunicorn's sync workers
+	StackUWSGI    = "uwsgi"    // a WSGI app under uWSGI, reached over the uwsgi protocol
+)
+
+// The protocols an Upstream speaks.
+const (
+	ProtocolHTTP  = ""      // HTTP/1.1
+	ProtocolUWSGI = "uwsgi" // the uwsgi protocol, as nginx's uwsgi_pass speaks it
 )
 
 // Defaults for the durations a Spec or a context may leave unset.
@@ -29,13 +39,25 @@ const (
 type Upstream struct {
 	Network string // "tcp" or "unix"
 	Address string // "127.0.0.1:8081" or "/path/to/run/api.sock"
+	// Protocol is what the backend speaks there: ProtocolHTTP ("") or
+	// ProtocolUWSGI ("uwsgi": request vars in a uwsgi packet, then the body;
+	// the answer is an HTTP/1.x response).
+	Protocol string
 }
 
 // String renders the upstream for logs and pages: http://127.0.0.1:8081 or
-// unix:/path/api.sock.
+// unix:/path/api.sock, and uwsgi://127.0.0.1:3031 or uwsgi:unix:/path/web.sock
+// for the uwsgi protocol.
 func (u Upstream) String() string {
+	prefix := ""
+	if u.Protocol == ProtocolUWSGI {
+		prefix = "uwsgi:"
+	}
 	if u.Network == "unix" {
-		return "unix:" + u.Address
+		return prefix + "unix:" + u.Address
+	}
+	if prefix != "" {
+		return "uwsgi://" + u.Address
 	}
 	return "http://" + u.Address
 }
@@ -44,19 +66,27 @@ func (u Upstream) String() string {
 type Spec struct {
 	Project, Service string // names, used in the config, the socket name and errors
 
-	// Stack is StackPHP or StackUvicorn.
+	// Stack is StackPHP, StackUvicorn, StackGunicorn, StackWSGI or
+	// StackUWSGI.
 	Stack string
-	// Dir is the project folder (absolute). uvicorn runs with it as working
-	// directory and --app-dir.
+	// Dir is the project folder (absolute). The Python stacks run with it
+	// as working directory (uvicorn --app-dir, gunicorn and uWSGI --chdir).
 	Dir string
 	// DocRoot is the php document root. "" means Dir/public when that folder
 	// exists, else Dir.
 	DocRoot string
-	// App is uvicorn's "module:attribute", e.g. "main:app".
+	// App is the Python stacks' "module:attribute", e.g. "main:app" or
+	// "mysite.wsgi:application".
 	App string
-	// PathPrefix is passed to uvicorn as --root-path when it is not "/", so
-	// the app builds its URLs under the prefix the proxy routes to it.
+	// PathPrefix, when it is not "/", tells the app the prefix the proxy
+	// routes to it, so that it builds its URLs under it: uvicorn's
+	// --root-path, the ASGI root_path of gunicorn's uvicorn workers, and
+	// SCRIPT_NAME for the WSGI stacks. ProxyStripsPrefix says whether the
+	// backend expects the prefix removed from the path or still there.
 	PathPrefix string
+	// Workers is the number of worker processes of gunicorn and uWSGI;
+	// 0 means one per CPU (runtime.NumCPU).
+	Workers int
 	// RunDir is the service's private folder for the generated config, the
 	// pid file and the socket. It is created with mode 0700.
 	RunDir string
@@ -112,10 +142,40 @@ func (s *Spec) validate() error {
 	if s.StopTimeout <= 0 {
 		s.StopTimeout = DefaultStopTimeout
 	}
-	if s.Stack == StackUvicorn && !appRe.MatchString(s.App) {
-		return fmt.Errorf("service %s: uvicorn app %q must be module:attribute, e.g. main:app", s.Service, s.App)
+	if pythonStack(s.Stack) && !appRe.MatchString(s.App) {
+		return fmt.Errorf("service %s: %s app %q must be module:attribute, e.g. main:app", s.Service, s.Stack, s.App)
+	}
+	if s.Workers < 0 {
+		return fmt.Errorf("service %s: workers is %d: use a positive number, or 0 for one per CPU", s.Service, s.Workers)
 	}
 	return nil
+}
+
+// pythonStack reports whether stack runs a Python "module:attribute" app.
+func pythonStack(stack string) bool {
+	switch stack {
+	case StackUvicorn, StackGunicorn, StackWSGI, StackUWSGI:
+		return true
+	}
+	return false
+}
+
+// ProxyStripsPrefix reports whether the proxy should remove a service's
+// PathPrefix from the path before forwarding to a backend of stack: true
+// for the ASGI stacks (uvicorn, gunicorn), which get the prefix as
+// root_path and route on the rest; false for the WSGI stacks (wsgi,
+// uwsgi), which take the full path and split SCRIPT_NAME off it
+// themselves, and for php.
+func ProxyStripsPrefix(stack string) bool {
+	return stack == StackUvicorn || stack == StackGunicorn
+}
+
+// workers is the worker count of spec: Workers, or one per CPU.
+func (s *Spec) workers() int {
+	if s.Workers > 0 {
+		return s.Workers
+	}
+	return runtime.NumCPU()
 }
 
 // label names the service in errors: "shop/web", or "web" without a project.

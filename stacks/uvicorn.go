@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 )
 
 // maxSocketPath is the longest unix socket path this package uses: sun_path
@@ -17,55 +16,30 @@ const maxSocketPath = 103
 // RunDir/<service>.sock --proxy-headers --forwarded-allow-ips '*'
 // [--root-path PREFIX] --app-dir Dir`, run in Dir.
 type uvicorn struct {
-	spec  Spec
-	tools toolchain
-
-	mu     sync.Mutex
-	python string // the interpreter found by the first start, reused after
+	spec   Spec
+	python *interpreter
 }
 
 func newUvicorn(spec Spec, tools toolchain) *uvicorn {
-	return &uvicorn{spec: spec, tools: tools}
+	need, _ := pythonNeed(StackUvicorn)
+	return &uvicorn{spec: spec, python: &interpreter{tools: tools, dir: spec.Dir, need: need}}
 }
 
-func (u *uvicorn) socketPath() string {
-	return filepath.Join(u.spec.RunDir, u.spec.Service+".sock")
-}
-
-// interpreter finds the Python once per runner: the probe runs Python.
-// A failure is not cached, so installing uvicorn and starting again works
-// without restarting devport.
-func (u *uvicorn) interpreter() (string, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.python != "" && isExecutable(u.python) {
-		return u.python, nil
-	}
-	py, err := u.tools.python(u.spec.Dir)
-	if err != nil {
-		return "", err
-	}
-	u.python = py
-	return py, nil
-}
+func (u *uvicorn) socketPath() string { return serviceSocket(u.spec) }
 
 func (u *uvicorn) prepare(ctx context.Context, _ int) (launch, error) {
 	sock := u.socketPath()
-	if len(sock) > maxSocketPath {
-		return launch{}, fmt.Errorf("socket %q is %d bytes: %w (at most %d): choose a shorter run folder",
-			sock, len(sock), ErrSocketPath, maxSocketPath)
+	if err := checkSocketPath(sock); err != nil {
+		return launch{}, err
 	}
 	if !isDir(u.spec.Dir) {
 		return launch{}, folderMissing(u.spec.Dir)
 	}
-	py, err := u.interpreter()
+	py, err := u.python.get()
 	if err != nil {
 		return launch{}, err
 	}
-	if err := os.MkdirAll(u.spec.RunDir, 0o700); err != nil {
-		return launch{}, fmt.Errorf("create run folder: %w", err)
-	}
-	if err := removeSocket(sock); err != nil {
+	if err := makeRunDir(u.spec.RunDir, sock); err != nil {
 		return launch{}, err
 	}
 	args := []string{"-m", "uvicorn", u.spec.App,
@@ -92,6 +66,28 @@ func (u *uvicorn) retry(*StartError) bool { return false }
 // cleanup removes the socket uvicorn leaves behind when it is killed.
 func (u *uvicorn) cleanup() { _ = removeSocket(u.socketPath()) }
 
+// serviceSocket is the unix socket of a service: RunDir/<service>.sock.
+func serviceSocket(s Spec) string {
+	return filepath.Join(s.RunDir, s.Service+".sock")
+}
+
+// checkSocketPath rejects a socket path too long for sun_path.
+func checkSocketPath(sock string) error {
+	if len(sock) > maxSocketPath {
+		return fmt.Errorf("socket %q is %d bytes: %w (at most %d): choose a shorter run folder",
+			sock, len(sock), ErrSocketPath, maxSocketPath)
+	}
+	return nil
+}
+
+// makeRunDir creates the run folder (0700) and clears a stale socket there.
+func makeRunDir(runDir, sock string) error {
+	if err := os.MkdirAll(runDir, 0o700); err != nil {
+		return fmt.Errorf("create run folder: %w", err)
+	}
+	return removeSocket(sock)
+}
+
 // removeSocket removes a stale socket at path. Anything else there is left
 // alone and reported: the run folder is devport's, but a file devport did
 // not make is not its to delete.
@@ -101,7 +97,7 @@ func removeSocket(path string) error {
 	case err != nil:
 		return nil
 	case fi.Mode().Type() != fs.ModeSocket:
-		return fmt.Errorf("%q is in the way of uvicorn's socket and is not a socket: move it", path)
+		return fmt.Errorf("%q is in the way of the backend's socket and is not a socket: move it", path)
 	}
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("remove stale socket: %w", err)
