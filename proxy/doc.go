@@ -23,6 +23,13 @@
 //     upstream instance, dialing TCP or a unix socket, with the route's
 //     [Limits]; h1client.go: the hot path in front of it, a synchronous
 //     HTTP/1.1 client for GET and HEAD.
+//   - uwsgi.go: the uwsgi protocol, spoken instead of HTTP to an
+//     upstream whose [Upstream.Protocol] is "uwsgi" (uWSGI's --socket, as
+//     nginx's uwsgi_pass does): the request as a packet of CGI-style vars
+//     (nginx's uwsgi_params, SCRIPT_NAME for a stripped prefix, HTTPS,
+//     REMOTE_ADDR and every header as HTTP_*) and its streamed body, the
+//     response read as HTTP, one connection per request. Vars over the
+//     protocol's 64 KiB get 431 ([UwsgiVarsTooLargeError]).
 //   - limits.go: [Limits], the per-route timeouts and body limit.
 //   - static.go: static folders served through [os.Root], with ETag,
 //     Range, precompressed .br/.gz siblings and Cache-Control.

@@ -43,6 +43,10 @@ func (s *Server) serveH2WebSocket(w http.ResponseWriter, r *http.Request, h *rou
 		return
 	}
 	ut := p.pick(nil)
+	if ut.badProtocol != nil {
+		s.proxyError(w, r, rt, ut.badProtocol)
+		return
+	}
 	ctx := r.Context()
 	conn, err := ut.rt.dial(ctx)
 	if err != nil {
@@ -75,7 +79,14 @@ func (s *Server) serveH2WebSocket(w http.ResponseWriter, r *http.Request, h *rou
 	out.Header.Set("Upgrade", "websocket")
 	out.Header.Set("Sec-Websocket-Key", base64.StdEncoding.EncodeToString(key))
 	out.Header.Set("Sec-Websocket-Version", "13")
-	if err := out.Write(conn); err != nil {
+	if ut.uw != nil {
+		// uWSGI takes the handshake as uwsgi vars and answers it in
+		// HTTP/1.1, like any other request.
+		err = writeUwsgiHead(conn, out, p.scriptName)
+	} else {
+		err = out.Write(conn)
+	}
+	if err != nil {
 		s.proxyError(w, r, rt, err)
 		return
 	}

@@ -122,6 +122,7 @@ func TestWebSocketHTTP2(t *testing.T) {
 	}{
 		{"go backend", func(t *testing.T) *Upstream { return tcpBackend(t, wsEcho(t)) }, func(_, msg string) string { return msg }},
 		{"uvicorn", uvicornBackend, func(host, msg string) string { return "echo:" + host + ":" + msg }},
+		{"uwsgi", func(t *testing.T) *Upstream { return startUwsgi(t).upstream() }, func(host, msg string) string { return "echo:" + host + ":" + msg }},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

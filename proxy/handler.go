@@ -63,6 +63,9 @@ func (s *Server) install(t *Table) *active {
 			continue
 		case KindService:
 			p := &pool{failTimeout: rt.Limits.FailTimeout}
+			if rt.StripPrefix && rt.PathPrefix != "/" {
+				p.scriptName = rt.PathPrefix
+			}
 			for _, u := range rt.instances() {
 				p.insts = append(p.insts, trs[transportKey{up: u, limits: rt.Limits.transport()}])
 			}
@@ -320,6 +323,12 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, rt *Route, e
 				strconv.FormatInt(rt.Limits.MaxBody, 10)+" bytes; devport route ... --max-body).\n")
 		return
 	}
+	var varsErr *UwsgiVarsTooLargeError
+	if errors.As(err, &varsErr) {
+		writePage(w, s.log, http.StatusRequestHeaderFieldsTooLarge, nil, nil,
+			"431 Request Header Fields Too Large: "+varsErr.Error()+".\n")
+		return
+	}
 	reason := errorReason(err)
 	if s.upgrades.isClosing() {
 		reason = "devport is shutting down"
@@ -352,8 +361,14 @@ func errorReason(err error) string {
 		certErr *tls.CertificateVerificationError
 		unkCA   x509.UnknownAuthorityError
 		hostErr x509.HostnameError
+		closed  *uwsgiClosedError
+		badProt *UnknownProtocolError
 	)
 	switch {
+	case errors.As(err, &closed):
+		return closed.Error()
+	case errors.As(err, &badProt):
+		return badProt.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ENOENT):

@@ -19,6 +19,9 @@ type pool struct {
 	// next rotates the starting point among equally loaded instances, so
 	// that an idle pool still spreads its requests.
 	next atomic.Uint32
+	// scriptName is the route's prefix when it strips it: the SCRIPT_NAME
+	// of requests to uwsgi instances.
+	scriptName string
 }
 
 // upstreamKey is the context key under which the access log finds where a
@@ -34,7 +37,7 @@ func (p *pool) RoundTrip(req *http.Request) (*http.Response, error) {
 		// ignores max_fails then).
 		ut := p.insts[0]
 		note(req, ut)
-		return ut.rt.RoundTrip(req)
+		return p.send(ut, req)
 	}
 	first := p.pick(nil)
 	var body *retryBody
@@ -65,7 +68,7 @@ func (p *pool) try(ut *upstreamTransport, req *http.Request) (*http.Response, er
 		req.URL.Host = ut.up.Address
 	}
 	ut.inFlight.Add(1)
-	resp, err := ut.rt.RoundTrip(req)
+	resp, err := p.send(ut, req)
 	if err != nil {
 		ut.inFlight.Add(-1)
 		if !errors.Is(err, context.Canceled) {
@@ -79,6 +82,17 @@ func (p *pool) try(ut *upstreamTransport, req *http.Request) (*http.Response, er
 		resp.Body = &countedBody{ReadCloser: resp.Body, ut: ut}
 	}
 	return resp, nil
+}
+
+// send sends req to ut in the protocol its upstream speaks.
+func (p *pool) send(ut *upstreamTransport, req *http.Request) (*http.Response, error) {
+	switch {
+	case ut.uw != nil:
+		return ut.uw.roundTrip(req, p.scriptName)
+	case ut.badProtocol != nil:
+		return nil, ut.badProtocol
+	}
+	return ut.rt.RoundTrip(req)
 }
 
 // pick returns the healthy instance with the fewest requests in flight,

@@ -15,11 +15,27 @@ type Upstream struct {
 	Network string
 	// Address is "127.0.0.1:8081" for tcp or a socket path for unix.
 	Address string
+	// Protocol is what the backend speaks: "" or "http" for HTTP/1.1,
+	// "uwsgi" for the uwsgi protocol (uWSGI's --socket, what nginx's
+	// uwsgi_pass speaks; see uwsgi.go). Any other value fails every
+	// request with a 502 that names it.
+	Protocol string
 }
 
 // String renders the upstream the way a user would write it:
-// "http://127.0.0.1:8081" or "unix:/run/x.sock" (nginx's notation).
+// "http://127.0.0.1:8081" or "unix:/run/x.sock" (nginx's notation), and
+// "uwsgi://127.0.0.1:3031" or "uwsgi://unix:/run/x.sock" for uwsgi.
 func (u Upstream) String() string {
+	if p := u.protocol(); p != "" {
+		switch u.Network {
+		case "unix":
+			return p + "://unix:" + u.Address
+		case "", "tcp", "tcp4", "tcp6":
+			return p + "://" + u.Address
+		default:
+			return p + "://" + u.Network + ":" + u.Address
+		}
+	}
 	switch u.Network {
 	case "unix":
 		return "unix:" + u.Address
@@ -36,6 +52,15 @@ func (u Upstream) network() string {
 		return "tcp"
 	}
 	return u.Network
+}
+
+// protocol is Protocol normalised: "" for HTTP, lower case otherwise.
+func (u Upstream) protocol() string {
+	p := strings.ToLower(strings.TrimSpace(u.Protocol))
+	if p == "http" {
+		return ""
+	}
+	return p
 }
 
 // Route sends the requests for some domains and a path prefix to one
@@ -126,6 +151,7 @@ func (r *Route) instances() []Upstream {
 	var out []Upstream
 	add := func(u Upstream) {
 		u.Network = u.network()
+		u.Protocol = u.protocol()
 		if u.Address != "" && !slices.Contains(out, u) {
 			out = append(out, u)
 		}

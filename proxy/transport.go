@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,13 @@ type upstreamTransport struct {
 	// rt is the hot path (h1Transport) in front of t.
 	rt *h1Transport
 	t  *http.Transport
-	up Upstream
+	// uw, when set, is the uwsgi transport that replaces rt for an
+	// upstream whose Protocol is "uwsgi".
+	uw *uwsgiTransport
+	// badProtocol, when set, fails every request: the upstream's
+	// Protocol is not one the proxy speaks.
+	badProtocol error
+	up          Upstream
 	// inFlight counts the requests on this instance whose response has
 	// not been fully read (least-connections balancing).
 	inFlight atomic.Int64
@@ -120,6 +127,14 @@ func newUpstreamTransport(k transportKey) *http.Transport {
 	return t
 }
 
+// UnknownProtocolError fails the requests to an upstream whose Protocol
+// the proxy does not speak.
+type UnknownProtocolError struct{ Protocol string }
+
+func (e *UnknownProtocolError) Error() string {
+	return "its upstream protocol " + strconv.Quote(e.Protocol) + " is not supported (use \"http\" or \"uwsgi\")"
+}
+
 // writeDeadlineConn gives each write to the upstream its own deadline
 // (Limits.Write), so a backend that stops reading the request body fails
 // the request instead of holding it forever.
@@ -147,6 +162,7 @@ func (ts *transports) sync(keys []transportKey) map[transportKey]*upstreamTransp
 	next := make(map[transportKey]*upstreamTransport, len(keys))
 	for _, k := range keys {
 		k.up.Network = k.up.network()
+		k.up.Protocol = k.up.protocol()
 		if _, ok := next[k]; ok {
 			continue
 		}
@@ -158,6 +174,13 @@ func (ts *transports) sync(keys []transportKey) map[transportKey]*upstreamTransp
 				fallback:   t,
 				readHeader: k.limits.read,
 			}}
+			switch k.up.Protocol {
+			case "":
+			case "uwsgi":
+				ut.uw = &uwsgiTransport{dial: ut.rt.dial, readHeader: k.limits.read}
+			default:
+				ut.badProtocol = &UnknownProtocolError{Protocol: k.up.Protocol}
+			}
 			ts.byUp[k] = ut
 		}
 		ut.retired = time.Time{}
