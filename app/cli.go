@@ -38,7 +38,7 @@ type command struct {
 
 // commands in the order `devport help` lists them.
 var commands = []command{
-	{"add", "DIR [--name N] [--domain D] [--stack php|uvicorn] [--app MODULE:APP] [--runtime process|container] [--image IMAGE]\n       devport add --name N [--domain D] --proxy URL",
+	{"add", "DIR [--name N] [--domain D] [--stack php|uvicorn|gunicorn|wsgi|uwsgi] [--app MODULE:APP] [--runtime process|container] [--image IMAGE]\n       devport add --name N [--domain D] --proxy URL",
 		"add a project folder (detects the stack), or a server you already run", (*CLI).add},
 	{"set", "NAME [--service S] --runtime process|container [--image IMAGE]", "switch a service between a local process and a Docker container", (*CLI).set},
 	{"ls", "[--json]", "list projects, their URLs and state", (*CLI).ls},

@@ -15,8 +15,8 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 	var req AddRequest
 	fs.StringVar(&req.Name, "name", "", "project name (default: from the folder name)")
 	fs.StringVar(&req.Domain, "domain", "", "domain (default: NAME.test)")
-	fs.StringVar(&req.Stack, "stack", "", "php or uvicorn (default: detected)")
-	fs.StringVar(&req.App, "app", "", "uvicorn app as MODULE:APP (default: detected)")
+	fs.StringVar(&req.Stack, "stack", "", "php, uvicorn, gunicorn, wsgi or uwsgi (default: detected)")
+	fs.StringVar(&req.App, "app", "", "the Python app as MODULE:APP (default: detected)")
 	fs.StringVar(&req.Runtime, "runtime", "process", "process or container (Docker)")
 	fs.StringVar(&req.Image, "image", "", "container image (default: setting container.image.STACK, else php:8.3-apache or python:3.12-slim)")
 	fs.StringVar(&req.Proxy, "proxy", "", "URL of a server you already run, instead of DIR")

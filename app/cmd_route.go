@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
 
@@ -163,7 +164,7 @@ func (c *CLI) routeLs(ctx context.Context, name string, args []string) error {
 			continue
 		}
 		row := routeRow{Prefix: cleanPrefix(s.PathPrefix), Kind: store.RouteService, Target: s.Name,
-			Strip: s.Stack == "uvicorn" && cleanPrefix(s.PathPrefix) != "/"}
+			Strip: stacks.ProxyStripsPrefix(s.Stack) && cleanPrefix(s.PathPrefix) != "/"}
 		if s.Stack == "proxy" {
 			row.Kind, row.Target = store.RouteURL, s.URL
 		}

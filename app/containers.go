@@ -45,6 +45,10 @@ func checkRuntime(runtime, image string) error {
 // checkServiceRuntime checks that a service can run in runtime here: the
 // process runtime's programs, or an answering Docker engine.
 func checkServiceRuntime(ctx context.Context, runtime, stack, dir string) error {
+	if runtime == RuntimeContainer && stack != "" && stack != "php" && stack != "uvicorn" {
+		return &store.ValidationError{Field: "runtime", Value: runtime,
+			Reason: "the " + stack + " stack runs as a local process only in this version", Fix: "use --runtime process"}
+	}
 	if runtime == RuntimeContainer {
 		cli, err := stacks.NewDockerClient()
 		if err != nil {

@@ -28,9 +28,25 @@ type AddRequest struct {
 	Proxy   string `json:"proxy,omitempty"`   // URL of a server the user already runs
 }
 
-// knownStacks are the stacks a project service may use, with how a user
-// picks them on the command line.
-var knownStacks = map[string]bool{"php": true, "uvicorn": true}
+// knownStacks are the stacks a project service may use.
+var knownStacks = map[string]bool{"php": true, "uvicorn": true, "gunicorn": true, "wsgi": true, "uwsgi": true}
+
+// stackFix names the stacks for error messages.
+const stackFix = "use --stack php, uvicorn, gunicorn, wsgi or uwsgi"
+
+// appFamily groups the stacks that run the same kind of Python app, so a
+// detected app carries over when the user picks another server for it:
+// ASGI (uvicorn, gunicorn with uvicorn workers) and WSGI (gunicorn sync
+// workers, uWSGI).
+func appFamily(stack string) string {
+	switch stack {
+	case "uvicorn", "gunicorn":
+		return "asgi"
+	case "wsgi", "uwsgi":
+		return "wsgi"
+	}
+	return stack
+}
 
 // Add validates the request, detects what it leaves out, and stores the
 // project. Nothing is written unless every check passed.
@@ -104,11 +120,11 @@ func (m *Manager) plan(req AddRequest) (store.Project, error) {
 	if svc.Stack == "" {
 		if derr != nil {
 			return store.Project{}, &store.ValidationError{Field: "stack", Value: dir,
-				Reason: derr.Error(), Fix: "choose one with --stack php or --stack uvicorn --app MODULE:APP"}
+				Reason: derr.Error(), Fix: "choose one with --stack php, or --stack uvicorn|gunicorn|wsgi|uwsgi --app MODULE:APP"}
 		}
 		svc.Stack = d.Stack
 	}
-	if derr == nil && d.Stack == svc.Stack {
+	if derr == nil && appFamily(d.Stack) == appFamily(svc.Stack) {
 		if svc.App == "" {
 			svc.App = d.App
 		}
@@ -116,12 +132,12 @@ func (m *Manager) plan(req AddRequest) (store.Project, error) {
 	}
 	if !knownStacks[svc.Stack] {
 		return store.Project{}, &store.ValidationError{Field: "stack", Value: svc.Stack,
-			Reason: "unknown stack", Fix: "use --stack php or --stack uvicorn"}
+			Reason: "unknown stack", Fix: stackFix}
 	}
-	if svc.Stack == "uvicorn" {
+	if svc.Stack != "php" {
 		if !appRE.MatchString(svc.App) {
 			return store.Project{}, &store.ValidationError{Field: "app", Value: svc.App,
-				Reason: "uvicorn needs the app as MODULE:ATTRIBUTE", Fix: "pass --app main:app"}
+				Reason: svc.Stack + " needs the app as MODULE:ATTRIBUTE", Fix: "pass --app main:app"}
 		}
 		svc.DocRoot = ""
 	} else {
@@ -259,20 +275,13 @@ func (m *Manager) status(p store.Project) ProjectStatus {
 		}
 		if r != nil && r.state == StateRunning {
 			if sr := r.services[s.Name]; sr != nil {
-				ss.Upstream = upstreamString(sr.upstream)
+				ss.Upstream = sr.upstream.String()
 			}
 		}
 		st.Services = append(st.Services, ss)
 	}
 	m.mu.Unlock()
 	return st
-}
-
-func upstreamString(u stacks.Upstream) string {
-	if u.Network == "unix" {
-		return "unix:" + u.Address
-	}
-	return "http://" + u.Address
 }
 
 // siteURL is the https URL of a domain, with the port when it is not 443.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/devport/devport/proxy"
+	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
 
@@ -88,7 +89,7 @@ func (m *Manager) serviceRoute(p store.Project, s store.Service, r *run) proxy.R
 		Service:      s.Name,
 		Domains:      p.Domains,
 		PathPrefix:   s.PathPrefix,
-		StripPrefix:  s.Stack == "uvicorn" && s.PathPrefix != "/",
+		StripPrefix:  stacks.ProxyStripsPrefix(s.Stack) && s.PathPrefix != "/",
 		StartCommand: "devport start " + p.Name,
 	}
 	switch {
@@ -104,7 +105,7 @@ func (m *Manager) serviceRoute(p store.Project, s store.Service, r *run) proxy.R
 		rt.Down = "the project is stopped"
 	case r.state == StateRunning && r.services[s.Name] != nil:
 		up := r.services[s.Name].upstream
-		rt.Upstream = &proxy.Upstream{Network: up.Network, Address: up.Address}
+		rt.Upstream = &proxy.Upstream{Network: up.Network, Address: up.Address, Protocol: up.Protocol}
 	case r.state == StateCrashed:
 		rt.Down = "it crashed (" + r.reason + "); see devport logs " + p.Name
 		rt.StartCommand = "devport restart " + p.Name

@@ -64,6 +64,8 @@ func (u *uwsgiStack) prepare(ctx context.Context, _ int) (launch, error) {
 		"--socket", sock,
 		"--chmod-socket=600",
 		"--master", "--die-on-term", "--vacuum", "--need-app",
+		// Room for long cookies: uWSGI's 4 KiB default drops such requests.
+		"--buffer-size", "65535",
 		"--processes", strconv.Itoa(u.spec.workers()),
 		"--chdir", u.spec.Dir,
 	}

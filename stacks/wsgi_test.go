@@ -355,7 +355,7 @@ func TestPyServerCommands(t *testing.T) {
 			" -m gunicorn -w CPUS --bind unix:RUN/web.sock --forwarded-allow-ips '*' --chdir DIR main:app"}, not: []string{"-k ", "SCRIPT_NAME"}},
 		{name: "wsgi with a prefix", stack: StackWSGI, prefix: "/api", workers: 2, want: []string{" -w 2 ", " --env SCRIPT_NAME=/api main:app"}},
 		{name: "uwsgi", stack: StackUWSGI, workers: 4, want: []string{
-			"uwsgi --plugin python3 --socket RUN/web.sock --chmod-socket=600 --master --die-on-term --vacuum --need-app --processes 4 --chdir DIR --module main:app"},
+			"uwsgi --plugin python3 --socket RUN/web.sock --chmod-socket=600 --master --die-on-term --vacuum --need-app --buffer-size 65535 --processes 4 --chdir DIR --module main:app"},
 			not: []string{"--mount"}},
 		{name: "uwsgi with a prefix", stack: StackUWSGI, prefix: "/api", want: []string{
 			" --processes CPUS --chdir DIR --manage-script-name --mount /api=main:app"}, not: []string{"--module"}},

@@ -1,0 +1,69 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestPythonServers runs the other Python seed topologies through the
+// engine over verified HTTPS: gunicorn with uvicorn workers (ASGI),
+// gunicorn sync workers (WSGI) and uWSGI spoken to in its own protocol.
+func TestPythonServers(t *testing.T) {
+	need(t, "curl", have("curl"))
+	need(t, "gunicorn, uvicorn and Flask for /usr/bin/python3",
+		exec.Command("/usr/bin/python3", "-c", "import gunicorn, uvicorn, flask").Run() == nil)
+	need(t, "uwsgi with its python3 plugin", have("uwsgi") &&
+		exec.Command("uwsgi", "--need-plugin", "python3", "--version").Run() == nil)
+	e := newEnv(t)
+	fastapi := e.copyExample("fastapi-api", "fastapi")
+	flask := e.copyExample("flask-app", "flask")
+	e.mustRun("add", fastapi, "--name", "gun", "--stack", "gunicorn")
+	e.mustRun("add", flask, "--name", "wsgi") // detected: Flask under gunicorn
+	e.mustRun("add", flask, "--name", "uw", "--stack", "uwsgi")
+	port := freePort(t)
+	g := e.serve("--start", "gun,wsgi,uw", "--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)))
+	ca := strings.TrimSpace(e.mustRun("ca"))
+
+	tests := []struct {
+		name, host string
+		want       map[string]string
+	}{
+		{"gunicorn with uvicorn workers", "gun.test", map[string]string{"hello": "from fastapi-api", "scheme": "https"}},
+		{"gunicorn sync workers (wsgi)", "wsgi.test", map[string]string{"hello": "from flask-app", "scheme": "https",
+			"url": fmt.Sprintf("https://wsgi.test:%d/", port)}},
+		{"uWSGI over the uwsgi protocol", "uw.test", map[string]string{"hello": "from flask-app", "scheme": "https",
+			"remote_addr": "127.0.0.1", "url": fmt.Sprintf("https://uw.test:%d/", port)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body := curl(t, "--cacert", ca, "--resolve", fmt.Sprintf("%s:%d:127.0.0.1", tc.host, port), fmt.Sprintf("https://%s:%d/", tc.host, port))
+			var got map[string]any
+			if err := json.Unmarshal([]byte(body), &got); err != nil {
+				t.Fatalf("%v: %s", err, body)
+			}
+			for k, v := range tc.want {
+				if fmt.Sprint(got[k]) != v {
+					t.Errorf("%s = %v, want %s (all: %v)", k, got[k], v, got)
+				}
+			}
+		})
+	}
+	var ps []struct {
+		Name     string
+		Services []struct{ Stack, Upstream string }
+	}
+	if err := json.Unmarshal([]byte(e.mustRun("ls", "--json")), &ps); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if p.Name == "uw" && !strings.HasPrefix(p.Services[0].Upstream, "uwsgi:") {
+			t.Errorf("uw upstream %q, want the uwsgi protocol", p.Services[0].Upstream)
+		}
+	}
+	if err := g.stop(t); err != nil {
+		t.Errorf("engine exit: %v\n%s", err, g.output())
+	}
+}

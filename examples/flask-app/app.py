@@ -1,0 +1,15 @@
+"""A small Flask app: runs under gunicorn (devport's wsgi stack) or uWSGI."""
+from flask import Flask, request, url_for
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def index():
+    return {
+        "hello": "from flask-app",
+        "scheme": request.scheme,
+        "remote_addr": request.remote_addr,
+        "script_root": request.script_root,
+        "url": url_for("index", _external=True),
+    }
