@@ -32,11 +32,33 @@ var stepTitles = []string{"1. Folder", "2. Stack", "3. Name and domain", "4. Run
 
 // Stack choices as the wizard shows them.
 const (
-	choicePHP     = "PHP (Apache + mod_php)"
-	choiceUvicorn = "Python ASGI (uvicorn)"
-	runtimeProc   = "Local processes"
-	runtimeCont   = "Docker containers"
+	choicePHP      = "PHP (Apache + mod_php)"
+	choiceUvicorn  = "Python ASGI (uvicorn)"
+	choiceGunicorn = "Python ASGI (gunicorn with uvicorn workers)"
+	choiceWSGI     = "Python WSGI: Flask, Django (gunicorn)"
+	choiceUWSGI    = "Python WSGI (uWSGI)"
+	runtimeProc    = "Local processes"
+	runtimeCont    = "Docker containers"
 )
+
+// stackChoices pairs each choice with its stack, in the order shown.
+var stackChoices = []struct{ label, stack string }{
+	{choicePHP, stacks.StackPHP},
+	{choiceUvicorn, stacks.StackUvicorn},
+	{choiceGunicorn, stacks.StackGunicorn},
+	{choiceWSGI, stacks.StackWSGI},
+	{choiceUWSGI, stacks.StackUWSGI},
+}
+
+// choiceOf is the wizard's label for a stack.
+func choiceOf(stack string) string {
+	for _, c := range stackChoices {
+		if c.stack == stack {
+			return c.label
+		}
+	}
+	return ""
+}
 
 // Wizard walks through adding a project. Nothing is stored before Create,
 // so Cancel at any step leaves nothing behind.
@@ -110,16 +132,20 @@ func (u *UI) newWizard() *Wizard {
 	w.App = widget.NewEntry()
 	w.App.SetPlaceHolder("main:app")
 	w.StackErr = errLabel()
-	w.Stack = widget.NewRadioGroup([]string{choicePHP, choiceUvicorn}, func(s string) {
+	var labels []string
+	for _, c := range stackChoices {
+		labels = append(labels, c.label)
+	}
+	w.Stack = widget.NewRadioGroup(labels, func(s string) {
 		w.StackErr.SetText("")
-		if s == choiceUvicorn {
+		if s != "" && s != choicePHP {
 			w.App.Enable()
 		} else {
 			w.App.Disable()
 		}
 	})
 	stack := container.NewVBox(w.Detected, w.Stack,
-		container.NewBorder(nil, nil, widget.NewLabel("ASGI app (module:attribute)"), nil, w.App), w.StackErr)
+		container.NewBorder(nil, nil, widget.NewLabel("Python app (module:attribute)"), nil, w.App), w.StackErr)
 
 	w.Name = widget.NewEntry()
 	w.Domain = widget.NewEntry()
@@ -285,11 +311,15 @@ func (w *Wizard) checkFolder() bool {
 	w.detection = d
 	switch {
 	case derr != nil:
-		w.Detected.SetText("Nothing detected: no index.php, public/index.php or composer.json (PHP), and no FastAPI/Starlette app in main.py or app.py. Choose the stack:")
+		w.Detected.SetText("Nothing detected: no index.php, public/index.php or composer.json (PHP), no FastAPI/Starlette app in main.py or app.py, and no Flask or Django app. Choose the stack:")
 		w.Stack.SetSelected("")
-	case d.Stack == stacks.StackUvicorn:
-		w.Detected.SetText("Detected a Python ASGI app: " + d.App + ". You can change it:")
-		w.Stack.SetSelected(choiceUvicorn)
+	case d.Stack != stacks.StackPHP:
+		kind := "ASGI"
+		if d.Stack == stacks.StackWSGI {
+			kind = "WSGI"
+		}
+		w.Detected.SetText("Detected a Python " + kind + " app: " + d.App + ". You can change it:")
+		w.Stack.SetSelected(choiceOf(d.Stack))
 		w.App.SetText(d.App)
 	default:
 		where := "the folder itself"
@@ -306,11 +336,10 @@ func (w *Wizard) checkFolder() bool {
 }
 
 func (w *Wizard) stack() string {
-	switch w.Stack.Selected {
-	case choicePHP:
-		return stacks.StackPHP
-	case choiceUvicorn:
-		return stacks.StackUvicorn
+	for _, c := range stackChoices {
+		if c.label == w.Stack.Selected {
+			return c.stack
+		}
 	}
 	return ""
 }
@@ -322,8 +351,8 @@ func (w *Wizard) checkStack() bool {
 		w.StackErr.SetText("Choose a stack.")
 		return false
 	}
-	if st == stacks.StackUvicorn && !strings.Contains(w.App.Text, ":") {
-		w.StackErr.SetText(fmt.Sprintf("ASGI app %q: write it as MODULE:ATTRIBUTE, e.g. main:app.", w.App.Text))
+	if st != stacks.StackPHP && !strings.Contains(w.App.Text, ":") {
+		w.StackErr.SetText(fmt.Sprintf("Python app %q: write it as MODULE:ATTRIBUTE, e.g. main:app.", w.App.Text))
 		return false
 	}
 	if err := stacks.Check(st, w.Folder.Text); err != nil {
@@ -363,7 +392,7 @@ func (w *Wizard) request() app.AddRequest {
 	if w.Runtime.Selected == runtimeCont {
 		req.Runtime = app.RuntimeContainer
 	}
-	if req.Stack == stacks.StackUvicorn {
+	if req.Stack != stacks.StackPHP {
 		req.App = w.App.Text
 	}
 	return req

@@ -214,3 +214,27 @@ func TestWizardCreateErrorOnItsStep(t *testing.T) {
 		t.Fatalf("projects: %+v", ps)
 	}
 }
+
+// TestWizardFlaskOnUWSGI detects a Flask app as WSGI, keeps the app when
+// the user picks uWSGI instead, and creates the project with that stack.
+func TestWizardFlaskOnUWSGI(t *testing.T) {
+	r := newRig(t, false)
+	r.ui.ShowWizard()
+	w := r.ui.Wizard
+	test.Type(w.Folder, r.example("flask-app", "flask"))
+	test.Tap(w.Next)
+	if w.Stack.Selected != choiceWSGI || w.App.Text != "app:app" || !strings.Contains(w.Detected.Text, "WSGI app: app:app") {
+		t.Fatalf("detection: %q, %q, %q", w.Stack.Selected, w.App.Text, w.Detected.Text)
+	}
+	w.Stack.SetSelected(choiceUWSGI)
+	if w.App.Disabled() {
+		t.Error("the app entry is disabled for uWSGI")
+	}
+	if got := w.request(); got.Stack != "uwsgi" || got.App != "app:app" {
+		t.Errorf("request: %+v", got)
+	}
+	w.Stack.SetSelected(choicePHP)
+	if !w.App.Disabled() || w.request().App != "" {
+		t.Error("PHP must not carry a Python app")
+	}
+}
