@@ -71,12 +71,17 @@ func Open(ctx context.Context, o app.WindowOptions) error {
 		go func() {
 			defer wg.Done()
 			serveErr = serve(sctx, o.Serve)
-			if serveErr != nil && sctx.Err() == nil {
+			switch {
+			case sctx.Err() != nil: // the window is closing and stopped it
+			case serveErr != nil:
 				fmt.Fprintln(stderr, "devport: engine:", serveErr)
 				fyne.Do(func() {
 					u.Status.SetText("The engine stopped: " + serveErr.Error())
 					u.Show()
 				})
+			default: // devport quit: the engine is gone, and the window goes with it
+				u.Close()
+				fyne.Do(a.Quit)
 			}
 		}()
 	}
