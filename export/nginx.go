@@ -1,0 +1,111 @@
+package export
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"io"
+	"strings"
+	"text/template"
+)
+
+//go:embed nginx.conf.tmpl
+var nginxSource string
+
+var nginxTmpl = template.Must(template.New("nginx").Parse(nginxSource))
+
+// upstream is one rendered upstream block.
+type upstream struct {
+	Name, Server string
+}
+
+// nginxData is what nginx.conf.tmpl renders.
+type nginxData struct {
+	Project     string
+	Domains     string
+	Map         string // the websocket Connection variable
+	Upstreams   []upstream
+	Locations   []location
+	HTTPSListen []string
+	HTTPListen  []string
+	Redirect    string // "https://$host$request_uri", with a port when not 443
+	Cert, Key   string
+	MaxBody     string
+}
+
+// Nginx writes p as an nginx configuration for the http context (a file
+// for /etc/nginx/conf.d): a websocket map, one upstream per service at
+// the address devport ran it on, a port-80 server that redirects to
+// https, and the https server with one location per route.
+func Nginx(w io.Writer, p Project, o Options) error {
+	return renderNginx(w, p, o, func(s Service) string {
+		if s.Network == "unix" {
+			return "unix:" + s.Address
+		}
+		return s.Address
+	})
+}
+
+// renderNginx renders p with server giving each service's upstream server.
+func renderNginx(w io.Writer, p Project, o Options, server func(Service) string) error {
+	if err := p.validate(); err != nil {
+		return err
+	}
+	locs, err := p.locations()
+	if err != nil {
+		return err
+	}
+	for i := range locs {
+		locs[i].Map = "$" + ident(p.Name) + "_connection_upgrade"
+	}
+	d := nginxData{
+		Project:   p.Name,
+		Domains:   strings.Join(p.Domains, " "),
+		Map:       "$" + ident(p.Name) + "_connection_upgrade",
+		Locations: locs,
+		Cert:      o.Cert,
+		Key:       o.Key,
+		MaxBody:   defaultMaxBody,
+	}
+	if d.Cert == "" {
+		d.Cert = "/etc/nginx/certs/" + p.Domains[0] + ".pem"
+	}
+	if d.Key == "" {
+		d.Key = "/etc/nginx/certs/" + p.Domains[0] + "-key.pem"
+	}
+	d.HTTPSListen = listens(o.HTTPSListen, "443")
+	d.HTTPListen = listens(o.HTTPListen, "80")
+	d.Redirect = "https://$host$request_uri"
+	if port := listenPort(o.HTTPSListen); port != "" && port != "443" {
+		d.Redirect = "https://$host:" + port + "$request_uri"
+	}
+	for _, s := range p.Services {
+		if s.Stack == "proxy" {
+			continue
+		}
+		d.Upstreams = append(d.Upstreams, upstream{Name: ident(p.Name, s.Name), Server: server(s)})
+	}
+	var buf bytes.Buffer
+	if err := nginxTmpl.Execute(&buf, d); err != nil {
+		return fmt.Errorf("export: render nginx config of %s: %w", p.Name, err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// listens is the listen values for v: the default port on IPv4 and IPv6,
+// or v alone when it is set.
+func listens(v, port string) []string {
+	if v == "" {
+		return []string{port, "[::]:" + port}
+	}
+	return []string{v}
+}
+
+// listenPort is the port of a listen value ("" when unset).
+func listenPort(v string) string {
+	if i := strings.LastIndexByte(v, ':'); i >= 0 {
+		return v[i+1:]
+	}
+	return v
+}

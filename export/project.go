@@ -1,0 +1,247 @@
+package export
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Upstream kinds of a Service.
+const (
+	ProtocolHTTP  = ""      // HTTP/1.1 (proxy_pass)
+	ProtocolUWSGI = "uwsgi" // the uwsgi protocol (uwsgi_pass)
+)
+
+// Route kinds.
+const (
+	KindService = "service" // Target is a service name
+	KindStatic  = "static"  // Target is a folder served by nginx (alias)
+	KindURL     = "url"     // Target is an http(s) URL
+)
+
+// Project is what is exported: a name, its domains and what serves them.
+type Project struct {
+	Name    string   // devport's project name; names the upstreams
+	Root    string   // the project folder (absolute); compose paths are relative to it
+	Domains []string // the primary one first
+	// Services are the backends, each routed at its own Prefix unless a
+	// Route has the same prefix.
+	Services []Service
+	// Routes are the declared routes (devport route), which replace a
+	// service's own route at the same prefix.
+	Routes []Route
+}
+
+// Service is one backend of a project.
+type Service struct {
+	Name  string // "web", "api"
+	Stack string // "php", "uvicorn", "gunicorn", "wsgi", "uwsgi", "proxy"
+	App   string // the Python stacks' "module:attr"
+	// DocRoot is php's document root (absolute); "" or Root means the folder.
+	DocRoot string
+	// Prefix is where the service is routed ("/" or "/api").
+	Prefix string
+	// Strip removes the prefix before forwarding, exactly when devport
+	// does (the ASGI stacks with a prefix other than "/").
+	Strip bool
+	// Network and Address locate the running backend on this host: "unix"
+	// and a socket path, or "tcp" and "127.0.0.1:8081". The nginx export
+	// points its upstream there.
+	Network, Address string
+	// Protocol is ProtocolHTTP or ProtocolUWSGI.
+	Protocol string
+	// URL is the upstream of stack "proxy".
+	URL string
+	// Workers is gunicorn's and uWSGI's worker count; 0 means 2.
+	Workers int
+	// Requirements is the pip requirements file, relative to Root; ""
+	// installs only the server the stack needs.
+	Requirements string
+}
+
+// Route is a declared route of the project.
+type Route struct {
+	Prefix       string // "/" or "/static"
+	Kind         string // KindService, KindStatic or KindURL
+	Target       string // service name, absolute folder or URL
+	Strip        bool   // service and url routes: remove the prefix
+	CacheControl string // static routes: "public, max-age=2592000"
+	// ConnectTimeout, ReadTimeout and WriteTimeout bound the upstream; 0
+	// keeps nginx's default.
+	ConnectTimeout, ReadTimeout, WriteTimeout time.Duration
+	// MaxBody is the largest request body in bytes; 0 means devport's
+	// default (1g), -1 no limit.
+	MaxBody int64
+}
+
+// Options are the deployment's parameters.
+type Options struct {
+	// HTTPSListen and HTTPListen are nginx's listen values: "443" and "80"
+	// by default, or an address such as "127.0.0.1:8443".
+	HTTPSListen, HTTPListen string
+	// Cert and Key are the certificate and key paths; by default
+	// /etc/nginx/certs/DOMAIN.pem and /etc/nginx/certs/DOMAIN-key.pem for
+	// the primary domain.
+	Cert, Key string
+}
+
+// defaultMaxBody is devport's proxy default, which nginx must repeat (its
+// own default is 1m).
+const defaultMaxBody = "1g"
+
+// location is one rendered nginx location.
+type location struct {
+	Prefix               string // "/api"
+	Kind                 string // KindService, KindStatic, KindURL
+	Upstream             string // upstream name (service) or URL (url routes)
+	UWSGI                bool
+	Strip                bool
+	Alias                string // static folder
+	Expires              string // "2592000s"
+	Cache                string // Cache-Control directives other than max-age
+	MaxBody              string
+	Connect, Read, Write string
+	Service              *Service
+	Map                  string // the websocket Connection variable
+}
+
+// Slash is the location's prefix with a trailing slash ("/api/", "/").
+func (l location) Slash() string {
+	if l.Prefix == "/" {
+		return "/"
+	}
+	return l.Prefix + "/"
+}
+
+var nameRe = regexp.MustCompile(`[^A-Za-z0-9_]`)
+
+// ident turns a devport name into an nginx/compose identifier.
+func ident(parts ...string) string {
+	return nameRe.ReplaceAllString(strings.Join(parts, "_"), "_")
+}
+
+// validate checks what the templates rely on.
+func (p Project) validate() error {
+	if p.Name == "" {
+		return fmt.Errorf("export: project name is empty")
+	}
+	if len(p.Domains) == 0 {
+		return fmt.Errorf("export: project %s has no domain", p.Name)
+	}
+	for _, s := range p.Services {
+		if s.Stack != "proxy" && s.Address == "" {
+			return fmt.Errorf("export: project %s, service %s: no upstream address", p.Name, s.Name)
+		}
+	}
+	return nil
+}
+
+// locations resolves services and routes into one location per prefix,
+// longest prefix first, as nginx's longest-prefix match picks them.
+func (p Project) locations() ([]location, error) {
+	byName := make(map[string]*Service, len(p.Services))
+	for i := range p.Services {
+		byName[p.Services[i].Name] = &p.Services[i]
+	}
+	taken := make(map[string]bool)
+	for _, r := range p.Routes {
+		taken[clean(r.Prefix)] = true
+	}
+	var out []location
+	for i := range p.Services {
+		s := &p.Services[i]
+		if taken[clean(s.Prefix)] {
+			continue
+		}
+		out = append(out, serviceLocation(p, s, clean(s.Prefix), s.Strip))
+	}
+	for _, r := range p.Routes {
+		prefix := clean(r.Prefix)
+		var l location
+		switch r.Kind {
+		case KindService:
+			s, ok := byName[r.Target]
+			if !ok {
+				return nil, fmt.Errorf("export: project %s, route %s: no service %q", p.Name, prefix, r.Target)
+			}
+			l = serviceLocation(p, s, prefix, r.Strip && prefix != "/")
+		case KindStatic:
+			l = location{Prefix: prefix, Kind: KindStatic, Alias: strings.TrimSuffix(r.Target, "/") + "/"}
+			l.Expires, l.Cache = cacheControl(r.CacheControl)
+		case KindURL:
+			l = location{Prefix: prefix, Kind: KindURL, Upstream: strings.TrimSuffix(r.Target, "/"), Strip: r.Strip && prefix != "/"}
+		default:
+			return nil, fmt.Errorf("export: project %s, route %s: unknown kind %q", p.Name, prefix, r.Kind)
+		}
+		l.MaxBody = maxBody(r.MaxBody)
+		l.Connect, l.Read, l.Write = seconds(r.ConnectTimeout), seconds(r.ReadTimeout), seconds(r.WriteTimeout)
+		out = append(out, l)
+	}
+	slices.SortStableFunc(out, func(a, b location) int {
+		if len(a.Prefix) != len(b.Prefix) {
+			return len(b.Prefix) - len(a.Prefix)
+		}
+		return strings.Compare(a.Prefix, b.Prefix)
+	})
+	return out, nil
+}
+
+func serviceLocation(p Project, s *Service, prefix string, strip bool) location {
+	l := location{Prefix: prefix, Kind: KindService, Upstream: ident(p.Name, s.Name), Strip: strip,
+		UWSGI: s.Protocol == ProtocolUWSGI, Service: s}
+	if s.Stack == "proxy" {
+		l.Kind, l.Upstream = KindURL, strings.TrimSuffix(s.URL, "/")
+	}
+	return l
+}
+
+func clean(prefix string) string {
+	if prefix == "" || prefix == "/" {
+		return "/"
+	}
+	return path.Clean("/" + strings.TrimSuffix(prefix, "/"))
+}
+
+var maxAgeRe = regexp.MustCompile(`(?i)(?:^|,)\s*max-age\s*=\s*(\d+)\s*`)
+
+// cacheControl splits a Cache-Control value into nginx's expires (from
+// max-age) and the other directives, sent with add_header.
+func cacheControl(v string) (expires, rest string) {
+	if m := maxAgeRe.FindStringSubmatch(v); m != nil {
+		expires = m[1] + "s"
+		v = maxAgeRe.ReplaceAllString(v, ",")
+	}
+	var parts []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			parts = append(parts, f)
+		}
+	}
+	return expires, strings.Join(parts, ", ")
+}
+
+// maxBody is client_max_body_size for a route limit ("" keeps the server's).
+func maxBody(n int64) string {
+	switch {
+	case n < 0:
+		return "0"
+	case n == 0:
+		return ""
+	default:
+		return fmt.Sprint(n)
+	}
+}
+
+// seconds renders a timeout in nginx's syntax ("" when unset).
+func seconds(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%dms", d/time.Millisecond)
+}

@@ -1,0 +1,78 @@
+package manifest
+
+// FileName is the name of the manifest in a project folder.
+const FileName = "devport.toml"
+
+// Stacks are the stacks a service may name, in the order errors list them.
+var Stacks = []string{"php", "uvicorn", "gunicorn", "wsgi", "uwsgi"}
+
+// File is a parsed devport.toml.
+type File struct {
+	// Name is the project name; "" means the folder's name.
+	Name string `toml:"name"`
+	// Domains are the project's domains, primary first; empty means NAME.test.
+	Domains []string `toml:"domains"`
+	// Services maps a service name ("web", "api") to how it runs.
+	Services map[string]Service `toml:"services"`
+	// Routes are prefixes served beyond the services' own prefixes.
+	Routes []Route `toml:"routes"`
+	// Hooks are commands run around the project's lifecycle.
+	Hooks Hooks `toml:"hooks"`
+
+	// Path is the file the File was parsed from, used in errors.
+	Path string `toml:"-"`
+	// lines maps a key ("services.web.stack", "routes.1.prefix") to its
+	// line; nil for a File built in code.
+	lines map[string]int
+}
+
+// Service is one backend of the project.
+type Service struct {
+	// Stack is php, uvicorn, gunicorn, wsgi or uwsgi.
+	Stack string `toml:"stack"`
+	// Runtime is process (the default when "") or container.
+	Runtime string `toml:"runtime"`
+	// Prefix is the path prefix routed to the service; "" means "/".
+	Prefix string `toml:"prefix"`
+	// App is the Python stacks' MODULE:ATTRIBUTE, e.g. "main:app".
+	App string `toml:"app"`
+	// DocRoot is php's document root, relative to the project folder.
+	DocRoot string `toml:"docroot"`
+	// Workers is the worker count of gunicorn, wsgi and uwsgi; 0: one per core.
+	Workers int `toml:"workers"`
+	// Image is the container runtime's image; "" lets devport choose.
+	Image string `toml:"image"`
+	// Env is added to the backend's environment.
+	Env map[string]string `toml:"env"`
+}
+
+// Route sends a prefix to a service, a static folder or a URL.
+type Route struct {
+	// Prefix is the path prefix, "/static" or "/".
+	Prefix string `toml:"prefix"`
+	// Service names a service of this file.
+	Service string `toml:"service"`
+	// Static is a folder relative to the project folder, served by the proxy.
+	Static string `toml:"static"`
+	// URL is an http:// or https:// upstream.
+	URL string `toml:"url"`
+	// Strip removes the prefix before forwarding (service and url routes).
+	Strip bool `toml:"strip"`
+	// CacheControl is sent with static files.
+	CacheControl string `toml:"cache_control"`
+}
+
+// Hooks are commands run in the project folder with sh -c.
+type Hooks struct {
+	// BeforeStart runs before the services start ("composer install");
+	// when it fails, the project does not start.
+	BeforeStart string `toml:"before_start"`
+}
+
+// known lists the keys each level accepts, for unknown-key errors.
+var known = map[string][]string{
+	"":         {"name", "domains", "services", "routes", "hooks"},
+	"services": {"stack", "runtime", "prefix", "app", "docroot", "workers", "image", "env"},
+	"routes":   {"prefix", "service", "static", "url", "strip", "cache_control"},
+	"hooks":    {"before_start"},
+}
