@@ -76,7 +76,7 @@ type Wizard struct {
 	Browse       *widget.Button
 	FolderErr    *widget.Label
 	Detected     *widget.Label
-	Stack        *widget.RadioGroup
+	Stack        *widget.Select
 	App          *widget.Entry
 	StackErr     *widget.Label
 	Name, Domain *widget.Entry
@@ -136,7 +136,9 @@ func (u *UI) newWizard() *Wizard {
 	for _, c := range stackChoices {
 		labels = append(labels, c.label)
 	}
-	w.Stack = widget.NewRadioGroup(labels, func(s string) {
+	// A drop-down, not radio buttons: five stacks would make the step
+	// taller than the wizard's window.
+	w.Stack = widget.NewSelect(labels, func(s string) {
 		w.StackErr.SetText("")
 		if s != "" && s != choicePHP {
 			w.App.Enable()
@@ -312,7 +314,7 @@ func (w *Wizard) checkFolder() bool {
 	switch {
 	case derr != nil:
 		w.Detected.SetText("Nothing detected: no index.php, public/index.php or composer.json (PHP), no FastAPI/Starlette app in main.py or app.py, and no Flask or Django app. Choose the stack:")
-		w.Stack.SetSelected("")
+		w.Stack.ClearSelected()
 	case d.Stack != stacks.StackPHP:
 		kind := "ASGI"
 		if d.Stack == stacks.StackWSGI {
