@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -39,6 +40,10 @@ type Project struct {
 
 	// CreatedAt is set by AddProject when zero. Reads return it in UTC.
 	CreatedAt time.Time
+
+	// BeforeStart is a command run with sh -c in Root before the services
+	// start (devport.toml's hooks.before_start); "" runs nothing.
+	BeforeStart string
 }
 
 // Service is one backend of a project, reached under its path prefix.
@@ -75,6 +80,13 @@ type Service struct {
 	// URL is the upstream of stack "proxy", http:// or https:// with a host.
 	// Other stacks must leave it empty.
 	URL string
+
+	// Workers is the worker count of gunicorn, wsgi and uwsgi; 0 means one
+	// per core.
+	Workers int
+
+	// Env is added to the backend's environment (stored as a JSON object).
+	Env map[string]string
 }
 
 // AddProject validates p completely, then stores it in one transaction. Bad
@@ -175,8 +187,8 @@ func domainTaken(domain, reason string) *ValidationError {
 // insertProject writes p and sets its IDs. A UNIQUE violation on the name or
 // a domain becomes the same *ValidationError checkTaken would have returned.
 func insertProject(ctx context.Context, tx *sql.Tx, p *Project, in Project) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO projects (name, root, created_at) VALUES (?, ?, ?)`,
-		p.Name, p.Root, formatTime(p.CreatedAt))
+	res, err := tx.ExecContext(ctx, `INSERT INTO projects (name, root, created_at, before_start) VALUES (?, ?, ?, ?)`,
+		p.Name, p.Root, formatTime(p.CreatedAt), p.BeforeStart)
 	if isUniqueViolation(err) {
 		return nameTaken(in.Name)
 	}
@@ -197,9 +209,14 @@ func insertProject(ctx context.Context, tx *sql.Tx, p *Project, in Project) erro
 	}
 	for i := range p.Services {
 		s := &p.Services[i]
+		env, err := encodeEnv(s.Env)
+		if err != nil {
+			return fmt.Errorf("service %q env: %w", s.Name, err)
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO services
-			(project_id, name, stack, runtime, app, doc_root, path_prefix, url, image) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, s.Name, s.Stack, s.Runtime, s.App, s.DocRoot, s.PathPrefix, s.URL, s.Image)
+			(project_id, name, stack, runtime, app, doc_root, path_prefix, url, image, workers, env)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, s.Name, s.Stack, s.Runtime, s.App, s.DocRoot, s.PathPrefix, s.URL, s.Image, s.Workers, env)
 		if err != nil {
 			return fmt.Errorf("insert service %q: %w", s.Name, err)
 		}
@@ -257,7 +274,7 @@ func (db *DB) load(ctx context.Context, name *string) ([]Project, error) {
 }
 
 func loadProjects(ctx context.Context, tx *sql.Tx, where string, args []any) ([]Project, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT p.id, p.name, p.root, p.created_at FROM projects p`+where+` ORDER BY p.name`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT p.id, p.name, p.root, p.created_at, p.before_start FROM projects p`+where+` ORDER BY p.name`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +283,7 @@ func loadProjects(ctx context.Context, tx *sql.Tx, where string, args []any) ([]
 	for rows.Next() {
 		var p Project
 		var created string
-		if err := rows.Scan(&p.ID, &p.Name, &p.Root, &created); err != nil {
+		if err := rows.Scan(&p.ID, &p.Name, &p.Root, &created, &p.BeforeStart); err != nil {
 			return nil, err
 		}
 		if p.CreatedAt, err = parseTime(created); err != nil {
@@ -298,8 +315,8 @@ func loadDomains(ctx context.Context, tx *sql.Tx, where string, args []any, byID
 }
 
 func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byID map[int64]*Project) error {
-	rows, err := tx.QueryContext(ctx, `SELECT s.project_id, s.id, s.name, s.stack, s.runtime, s.app, s.doc_root, s.path_prefix, s.url, s.image
-		FROM services s JOIN projects p ON p.id = s.project_id`+where+` ORDER BY s.project_id, s.name`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT s.project_id, s.id, s.name, s.stack, s.runtime, s.app, s.doc_root, s.path_prefix, s.url, s.image,
+		s.workers, s.env FROM services s JOIN projects p ON p.id = s.project_id`+where+` ORDER BY s.project_id, s.name`, args...)
 	if err != nil {
 		return err
 	}
@@ -307,8 +324,16 @@ func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byI
 	for rows.Next() {
 		var id int64
 		var s Service
-		if err := rows.Scan(&id, &s.ID, &s.Name, &s.Stack, &s.Runtime, &s.App, &s.DocRoot, &s.PathPrefix, &s.URL, &s.Image); err != nil {
+		var env string
+		if err := rows.Scan(&id, &s.ID, &s.Name, &s.Stack, &s.Runtime, &s.App, &s.DocRoot, &s.PathPrefix, &s.URL, &s.Image,
+			&s.Workers, &env); err != nil {
 			return err
+		}
+		if err := json.Unmarshal([]byte(env), &s.Env); err != nil {
+			return fmt.Errorf("service %q env %q: %w", s.Name, env, err)
+		}
+		if len(s.Env) == 0 {
+			s.Env = nil
 		}
 		if p := byID[id]; p != nil {
 			p.Services = append(p.Services, s)
@@ -333,4 +358,13 @@ func (db *DB) RemoveProject(ctx context.Context, name string) error {
 		return fmt.Errorf("project %q: %w", name, ErrNotFound)
 	}
 	return nil
+}
+
+// encodeEnv renders a service's environment as the JSON object it is stored as.
+func encodeEnv(env map[string]string) (string, error) {
+	if len(env) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(env)
+	return string(b), err
 }

@@ -381,6 +381,14 @@ func validateService(s Service) error {
 	if s.DocRoot != "" && !filepath.IsAbs(s.DocRoot) {
 		return bad("document root", s.DocRoot, "must be an absolute path", "give the full path with --docroot")
 	}
+	if s.Workers < 0 {
+		return bad("workers", fmt.Sprint(s.Workers), "must not be negative", "use 0 for one per core, or a count")
+	}
+	for k := range s.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return bad("env", k, "is not an environment variable name", "use letters, digits and _")
+		}
+	}
 	return nil
 }
 
