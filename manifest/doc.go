@@ -32,7 +32,7 @@
 // Parse reads and validates a file; every error names the file, the line
 // and the key, and says how to fix it:
 //
-//	shop/devport.toml:12: services.api.stack: "rails" is not a stack; use php, uvicorn, gunicorn, wsgi or uwsgi
+//	shop/devport.toml:12: services.api.stack: "rails" is not a stack; use php, uvicorn, gunicorn, wsgi, uwsgi or static
 //
 // Unknown keys are errors too, with a suggestion when one is close. Write
 // turns a File back into TOML in a stable order. The package imports no

@@ -4,7 +4,7 @@ package manifest
 const FileName = "devport.toml"
 
 // Stacks are the stacks a service may name, in the order errors list them.
-var Stacks = []string{"php", "uvicorn", "gunicorn", "wsgi", "uwsgi"}
+var Stacks = []string{"php", "uvicorn", "gunicorn", "wsgi", "uwsgi", "static"}
 
 // File is a parsed devport.toml.
 type File struct {
@@ -28,7 +28,7 @@ type File struct {
 
 // Service is one backend of the project.
 type Service struct {
-	// Stack is php, uvicorn, gunicorn, wsgi or uwsgi.
+	// Stack is php, uvicorn, gunicorn, wsgi, uwsgi or static.
 	Stack string `toml:"stack"`
 	// Runtime is process (the default when "") or container.
 	Runtime string `toml:"runtime"`

@@ -94,7 +94,7 @@ func TestParseInvalid(t *testing.T) {
 		{"unknown route key", web + "[[routes]]\nprefix = \"/s\"\nstatik = \"s\"\n", []string{`shop/devport.toml:5: routes.statik: unknown key; did you mean "static"?`}},
 		{"unknown table", web + "[hook]\nbefore_start = \"x\"\n", []string{`shop/devport.toml:3: hook: unknown key; did you mean "hooks"?`}},
 		{"wrong type", web + "workers = \"two\"\n", []string{"shop/devport.toml:3: "}},
-		{"bad stack", "\n\n[services.api]\nstack = \"rails\"\n", []string{`shop/devport.toml:4: services.api.stack: "rails" is not a stack; use php, uvicorn, gunicorn, wsgi or uwsgi`}},
+		{"bad stack", "\n\n[services.api]\nstack = \"rails\"\n", []string{`shop/devport.toml:4: services.api.stack: "rails" is not a stack; use php, uvicorn, gunicorn, wsgi, uwsgi or static`}},
 		{"close stack", "[services.api]\nstack = \"uvicron\"\napp = \"main:app\"\n", []string{`shop/devport.toml:2: services.api.stack: "uvicron" is not a stack; did you mean "uvicorn"?`}},
 		{"missing stack", "[services.web]\ndocroot = \"public\"\n", []string{"shop/devport.toml:1: services.web: missing stack"}},
 		{"no services", "name = \"shop\"\n", []string{"services: no services"}},

@@ -37,6 +37,7 @@ type httpdConfig struct {
 	TypesConfig   string // /etc/mime.types, or /dev/null without it
 	DocRoot       string
 	ProbeToken    string // sent back to the readiness probe only: proves the answer is this Apache's
+	Links         []apacheLink
 }
 
 // apache is the php stack: `apache2 -f RunDir/httpd.conf -DFOREGROUND` with
@@ -117,6 +118,9 @@ func (a *apache) config() (httpdConfig, error) {
 			return httpdConfig{}, fmt.Errorf("path %q holds a character apache's config cannot carry (\", \\, a newline or ${): rename or move it", p)
 		}
 	}
+	for _, l := range a.spec.Links {
+		cfg.Links = append(cfg.Links, l.render())
+	}
 	if a.asRoot {
 		u, err := apacheUser()
 		if err != nil {
@@ -124,6 +128,13 @@ func (a *apache) config() (httpdConfig, error) {
 		}
 		if err := readableBy(docRoot, u); err != nil {
 			return httpdConfig{}, err
+		}
+		for _, l := range a.spec.Links {
+			if l.Upstream.Network == "unix" {
+				if err := shareSocket(l.Upstream.Address, u); err != nil {
+					return httpdConfig{}, err
+				}
+			}
 		}
 		cfg.User, cfg.Group = u.name, u.group
 	}

@@ -79,6 +79,8 @@ func (t toolchain) check(stack, dir string) error {
 	case StackUWSGI:
 		_, err := t.uwsgi()
 		return err
+	case StackStatic:
+		return nil // the proxy serves the folder; nothing to install
 	default:
 		return fmt.Errorf("stack %q: %w (use %s)", stack, ErrUnknownStack, stackList)
 	}

@@ -10,9 +10,9 @@ import (
 
 // Detection is what Detect found in a project folder.
 type Detection struct {
-	Stack   string // StackPHP, StackUvicorn or StackWSGI
+	Stack   string // StackPHP, StackUvicorn, StackWSGI or StackStatic
 	App     string // the Python stacks' "module:attribute", e.g. "main:app" or "mysite.wsgi:application"
-	DocRoot string // php: absolute path of public/ when the folder has one, else "" (the folder itself)
+	DocRoot string // php and static: absolute path of public/ when it is the root, else "" (the folder itself)
 }
 
 // pyModules are the files Detect reads for an ASGI app, in order.
@@ -42,7 +42,9 @@ var wsgiApplicationRe = regexp.MustCompile(`(?m)^(?:application\s*(?::[^=\n]+)?=
 //     there, else uvicorn with "PROJECT.asgi:application";
 //   - wsgi when app.py, wsgi.py or main.py assigns Flask(...) to a
 //     module-level variable ("app:<variable>"), or wsgi.py defines a
-//     module-level application ("wsgi:application").
+//     module-level application ("wsgi:application");
+//   - static when none of these matched and the folder (or public/) has
+//     index.html; DocRoot is public/ when the page is there.
 func Detect(dir string) (Detection, error) {
 	if !isDir(dir) {
 		return Detection{}, folderMissing(dir)
@@ -84,10 +86,21 @@ func Detect(dir string) (Detection, error) {
 	if src, err := os.ReadFile(filepath.Join(dir, "wsgi.py")); err == nil && wsgiApplicationRe.Match(src) {
 		return Detection{Stack: StackWSGI, App: "wsgi:application"}, nil
 	}
+	// Last: a site of plain files, which the proxy serves itself.
+	for _, root := range []string{dir, filepath.Join(dir, "public")} {
+		if isFile(filepath.Join(root, "index.html")) {
+			d := Detection{Stack: StackStatic}
+			if root != dir {
+				d.DocRoot = root
+			}
+			return d, nil
+		}
+	}
 	return Detection{}, fmt.Errorf("%w in %q: looked for index.php, public/index.php and composer.json (php), "+
 		"for `app = FastAPI(` or `Starlette(` in main.py or app.py (uvicorn), for manage.py with PROJECT/wsgi.py "+
-		"or PROJECT/asgi.py (Django), and for `app = Flask(` in app.py, wsgi.py or main.py or `application` in wsgi.py (wsgi); "+
-		"choose one with --stack php|uvicorn|gunicorn|wsgi|uwsgi",
+		"or PROJECT/asgi.py (Django), for `app = Flask(` in app.py, wsgi.py or main.py or `application` in wsgi.py (wsgi), "+
+		"and for index.html or public/index.html (static); "+
+		"choose one with --stack php|uvicorn|gunicorn|wsgi|uwsgi|static",
 		ErrNotDetected, dir)
 }
 

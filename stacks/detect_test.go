@@ -46,6 +46,10 @@ func TestDetect(t *testing.T) {
 			want: Detection{Stack: StackWSGI, App: "site.wsgi:application"}},
 		{name: "wsgi.py without manage.py is not Django", files: map[string]string{"mysite/wsgi.py": "application = 1\n"}, wantMsg: "manage.py"},
 		{name: "php wins over Flask", files: map[string]string{"index.php": "", "app.py": "app = Flask(__name__)\n"}, want: Detection{Stack: StackPHP}},
+		{name: "index.html is static", files: map[string]string{"index.html": "<h1>hi</h1>", "style.css": "h1{}"}, want: Detection{Stack: StackStatic}},
+		{name: "public/index.html is static from public", files: map[string]string{"public/index.html": "", "README.md": ""}, want: Detection{Stack: StackStatic, DocRoot: "public"}},
+		{name: "php wins over index.html", files: map[string]string{"index.html": "", "index.php": ""}, want: Detection{Stack: StackPHP}},
+		{name: "FastAPI wins over index.html", files: map[string]string{"index.html": "", "main.py": "app = FastAPI()\n"}, want: Detection{Stack: StackUvicorn, App: "main:app"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

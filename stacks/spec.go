@@ -15,6 +15,9 @@ const (
 	StackGunicorn = "gunicorn" // an ASGI app under gunicorn with uvicorn workers
 	StackWSGI     = "wsgi"     // a WSGI app (Flask, Django) under gunicorn's sync workers
 	StackUWSGI    = "uwsgi"    // a WSGI app under uWSGI, reached over the uwsgi protocol
+	// StackStatic is a folder the proxy serves itself: no process, so no
+	// Runner; app routes it as a static route.
+	StackStatic = "static"
 )
 
 // The protocols an Upstream speaks.
@@ -75,6 +78,10 @@ type Spec struct {
 	// DocRoot is the php document root. "" means Dir/public when that folder
 	// exists, else Dir.
 	DocRoot string
+	// Links make the php stack's Apache forward path prefixes to sibling
+	// services (ProxyPass); the targets must be started first, so their
+	// upstreams are known. Other stacks must leave it empty.
+	Links []Link
 	// App is the Python stacks' "module:attribute", e.g. "main:app" or
 	// "mysite.wsgi:application".
 	App string
@@ -144,6 +151,14 @@ func (s *Spec) validate() error {
 	}
 	if pythonStack(s.Stack) && !appRe.MatchString(s.App) {
 		return fmt.Errorf("service %s: %s app %q must be module:attribute, e.g. main:app", s.Service, s.Stack, s.App)
+	}
+	if len(s.Links) > 0 && s.Stack != StackPHP {
+		return fmt.Errorf("service %s: links are for the php stack (Apache forwards them), not %s", s.Service, s.Stack)
+	}
+	for _, l := range s.Links {
+		if err := l.validate(s.label()); err != nil {
+			return err
+		}
 	}
 	if s.Workers < 0 {
 		return fmt.Errorf("service %s: workers is %d: use a positive number, or 0 for one per CPU", s.Service, s.Workers)
