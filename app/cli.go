@@ -38,8 +38,10 @@ type command struct {
 
 // commands in the order `devport help` lists them.
 var commands = []command{
-	{"add", "DIR [--name N] [--domain D] [--stack php|uvicorn|gunicorn|wsgi|uwsgi] [--app MODULE:APP] [--runtime process|container] [--image IMAGE]\n       devport add --name N [--domain D] --proxy URL",
+	{"add", "DIR [--name N] [--domain D] [--stack php|uvicorn|gunicorn|wsgi|uwsgi|static] [--app MODULE:APP] [--runtime process|container] [--image IMAGE] [--chain PREFIX]\n       devport add --name N [--domain D] --proxy URL",
 		"add a project folder (detects the stack), or a server you already run", (*CLI).add},
+	{"init", "DIR [--force]", "write DIR/devport.toml from what detection finds, for the team to commit", (*CLI).initCmd},
+	{"export-config", "NAME [-o FILE|-]", "write a project as stored back to its folder's devport.toml (or FILE, or stdout)", (*CLI).exportConfig},
 	{"set", "NAME [--service S] --runtime process|container [--image IMAGE]", "switch a service between a local process and a Docker container", (*CLI).set},
 	{"ls", "[--json]", "list projects, their URLs and state", (*CLI).ls},
 	{"start", "NAME", "start a project's backends and route its domain to them (starts a background engine when none runs)", (*CLI).start},
@@ -49,6 +51,8 @@ var commands = []command{
 	{"logs", "NAME [--service S] [--access] [-n LINES] [-f]", "show a project's backend logs, or its proxy access log", (*CLI).logs},
 	{"route", "NAME add PREFIX --service S|--static DIR|--url URL [--strip] [--cache-control V] [--connect-timeout D] [--read-timeout D] [--write-timeout D] [--max-body SIZE]\n       devport route NAME rm PREFIX\n       devport route NAME ls [--json]",
 		"route a path prefix of a project to a service, a folder or a URL", (*CLI).route},
+	{"export", "NAME --format nginx|compose [-o FILE] [--https-listen ADDR] [--http-listen ADDR] [--cert FILE] [--key FILE]",
+		"write the project's routes as an nginx config, or a docker-compose.yml with nginx and the services", (*CLI).exportCmd},
 	{"trust", "[--system=false] [--nss=false] [--java]", "install the local CA into the system store, NSS (Chromium, Firefox) and, with --java, Java's keystore", (*CLI).trust},
 	{"untrust", "[--java]", "remove the local CA from every store", (*CLI).untrust},
 	{"ca", "", "print the path of the local CA certificate", (*CLI).ca},

@@ -44,6 +44,9 @@ func TestUsageErrors(t *testing.T) {
 		{"two folders", []string{"add", "a", "b"}, "one folder"},
 		{"serve needs headless", []string{"serve"}, "--headless"},
 		{"bad port", []string{"serve", "--headless", "--https-port", "70000"}, "port 70000"},
+		{"export needs a format", []string{"export", "shop"}, "--format nginx or --format compose"},
+		{"export bad format", []string{"export", "shop", "--format", "caddy"}, `--format is "caddy"`},
+		{"export compose needs -o", []string{"export", "shop", "--format", "compose"}, "give -o"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,7 +43,7 @@ func (c *CLI) logs(ctx context.Context, args []string) error {
 		if *access {
 			break
 		}
-		if s.Stack == "proxy" || (*service != "" && s.Name != *service) {
+		if runsNothing(s.Stack) || (*service != "" && s.Name != *service) {
 			continue
 		}
 		files = append(files, m.paths.ServiceLog(p.Name, s.Name))

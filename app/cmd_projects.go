@@ -20,6 +20,7 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 	fs.StringVar(&req.Runtime, "runtime", "process", "process or container (Docker)")
 	fs.StringVar(&req.Image, "image", "", "container image (default: setting container.image.STACK, else php:8.3-apache or python:3.12-slim)")
 	fs.StringVar(&req.Proxy, "proxy", "", "URL of a server you already run, instead of DIR")
+	fs.StringVar(&req.Chain, "chain", "", "with --stack php: also run the FastAPI app in DIR/PREFIX, reached through Apache at PREFIX (e.g. /py)")
 	pos, err := c.flags(fs, args)
 	if err != nil {
 		return err
@@ -32,6 +33,11 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	preview, err := DescribeAdd(req) // app/manifest.go: what will be created, before it is
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(c.Stdout, preview)
 	var st ProjectStatus
 	err = c.either(ctx, func(cl *Client) (err error) {
 		st, err = cl.Add(ctx, req)
@@ -54,8 +60,11 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 	if svc.URL != "" {
 		what += " → " + svc.URL
 	}
+	if len(st.Services) > 1 { // each was listed above
+		what = fmt.Sprintf("%d services", len(st.Services))
+	}
 	fmt.Fprintf(c.Stdout, "added %s (%s, %s) at %s\n", st.Name, what, svc.Runtime, st.URL)
-	if svc.Stack != "proxy" {
+	if !runsNothing(svc.Stack) {
 		fmt.Fprintf(c.Stdout, "start it with: devport start %s\n", st.Name)
 	}
 	return nil

@@ -127,6 +127,8 @@ type routeRow struct {
 	CacheControl string `json:"cache_control,omitempty"`
 	Limits       string `json:"limits,omitempty"`
 	Declared     bool   `json:"declared"`
+	// ForwardsTo is the service Apache forwards a chain route to (app/chain.go).
+	ForwardsTo string `json:"forwards_to,omitempty"`
 }
 
 func (c *CLI) routeLs(ctx context.Context, name string, args []string) error {
@@ -153,11 +155,18 @@ func (c *CLI) routeLs(ctx context.Context, name string, args []string) error {
 		return err
 	}
 	taken := make(map[string]bool)
+	chains := chainLinks(p, declared)
 	var rows []routeRow
 	for _, d := range declared {
 		taken[d.PathPrefix] = true
-		rows = append(rows, routeRow{Prefix: d.PathPrefix, Kind: d.Kind, Target: d.Target, Strip: d.StripPrefix,
-			CacheControl: d.CacheControl, Limits: limitsText(d), Declared: true})
+		row := routeRow{Prefix: d.PathPrefix, Kind: d.Kind, Target: d.Target, Strip: d.StripPrefix,
+			CacheControl: d.CacheControl, Limits: limitsText(d), Declared: true}
+		for _, l := range chains[d.Target] {
+			if l.prefix == d.PathPrefix {
+				row.ForwardsTo = l.target
+			}
+		}
+		rows = append(rows, row)
 	}
 	for _, s := range p.Services {
 		if taken[cleanPrefix(s.PathPrefix)] {
@@ -167,6 +176,9 @@ func (c *CLI) routeLs(ctx context.Context, name string, args []string) error {
 			Strip: stacks.ProxyStripsPrefix(s.Stack) && cleanPrefix(s.PathPrefix) != "/"}
 		if s.Stack == "proxy" {
 			row.Kind, row.Target = store.RouteURL, s.URL
+		}
+		if s.Stack == stacks.StackStatic {
+			row.Kind, row.Target, row.Strip = store.RouteStatic, staticFolder(p, s), false
 		}
 		rows = append(rows, row)
 	}
@@ -190,6 +202,9 @@ func (c *CLI) routeLs(ctx context.Context, name string, args []string) error {
 		}
 		if !r.Declared {
 			opts = append(opts, "(service default)")
+		}
+		if r.ForwardsTo != "" {
+			opts = append(opts, "(Apache forwards to "+r.ForwardsTo+")")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Prefix, r.Kind, r.Target, strings.Join(opts, " "))
 	}

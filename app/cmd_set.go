@@ -43,7 +43,7 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 		return err
 	}
 	for _, s := range st.Services {
-		if s.Stack == "proxy" || (req.Service != "" && s.Name != req.Service) {
+		if runsNothing(s.Stack) || (req.Service != "" && s.Name != req.Service) {
 			continue
 		}
 		what := s.Runtime

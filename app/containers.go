@@ -73,8 +73,13 @@ func (m *Manager) containerImage(ctx context.Context, s store.Service) string {
 }
 
 // serviceRunner builds the runner of a service for its runtime.
-func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Service) (stacks.Runner, error) {
+func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Service, links []stacks.Link) (stacks.Runner, error) {
+	if len(links) > 0 && s.Runtime == RuntimeContainer {
+		return nil, fmt.Errorf("service %s forwards %s to another service through Apache, which only the process runtime can do: devport set %s --service %s --runtime process",
+			s.Name, links[0].Prefix, p.Name, s.Name)
+	}
 	spec := stacks.Spec{
+		Links:      links,
 		Project:    p.Name,
 		Service:    s.Name,
 		Stack:      s.Stack,
@@ -84,19 +89,21 @@ func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Se
 		PathPrefix: s.PathPrefix,
 		RunDir:     m.paths.ServiceRun(p.Name, s.Name),
 		LogPath:    m.paths.ServiceLog(p.Name, s.Name),
+		Workers:    s.Workers,
+		Env:        serviceEnv(s), // devport.toml's env; after the CA bundle's, so it wins
 	}
 	if s.Runtime != RuntimeContainer {
 		if err := stacks.Check(s.Stack, p.Root); err != nil {
 			return nil, err
 		}
 		if m.caBundle != "" {
-			spec.Env = certs.BundleEnv(m.caBundle)
+			spec.Env = append(certs.BundleEnv(m.caBundle), spec.Env...)
 		}
 		return m.newRunner(spec)
 	}
 	if m.caBundle != "" { // mounted read-only where the container expects it
 		spec.CABundle = m.caBundle
-		spec.Env = certs.BundleEnv(stacks.ContainerCABundle)
+		spec.Env = append(certs.BundleEnv(stacks.ContainerCABundle), spec.Env...)
 	}
 	spec.Image = m.containerImage(ctx, s)
 	spec.Home = m.paths.Data
@@ -135,7 +142,7 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req RuntimeReques
 	var svc *store.Service
 	for i := range p.Services {
 		s := &p.Services[i]
-		if req.Service == s.Name || (req.Service == "" && s.Stack != "proxy") {
+		if req.Service == s.Name || (req.Service == "" && !runsNothing(s.Stack)) {
 			if svc != nil && req.Service == "" {
 				return store.Project{}, &store.ValidationError{Field: "service", Reason: "the project has several services",
 					Fix: "name one with --service NAME"}
@@ -150,6 +157,10 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req RuntimeReques
 	if svc.Stack == "proxy" {
 		return store.Project{}, &store.ValidationError{Field: "runtime", Value: req.Runtime,
 			Reason: "service " + svc.Name + " forwards to a server you run; it has no runtime", Fix: "pick a php or uvicorn service"}
+	}
+	if svc.Stack == stacks.StackStatic {
+		return store.Project{}, &store.ValidationError{Field: "runtime", Value: req.Runtime,
+			Reason: "service " + svc.Name + " is a folder the proxy serves; it has no runtime", Fix: "pick a php or Python service"}
 	}
 	if err := checkServiceRuntime(ctx, req.Runtime, svc.Stack, p.Root); err != nil {
 		return store.Project{}, err

@@ -21,6 +21,10 @@ func TestDependencyDirection(t *testing.T) {
 		{"stacks", []string{mod + "store", mod + "certs", mod + "proxy", mod + "resolve", mod + "app", "fyne.io/"}},
 		{"resolve", []string{mod, "fyne.io/", "github.com/"}},
 		{"assets", []string{mod, "fyne.io/", "github.com/"}},
+		// devport.toml: plain structs, converted to store types by app.
+		{"manifest", []string{mod, "fyne.io/", "github.com/docker/"}},
+		// devport export: plain structs filled by app, standard library only.
+		{"export", []string{mod, "fyne.io/", "github.com/"}},
 		// Fyne only under app/; the windowing half (GL, GLFW, systray,
 		// DBus) only in app/desktop, so CLI commands and unit tests never
 		// load it.

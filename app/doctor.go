@@ -183,7 +183,7 @@ func checkStacks(ctx context.Context, ps []store.Project) []Check {
 	var out []Check
 	for _, p := range ps {
 		for _, s := range p.Services {
-			if s.Stack == "proxy" || s.Runtime == RuntimeContainer {
+			if runsNothing(s.Stack) || s.Runtime == RuntimeContainer {
 				continue // external servers need nothing; containers: checkDocker
 			}
 			c := Check{Name: fmt.Sprintf("stack %s (%s)", s.Stack, p.Name), OK: true, Detail: "installed"}

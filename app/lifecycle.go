@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
 
@@ -49,13 +50,39 @@ func (m *Manager) Start(ctx context.Context, name string) error {
 		m.stopServices(ctx, old)
 	}
 
+	if err := m.runBeforeStart(ctx, p); err != nil { // app/hooks.go: devport.toml's hooks.before_start
+		m.mu.Lock()
+		delete(m.runs, name)
+		m.mu.Unlock()
+		m.event(ctx, store.Event{Project: name, Kind: "failed", Detail: err.Error()})
+		m.stateEvent(name, StateStopped, err.Error())
+		return fmt.Errorf("start %s: %w", name, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	for _, s := range p.Services {
-		if s.Stack == "proxy" {
+	declared, err := m.db.Routes(ctx, name)
+	chains := chainLinks(p, declared) // app/chain.go: Apache → sibling services
+	if err == nil && len(chains) > 0 {
+		err = m.shareRunFolders()
+	}
+	if err != nil {
+		m.mu.Lock()
+		delete(m.runs, name)
+		m.mu.Unlock()
+		m.stateEvent(name, StateStopped, err.Error())
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	for _, s := range startOrder(p, chains) {
+		if runsNothing(s.Stack) {
 			continue
 		}
-		sr, err := m.startService(ctx, p, s)
+		m.mu.Lock()
+		links, err := stackLinks(chains[s.Name], r.services)
+		m.mu.Unlock()
+		var sr *serviceRun
+		if err == nil {
+			sr, err = m.startService(ctx, p, s, links)
+		}
 		if err != nil {
 			m.stopServices(context.WithoutCancel(ctx), r)
 			m.mu.Lock()
@@ -81,8 +108,8 @@ func (m *Manager) Start(ctx context.Context, name string) error {
 	return nil
 }
 
-func (m *Manager) startService(ctx context.Context, p store.Project, s store.Service) (*serviceRun, error) {
-	runner, err := m.serviceRunner(ctx, p, s) // by runtime: app/containers.go
+func (m *Manager) startService(ctx context.Context, p store.Project, s store.Service, links []stacks.Link) (*serviceRun, error) {
+	runner, err := m.serviceRunner(ctx, p, s, links) // by runtime: app/containers.go
 	if err != nil {
 		return nil, err
 	}

@@ -26,13 +26,16 @@ type AddRequest struct {
 	Runtime string `json:"runtime,omitempty"` // process (default) | container
 	Image   string `json:"image,omitempty"`   // container image; default: setting container.image.STACK, else the stack's
 	Proxy   string `json:"proxy,omitempty"`   // URL of a server the user already runs
+	// Chain, with stack php, adds the ASGI app in DIR/<prefix> reached
+	// through Apache at this prefix ("/py"): app/chain.go.
+	Chain string `json:"chain,omitempty"`
 }
 
 // knownStacks are the stacks a project service may use.
-var knownStacks = map[string]bool{"php": true, "uvicorn": true, "gunicorn": true, "wsgi": true, "uwsgi": true}
+var knownStacks = map[string]bool{"php": true, "uvicorn": true, "gunicorn": true, "wsgi": true, "uwsgi": true, "static": true}
 
 // stackFix names the stacks for error messages.
-const stackFix = "use --stack php, uvicorn, gunicorn, wsgi or uwsgi"
+const stackFix = "use --stack php, uvicorn, gunicorn, wsgi, uwsgi or static"
 
 // appFamily groups the stacks that run the same kind of Python app, so a
 // detected app carries over when the user picks another server for it:
@@ -51,13 +54,28 @@ func appFamily(stack string) string {
 // Add validates the request, detects what it leaves out, and stores the
 // project. Nothing is written unless every check passed.
 func (m *Manager) Add(ctx context.Context, req AddRequest) (store.Project, error) {
+	// A folder's devport.toml, or the split shape: app/manifest.go.
+	if p, ok, err := m.addFromFile(ctx, req); ok || err != nil {
+		return p, err
+	}
 	p, err := m.plan(req)
 	if err != nil {
 		return store.Project{}, err
 	}
+	var chain store.Route
+	if req.Chain != "" {
+		if chain, err = planChain(&p, req.Chain); err != nil {
+			return store.Project{}, err
+		}
+	}
 	p, err = m.db.AddProject(ctx, p)
 	if err != nil {
 		return store.Project{}, err
+	}
+	if req.Chain != "" {
+		if err := m.addChainRoute(ctx, chain); err != nil {
+			return store.Project{}, err
+		}
 	}
 	m.event(ctx, store.Event{Project: p.Name, Kind: "added", Detail: p.Domains[0]})
 	m.publish()
@@ -134,13 +152,19 @@ func (m *Manager) plan(req AddRequest) (store.Project, error) {
 		return store.Project{}, &store.ValidationError{Field: "stack", Value: svc.Stack,
 			Reason: "unknown stack", Fix: stackFix}
 	}
-	if svc.Stack != "php" {
+	switch {
+	case svc.Stack == stacks.StackStatic: // app/static.go: the proxy serves the folder
+		if svc.Runtime != RuntimeProcess || svc.App != "" {
+			return store.Project{}, &store.ValidationError{Field: "stack", Value: svc.Stack,
+				Reason: "a static site runs no app and no container: the proxy serves the folder", Fix: "drop --app, --runtime and --image"}
+		}
+	case svc.Stack != "php":
 		if !appRE.MatchString(svc.App) {
 			return store.Project{}, &store.ValidationError{Field: "app", Value: svc.App,
 				Reason: svc.Stack + " needs the app as MODULE:ATTRIBUTE", Fix: "pass --app main:app"}
 		}
 		svc.DocRoot = ""
-	} else {
+	default:
 		svc.App = ""
 	}
 	if err := checkServiceRuntime(context.Background(), svc.Runtime, svc.Stack, dir); err != nil {
@@ -270,7 +294,7 @@ func (m *Manager) status(p store.Project) ProjectStatus {
 		if s.Runtime == RuntimeContainer {
 			ss.Image = m.containerImage(context.Background(), s)
 		}
-		if s.Stack != "proxy" {
+		if !runsNothing(s.Stack) {
 			ss.Log = m.paths.ServiceLog(p.Name, s.Name)
 		}
 		if r != nil && r.state == StateRunning {

@@ -93,6 +93,8 @@ func (m *Manager) serviceRoute(p store.Project, s store.Service, r *run) proxy.R
 		StartCommand: "devport start " + p.Name,
 	}
 	switch {
+	case s.Stack == stacks.StackStatic:
+		staticRoute(&rt, p, s) // app/static.go
 	case s.Stack == "proxy":
 		u, err := url.Parse(s.URL)
 		if err != nil { // the store validated it; never route to garbage

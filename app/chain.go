@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/store"
+)
+
+// The chain topology (proxy → Apache → uvicorn) needs no schema of its own:
+// it is a declared service route at prefix P that sends P to a php
+// service W, while another service S of the project has P as its own
+// PathPrefix. Then the proxy sends P to W's Apache, whose generated config
+// forwards P/ to S (stacks.Link), and S keeps P as its root_path. Without
+// the declared route, S's own route sends P to S directly (the split
+// shape).
+
+// chainLink is one prefix a php service forwards to a sibling service.
+type chainLink struct {
+	prefix, target string
+}
+
+// chainLinks maps each php service of p to the links its Apache serves.
+func chainLinks(p store.Project, declared []store.Route) map[string][]chainLink {
+	byName := make(map[string]store.Service, len(p.Services))
+	byPrefix := make(map[string]string, len(p.Services))
+	for _, s := range p.Services {
+		byName[s.Name] = s
+		byPrefix[cleanPrefix(s.PathPrefix)] = s.Name
+	}
+	links := make(map[string][]chainLink)
+	for _, d := range declared {
+		if d.Project != p.Name || d.Kind != store.RouteService || d.PathPrefix == "/" {
+			continue
+		}
+		via, ok := byName[d.Target]
+		target, has := byPrefix[d.PathPrefix]
+		if !ok || via.Stack != stacks.StackPHP || !has || target == via.Name || byName[target].Stack == "proxy" {
+			continue
+		}
+		links[via.Name] = append(links[via.Name], chainLink{prefix: d.PathPrefix, target: target})
+	}
+	return links
+}
+
+// startOrder is p's services with every link target before the php
+// service that forwards to it, so its upstream is known when Apache's
+// config is written. Otherwise the store's order (by name) is kept.
+func startOrder(p store.Project, links map[string][]chainLink) []store.Service {
+	targets := make(map[string]bool)
+	for _, ls := range links {
+		for _, l := range ls {
+			targets[l.target] = true
+		}
+	}
+	out := make([]store.Service, 0, len(p.Services))
+	for _, s := range p.Services {
+		if targets[s.Name] {
+			out = append(out, s)
+		}
+	}
+	for _, s := range p.Services {
+		if !targets[s.Name] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// stackLinks resolves a php service's links to the upstreams of the
+// services started so far.
+func stackLinks(links []chainLink, started map[string]*serviceRun) ([]stacks.Link, error) {
+	var out []stacks.Link
+	for _, l := range links {
+		sr := started[l.target]
+		if sr == nil {
+			return nil, fmt.Errorf("route %s goes through Apache to service %s, which did not start", l.prefix, l.target)
+		}
+		out = append(out, stacks.Link{Prefix: l.prefix, Upstream: sr.upstream})
+	}
+	return out, nil
+}
+
+// shareRunFolders lets Apache's workers reach a linked socket when devport
+// runs as root: the workers run as nobody, and devport's own run folder
+// (and its data folder above it, when it is one) are 0700. They get
+// search permission for others, which lists nothing; the sockets
+// themselves are handed to nobody by the php stack. A folder above that
+// devport does not own is only checked (stacks names it and the fix).
+func (m *Manager) shareRunFolders() error {
+	if os.Geteuid() != 0 {
+		return nil // Apache's workers run as this user
+	}
+	dirs := []string{m.paths.Run}
+	if parent := filepath.Dir(m.paths.Run); parent == m.paths.Data {
+		dirs = append(dirs, parent)
+	}
+	for _, d := range dirs {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return fmt.Errorf("share run folder for apache: %w", err)
+		}
+		if err := os.Chmod(d, fi.Mode().Perm()|0o001); err != nil {
+			return fmt.Errorf("share run folder for apache: %w", err)
+		}
+	}
+	return nil
+}
+
+// planChain adds the chain to a php project being added with
+// `devport add DIR --stack php --chain PREFIX`: the ASGI app detected in
+// DIR/PREFIX becomes service NAME (the folder's name) at PREFIX, and the
+// returned route sends PREFIX to the php service, whose Apache forwards it.
+func planChain(p *store.Project, prefix string) (store.Route, error) {
+	fix := "pass --chain /py for a FastAPI app in DIR/py (main.py or app.py)"
+	if len(p.Services) != 1 || p.Services[0].Stack != stacks.StackPHP {
+		return store.Route{}, &store.ValidationError{Field: "chain", Value: prefix,
+			Reason: "goes through Apache, so the project's stack must be php", Fix: "add --stack php"}
+	}
+	name := strings.Trim(prefix, "/")
+	if !strings.HasPrefix(prefix, "/") || name == "" || strings.Contains(name, "/") || nameFromFolder(name) != name || name == p.Services[0].Name {
+		return store.Route{}, &store.ValidationError{Field: "chain", Value: prefix,
+			Reason: "must be one path segment of lowercase letters, digits and hyphens, naming a subfolder", Fix: fix}
+	}
+	sub := filepath.Join(p.Root, name)
+	if fi, err := os.Stat(sub); err != nil || !fi.IsDir() {
+		return store.Route{}, &store.ValidationError{Field: "chain", Value: prefix,
+			Reason: fmt.Sprintf("folder %s does not exist", sub), Fix: fix}
+	}
+	d, err := stacks.Detect(sub)
+	if err != nil || appFamily(d.Stack) != "asgi" || d.App == "" {
+		reason := fmt.Sprintf("found no FastAPI/Starlette app in %s", sub)
+		if err != nil {
+			reason += ": " + err.Error()
+		}
+		return store.Route{}, &store.ValidationError{Field: "chain", Value: prefix, Reason: reason, Fix: fix}
+	}
+	web := p.Services[0]
+	p.Services = append(p.Services, store.Service{Name: name, Stack: stacks.StackUvicorn, Runtime: web.Runtime,
+		App: name + "." + d.App, PathPrefix: "/" + name})
+	return store.Route{Project: p.Name, PathPrefix: "/" + name, Kind: store.RouteService, Target: web.Name}, nil
+}
+
+// addChainRoute stores the chain's route after its project; when that
+// fails, the project is removed again so nothing half-made is left.
+func (m *Manager) addChainRoute(ctx context.Context, r store.Route) error {
+	if _, err := m.db.AddRoute(ctx, r); err != nil {
+		if rmErr := m.db.RemoveProject(ctx, r.Project); rmErr != nil {
+			return errors.Join(err, rmErr)
+		}
+		return err
+	}
+	return nil
+}
