@@ -172,20 +172,49 @@ func TestDesktopWindow(t *testing.T) {
 func startXvfb(t *testing.T) string {
 	t.Helper()
 	for n := 90; n < 200; n++ {
-		if fileExists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) || fileExists(fmt.Sprintf("/tmp/.X%d-lock", n)) {
-			continue
+		lock, sock := fmt.Sprintf("/tmp/.X%d-lock", n), fmt.Sprintf("/tmp/.X11-unix/X%d", n)
+		if fileExists(lock) || fileExists(sock) {
+			if !staleDisplay(lock) {
+				continue
+			}
+			// A server that was killed left its files: the number is free.
+			os.Remove(lock)
+			os.Remove(sock)
 		}
 		d := fmt.Sprintf(":%d", n)
 		cmd := exec.Command("Xvfb", d, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		waitFor(t, "Xvfb "+d, func() bool { return fileExists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) })
+		t.Cleanup(func() {
+			// SIGTERM lets Xvfb remove its lock and socket; SIGKILL would not.
+			cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+			os.Remove(lock)
+			os.Remove(sock)
+		})
+		waitFor(t, "Xvfb "+d, func() bool { return fileExists(sock) })
 		return d
 	}
 	t.Fatal("no free X display number")
 	return ""
+}
+
+// staleDisplay reports whether an X lock file names a process that is gone.
+func staleDisplay(lock string) bool {
+	b, err := os.ReadFile(lock)
+	if err != nil {
+		return true // a socket without a lock: nothing owns it
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	return err == nil && syscall.Kill(pid, 0) != nil
 }
 
 // withoutDBus drops the session bus address, so "no dbus" really has none
