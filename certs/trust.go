@@ -196,3 +196,39 @@ func run(ctx context.Context, args ...string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// trustSystem installs the root into the OS store through truststore,
+// unless it is there already, and checks the result for real.
+func (a *Authority) trustSystem(ctx context.Context) StoreResult {
+	res := a.systemStatus(ctx)
+	if res.Err != nil {
+		return res
+	}
+	if res.Trusted {
+		res.Detail = "already trusted"
+		return res
+	}
+	if !canElevate() {
+		res.Err, res.Detail = ErrNeedsRoot, "run as root, e.g. sudo devport trust"
+		return res
+	}
+	if err := ctx.Err(); err != nil {
+		res.Err = err
+		return res
+	}
+	// truststore.Install with no options touches only the system store:
+	// NSS and Java are opt-in (WithFirefox, WithJava). It cannot be
+	// cancelled; on Debian it runs tee and update-ca-certificates.
+	if err := truststore.Install(a.cert); err != nil {
+		res.Err = truststoreErr(err)
+		return res
+	}
+	res = a.systemStatus(ctx)
+	if res.Err == nil && !res.Trusted {
+		res.Err = errors.New("installed, but the system store does not hold it")
+	}
+	if res.Err == nil {
+		res.Detail = "added"
+	}
+	return res
+}

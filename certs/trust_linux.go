@@ -136,40 +136,6 @@ func (a *Authority) systemStatus(context.Context) StoreResult {
 	return res
 }
 
-func (a *Authority) trustSystem(ctx context.Context) StoreResult {
-	res := a.systemStatus(ctx)
-	if res.Err != nil {
-		return res
-	}
-	if res.Trusted {
-		res.Detail = "already trusted"
-		return res
-	}
-	if !canElevate() {
-		res.Err, res.Detail = ErrNeedsRoot, "run as root, e.g. sudo devport trust"
-		return res
-	}
-	if err := ctx.Err(); err != nil {
-		res.Err = err
-		return res
-	}
-	// truststore.Install with no options touches only the system store:
-	// NSS and Java are opt-in (WithFirefox, WithJava). It cannot be
-	// cancelled; it runs tee and update-ca-certificates (about 10 s).
-	if err := truststore.Install(a.cert); err != nil {
-		res.Err = truststoreErr(err)
-		return res
-	}
-	res = a.systemStatus(ctx)
-	if res.Err == nil && !res.Trusted {
-		res.Err = errors.New("installed, but the CA bundle does not contain it")
-	}
-	if res.Err == nil {
-		res.Detail = "added"
-	}
-	return res
-}
-
 func (a *Authority) untrustSystem(ctx context.Context) StoreResult {
 	st, err := a.probeSystem()
 	res := StoreResult{Store: StoreSystem, Location: st.anchor}

@@ -63,32 +63,6 @@ func (a *Authority) systemStatus(context.Context) StoreResult {
 	return res
 }
 
-func (a *Authority) trustSystem(ctx context.Context) StoreResult {
-	res := a.systemStatus(ctx)
-	if res.Err != nil || res.Trusted {
-		if res.Trusted {
-			res.Detail = "already trusted"
-		}
-		return res
-	}
-	if err := ctx.Err(); err != nil {
-		res.Err = err
-		return res
-	}
-	if err := truststore.Install(a.cert); err != nil {
-		res.Err = truststoreErr(err)
-		return res
-	}
-	res = a.systemStatus(ctx)
-	if res.Err == nil && !res.Trusted {
-		res.Err = errors.New("installed, but the system does not trust it")
-	}
-	if res.Err == nil {
-		res.Detail = "added"
-	}
-	return res
-}
-
 func (a *Authority) untrustSystem(ctx context.Context) StoreResult {
 	res := a.systemStatus(ctx)
 	if res.Err != nil || !res.Trusted {
