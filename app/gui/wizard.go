@@ -37,8 +37,11 @@ const (
 	choiceGunicorn = "Python ASGI (gunicorn with uvicorn workers)"
 	choiceWSGI     = "Python WSGI: Flask, Django (gunicorn)"
 	choiceUWSGI    = "Python WSGI (uWSGI)"
-	runtimeProc    = "Local processes"
-	runtimeCont    = "Docker containers"
+	// choiceFolder creates what the folder describes: its devport.toml,
+	// or PHP at / with a FastAPI app at /api (several services).
+	choiceFolder = "As the folder describes it (several services)"
+	runtimeProc  = "Local processes"
+	runtimeCont  = "Docker containers"
 )
 
 // stackChoices pairs each choice with its stack, in the order shown.
@@ -92,6 +95,7 @@ type Wizard struct {
 	URL          *widget.Hyperlink
 
 	detection stacks.Detection
+	plan      string // what the folder describes, when it is more than one stack
 	tlds      []string
 	// Created is the project once Create succeeded.
 	Created *app.ProjectStatus
@@ -140,7 +144,7 @@ func (u *UI) newWizard() *Wizard {
 	// taller than the wizard's window.
 	w.Stack = widget.NewSelect(labels, func(s string) {
 		w.StackErr.SetText("")
-		if s != "" && s != choicePHP {
+		if s != "" && s != choicePHP && s != choiceFolder {
 			w.App.Enable()
 		} else {
 			w.App.Disable()
@@ -311,7 +315,23 @@ func (w *Wizard) checkFolder() bool {
 	w.Folder.SetText(abs)
 	d, derr := stacks.Detect(abs)
 	w.detection = d
+	w.plan = ""
+	w.Stack.Options = w.Stack.Options[:0]
+	if plan, err := app.DescribeAdd(app.AddRequest{Dir: abs}); err != nil {
+		w.FolderErr.SetText(err.Error()) // a devport.toml that does not parse: file, line and key
+		return false
+	} else if !strings.HasPrefix(plan, "detected:") && plan != "" {
+		w.plan = plan
+		w.Stack.Options = append(w.Stack.Options, choiceFolder)
+	}
+	for _, c := range stackChoices {
+		w.Stack.Options = append(w.Stack.Options, c.label)
+	}
+	w.Stack.Refresh()
 	switch {
+	case w.plan != "":
+		w.Detected.SetText(strings.TrimRight(w.plan, "\n") + "\nOr pick a single stack:")
+		w.Stack.SetSelected(choiceFolder)
 	case derr != nil:
 		w.Detected.SetText("Nothing detected: no index.php, public/index.php or composer.json (PHP), no FastAPI/Starlette app in main.py or app.py, and no Flask or Django app. Choose the stack:")
 		w.Stack.ClearSelected()
@@ -348,6 +368,10 @@ func (w *Wizard) stack() string {
 
 // checkStack checks the choice and that its tools are installed.
 func (w *Wizard) checkStack() bool {
+	if w.Stack.Selected == choiceFolder {
+		w.StackErr.SetText("") // Create checks every service, and says which fails
+		return true
+	}
 	st := w.stack()
 	if st == "" {
 		w.StackErr.SetText("Choose a stack.")
@@ -394,7 +418,7 @@ func (w *Wizard) request() app.AddRequest {
 	if w.Runtime.Selected == runtimeCont {
 		req.Runtime = app.RuntimeContainer
 	}
-	if req.Stack != stacks.StackPHP {
+	if req.Stack != stacks.StackPHP && req.Stack != "" {
 		req.App = w.App.Text
 	}
 	return req
@@ -402,7 +426,11 @@ func (w *Wizard) request() app.AddRequest {
 
 func (w *Wizard) summary() string {
 	r := w.request()
-	s := fmt.Sprintf("Folder:   %s\nStack:    %s\n", r.Dir, r.Stack)
+	stack := r.Stack
+	if stack == "" {
+		stack = strings.ReplaceAll(strings.TrimRight(w.plan, "\n"), "\n", "\n          ")
+	}
+	s := fmt.Sprintf("Folder:   %s\nStack:    %s\n", r.Dir, stack)
 	if r.App != "" {
 		s += fmt.Sprintf("App:      %s\n", r.App)
 	}

@@ -238,3 +238,38 @@ func TestWizardFlaskOnUWSGI(t *testing.T) {
 		t.Error("PHP must not carry a Python app")
 	}
 }
+
+// TestWizardSplitShape offers what the folder describes (PHP at / and a
+// FastAPI app at /api) first, and creates both services from it; a single
+// stack stays one choice away.
+func TestWizardSplitShape(t *testing.T) {
+	r := newRig(t, false)
+	r.ui.ShowWizard()
+	w := r.ui.Wizard
+	test.Type(w.Folder, r.example("php-api-split", "split"))
+	test.Tap(w.Next)
+	if w.Step != StepStack {
+		t.Fatalf("still on step %d: %s", w.Step, w.FolderErr.Text)
+	}
+	if w.Stack.Selected != choiceFolder || !strings.Contains(w.Detected.Text, "/api") || !w.App.Disabled() {
+		t.Fatalf("detection: %q selected, %q shown", w.Stack.Selected, w.Detected.Text)
+	}
+	if got := w.request(); got.Stack != "" || got.App != "" {
+		t.Errorf("request for the folder's plan: %+v", got)
+	}
+	for i := 0; i < 3; i++ {
+		test.Tap(w.Next)
+	}
+	if w.Step != StepReview || !strings.Contains(w.Review.Text, "/api") {
+		t.Fatalf("review step %d shows %q", w.Step, w.Review.Text)
+	}
+	w.StartAfter.SetChecked(false)
+	test.Tap(w.Create)
+	r.ui.Idle()
+	if w.Step != StepDone || w.Created == nil {
+		t.Fatalf("after Create: step %d, error %q", w.Step, w.CreateErr.Text)
+	}
+	if n := len(w.Created.Services); n != 2 {
+		t.Errorf("created %d services, want web and api: %+v", n, w.Created.Services)
+	}
+}
