@@ -1,8 +1,6 @@
 package app
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -144,16 +142,4 @@ func planChain(p *store.Project, prefix string) (store.Route, error) {
 	p.Services = append(p.Services, store.Service{Name: name, Stack: stacks.StackUvicorn, Runtime: web.Runtime,
 		App: name + "." + d.App, PathPrefix: "/" + name})
 	return store.Route{Project: p.Name, PathPrefix: "/" + name, Kind: store.RouteService, Target: web.Name}, nil
-}
-
-// addChainRoute stores the chain's route after its project; when that
-// fails, the project is removed again so nothing half-made is left.
-func (m *Manager) addChainRoute(ctx context.Context, r store.Route) error {
-	if _, err := m.db.AddRoute(ctx, r); err != nil {
-		if rmErr := m.db.RemoveProject(ctx, r.Project); rmErr != nil {
-			return errors.Join(err, rmErr)
-		}
-		return err
-	}
-	return nil
 }

@@ -62,27 +62,16 @@ func (m *Manager) Add(ctx context.Context, req AddRequest) (store.Project, error
 	if err != nil {
 		return store.Project{}, err
 	}
-	var chain store.Route
+	var routes []store.Route
 	if req.Chain != "" {
-		if chain, err = planChain(&p, req.Chain); err != nil {
+		chain, err := planChain(&p, req.Chain)
+		if err != nil {
 			return store.Project{}, err
 		}
+		routes = append(routes, chain)
 	}
-	p, err = m.db.AddProject(ctx, p)
-	if err != nil {
-		return store.Project{}, err
-	}
-	if req.Chain != "" {
-		if err := m.addChainRoute(ctx, chain); err != nil {
-			return store.Project{}, err
-		}
-	}
-	m.event(ctx, store.Event{Project: p.Name, Kind: "added", Detail: p.Domains[0]})
-	m.publish()
-	m.syncHosts(ctx)
-	m.emit(Event{Kind: EventAdded, Project: p.Name})
-	m.issueCert(p.Domains[0])
-	return p, nil
+	routes = append(routes, staticFolderRoutes(p)...)
+	return m.addPlanned(ctx, p, routes)
 }
 
 // issueCert issues (and caches) the certificate of a new domain while the

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"os"
 	"path/filepath"
 
 	"github.com/devport/devport/proxy"
@@ -34,4 +35,25 @@ func staticRoute(rt *proxy.Route, p store.Project, s store.Service) {
 	rt.Static = staticFolder(p, s)
 	rt.CacheControl = staticCacheControl
 	rt.StartCommand = ""
+}
+
+// staticFolderRoutes routes /static to the project's static/ folder when a
+// Python app is the whole site: nginx's `location /static { alias …; }`
+// of the seed layouts, served by the proxy instead of the app. (Apache
+// serves a PHP site's files itself.)
+func staticFolderRoutes(p store.Project) []store.Route {
+	if len(p.Services) != 1 || p.Root == "" {
+		return nil
+	}
+	switch p.Services[0].Stack {
+	case stacks.StackUvicorn, stacks.StackGunicorn, stacks.StackWSGI, stacks.StackUWSGI:
+	default:
+		return nil
+	}
+	dir := filepath.Join(p.Root, "static")
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil
+	}
+	return []store.Route{{Project: p.Name, PathPrefix: "/static", Kind: store.RouteStatic, Target: dir,
+		CacheControl: staticCacheControl}}
 }
