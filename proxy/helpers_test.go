@@ -381,8 +381,20 @@ func wsEcho(t testing.TB) http.Handler {
 }
 
 // wsDial opens a websocket through the proxy over TLS, offering alpn, and
-// checks the 101. It returns the connection and a reader over it.
+// checks the 101 and that the backend saw the Host. It returns the
+// connection and a reader over it.
 func (p *testProxy) wsDial(t testing.TB, host string, alpn []string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, br, resp := p.wsHandshake(t, host, alpn)
+	if got := resp.Header.Get("X-Backend-Host"); got != host {
+		t.Errorf("backend saw Host %q, want %q", got, host)
+	}
+	return conn, br
+}
+
+// wsHandshake opens a websocket to /ws through the proxy over TLS,
+// offering alpn, and checks the 101 and its Sec-WebSocket-Accept.
+func (p *testProxy) wsHandshake(t testing.TB, host string, alpn []string) (net.Conn, *bufio.Reader, *http.Response) {
 	t.Helper()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.HTTPSPort()))
 	d := &tls.Dialer{Config: &tls.Config{RootCAs: p.ca.pool, ServerName: host, NextProtos: alpn}}
@@ -409,8 +421,5 @@ func (p *testProxy) wsDial(t testing.TB, host string, alpn []string) (net.Conn, 
 	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), wsAccept(key); got != want {
 		t.Fatalf("Sec-WebSocket-Accept = %q, want %q", got, want)
 	}
-	if got := resp.Header.Get("X-Backend-Host"); got != host {
-		t.Errorf("backend saw Host %q, want %q", got, host)
-	}
-	return conn, br
+	return conn, br, resp
 }

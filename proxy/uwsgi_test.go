@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -562,29 +561,7 @@ func (b *syncBuffer) String() string {
 // cannot add).
 func (p *testProxy) uwsgiWSDial(t *testing.T, host string) (net.Conn, *bufio.Reader) {
 	t.Helper()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.HTTPSPort()))
-	d := &tls.Dialer{Config: &tls.Config{RootCAs: p.ca.pool, ServerName: host, NextProtos: []string{"http/1.1"}}}
-	conn, err := d.DialContext(t.Context(), "tcp", addr)
-	if err != nil {
-		t.Fatalf("dial proxy: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	const key = "dGhlIHNhbXBsZSBub25jZQ=="
-	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", host, key)
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatalf("read handshake response: %v", err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		body, _ := io.ReadAll(resp.Body)
-		t.Fatalf("handshake status = %d, want 101; body %q", resp.StatusCode, body)
-	}
-	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), wsAccept(key); got != want {
-		t.Fatalf("Sec-WebSocket-Accept = %q, want %q", got, want)
-	}
+	conn, br, _ := p.wsHandshake(t, host, []string{"http/1.1"})
 	return conn, br
 }
 
