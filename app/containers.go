@@ -45,9 +45,9 @@ func checkRuntime(runtime, image string) error {
 // checkServiceRuntime checks that a service can run in runtime here: the
 // process runtime's programs, or an answering Docker engine.
 func checkServiceRuntime(ctx context.Context, runtime, stack, dir string) error {
-	if runtime == RuntimeContainer && stack != "" && stack != "php" && stack != "uvicorn" {
+	if runtime == RuntimeContainer && stack != "" && !stacks.ContainerStack(stack) {
 		return &store.ValidationError{Field: "runtime", Value: runtime,
-			Reason: "the " + stack + " stack runs as a local process only in this version", Fix: "use --runtime process"}
+			Reason: "the " + stack + " stack has no container to run", Fix: "use --runtime process"}
 	}
 	if runtime == RuntimeContainer {
 		cli, err := stacks.NewDockerClient()
@@ -156,7 +156,7 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req RuntimeReques
 	}
 	if svc.Stack == "proxy" {
 		return store.Project{}, &store.ValidationError{Field: "runtime", Value: req.Runtime,
-			Reason: "service " + svc.Name + " forwards to a server you run; it has no runtime", Fix: "pick a php or uvicorn service"}
+			Reason: "service " + svc.Name + " forwards to a server you run; it has no runtime", Fix: "pick a php or Python service"}
 	}
 	if svc.Stack == stacks.StackStatic {
 		return store.Project{}, &store.ValidationError{Field: "runtime", Value: req.Runtime,

@@ -41,7 +41,7 @@ func TestContainerImage(t *testing.T) {
 	if got := m.containerImage(ctx, php); got != "php:8.2-apache" {
 		t.Errorf("setting: %q", got)
 	}
-	if got := m.containerImage(ctx, store.Service{Stack: "uvicorn"}); got != stacks.DefaultUvicornImage {
+	if got := m.containerImage(ctx, store.Service{Stack: "uvicorn"}); got != stacks.DefaultPythonImage {
 		t.Errorf("uvicorn default with a php setting: %q", got)
 	}
 	php.Image = "mine/php:1"

@@ -15,7 +15,7 @@ import (
 // reachable on the test machines).
 const (
 	phpImage     = "devport-test/php-apache:bookworm"
-	uvicornImage = "devport-test/python-uvicorn:bookworm"
+	uvicornImage = "devport-test/python:bookworm"
 )
 
 // needDocker skips (or fails) unless an engine answers and the stand-in

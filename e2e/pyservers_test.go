@@ -9,20 +9,39 @@ import (
 )
 
 // TestPythonServers runs the other Python seed topologies through the
-// engine over verified HTTPS: gunicorn with uvicorn workers (ASGI),
-// gunicorn sync workers (WSGI) and uWSGI spoken to in its own protocol.
+// engine over verified HTTPS, as local processes and as containers:
+// gunicorn with uvicorn workers (ASGI), gunicorn sync workers (WSGI) and
+// uWSGI spoken to in its own protocol.
 func TestPythonServers(t *testing.T) {
 	need(t, "curl", have("curl"))
-	need(t, "gunicorn, uvicorn and Flask for /usr/bin/python3",
-		exec.Command("/usr/bin/python3", "-c", "import gunicorn, uvicorn, flask").Run() == nil)
-	need(t, "uwsgi with its python3 plugin", have("uwsgi") &&
-		exec.Command("uwsgi", "--need-plugin", "python3", "--version").Run() == nil)
-	e := newEnv(t)
+	t.Run("process", func(t *testing.T) {
+		need(t, "gunicorn, uvicorn and Flask for /usr/bin/python3",
+			exec.Command("/usr/bin/python3", "-c", "import gunicorn, uvicorn, flask").Run() == nil)
+		need(t, "uwsgi with its python3 plugin", have("uwsgi") &&
+			exec.Command("uwsgi", "--need-plugin", "python3", "--version").Run() == nil)
+		testPythonServers(t, newEnv(t))
+	})
+	t.Run("container", func(t *testing.T) {
+		needDocker(t)
+		e := newEnv(t)
+		t.Cleanup(func() {
+			if left := e.homeContainers(); len(left) > 0 {
+				t.Errorf("containers left behind: %v", left)
+			}
+			e.removeHomeDocker()
+		})
+		testPythonServers(t, e, "--runtime", "container", "--image", uvicornImage)
+	})
+}
+
+// testPythonServers adds the examples with the runtime flags, serves them
+// and checks what each app sees.
+func testPythonServers(t *testing.T, e *env, runtime ...string) {
 	fastapi := e.copyExample("fastapi-api", "fastapi")
 	flask := e.copyExample("flask-app", "flask")
-	e.mustRun("add", fastapi, "--name", "gun", "--stack", "gunicorn")
-	e.mustRun("add", flask, "--name", "wsgi") // detected: Flask under gunicorn
-	e.mustRun("add", flask, "--name", "uw", "--stack", "uwsgi")
+	e.mustRun(append([]string{"add", fastapi, "--name", "gun", "--stack", "gunicorn"}, runtime...)...)
+	e.mustRun(append([]string{"add", flask, "--name", "wsgi"}, runtime...)...) // detected: Flask under gunicorn
+	e.mustRun(append([]string{"add", flask, "--name", "uw", "--stack", "uwsgi"}, runtime...)...)
 	port := freePort(t)
 	g := e.serve("--start", "gun,wsgi,uw", "--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)))
 	ca := strings.TrimSpace(e.mustRun("ca"))
@@ -57,6 +76,9 @@ func TestPythonServers(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(e.mustRun("ls", "--json")), &ps); err != nil {
 		t.Fatal(err)
+	}
+	if len(ps) != 3 {
+		t.Errorf("ls --json lists %d projects, want 3", len(ps))
 	}
 	for _, p := range ps {
 		if p.Name == "uw" && !strings.HasPrefix(p.Services[0].Upstream, "uwsgi:") {

@@ -89,8 +89,8 @@ func NewContainerRunner(spec Spec) (Runner, error) {
 	if !filepath.IsAbs(spec.Home) {
 		return nil, fmt.Errorf("service %s: data folder %q must be an absolute path", spec.label(), spec.Home)
 	}
-	if spec.Stack != StackPHP && spec.Stack != StackUvicorn {
-		return nil, fmt.Errorf("service %s: stack %q: %w (use php or uvicorn)", spec.label(), spec.Stack, ErrUnknownStack)
+	if !ContainerStack(spec.Stack) {
+		return nil, fmt.Errorf("service %s: stack %q: %w in a container (use php, uvicorn, gunicorn, wsgi or uwsgi)", spec.label(), spec.Stack, ErrUnknownStack)
 	}
 	if spec.Image == "" {
 		spec.Image = DefaultImage(spec.Stack)
@@ -100,6 +100,12 @@ func NewContainerRunner(spec Spec) (Runner, error) {
 		return nil, err
 	}
 	return &containerRunner{spec: spec, cli: cli, lifecycle: newLifecycle[*runningContainer]()}, nil
+}
+
+// ContainerStack reports whether stack runs in the container runtime: every
+// stack with a backend (the static stack has none; the proxy serves it).
+func ContainerStack(stack string) bool {
+	return stack == StackPHP || pythonStack(stack)
 }
 
 // containerRunner is the container runtime's Runner: the lifecycle shared
@@ -169,7 +175,7 @@ func (r *containerRunner) Start(ctx context.Context) (Upstream, error) {
 		return Upstream{}, fmt.Errorf("start %s: %w", r.spec.label(), err)
 	}
 	hash := plan.hash()
-	c, err := r.adoptOrClean(ctx, hash)
+	c, err := r.adoptOrClean(ctx, hash, plan.protocol)
 	if err != nil {
 		return Upstream{}, fmt.Errorf("start %s: %w", r.spec.label(), err)
 	}
@@ -190,7 +196,7 @@ func (r *containerRunner) Start(ctx context.Context) (Upstream, error) {
 // adoptOrClean looks for containers of this service (same data folder). A
 // running one created from the same plan that answers is adopted; every
 // other one is removed.
-func (r *containerRunner) adoptOrClean(ctx context.Context, hash string) (*runningContainer, error) {
+func (r *containerRunner) adoptOrClean(ctx context.Context, hash, protocol string) (*runningContainer, error) {
 	list, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
 		filters.Arg("label", LabelHome+"="+filepath.Clean(r.spec.Home)),
 		filters.Arg("label", LabelProject+"="+r.spec.Project),
@@ -202,7 +208,7 @@ func (r *containerRunner) adoptOrClean(ctx context.Context, hash string) (*runni
 	var adopted *runningContainer
 	for _, s := range list {
 		if adopted == nil && s.State == "running" && s.Labels[LabelConfig] == hash {
-			if c, err := r.adopt(ctx, s.ID); err == nil {
+			if c, err := r.adopt(ctx, s.ID, protocol); err == nil {
 				adopted = c
 				continue
 			}
@@ -216,7 +222,7 @@ func (r *containerRunner) adoptOrClean(ctx context.Context, hash string) (*runni
 
 // adopt takes over a running container: its published port, a probe, and
 // its log from now on.
-func (r *containerRunner) adopt(ctx context.Context, id string) (*runningContainer, error) {
+func (r *containerRunner) adopt(ctx context.Context, id, protocol string) (*runningContainer, error) {
 	info, err := r.cli.ContainerInspect(ctx, id)
 	if err != nil {
 		return nil, err
@@ -225,9 +231,11 @@ func (r *containerRunner) adopt(ctx context.Context, id string) (*runningContain
 	if err != nil {
 		return nil, err
 	}
-	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	if err := probe(pctx, probeClient(up), ""); err != nil {
+	up.Protocol = protocol
+	check, closeIdle := readiness(up, "")
+	err = check(ctx) // bounded by probeTimeout
+	closeIdle()
+	if err != nil {
 		return nil, err
 	}
 	now := time.Now()
@@ -319,6 +327,7 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 	if c.upstream, err = publishedPort(info); err != nil {
 		return fail(err)
 	}
+	c.upstream.Protocol = plan.protocol
 	if err := c.waitReady(ctx); err != nil {
 		return fail(err)
 	}
@@ -408,12 +417,13 @@ func (c *runningContainer) logStream() <-chan struct{} {
 	return c.logDone
 }
 
-// waitReady probes the published port until an HTTP answer comes back, the
-// container exits, or ctx ends. Docker's proxy accepts connections before
-// the server in the container listens; those fail and are retried.
+// waitReady probes the published port until an HTTP answer comes back (over
+// the uwsgi protocol for uWSGI), the container exits, or ctx ends. Docker's
+// proxy accepts connections before the server in the container listens;
+// those fail and are retried.
 func (c *runningContainer) waitReady(ctx context.Context) error {
-	client := probeClient(c.upstream)
-	defer client.CloseIdleConnections()
+	check, closeIdle := readiness(c.upstream, "")
+	defer closeIdle()
 	delay := 10 * time.Millisecond
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -429,7 +439,7 @@ func (c *runningContainer) waitReady(ctx context.Context) error {
 			return fmt.Errorf("no HTTP answer on %s: %w", c.upstream, ctx.Err())
 		case <-timer.C:
 		}
-		if last = probe(ctx, client, ""); last == nil {
+		if last = check(ctx); last == nil {
 			return nil
 		}
 		timer.Reset(delay)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/docker/docker/api/types/mount"
@@ -11,8 +12,8 @@ import (
 
 // Default images of the container runtime, per stack.
 const (
-	DefaultPHPImage     = "php:8.3-apache"
-	DefaultUvicornImage = "python:3.12-slim"
+	DefaultPHPImage    = "php:8.3-apache"
+	DefaultPythonImage = "python:3.12-slim" // uvicorn, gunicorn, wsgi and uwsgi
 )
 
 // DefaultImage is the image a stack runs in when the service and the
@@ -21,23 +22,25 @@ func DefaultImage(stack string) string {
 	switch stack {
 	case StackPHP:
 		return DefaultPHPImage
-	case StackUvicorn:
-		return DefaultUvicornImage
+	case StackUvicorn, StackGunicorn, StackWSGI, StackUWSGI:
+		return DefaultPythonImage
 	}
 	return ""
 }
 
 // Where things live inside the containers.
 const (
-	phpAppDir      = "/var/www/html"                               // the project folder (php)
-	phpVhostPath   = "/etc/apache2/sites-enabled/000-default.conf" // the generated site replaces the image's default site
-	phpPort        = "80"
-	pyAppDir       = "/app"          // the project folder (uvicorn)
-	pyDepsDir      = "/devport/deps" // the named volume with the installed requirements
-	pyPort         = "8000"
-	pyScriptPath   = "/devport/run.sh"
-	containerVhost = "apache-site.conf" // in RunDir
-	containerEntry = "uvicorn-run.sh"   // in RunDir
+	phpAppDir       = "/var/www/html"                               // the project folder (php)
+	phpVhostPath    = "/etc/apache2/sites-enabled/000-default.conf" // the generated site replaces the image's default site
+	phpPort         = "80"
+	pyAppDir        = "/app"          // the project folder (uvicorn)
+	pyDepsDir       = "/devport/deps" // the named volume with the installed requirements
+	pyPort          = "8000"
+	pyScriptPath    = "/devport/run.sh"
+	pyWorkerDir     = "/devport/py"        // gunicorn's --pythonpath for RootPathWorker
+	containerVhost  = "apache-site.conf"   // in RunDir
+	containerEntry  = "python-run.sh"      // in RunDir
+	containerWorker = "gunicorn-worker.py" // in RunDir
 )
 
 // containerPlan is what one service's container is made of.
@@ -47,9 +50,12 @@ type containerPlan struct {
 	env     []string
 	workDir string
 	port    string // the container's TCP port
-	mounts  []mount.Mount
-	volume  string            // named volume to create first ("" for none)
-	files   map[string][]byte // generated files, by path in RunDir
+	// protocol is what the server speaks on port: ProtocolHTTP or
+	// ProtocolUWSGI.
+	protocol string
+	mounts   []mount.Mount
+	volume   string            // named volume to create first ("" for none)
+	files    map[string][]byte // generated files, by path in RunDir
 }
 
 // planContainer builds the container of spec's stack. It checks the bind
@@ -66,10 +72,13 @@ func planContainer(s Spec, image string) (containerPlan, error) {
 		if p, err = planPHP(s, image); err != nil {
 			return containerPlan{}, err
 		}
-	case StackUvicorn:
-		p = planUvicorn(s, image)
+	case StackUvicorn, StackGunicorn, StackWSGI, StackUWSGI:
+		var err error
+		if p, err = planPython(s, image); err != nil {
+			return containerPlan{}, err
+		}
 	default:
-		return containerPlan{}, fmt.Errorf("service %s: stack %q: %w (use php or uvicorn)", s.label(), s.Stack, ErrUnknownStack)
+		return containerPlan{}, fmt.Errorf("service %s: stack %q: %w (use php, uvicorn, gunicorn, wsgi or uwsgi)", s.label(), s.Stack, ErrUnknownStack)
 	}
 	if s.CABundle != "" {
 		p.mounts = append(p.mounts, mount.Mount{Type: mount.TypeBind, Source: s.CABundle, Target: ContainerCABundle, ReadOnly: true})
@@ -172,16 +181,24 @@ SetEnvIf X-Forwarded-Proto "^https$" HTTPS=on
 </VirtualHost>
 `
 
-// planUvicorn mounts the project folder at /app and a named volume for its
-// requirements, and runs uvicorn with the process runtime's flags on TCP.
-func planUvicorn(s Spec, image string) containerPlan {
-	args := []string{s.App, "--host", "0.0.0.0", "--port", pyPort,
-		"--proxy-headers", "--forwarded-allow-ips", "*", "--app-dir", pyAppDir}
+// planPython runs one of the Python stacks: the project folder mounted at
+// /app, a named volume for its requirements, and a generated script that
+// installs requirements.txt when it changed, checks that the server is
+// importable, and execs it on TCP with the process runtime's flags:
+//
+//   - uvicorn: --proxy-headers, and --root-path for a prefix;
+//   - gunicorn: uvicorn's workers (devport's RootPathWorker for a prefix);
+//   - wsgi: gunicorn's sync workers, SCRIPT_NAME for a prefix;
+//   - uwsgi: the uwsgi protocol on --socket (the proxy speaks it), with
+//     --die-on-term --vacuum --master --need-app, mounted at the prefix.
+func planPython(s Spec, image string) (containerPlan, error) {
+	prefix := ""
 	if p := s.PathPrefix; p != "" && p != "/" {
-		args = append(args, "--root-path", p)
+		prefix = p
 	}
-	script := fmt.Sprintf(uvicornScript, pyDepsDir, image, shellJoin(args))
-	return containerPlan{
+	bind := "0.0.0.0:" + pyPort
+	workers := strconv.Itoa(s.workers())
+	p := containerPlan{
 		image:   image,
 		cmd:     []string{"sh", pyScriptPath},
 		env:     []string{"PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1", "PIP_DISABLE_PIP_VERSION_CHECK=1"},
@@ -193,13 +210,60 @@ func planUvicorn(s Spec, image string) containerPlan {
 			{Type: mount.TypeVolume, Source: depsVolumeName(s.Home, s.Project, s.Service), Target: pyDepsDir},
 			{Type: mount.TypeBind, Source: filepath.Join(s.RunDir, containerEntry), Target: pyScriptPath, ReadOnly: true},
 		},
-		files: map[string][]byte{containerEntry: []byte(script)},
+		files: map[string][]byte{},
 	}
+	var run, modules, server string
+	switch s.Stack {
+	case StackUvicorn:
+		args := []string{s.App, "--host", "0.0.0.0", "--port", pyPort,
+			"--proxy-headers", "--forwarded-allow-ips", "*", "--app-dir", pyAppDir}
+		if prefix != "" {
+			args = append(args, "--root-path", prefix)
+		}
+		server, modules, run = "uvicorn", "uvicorn", `exec "$PY" -m uvicorn `+shellJoin(args)
+	case StackGunicorn, StackWSGI:
+		args := []string{}
+		modules, server = "gunicorn", "gunicorn"
+		if s.Stack == StackGunicorn {
+			modules, server = "gunicorn uvicorn", "gunicorn and uvicorn"
+			if prefix != "" {
+				p.files[containerWorker] = []byte(asgiWorkerSource)
+				p.mounts = append(p.mounts, mount.Mount{Type: mount.TypeBind, Source: filepath.Join(s.RunDir, containerWorker),
+					Target: pyWorkerDir + "/" + asgiWorkerModule + ".py", ReadOnly: true})
+				args = append(args, "--pythonpath", pyWorkerDir, "-k", asgiWorkerClass)
+			} else {
+				args = append(args, "-k", "uvicorn.workers.UvicornWorker")
+			}
+		}
+		args = append(args, "-w", workers, "--bind", bind, "--forwarded-allow-ips", "*", "--chdir", pyAppDir)
+		if prefix != "" {
+			args = append(args, "--env", "SCRIPT_NAME="+prefix)
+		}
+		run = `exec "$PY" -m gunicorn ` + shellJoin(append(args, s.App))
+	case StackUWSGI:
+		args := []string{"--socket", bind, "--master", "--die-on-term", "--vacuum", "--need-app",
+			"--buffer-size", "65535", "--processes", workers, "--chdir", pyAppDir}
+		if prefix != "" {
+			args = append(args, "--manage-script-name", "--mount", prefix+"="+s.App)
+		} else {
+			args = append(args, "--module", s.App)
+		}
+		p.protocol = ProtocolUWSGI
+		server = "uWSGI"
+		run = fmt.Sprintf(uwsgiRun, image, shellJoin(args))
+	default:
+		return containerPlan{}, fmt.Errorf("service %s: stack %q: %w", s.label(), s.Stack, ErrUnknownStack)
+	}
+	if modules != "" {
+		run = fmt.Sprintf(pythonImportCheck, modules, server, image, strings.ReplaceAll(modules, " ", " and ")) + run
+	}
+	p.files[containerEntry] = []byte(fmt.Sprintf(pythonScript, pyDepsDir, image, s.Stack) + run + "\n")
+	return p, nil
 }
 
-// uvicornScript installs requirements.txt into the deps volume when its
-// hash changed since the last install, then execs uvicorn.
-const uvicornScript = `# Generated by devport: install requirements.txt (when changed), then run uvicorn.
+// pythonScript installs requirements.txt into the deps volume when its hash
+// changed since the last install; the stack's run line follows it.
+const pythonScript = `# Generated by devport: install requirements.txt (when changed), then run %[3]s.
 set -e
 DEPS=%[1]s
 PY=$(command -v python3 || command -v python || true)
@@ -220,12 +284,33 @@ if [ -f requirements.txt ]; then
     fi
 fi
 export PYTHONPATH="$DEPS/lib${PYTHONPATH:+:$PYTHONPATH}"
-if ! "$PY" -c "import uvicorn" 2>/dev/null; then
-    echo "devport: uvicorn is not installed in image %[2]s: add uvicorn to requirements.txt" >&2
+export PATH="$DEPS/lib/bin:$PATH"
+`
+
+// pythonImportCheck fails with the fix when the server's modules do not
+// import: %[1]s the modules, %[2]s the server's name, %[3]s the image, %[4]s
+// what to add to requirements.txt.
+const pythonImportCheck = `for m in %[1]s; do
+    if ! "$PY" -c "import $m" 2>/dev/null; then
+        echo "devport: $m is not installed in image %[3]s: add %[4]s to requirements.txt (%[2]s serves this app)" >&2
+        exit 1
+    fi
+done
+`
+
+// uwsgiRun finds a uwsgi binary (the image's, or pyuwsgi's from
+// requirements.txt) and loads the python3 plugin when it is a plugin
+// build (Debian's): %[1]s the image, %[2]s the arguments.
+const uwsgiRun = `UWSGI=$(command -v uwsgi || command -v pyuwsgi || true)
+if [ -z "$UWSGI" ]; then
+    echo "devport: uWSGI is not installed in image %[1]s: add pyuwsgi (prebuilt wheels) or uwsgi to requirements.txt" >&2
     exit 1
 fi
-exec "$PY" -m uvicorn %[3]s
-`
+PLUGIN=
+for d in /usr/lib/uwsgi/plugins /usr/lib/uwsgi; do
+    if [ -e "$d/python3_plugin.so" ]; then PLUGIN="--plugin python3"; fi
+done
+exec "$UWSGI" $PLUGIN %[2]s`
 
 // writeFiles writes the plan's generated files into the run folder.
 func (p containerPlan) writeFiles(runDir string) error {

@@ -23,7 +23,7 @@ import (
 // registry is reachable on the test machines.
 const (
 	testPHPImage     = "devport-test/php-apache:bookworm"
-	testUvicornImage = "devport-test/python-uvicorn:bookworm"
+	testUvicornImage = "devport-test/python:bookworm"
 )
 
 // requireDocker skips (or fails) unless an engine answers and the stand-in

@@ -19,7 +19,8 @@
 // folder, so it never collides with a system Apache.
 //
 // NewContainerRunner runs the same stacks in Docker containers instead
-// (container*.go): the project folder bind-mounted, the port published on
+// (container*.go): the project folder bind-mounted, the Python servers with
+// the same flags on TCP (uWSGI still in the uwsgi protocol), the port published on
 // 127.0.0.1 with an ephemeral host port, labels that tie each container to
 // its project, service and devport data folder, and adoption of a matching
 // container that is already running (after the engine was killed).
