@@ -226,7 +226,11 @@ func DescribeAdd(req AddRequest) (string, error) {
 		if err != nil {
 			return "", nil // plan() reports it with the fix
 		}
-		return fmt.Sprintf("detected:\n  %s\n", describeService("web", manifest.Service{Stack: d.Stack, App: d.App, DocRoot: relTo(req.Dir, d.DocRoot)})), nil
+		out := fmt.Sprintf("detected:\n  %s\n", describeService("web", manifest.Service{Stack: d.Stack, App: d.App, DocRoot: relTo(req.Dir, d.DocRoot)}))
+		for _, n := range folderNotes(req.Dir, d.Stack) { // app/static.go
+			out += "  " + n + "\n"
+		}
+		return out, nil
 	}
 	var b strings.Builder
 	if from == "detected" {

@@ -92,6 +92,9 @@ func (m *Manager) serviceRoute(p store.Project, s store.Service, r *run) proxy.R
 		StripPrefix:  stacks.ProxyStripsPrefix(s.Stack) && s.PathPrefix != "/",
 		StartCommand: "devport start " + p.Name,
 	}
+	if dir := publicFolder(p, s); dir != "" { // app/static.go
+		rt.TryFiles, rt.CacheControl = dir, staticCacheControl
+	}
 	switch {
 	case s.Stack == stacks.StackStatic:
 		staticRoute(&rt, p, s) // app/static.go

@@ -37,17 +37,52 @@ func staticRoute(rt *proxy.Route, p store.Project, s store.Service) {
 	rt.StartCommand = ""
 }
 
+// pythonStack reports whether stack runs a Python app.
+func pythonStack(stack string) bool {
+	switch stack {
+	case stacks.StackUvicorn, stacks.StackGunicorn, stacks.StackWSGI, stacks.StackUWSGI:
+		return true
+	}
+	return false
+}
+
+// publicFolder is the project's public/ folder when the proxy serves its
+// files ahead of Python service s at "/" (nginx's `root public; try_files
+// $uri @app;`), else "". It is read from the folder at routing time, so a
+// public/ created later counts after the next start.
+func publicFolder(p store.Project, s store.Service) string {
+	if !pythonStack(s.Stack) || cleanPrefix(s.PathPrefix) != "/" || p.Root == "" {
+		return ""
+	}
+	dir := filepath.Join(p.Root, "public")
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return ""
+	}
+	return dir
+}
+
+// folderNotes says which of a Python project's folders the proxy serves
+// itself, for the preview before `devport add` creates it.
+func folderNotes(dir, stack string) []string {
+	if !pythonStack(stack) {
+		return nil
+	}
+	var notes []string
+	if fi, err := os.Stat(filepath.Join(dir, "static")); err == nil && fi.IsDir() {
+		notes = append(notes, "static/ served by the proxy at /static")
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "public")); err == nil && fi.IsDir() {
+		notes = append(notes, "public/ files served by the proxy before the app (try_files)")
+	}
+	return notes
+}
+
 // staticFolderRoutes routes /static to the project's static/ folder when a
 // Python app is the whole site: nginx's `location /static { alias …; }`
 // of the seed layouts, served by the proxy instead of the app. (Apache
 // serves a PHP site's files itself.)
 func staticFolderRoutes(p store.Project) []store.Route {
-	if len(p.Services) != 1 || p.Root == "" {
-		return nil
-	}
-	switch p.Services[0].Stack {
-	case stacks.StackUvicorn, stacks.StackGunicorn, stacks.StackWSGI, stacks.StackUWSGI:
-	default:
+	if len(p.Services) != 1 || p.Root == "" || !pythonStack(p.Services[0].Stack) {
 		return nil
 	}
 	dir := filepath.Join(p.Root, "static")

@@ -11,7 +11,9 @@ import (
 
 // TestPythonStaticFolder: a FastAPI project with a static/ folder gets
 // /static served by the proxy itself, as nginx's `location /static` would,
-// while every other path still reaches the app.
+// and the files of its public/ folder served ahead of the app, as nginx's
+// `try_files $uri @app` would, while every other path still reaches the
+// app. The preview of `devport add` says so before the project exists.
 func TestPythonStaticFolder(t *testing.T) {
 	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
 	need(t, "curl", have("curl"))
@@ -23,9 +25,20 @@ func TestPythonStaticFolder(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "static", "site.css"), []byte("body { color: teal }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "public"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "public", "robots.txt"), []byte("User-agent: *\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "public", "index.html"), []byte("<p>not the app</p>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := e.mustRun("add", dir)
-	if !strings.Contains(out, "added assets") {
-		t.Errorf("add: %s", out)
+	for _, want := range []string{"static/ served by the proxy at /static", "public/ files served by the proxy before the app", "added assets"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("add output lacks %q:\n%s", want, out)
+		}
 	}
 	if rows := e.mustRun("route", "assets", "ls"); !strings.Contains(rows, "/static") || !strings.Contains(rows, "static") {
 		t.Errorf("route ls:\n%s", rows)
@@ -49,4 +62,13 @@ func TestPythonStaticFolder(t *testing.T) {
 	if body := curl(t, "--cacert", ca, "--resolve", resolve, fmt.Sprintf("https://assets.test:%d/items/3", port)); !strings.Contains(body, `"item_id":3`) {
 		t.Errorf("the app behind the static route: %s", body)
 	}
+	t.Run("public/ files before the app", func(t *testing.T) {
+		if body := curl(t, "--cacert", ca, "--resolve", resolve, fmt.Sprintf("https://assets.test:%d/robots.txt", port)); body != "User-agent: *\n" {
+			t.Errorf("/robots.txt: %q", body)
+		}
+		// A folder is never a file: / stays the app's, index.html or not.
+		if body := curl(t, "--cacert", ca, "--resolve", resolve, fmt.Sprintf("https://assets.test:%d/", port)); !strings.Contains(body, "from fastapi-api") {
+			t.Errorf("/ with public/index.html: %s", body)
+		}
+	})
 }

@@ -30,6 +30,8 @@ type routeHandler struct {
 	rt     *Route
 	proxy  *httputil.ReverseProxy
 	static *staticHandler
+	// tryFiles serves Route.TryFiles ahead of proxy.
+	tryFiles *staticHandler
 	// upstream names the target in the access log when there is a single
 	// one (static routes, URL routes); pools note the instance they pick.
 	upstream string
@@ -55,6 +57,9 @@ func (s *Server) install(t *Table) *active {
 		rt := &t.routes[i]
 		h := &a.handlers[i]
 		h.rt = rt
+		if rt.TryFiles != "" {
+			h.tryFiles = &staticHandler{dir: rt.TryFiles, prefix: rt.PathPrefix, cacheControl: rt.CacheControl}
+		}
 		var tr http.RoundTripper
 		switch rt.Kind() {
 		case KindStatic:
@@ -131,6 +136,10 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, h *routeHand
 	rt := h.rt
 	if h.static != nil {
 		h.static.ServeHTTP(w, r, p)
+		return
+	}
+	if h.tryFiles != nil && h.tryFiles.hasFile(r, p) {
+		h.tryFiles.ServeHTTP(w, r, p)
 		return
 	}
 	if h.proxy == nil {

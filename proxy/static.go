@@ -28,6 +28,23 @@ type staticHandler struct {
 	cacheControl string
 }
 
+// fileName is the name under the folder of routed path p ("." for the
+// folder itself); false for a name os.Root must never see (a NUL byte).
+func (h *staticHandler) fileName(p string) (string, bool) {
+	rel := p
+	if h.prefix != "/" {
+		rel = strings.TrimPrefix(p, h.prefix)
+	}
+	name := strings.TrimPrefix(rel, "/")
+	if strings.IndexByte(name, 0) >= 0 {
+		return "", false
+	}
+	if name == "" {
+		name = "."
+	}
+	return name, true
+}
+
 // precompressed are the sibling encodings tried, best first.
 var precompressed = [...]struct{ encoding, suffix string }{
 	{"br", ".br"},
@@ -40,17 +57,10 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, p stri
 		plainError(w, http.StatusMethodNotAllowed, "405 Method Not Allowed: static files are read only.\n")
 		return
 	}
-	rel := p
-	if h.prefix != "/" {
-		rel = strings.TrimPrefix(p, h.prefix)
-	}
-	name := strings.TrimPrefix(rel, "/")
-	if strings.IndexByte(name, 0) >= 0 {
+	name, ok := h.fileName(p)
+	if !ok {
 		plainError(w, http.StatusBadRequest, "400 Bad Request: invalid path.\n")
 		return
-	}
-	if name == "" {
-		name = "."
 	}
 	root, err := os.OpenRoot(h.dir)
 	if err != nil {
@@ -118,6 +128,26 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, p stri
 		hdr.Set("Cache-Control", h.cacheControl)
 	}
 	http.ServeContent(w, r, name, fi.ModTime(), f)
+}
+
+// hasFile reports whether r is a GET or HEAD whose path p names a regular
+// file in the folder (try_files $uri): directories never match, so "/"
+// stays with the backend.
+func (h *staticHandler) hasFile(r *http.Request, p string) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	name, ok := h.fileName(p)
+	if !ok || name == "." {
+		return false
+	}
+	root, err := os.OpenRoot(h.dir)
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	fi, err := root.Stat(name)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 var errIsDir = errors.New("is a directory")

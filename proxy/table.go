@@ -106,6 +106,12 @@ type Route struct {
 	// a file under it. Nothing outside the folder can be reached, neither
 	// by ".." nor by encoded slashes nor by symlinks (os.Root).
 	Static string
+	// TryFiles, on a service or URL route, is a folder whose regular files
+	// answer GET and HEAD before the backend does (nginx's "root DIR;
+	// try_files $uri @app;"): a path that names a file under it gets the
+	// file, as Static would serve it; every other request (a directory,
+	// a missing file, another method) goes to the backend.
+	TryFiles string
 	// CacheControl is sent with every static file, e.g.
 	// "public, max-age=2592000" for nginx's "expires 30d". Empty sends none
 	// (browsers revalidate with the ETag).
