@@ -1,5 +1,5 @@
 """A small FastAPI app for devport's first-site walkthrough."""
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 
 app = FastAPI()
 
@@ -17,3 +17,12 @@ def index(request: Request):
 @app.get("/items/{item_id}")
 def item(item_id: int):
     return {"item_id": item_id}
+
+
+@app.websocket("/ws")
+async def echo(websocket: WebSocket):
+    """Echoes one message, saying which scheme the proxy forwarded."""
+    await websocket.accept()
+    msg = await websocket.receive_text()
+    await websocket.send_text("echo " + msg + " over " + websocket.headers.get("x-forwarded-proto", "?"))
+    await websocket.close()

@@ -12,4 +12,7 @@ def index():
         "remote_addr": request.remote_addr,
         "script_root": request.script_root,
         "url": url_for("index", _external=True),
+        # What the proxy forwarded: under uWSGI these arrive as uwsgi vars.
+        "forwarded": {k: v for k, v in request.environ.items() if k.startswith("HTTP_X_FORWARDED_")},
+        "https_var": request.environ.get("HTTPS", ""),
     }

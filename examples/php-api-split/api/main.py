@@ -1,5 +1,5 @@
 """The API half of the split: the proxy sends /api here, with root_path /api."""
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 
 app = FastAPI()
 
@@ -12,3 +12,12 @@ def item(item_id: int, request: Request):
         "scheme": request.url.scheme,
         "url": str(request.url_for("item", item_id=item_id)),
     }
+
+
+@app.websocket("/ws")
+async def echo(websocket: WebSocket):
+    """Echoes one message: /api/ws through the proxy."""
+    await websocket.accept()
+    msg = await websocket.receive_text()
+    await websocket.send_text("echo " + msg + " over " + websocket.headers.get("x-forwarded-proto", "?"))
+    await websocket.close()
