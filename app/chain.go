@@ -21,6 +21,9 @@ import (
 // chainLink is one prefix a php service forwards to a sibling service.
 type chainLink struct {
 	prefix, target string
+	// container is the target's address on the project's Docker network
+	// when it runs in a container ("py:8000"), else "".
+	container string
 }
 
 // chainLinks maps each php service of p to the links its Apache serves.
@@ -41,7 +44,11 @@ func chainLinks(p store.Project, declared []store.Route) map[string][]chainLink 
 		if !ok || via.Stack != stacks.StackPHP || !has || target == via.Name || byName[target].Stack == "proxy" {
 			continue
 		}
-		links[via.Name] = append(links[via.Name], chainLink{prefix: d.PathPrefix, target: target})
+		l := chainLink{prefix: d.PathPrefix, target: target}
+		if t := byName[target]; t.Runtime == RuntimeContainer {
+			l.container = stacks.ContainerAddress(t.Name, t.Stack)
+		}
+		links[via.Name] = append(links[via.Name], l)
 	}
 	return links
 }
@@ -79,7 +86,7 @@ func stackLinks(links []chainLink, started map[string]*serviceRun) ([]stacks.Lin
 		if sr == nil {
 			return nil, fmt.Errorf("route %s goes through Apache to service %s, which did not start", l.prefix, l.target)
 		}
-		out = append(out, stacks.Link{Prefix: l.prefix, Upstream: sr.upstream})
+		out = append(out, stacks.Link{Prefix: l.prefix, Upstream: sr.upstream, Container: l.container})
 	}
 	return out, nil
 }

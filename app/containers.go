@@ -74,10 +74,6 @@ func (m *Manager) containerImage(ctx context.Context, s store.Service) string {
 
 // serviceRunner builds the runner of a service for its runtime.
 func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Service, links []stacks.Link) (stacks.Runner, error) {
-	if len(links) > 0 && s.Runtime == RuntimeContainer {
-		return nil, fmt.Errorf("service %s forwards %s to another service through Apache, which only the process runtime can do: devport set %s --service %s --runtime process",
-			s.Name, links[0].Prefix, p.Name, s.Name)
-	}
 	spec := stacks.Spec{
 		Links:      links,
 		Project:    p.Name,

@@ -119,7 +119,7 @@ func (a *apache) config() (httpdConfig, error) {
 		}
 	}
 	for _, l := range a.spec.Links {
-		cfg.Links = append(cfg.Links, l.render())
+		cfg.Links = append(cfg.Links, l.render(false))
 	}
 	if a.asRoot {
 		u, err := apacheUser()

@@ -22,6 +22,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
@@ -288,9 +289,19 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: ""}}},
 		Mounts:       plan.mounts,
 	}
+	var netCfg *network.NetworkingConfig
+	if plan.network != "" {
+		if err := r.ensureNetwork(ctx, plan.network); err != nil {
+			return nil, fmt.Errorf("start %s: %w", r.spec.label(), err)
+		}
+		netCfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+			plan.network: {Aliases: []string{r.spec.Service}},
+		}}
+		host.NetworkMode = container.NetworkMode(plan.network)
+	}
 	name := containerName(r.spec.Home, r.spec.Project, r.spec.Service)
 	command := shellJoin(append([]string{"docker", "run", plan.image}, plan.cmd...))
-	created, err := r.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
+	created, err := r.cli.ContainerCreate(ctx, cfg, host, netCfg, nil, name)
 	if err != nil {
 		err = r.wrap(err)
 		if cerrdefs.IsConflict(err) {
@@ -502,7 +513,27 @@ func (r *containerRunner) remove(ctx context.Context, c *runningContainer) error
 	<-c.logStream()
 	<-c.done
 	c.logFile.Close()
+	// The project's network goes with its last container; while another
+	// one is attached, Docker refuses, and that one removes it later.
+	_ = r.cli.NetworkRemove(ctx, networkName(r.spec.Home, r.spec.Project))
 	return nil
+}
+
+// ensureNetwork creates the project's network unless it exists. Two
+// services starting at once may both create it: the loser finds the
+// winner's.
+func (r *containerRunner) ensureNetwork(ctx context.Context, name string) error {
+	if _, err := r.cli.NetworkInspect(ctx, name, network.InspectOptions{}); err == nil {
+		return nil
+	}
+	_, err := r.cli.NetworkCreate(ctx, name, network.CreateOptions{Driver: "bridge", Labels: networkLabels(r.spec)})
+	if err == nil {
+		return nil
+	}
+	if _, ierr := r.cli.NetworkInspect(ctx, name, network.InspectOptions{}); ierr == nil {
+		return nil
+	}
+	return fmt.Errorf("create network %s: %w", name, r.wrap(err))
 }
 
 // removeCurrent removes c and forgets it; r.sem must be held.
@@ -639,7 +670,7 @@ func (p containerPlan) hash() string {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	_ = enc.Encode([]any{p.image, p.cmd, p.env, p.workDir, p.port, p.mounts, p.volume, names})
+	_ = enc.Encode([]any{p.image, p.cmd, p.env, p.workDir, p.port, p.mounts, p.volume, p.network, names})
 	for _, n := range names {
 		h.Write(p.files[n])
 	}

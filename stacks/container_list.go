@@ -9,6 +9,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 )
@@ -64,8 +65,9 @@ func RemoveContainer(ctx context.Context, cli *client.Client, id string) error {
 	return nil
 }
 
-// RemoveContainers removes every container and volume (the installed
-// requirements) of data folder home, or only project's when it is set.
+// RemoveContainers removes every container, volume (the installed
+// requirements) and network of data folder home, or only project's when it
+// is set.
 func RemoveContainers(ctx context.Context, cli *client.Client, home, project string) error {
 	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: homeFilter(home, project)})
 	if err != nil {
@@ -85,6 +87,15 @@ func RemoveContainers(ctx context.Context, cli *client.Client, home, project str
 	for _, v := range vols.Volumes {
 		if err := cli.VolumeRemove(ctx, v.Name, true); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+		}
+	}
+	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: homeFilter(home, project)})
+	if err != nil {
+		return errors.Join(append(errs, fmt.Errorf("list networks: %w", err))...)
+	}
+	for _, n := range nets {
+		if err := cli.NetworkRemove(ctx, n.ID); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -55,6 +55,7 @@ type containerPlan struct {
 	protocol string
 	mounts   []mount.Mount
 	volume   string            // named volume to create first ("" for none)
+	network  string            // the project's network, joined under the service's name
 	files    map[string][]byte // generated files, by path in RunDir
 }
 
@@ -83,6 +84,7 @@ func planContainer(s Spec, image string) (containerPlan, error) {
 	if s.CABundle != "" {
 		p.mounts = append(p.mounts, mount.Mount{Type: mount.TypeBind, Source: s.CABundle, Target: ContainerCABundle, ReadOnly: true})
 	}
+	p.network = networkName(s.Home, s.Project)
 	return p, nil
 }
 
@@ -127,7 +129,11 @@ func planPHP(s Spec, image string) (containerPlan, error) {
 	if !confSafe(inRoot) {
 		return containerPlan{}, fmt.Errorf("document root %q holds a character apache's config cannot carry (\", \\, a newline or ${): rename it", root)
 	}
-	site := fmt.Sprintf(phpSiteConf, serverName(s), inRoot, inRoot)
+	links, err := phpSiteLinks(s)
+	if err != nil {
+		return containerPlan{}, err
+	}
+	site := fmt.Sprintf(phpSiteConf, serverName(s), inRoot, inRoot, links)
 	p.files = map[string][]byte{containerVhost: []byte(site)}
 	p.mounts = append(p.mounts, mount.Mount{Type: mount.TypeBind, Source: filepath.Join(s.RunDir, containerVhost),
 		Target: phpVhostPath, ReadOnly: true})
@@ -178,8 +184,41 @@ SetEnvIf X-Forwarded-Proto "^https$" HTTPS=on
     <Files ".ht*">
         Require all denied
     </Files>
-</VirtualHost>
+%s</VirtualHost>
 `
+
+// phpSiteLinks forwards a php container's links to the containers of the
+// same project on the project's network (the chain proxy → Apache →
+// uvicorn), as the process runtime's httpd.conf does to sockets.
+func phpSiteLinks(s Spec) (string, error) {
+	if len(s.Links) == 0 {
+		return "", nil
+	}
+	var b strings.Builder
+	b.WriteString(`
+    # Prefixes forwarded to other services of the project (stacks.Link),
+    # by their names on the project's Docker network. The proxy's
+    # X-Forwarded-Proto passes through; mod_proxy adds X-Forwarded-For.
+    <IfModule !proxy_module>
+        LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
+    </IfModule>
+    <IfModule !proxy_http_module>
+        LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
+    </IfModule>
+    ProxyPreserveHost On
+    ProxyRequests Off
+`)
+	for _, l := range s.Links {
+		if l.Container == "" {
+			return "", fmt.Errorf("service %s runs in a container, and Apache there can only forward %s to a service in a container too: run that service with --runtime container, or this one as a process",
+				s.label(), l.Prefix)
+		}
+		al := l.render(true)
+		fmt.Fprintf(&b, "    RedirectMatch 308 \"^%s$\" \"%s\"\n    ProxyPass \"%s\" \"%s\"\n    ProxyPassReverse \"%s\" \"%s\"\n",
+			al.Bare, al.Prefix, al.Prefix, al.Pass, al.Prefix, al.Reverse)
+	}
+	return b.String(), nil
+}
 
 // planPython runs one of the Python stacks: the project folder mounted at
 // /app, a named volume for its requirements, and a generated script that

@@ -51,3 +51,22 @@ func serviceLabels(s Spec) map[string]string {
 		LabelHome:    filepath.Clean(s.Home),
 	}
 }
+
+// networkName is the Docker network of a project's containers:
+// devport-PROJECT-HOMEKEY. Each container joins it under its service's
+// name, so an Apache container reaches a sibling as http://SERVICE:PORT/.
+func networkName(home, project string) string {
+	n := "devport-"
+	if project != "" {
+		n += project + "-"
+	}
+	return n + homeKey(home)
+}
+
+// networkLabels are the labels of a project's network.
+func networkLabels(s Spec) map[string]string {
+	return map[string]string{
+		LabelProject: s.Project,
+		LabelHome:    filepath.Clean(s.Home),
+	}
+}

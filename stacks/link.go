@@ -21,6 +21,21 @@ type Link struct {
 	// Upstream is the started target: a unix socket or a loopback TCP
 	// address speaking HTTP.
 	Upstream Upstream
+	// Container is the target's "name:port" on the project's Docker
+	// network (ContainerAddress), set when the target runs in a container.
+	// An Apache that runs in a container itself can only reach such
+	// targets; one that runs as a process uses Upstream.
+	Container string
+}
+
+// ContainerAddress is where a container of the project's other services
+// reaches service's container: its name on the project network and the
+// port its stack listens on there.
+func ContainerAddress(service, stack string) string {
+	if stack == StackPHP {
+		return service + ":" + phpPort
+	}
+	return service + ":" + pyPort
 }
 
 // linkPrefixRe is a path prefix Apache's config can carry unquoted.
@@ -38,6 +53,9 @@ type apacheLink struct {
 func (l Link) validate(label string) error {
 	if !linkPrefixRe.MatchString(l.Prefix) {
 		return fmt.Errorf("service %s: link prefix %q must be a path such as /py (letters, digits, '.', '_', '~', '-')", label, l.Prefix)
+	}
+	if l.Container != "" && (!confSafe(l.Container) || strings.ContainsAny(l.Container, "/| ")) {
+		return fmt.Errorf("service %s: link %s: container address %q must be name:port", label, l.Prefix, l.Container)
 	}
 	if l.Upstream.Protocol != ProtocolHTTP {
 		return fmt.Errorf("service %s: link %s: the target speaks %s; Apache forwards only to HTTP backends (use a uvicorn, gunicorn or wsgi service)",
@@ -58,10 +76,16 @@ func (l Link) validate(label string) error {
 	return nil
 }
 
-// render is the link's template data.
-func (l Link) render() apacheLink {
+// render is the link's template data: to Upstream for an Apache process,
+// to Container for an Apache in a container (inContainer).
+func (l Link) render(inContainer bool) apacheLink {
 	bare := strings.TrimSuffix(l.Prefix, "/")
 	al := apacheLink{Prefix: bare + "/", Bare: bare}
+	if inContainer {
+		al.Reverse = "http://" + l.Container + "/"
+		al.Pass = al.Reverse
+		return al
+	}
 	if l.Upstream.Network == "unix" {
 		al.Reverse = "http://localhost/"
 		al.Pass = "unix:" + l.Upstream.Address + "|" + al.Reverse

@@ -202,3 +202,51 @@ func TestShareSocket(t *testing.T) {
 		})
 	}
 }
+
+// TestContainerSiteLinks: a php container's generated site forwards each
+// link to the target's name on the project network, and refuses a target
+// that runs as a process (an Apache in a container cannot reach it).
+func TestContainerSiteLinks(t *testing.T) {
+	tests := []struct {
+		name    string
+		links   []Link
+		want    []string
+		wantErr string
+	}{
+		{name: "no links, no proxy modules", want: []string{"</VirtualHost>"}},
+		{name: "a container target", links: []Link{{Prefix: "/py",
+			Upstream: Upstream{Network: "tcp", Address: "127.0.0.1:32770"}, Container: ContainerAddress("py", StackUvicorn)}},
+			want: []string{`ProxyPass "/py/" "http://py:8000/"`, `ProxyPassReverse "/py/" "http://py:8000/"`,
+				`RedirectMatch 308 "^/py$" "/py/"`, "LoadModule proxy_http_module", "ProxyPreserveHost On"}},
+		{name: "a process target", links: []Link{{Prefix: "/py", Upstream: Upstream{Network: "unix", Address: "/run/py.sock"}}},
+			wantErr: "can only forward /py to a service in a container too"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testSpec(t, StackPHP, map[string]string{"index.php": "<?php echo 1;"})
+			s.Home, s.Links = t.TempDir(), tc.links
+			p, err := planContainer(s, testPHPImage)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("planContainer = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			site := string(p.files[containerVhost])
+			for _, w := range tc.want {
+				if !strings.Contains(site, w) {
+					t.Errorf("site lacks %q:\n%s", w, site)
+				}
+			}
+			if len(tc.links) == 0 && strings.Contains(site, "ProxyPass") {
+				t.Errorf("a site without links has ProxyPass:\n%s", site)
+			}
+			if p.network != networkName(s.Home, s.Project) {
+				t.Errorf("network %q, want %q", p.network, networkName(s.Home, s.Project))
+			}
+		})
+	}
+}

@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestContainerChain runs the chain proxy → Apache → uvicorn
+// (examples/apache-chain) with its services moved one by one into
+// containers: Apache as a process reaching a uvicorn container by its
+// published port, then both in containers on the project's network. An
+// Apache container cannot reach a uvicorn process, and says so.
+func TestContainerChain(t *testing.T) {
+	need(t, "curl", have("curl"))
+	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
+	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
+	needDocker(t)
+	e := newEnv(t)
+	t.Cleanup(func() {
+		if left := e.homeContainers(); len(left) > 0 {
+			t.Errorf("containers left behind: %v", left)
+		}
+		e.removeHomeDocker()
+		out, _ := exec.Command("docker", "network", "ls", "-q", "--filter", "label=devport.home="+e.home).Output()
+		if s := strings.TrimSpace(string(out)); s != "" {
+			t.Errorf("networks left behind: %s", s)
+			for _, id := range strings.Fields(s) {
+				_ = exec.Command("docker", "network", "rm", id).Run()
+			}
+		}
+	})
+	e.mustRun("add", e.copyExample("apache-chain", "chain"), "--stack", "php", "--chain", "/py")
+	port := freePort(t)
+	g := e.serve("--start", "chain", "--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)))
+	caPath := strings.TrimSpace(e.mustRun("ca"))
+	fetch := func(t *testing.T, path string) string {
+		t.Helper()
+		return curl(t, "--cacert", caPath, "--resolve", fmt.Sprintf("chain.test:%d:127.0.0.1", port),
+			fmt.Sprintf("https://chain.test:%d%s", port, path))
+	}
+	check := func(t *testing.T) {
+		t.Helper()
+		if body := fetch(t, "/"); !strings.Contains(body, "apache-chain php") || !strings.Contains(body, "https: on") {
+			t.Errorf("GET /: %s", body)
+		}
+		body := fetch(t, "/py/items/7")
+		var got map[string]string
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatalf("GET /py/items/7 is not uvicorn's JSON: %v\n%s", err, body)
+		}
+		want := map[string]string{"hello": "from uvicorn behind apache", "path": "/py/items/7", "root_path": "/py",
+			"scheme": "https", "url_for": fmt.Sprintf("https://chain.test:%d/py/x", port)}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s = %q, want %q (all: %s)", k, got[k], v, body)
+			}
+		}
+	}
+	runtimes := func(t *testing.T) map[string]string {
+		t.Helper()
+		var ps []struct {
+			Name     string
+			Services []struct{ Name, Runtime string }
+		}
+		if err := json.Unmarshal([]byte(e.mustRun("ls", "--json")), &ps); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, p := range ps {
+			for _, s := range p.Services {
+				out[s.Name] = s.Runtime
+			}
+		}
+		return out
+	}
+
+	t.Run("both processes", check)
+	t.Run("Apache process, uvicorn container", func(t *testing.T) {
+		e.mustRun("set", "chain", "--service", "py", "--runtime", "container", "--image", uvicornImage)
+		check(t)
+		if got := e.homeContainers(); len(got["chain/py"]) != 1 || len(got) != 1 {
+			t.Errorf("containers: %v, want chain/py only", got)
+		}
+	})
+	t.Run("both in containers on the project network", func(t *testing.T) {
+		e.mustRun("set", "chain", "--service", "web", "--runtime", "container", "--image", phpImage)
+		check(t)
+		if got := e.homeContainers(); len(got["chain/py"]) != 1 || len(got["chain/web"]) != 1 {
+			t.Errorf("containers: %v, want chain/py and chain/web", got)
+		}
+	})
+	t.Run("an Apache container cannot reach a uvicorn process", func(t *testing.T) {
+		r := e.run("set", "chain", "--service", "py", "--runtime", "process")
+		t.Logf("refused: %s", strings.TrimSpace(r.stderr))
+		if r.code == 0 || !strings.Contains(r.stderr, "can only forward /py to a service in a container too") {
+			t.Errorf("exit %d, stderr %q; want the fix", r.code, r.stderr)
+		}
+		if got := runtimes(t); got["py"] != "container" || got["web"] != "container" {
+			t.Errorf("runtimes after the refused switch: %v", got)
+		}
+		check(t)
+	})
+	if err := g.stop(t); err != nil {
+		t.Fatalf("engine exit: %v\n%s", err, g.output())
+	}
+	if left := e.homeContainers(); len(left) > 0 {
+		t.Errorf("containers after the engine stopped: %v", left)
+	}
+	out, _ := exec.Command("docker", "network", "ls", "-q", "--filter", "label=devport.home="+e.home).Output()
+	if s := strings.TrimSpace(string(out)); s != "" {
+		t.Errorf("networks after the engine stopped: %s", s)
+	}
+	e.mustRun("rm", "chain")
+}
