@@ -117,6 +117,17 @@ func (m *Manager) shareRunFolders() error {
 	return nil
 }
 
+// CheckChain checks a chain prefix for a php project in folder dir as
+// `devport add DIR --stack php --chain PREFIX` would, without storing
+// anything: the prefix's form, the subfolder, and the ASGI app in it. The
+// wizard calls it as the user types (the folder is on this machine
+// whichever engine stores the project).
+func CheckChain(dir, prefix string) error {
+	p := store.Project{Root: dir, Services: []store.Service{{Name: "web", Stack: stacks.StackPHP}}}
+	_, err := planChain(&p, prefix)
+	return err
+}
+
 // planChain adds the chain to a php project being added with
 // `devport add DIR --stack php --chain PREFIX`: the ASGI app detected in
 // DIR/PREFIX becomes service NAME (the folder's name) at PREFIX, and the

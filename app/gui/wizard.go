@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/devport/devport/app"
@@ -37,6 +38,7 @@ const (
 	choiceGunicorn = "Python ASGI (gunicorn with uvicorn workers)"
 	choiceWSGI     = "Python WSGI: Flask, Django (gunicorn)"
 	choiceUWSGI    = "Python WSGI (uWSGI)"
+	choiceStatic   = "Static site (served by devport's proxy)"
 	// choiceFolder creates what the folder describes: its devport.toml,
 	// or PHP at / with a FastAPI app at /api (several services).
 	choiceFolder = "As the folder describes it (several services)"
@@ -51,6 +53,13 @@ var stackChoices = []struct{ label, stack string }{
 	{choiceGunicorn, stacks.StackGunicorn},
 	{choiceWSGI, stacks.StackWSGI},
 	{choiceUWSGI, stacks.StackUWSGI},
+	{choiceStatic, stacks.StackStatic},
+}
+
+// runsApp reports whether a choice runs a Python app, so it needs the
+// app field: not PHP, not a static site, not the folder's own plan.
+func runsApp(choice string) bool {
+	return choice != "" && choice != choicePHP && choice != choiceStatic && choice != choiceFolder
 }
 
 // choiceOf is the wizard's label for a stack.
@@ -75,15 +84,25 @@ type Wizard struct {
 	pages                      []fyne.CanvasObject
 	body                       *fyne.Container
 
-	Folder       *widget.Entry
-	Browse       *widget.Button
-	FolderErr    *widget.Label
-	Detected     *widget.Label
-	Stack        *widget.Select
-	App          *widget.Entry
-	StackErr     *widget.Label
+	Folder    *widget.Entry
+	Browse    *widget.Button
+	FolderErr *widget.Label
+	Detected  *widget.Label
+	Stack     *widget.Select
+	App       *widget.Entry
+	StackErr  *widget.Label
+	// Chain is the optional prefix (e.g. /py) that Apache forwards to the
+	// Python app in that subfolder (devport add --stack php --chain);
+	// ChainBox holds it and ChainErr, and shows only while PHP is chosen.
+	Chain    *widget.Entry
+	ChainErr *widget.Label
+	ChainBox *fyne.Container
+
+	chainErrBox *container.Scroll
+
 	Name, Domain *widget.Entry
 	DomainErr    *widget.Label
+	RuntimeQ     *widget.Label // the runtime step's question
 	Runtime      *widget.RadioGroup
 	Container    *widget.RadioGroup // shown disabled while Docker is unavailable
 	DockerWhy    string             // why Docker is unavailable ("" when it answers)
@@ -94,9 +113,10 @@ type Wizard struct {
 	Done         *widget.Label
 	URL          *widget.Hyperlink
 
-	detection stacks.Detection
-	plan      string // what the folder describes, when it is more than one stack
-	tlds      []string
+	detection   stacks.Detection
+	dockerKnown bool   // the Docker check answered
+	plan        string // what the folder describes, when it is more than one stack
+	tlds        []string
 	// Created is the project once Create succeeded.
 	Created *app.ProjectStatus
 }
@@ -142,16 +162,34 @@ func (u *UI) newWizard() *Wizard {
 	}
 	// A drop-down, not radio buttons: five stacks would make the step
 	// taller than the wizard's window.
+	w.Chain = widget.NewEntry()
+	w.Chain.SetPlaceHolder("/py (optional)")
+	w.Chain.OnChanged = func(string) { w.validateChain() }
+	w.ChainErr = errLabel()
+	// A missing app's message lists everything detection looked for: it
+	// scrolls within three lines rather than growing the window.
+	w.chainErrBox = container.NewVScroll(w.ChainErr)
+	w.chainErrBox.SetMinSize(fyne.NewSize(0, 3*theme.TextSize()+2*theme.Padding()+4*theme.LineSpacing()))
+	w.setChainErr("")
+	// Below the existing rows, and only for PHP, so the other stacks' step
+	// keeps its layout.
+	w.ChainBox = container.NewVBox(
+		container.NewBorder(nil, nil, widget.NewLabel("Pass a path through Apache to a Python app in a subfolder"), nil, w.Chain),
+		w.chainErrBox)
+	w.ChainBox.Hide()
 	w.Stack = widget.NewSelect(labels, func(s string) {
 		w.StackErr.SetText("")
-		if s != "" && s != choicePHP && s != choiceFolder {
+		if runsApp(s) {
 			w.App.Enable()
 		} else {
 			w.App.Disable()
 		}
+		show(w.ChainBox, s == choicePHP)
+		w.validateChain()
+		w.relayout()
 	})
 	stack := container.NewVBox(w.Detected, w.Stack,
-		container.NewBorder(nil, nil, widget.NewLabel("Python app (module:attribute)"), nil, w.App), w.StackErr)
+		container.NewBorder(nil, nil, widget.NewLabel("Python app (module:attribute)"), nil, w.App), w.ChainBox, w.StackErr)
 
 	w.Name = widget.NewEntry()
 	w.Domain = widget.NewEntry()
@@ -172,12 +210,14 @@ func (u *UI) newWizard() *Wizard {
 	// its own group, disabled with the reason beside it.
 	w.Container = widget.NewRadioGroup([]string{runtimeCont}, nil)
 	w.Container.Disable()
-	w.RuntimeWhy.SetText("Checking whether Docker answers…")
+	w.RuntimeQ = widget.NewLabel("")
+	w.RuntimeQ.Wrapping = fyne.TextWrapWord
+	w.showRuntime()
 	u.bg(func() {
 		why := DockerReason(u.ctx)
 		w.u.do(func() { w.setDocker(why) })
 	})
-	runtimePage := container.NewVBox(widget.NewLabel("How should the backends run?"), w.Runtime, w.Container, w.RuntimeWhy)
+	runtimePage := container.NewVBox(w.RuntimeQ, w.Runtime, w.Container, w.RuntimeWhy)
 
 	w.Review = widget.NewLabel("")
 	w.Review.Wrapping = fyne.TextWrapWord
@@ -222,14 +262,35 @@ func (u *UI) newWizard() *Wizard {
 // it disabled with the reason otherwise.
 func (w *Wizard) setDocker(why string) {
 	w.DockerWhy = why
-	if why != "" {
-		w.RuntimeWhy.SetText("Docker containers are unavailable: " + why)
-		return
+	w.dockerKnown = true
+	if why == "" {
+		w.Runtime.Options = []string{runtimeProc, runtimeCont}
+		w.Runtime.Refresh()
 	}
-	w.Runtime.Options = []string{runtimeProc, runtimeCont}
-	w.Runtime.Refresh()
-	w.Container.Hide()
-	w.RuntimeWhy.SetText("Docker answers. Containers use the image set for the stack in Settings.")
+	w.showRuntime()
+}
+
+// showRuntime fills the runtime step for the chosen stack: a static site
+// has nothing to run, so it only says that the proxy serves it; the other
+// stacks choose between processes and (when Docker answers) containers.
+func (w *Wizard) showRuntime() {
+	static := w.stack() == stacks.StackStatic
+	show(w.Runtime, !static)
+	show(w.Container, !static && (!w.dockerKnown || w.DockerWhy != ""))
+	switch {
+	case static:
+		w.RuntimeQ.SetText("A static site has no backend to run.")
+		w.RuntimeWhy.SetText("devport's proxy serves the folder's files itself: there is no process or container to choose, and nothing to install.")
+	case !w.dockerKnown:
+		w.RuntimeQ.SetText("How should the backends run?")
+		w.RuntimeWhy.SetText("Checking whether Docker answers…")
+	case w.DockerWhy != "":
+		w.RuntimeQ.SetText("How should the backends run?")
+		w.RuntimeWhy.SetText("Docker containers are unavailable: " + w.DockerWhy)
+	default:
+		w.RuntimeQ.SetText("How should the backends run?")
+		w.RuntimeWhy.SetText("Docker answers. Containers use the image set for the stack in Settings.")
+	}
 }
 
 func (w *Wizard) browse() {
@@ -260,6 +321,9 @@ func (w *Wizard) goTo(step int) {
 	show(w.Next, step < StepReview)
 	show(w.Create, step == StepReview)
 	show(w.Back, step < StepDone)
+	if step == StepRuntime {
+		w.showRuntime()
+	}
 	if step == StepDone {
 		w.Cancel.SetText("Close")
 	}
@@ -333,8 +397,15 @@ func (w *Wizard) checkFolder() bool {
 		w.Detected.SetText(strings.TrimRight(w.plan, "\n") + "\nOr pick a single stack:")
 		w.Stack.SetSelected(choiceFolder)
 	case derr != nil:
-		w.Detected.SetText("Nothing detected: no index.php, public/index.php or composer.json (PHP), no FastAPI/Starlette app in main.py or app.py, and no Flask or Django app. Choose the stack:")
+		w.Detected.SetText("Nothing detected: no index.php, public/index.php or composer.json (PHP), no FastAPI/Starlette app in main.py or app.py, no Flask or Django app, and no index.html (static). Choose the stack:")
 		w.Stack.ClearSelected()
+	case d.Stack == stacks.StackStatic:
+		where := "the folder itself"
+		if d.DocRoot != "" {
+			where = d.DocRoot
+		}
+		w.Detected.SetText("Detected a static site (index.html in " + where + "): devport's proxy serves it, nothing runs. You can change it:")
+		w.Stack.SetSelected(choiceStatic)
 	case d.Stack != stacks.StackPHP:
 		kind := "ASGI"
 		if d.Stack == stacks.StackWSGI {
@@ -351,6 +422,7 @@ func (w *Wizard) checkFolder() bool {
 		w.Detected.SetText("Detected a PHP site (document root: " + where + "). You can change it:")
 		w.Stack.SetSelected(choicePHP)
 	}
+	w.validateChain() // the same prefix, in another folder
 	name := app.NameFromFolder(abs)
 	w.Name.SetText(name)
 	w.Domain.SetText(name + "." + w.u.defaultTLD())
@@ -377,7 +449,7 @@ func (w *Wizard) checkStack() bool {
 		w.StackErr.SetText("Choose a stack.")
 		return false
 	}
-	if st != stacks.StackPHP && !strings.Contains(w.App.Text, ":") {
+	if runsApp(w.Stack.Selected) && !strings.Contains(w.App.Text, ":") {
 		w.StackErr.SetText(fmt.Sprintf("Python app %q: write it as MODULE:ATTRIBUTE, e.g. main:app.", w.App.Text))
 		return false
 	}
@@ -386,7 +458,58 @@ func (w *Wizard) checkStack() bool {
 		return false
 	}
 	w.StackErr.SetText("")
+	if prefix := w.chain(); prefix != "" {
+		if msg := w.checkChain(w.Folder.Text, prefix); msg != "" {
+			w.setChainErr(msg)
+			return false
+		}
+	}
+	w.setChainErr("")
 	return true
+}
+
+// chain is the prefix Apache forwards to a Python app, when PHP is chosen.
+func (w *Wizard) chain() string {
+	if w.Stack.Selected != choicePHP {
+		return ""
+	}
+	return strings.TrimSpace(w.Chain.Text)
+}
+
+// validateChain checks the chain prefix as the user types: the folder is
+// on this machine, so the check is local and quick whichever engine runs.
+func (w *Wizard) validateChain() {
+	prefix := w.chain()
+	if prefix == "" {
+		w.setChainErr("")
+		return
+	}
+	w.setChainErr(w.checkChain(w.Folder.Text, prefix))
+}
+
+// checkChain runs the Manager's own chain validation (app.CheckChain) for
+// prefix in dir, and returns its message, or "" when the chain would be
+// created. Nothing is stored.
+func (w *Wizard) checkChain(dir, prefix string) string {
+	if err := app.CheckChain(dir, prefix); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func (w *Wizard) setChainErr(msg string) {
+	w.ChainErr.SetText(msg)
+	show(w.ChainErr, msg != "")
+	show(w.chainErrBox, msg != "")
+	w.relayout()
+}
+
+// relayout lays the shown step out again after a widget on it was shown
+// or hidden (Show and Hide do not resize the boxes around the widget).
+func (w *Wizard) relayout() {
+	if w.body != nil {
+		w.body.Refresh()
+	}
 }
 
 // validateDomain checks the name and domain as the user types.
@@ -415,12 +538,13 @@ func (w *Wizard) validateDomain() bool {
 func (w *Wizard) request() app.AddRequest {
 	req := app.AddRequest{Dir: w.Folder.Text, Name: w.Name.Text, Domain: strings.ToLower(w.Domain.Text),
 		Stack: w.stack(), Runtime: app.RuntimeProcess}
-	if w.Runtime.Selected == runtimeCont {
+	if w.Runtime.Selected == runtimeCont && req.Stack != stacks.StackStatic {
 		req.Runtime = app.RuntimeContainer
 	}
-	if req.Stack != stacks.StackPHP && req.Stack != "" {
+	if runsApp(w.Stack.Selected) {
 		req.App = w.App.Text
 	}
+	req.Chain = w.chain()
 	return req
 }
 
@@ -434,8 +558,14 @@ func (w *Wizard) summary() string {
 	if r.App != "" {
 		s += fmt.Sprintf("App:      %s\n", r.App)
 	}
+	if r.Chain != "" {
+		s += fmt.Sprintf("Chain:    %s goes through Apache to the Python app in %s/ (uvicorn)\n", r.Chain, strings.Trim(r.Chain, "/"))
+	}
 	rt := "local processes"
-	if r.Runtime == app.RuntimeContainer {
+	switch {
+	case r.Stack == stacks.StackStatic:
+		rt = "none: devport's proxy serves the folder"
+	case r.Runtime == app.RuntimeContainer:
 		rt = "Docker containers"
 	}
 	return s + fmt.Sprintf("Name:     %s\nDomain:   https://%s/\nRuntime:  %s\n\nCreate stores the project; its certificate is issued by devport's local CA.", r.Name, r.Domain, rt)
@@ -497,6 +627,9 @@ func (w *Wizard) showErr(err error) {
 	case "stack", "app":
 		w.goTo(StepStack)
 		w.StackErr.SetText(err.Error())
+	case "chain":
+		w.goTo(StepStack)
+		w.setChainErr(err.Error())
 	case "name", "domain":
 		w.goTo(StepDomain)
 		w.DomainErr.SetText(err.Error())
