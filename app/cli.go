@@ -51,7 +51,7 @@ var commands = []command{
 	{"logs", "NAME [--service S] [--access] [-n LINES] [-f]", "show a project's backend logs, or its proxy access log", (*CLI).logs},
 	{"route", "NAME add PREFIX --service S|--static DIR|--url URL [--strip] [--cache-control V] [--connect-timeout D] [--read-timeout D] [--write-timeout D] [--max-body SIZE]\n       devport route NAME rm PREFIX\n       devport route NAME ls [--json]",
 		"route a path prefix of a project to a service, a folder or a URL", (*CLI).route},
-	{"export", "NAME --format nginx|compose [-o FILE] [--https-listen ADDR] [--http-listen ADDR] [--cert FILE] [--key FILE]",
+	{"export", "NAME --format nginx|compose [-o FILE] [--https-listen ADDR] [--http-listen ADDR] [--cert FILE] [--key FILE] [--publish-https ADDR] [--publish-http ADDR] [--nginx-image IMAGE]",
 		"write the project's routes as an nginx config, or a docker-compose.yml with nginx and the services", (*CLI).exportCmd},
 	{"trust", "[--system=false] [--nss=false] [--java]", "install the local CA into the system store, NSS (Chromium, Firefox) and, with --java, Java's keystore", (*CLI).trust},
 	{"untrust", "[--java]", "remove the local CA from every store", (*CLI).untrust},

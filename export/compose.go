@@ -5,16 +5,26 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/devport/devport/assets"
 )
 
 //go:embed compose.yml.tmpl
 var composeSource string
 
-var composeTmpl = template.Must(template.New("compose").Funcs(template.FuncMap{"quote": yamlQuote}).Parse(composeSource))
+//go:embed apache-site.conf.tmpl
+var apacheSource string
+
+var (
+	composeTmpl = template.Must(template.New("compose").Funcs(template.FuncMap{"quote": yamlQuote}).Parse(composeSource))
+	apacheTmpl  = template.Must(template.New("apache").Parse(apacheSource))
+)
 
 // yamlQuote is s as a double-quoted YAML string, with "$" doubled so
 // compose does not take it for a variable.
@@ -22,55 +32,231 @@ func yamlQuote(s string) string {
 	return strconv.Quote(strings.ReplaceAll(s, "$", "$$"))
 }
 
-// ComposeNginxFile is the name of the nginx configuration the compose file
-// mounts, next to it.
-const ComposeNginxFile = "nginx.conf"
-
-// Ports the containers listen on inside the compose network.
+// Names of the compose layout's files, in the folder of docker-compose.yml.
 const (
-	pythonPort = "8000"
-	phpPort    = "80"
+	// ComposeFile is docker-compose.yml's default name.
+	ComposeFile = "docker-compose.yml"
+	// ComposeNginxFile is the nginx configuration the compose file mounts.
+	ComposeNginxFile = "nginx.conf"
+	// ComposeCertDir is the folder nginx reads DOMAIN.pem and
+	// DOMAIN-key.pem from (/etc/nginx/certs in its container).
+	ComposeCertDir = "certs"
+	// composeWorkerFile is the gunicorn worker with a root_path.
+	composeWorkerFile = assets.GunicornWorkerModule + ".py"
 )
+
+// ComposeApacheFile is the name of the Apache site the compose layout
+// writes for php service service.
+func ComposeApacheFile(service string) string { return "apache-" + service + ".conf" }
+
+// Default images of the compose layout. The php and Python ones are those
+// of devport's container runtime; uWSGI compiles on install, so its
+// service needs the full Python image (with gcc).
+const (
+	DefaultNginxImage  = "nginx:1.27"
+	DefaultPHPImage    = "php:8.3-apache"
+	DefaultPythonImage = "python:3.12-slim"
+	DefaultUWSGIImage  = "python:3.12"
+)
+
+// Ports and paths inside the containers of the compose layout.
+const (
+	pythonPort     = "8000"
+	phpPort        = "80"
+	phpAppDir      = "/var/www/html"
+	phpSitePath    = "/etc/apache2/sites-enabled/000-default.conf" // replaces the image's default site
+	pythonAppDir   = "/app"
+	pythonWorkerIn = "/devport/py" // gunicorn's --pythonpath for the worker
+)
+
+// File is one file of the compose layout.
+type File struct {
+	Name string // relative to the folder of docker-compose.yml
+	Data []byte
+}
 
 // composeService is one rendered compose service.
 type composeService struct {
 	Name        string
 	Image       string
 	WorkingDir  string
-	Command     string // one shell command line, run with sh -c
+	Command     string // one shell command line, run with sh -c; "" keeps the image's CMD
 	Environment []string
 	Volumes     []string
+	DependsOn   []string
 }
 
 // composeData is what compose.yml.tmpl renders.
 type composeData struct {
 	Project     string
+	NginxImage  string
+	Ports       []string // "127.0.0.1:443:443"
 	Cert, Key   string
 	NginxConf   string
+	Files       []string // the other generated files, for the header
 	NginxMounts []string
 	Services    []composeService
 	Caches      []string // named volumes
 }
 
-// Compose writes p as a docker-compose.yml for the project folder: nginx
-// publishing 443 and 80 on 127.0.0.1 with ComposeNginxFile (written by
-// ComposeNginx) and the certificates mounted, and one container per
-// service with the folder mounted, reached by nginx over the compose
-// network. Only nginx publishes ports. Paths are relative to p.Root, where
-// the file belongs.
-func Compose(w io.Writer, p Project, o Options) error {
+// composeLayout is what the files of the layout are rendered from.
+type composeLayout struct {
+	p          Project
+	o          Options
+	dir        string // the folder of docker-compose.yml (absolute, or "" for the project folder)
+	file       string // docker-compose.yml's name
+	httpsPort  string // the published https port
+	ports      []string
+	worker     bool     // a gunicorn service needs composeWorkerFile
+	apache     []string // php services, in order
+	nginxImage string
+}
+
+// newLayout checks p and o and resolves what the layout's files share.
+func newLayout(p Project, o Options) (*composeLayout, error) {
 	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	l := &composeLayout{p: p, o: o, dir: p.Root, file: ComposeFile, nginxImage: o.NginxImage}
+	if o.ComposeFile != "" {
+		if !filepath.IsAbs(o.ComposeFile) {
+			return nil, fmt.Errorf("export: compose file %q must be an absolute path", o.ComposeFile)
+		}
+		l.dir, l.file = filepath.Dir(o.ComposeFile), filepath.Base(o.ComposeFile)
+	}
+	if l.nginxImage == "" {
+		l.nginxImage = DefaultNginxImage
+	}
+	if !imageRe.MatchString(l.nginxImage) {
+		return nil, fmt.Errorf("export: nginx image %q is not an image reference: give one such as nginx:1.27", l.nginxImage)
+	}
+	https, err := publish("HTTPSPublish (--publish-https)", o.HTTPSPublish, "127.0.0.1:443")
+	if err != nil {
+		return nil, err
+	}
+	http, err := publish("HTTPPublish (--publish-http)", o.HTTPPublish, "127.0.0.1:80")
+	if err != nil {
+		return nil, err
+	}
+	_, l.httpsPort, _ = net.SplitHostPort(https)
+	l.ports = []string{https + ":443", http + ":80"}
+	for _, s := range p.Services {
+		if s.Image != "" && !imageRe.MatchString(s.Image) {
+			return nil, fmt.Errorf("export: project %s, service %s: image %q is not an image reference: devport set %s --service %s --image IMAGE",
+				p.Name, s.Name, s.Image, p.Name, s.Name)
+		}
+		switch {
+		case s.Stack == "php":
+			l.apache = append(l.apache, s.Name)
+		case s.Stack == "gunicorn" && clean(s.Prefix) != "/":
+			l.worker = true
+		}
+	}
+	return l, nil
+}
+
+// imageRe is a plausible image reference, safe in YAML and a shell.
+var imageRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$`)
+
+// publish checks a published address, "HOST:PORT" or "PORT" (on
+// 127.0.0.1), and returns it as docker wants it ("[::1]:8443" for IPv6).
+func publish(field, v, def string) (string, error) {
+	if v == "" {
+		return def, nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		host, port = "127.0.0.1", v
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("export: %s %q: give HOST:PORT with a port from 1 to 65535, such as 127.0.0.1:8443", field, v)
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return "", fmt.Errorf("export: %s %q: the host must be an IP address, such as 127.0.0.1 (loopback) or 0.0.0.0 (every interface)", field, v)
+	}
+	return net.JoinHostPort(ip.String(), strconv.Itoa(n)), nil
+}
+
+// ComposeLayout renders the whole compose layout: docker-compose.yml (or
+// the base name of o.ComposeFile) first, then ComposeNginxFile, an Apache
+// site per php service (ComposeApacheFile) and the gunicorn worker when a
+// gunicorn service has a path prefix. All of them belong in one folder;
+// the certificate and key go in its ComposeCertDir.
+func ComposeLayout(p Project, o Options) ([]File, error) {
+	l, err := newLayout(p, o)
+	if err != nil {
+		return nil, err
+	}
+	var compose, nginx bytes.Buffer
+	if err := l.compose(&compose); err != nil {
+		return nil, err
+	}
+	if err := l.nginx(&nginx); err != nil {
+		return nil, err
+	}
+	files := []File{{l.file, compose.Bytes()}, {ComposeNginxFile, nginx.Bytes()}}
+	for _, s := range p.Services {
+		if s.Stack != "php" {
+			continue
+		}
+		var b bytes.Buffer
+		if err := l.apacheSite(&b, s); err != nil {
+			return nil, err
+		}
+		files = append(files, File{ComposeApacheFile(s.Name), b.Bytes()})
+	}
+	if l.worker {
+		files = append(files, File{composeWorkerFile, []byte(assets.GunicornWorker)})
+	}
+	return files, nil
+}
+
+// Compose writes p as a docker-compose.yml: nginx publishing 443 and 80
+// (on 127.0.0.1 unless o says otherwise) with ComposeNginxFile and the
+// certificates mounted, and one container per service with the project
+// folder mounted, reached by nginx over the compose network. Only nginx
+// publishes ports. Paths are relative to the folder of o.ComposeFile (the
+// project folder by default). ComposeLayout writes it with the files it
+// mounts.
+func Compose(w io.Writer, p Project, o Options) error {
+	l, err := newLayout(p, o)
+	if err != nil {
 		return err
 	}
-	d := composeData{Project: p.Name, NginxConf: "./" + ComposeNginxFile}
-	d.Cert, d.Key = "./certs", "/etc/nginx/certs"
+	return l.compose(w)
+}
+
+// ComposeNginx writes the nginx configuration of the compose layout: the
+// routes of Nginx, with upstreams on the compose network, static folders
+// at the paths Compose mounts them, and a redirect to the published https
+// port.
+func ComposeNginx(w io.Writer, p Project, o Options) error {
+	l, err := newLayout(p, o)
+	if err != nil {
+		return err
+	}
+	return l.nginx(w)
+}
+
+func (l *composeLayout) compose(w io.Writer) error {
+	p := l.p
+	d := composeData{Project: p.Name, NginxImage: l.nginxImage, Ports: l.ports, NginxConf: "./" + ComposeNginxFile,
+		Cert: "./" + ComposeCertDir, Key: "/etc/nginx/certs"}
+	for _, name := range l.apache {
+		d.Files = append(d.Files, "./"+ComposeApacheFile(name))
+	}
+	if l.worker {
+		d.Files = append(d.Files, "./"+composeWorkerFile)
+	}
 	for _, r := range p.Routes {
 		if r.Kind == KindStatic {
-			d.NginxMounts = append(d.NginxMounts, relTo(p.Root, r.Target)+":"+staticMount(r.Prefix)+":ro")
+			d.NginxMounts = append(d.NginxMounts, l.rel(r.Target)+":"+staticMount(r.Prefix)+":ro")
 		}
 	}
 	for _, s := range p.Services {
-		cs, caches, err := composeServiceOf(p, s)
+		cs, caches, err := l.service(s)
 		if err != nil {
 			return err
 		}
@@ -88,21 +274,19 @@ func Compose(w io.Writer, p Project, o Options) error {
 	return err
 }
 
-// ComposeNginx writes the nginx configuration of the compose layout: the
-// routes of Nginx, with upstreams on the compose network and static
-// folders at the paths Compose mounts them.
-func ComposeNginx(w io.Writer, p Project, o Options) error {
-	q := p
-	q.Routes = append([]Route(nil), p.Routes...)
+func (l *composeLayout) nginx(w io.Writer) error {
+	q := l.p
+	q.Routes = append([]Route(nil), l.p.Routes...)
 	for i, r := range q.Routes {
 		if r.Kind == KindStatic {
 			q.Routes[i].Target = staticMount(r.Prefix)
 		}
 	}
+	o := l.o
 	if o.Cert == "" {
-		o.Cert = "/etc/nginx/certs/" + firstOr(p.Domains) + ".pem"
+		o.Cert = "/etc/nginx/certs/" + firstOr(q.Domains) + ".pem"
 	}
-	return renderNginx(w, q, o, func(s Service) string {
+	return renderNginx(w, q, o, l.httpsPort, func(s Service) string {
 		if s.Stack == "php" {
 			return s.Name + ":" + phpPort
 		}
@@ -126,25 +310,60 @@ func staticMount(prefix string) string {
 	return "/srv/static/" + strings.ReplaceAll(name, "/", "-")
 }
 
-// relTo is path relative to root as compose wants it ("./public"), or path
-// itself when it lies outside root.
-func relTo(root, path string) string {
-	if root == "" {
+// rel is path as compose wants it: relative to the layout's folder
+// ("./public", "../shop") when both lie in the project folder, so the
+// layout moves with the project, else absolute.
+func (l *composeLayout) rel(path string) string {
+	if l.p.Root == "" || l.dir == "" {
 		return path
 	}
-	rel, err := filepath.Rel(root, path)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+	_, pathIn := inside(l.p.Root, path)
+	_, dirIn := inside(l.p.Root, l.dir)
+	if !pathIn || !dirIn {
 		return path
 	}
-	if rel == "." {
+	rel, err := filepath.Rel(l.dir, path)
+	if err != nil {
+		return path
+	}
+	rel = filepath.ToSlash(rel)
+	switch {
+	case rel == ".":
 		return "./"
+	case rel == "..":
+		return "../"
+	case strings.HasPrefix(rel, "../"):
+		return rel
 	}
-	return "./" + filepath.ToSlash(rel)
+	return "./" + rel
 }
 
-// composeServiceOf is the container of service s, with the named volumes
-// it needs; a zero service for stack "proxy", which runs nothing.
-func composeServiceOf(p Project, s Service) (composeService, []string, error) {
+// inside reports whether path lies in (or is) dir, and where relative to it.
+func inside(dir, path string) (string, bool) {
+	if dir == "" || path == "" {
+		return "", false
+	}
+	rel, err := filepath.Rel(dir, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+// image is s's image, or def.
+func image(s Service, def string) string {
+	if s.Image != "" {
+		return s.Image
+	}
+	return def
+}
+
+// service is the container of service s, with the named volumes it needs;
+// a zero service for stack "proxy", which runs nothing. The Python stacks
+// run their server as `python3 -m …`, which works in python:* images and
+// in Debian's python3 alike.
+func (l *composeLayout) service(s Service) (composeService, []string, error) {
+	p := l.p
 	cs := composeService{Name: s.Name}
 	workers := s.Workers
 	if workers <= 0 {
@@ -153,62 +372,124 @@ func composeServiceOf(p Project, s Service) (composeService, []string, error) {
 	prefix := clean(s.Prefix)
 	pip := func(server string) string {
 		if s.Requirements != "" {
-			return "pip install -r " + s.Requirements + " " + server
+			return "python3 -m pip install -r " + s.Requirements + " " + server
 		}
-		return "pip install " + server
+		return "python3 -m pip install " + server
 	}
 	cache := "pip-cache-" + s.Name
-	python := func(image string) {
-		cs.Image = image
-		cs.WorkingDir = "/app"
-		cs.Volumes = []string{"./:/app", cache + ":/root/.cache/pip"}
+	root := l.rel(p.Root)
+	python := func(def string) {
+		cs.Image = image(s, def)
+		cs.WorkingDir = pythonAppDir
+		cs.Environment = []string{"PYTHONUNBUFFERED=1", "PIP_DISABLE_PIP_VERSION_CHECK=1"}
+		cs.Volumes = []string{root + ":" + pythonAppDir, cache + ":/root/.cache/pip"}
 	}
 	switch s.Stack {
 	case "proxy":
 		return composeService{}, nil, nil
 	case "php":
-		cs.Image = "php:8.3-apache"
-		cs.Volumes = []string{"./:/var/www/html"}
-		if s.DocRoot != "" && filepath.Clean(s.DocRoot) != filepath.Clean(p.Root) {
-			rel := strings.TrimPrefix(relTo(p.Root, s.DocRoot), "./")
-			cs.Environment = []string{"APACHE_DOCUMENT_ROOT=/var/www/html/" + rel}
-			cs.Command = `sed -ri -e 's!/var/www/html!${APACHE_DOCUMENT_ROOT}!g' /etc/apache2/sites-available/*.conf && exec apache2-foreground`
+		// The image's own CMD runs Apache with the generated site.
+		cs.Image = image(s, DefaultPHPImage)
+		cs.Volumes = []string{root + ":" + phpAppDir, "./" + ComposeApacheFile(s.Name) + ":" + phpSitePath + ":ro"}
+		for _, lk := range s.Links {
+			cs.DependsOn = append(cs.DependsOn, lk.Service)
 		}
 		return cs, nil, nil
 	case "uvicorn":
-		python("python:3.12-slim")
-		cmd := pip("uvicorn") + " && exec uvicorn " + s.App + " --host 0.0.0.0 --port " + pythonPort +
+		python(DefaultPythonImage)
+		cmd := pip("uvicorn") + " && exec python3 -m uvicorn " + s.App + " --host 0.0.0.0 --port " + pythonPort +
 			" --proxy-headers --forwarded-allow-ips '*'"
 		if prefix != "/" {
 			cmd += " --root-path " + prefix
 		}
 		cs.Command = cmd
 	case "gunicorn":
-		python("python:3.12-slim")
-		cs.Command = pip("gunicorn uvicorn") + " && exec gunicorn -k uvicorn.workers.UvicornWorker -w " +
-			strconv.Itoa(workers) + " -b 0.0.0.0:" + pythonPort + " --forwarded-allow-ips '*' " + s.App
+		python(DefaultPythonImage)
+		worker := "-k uvicorn.workers.UvicornWorker"
 		if prefix != "/" {
-			// UvicornWorker takes no root_path; devport's own worker class
-			// reads it from SCRIPT_NAME, as the app must here.
-			cs.Environment = []string{"SCRIPT_NAME=" + prefix}
+			// UvicornWorker takes no root_path: devport's worker class
+			// reads it from SCRIPT_NAME, as in the process runtime.
+			worker = "--pythonpath " + pythonWorkerIn + " -k " + assets.GunicornWorkerModule + ".RootPathWorker"
+			cs.Environment = append(cs.Environment, "SCRIPT_NAME="+prefix)
+			cs.Volumes = append(cs.Volumes, "./"+composeWorkerFile+":"+pythonWorkerIn+"/"+composeWorkerFile+":ro")
 		}
+		cs.Command = pip("gunicorn uvicorn") + " && exec python3 -m gunicorn " + worker + " -w " +
+			strconv.Itoa(workers) + " -b 0.0.0.0:" + pythonPort + " --forwarded-allow-ips '*' " + s.App
 	case "wsgi":
-		python("python:3.12-slim")
-		cs.Command = pip("gunicorn") + " && exec gunicorn -w " + strconv.Itoa(workers) + " -b 0.0.0.0:" +
+		python(DefaultPythonImage)
+		cs.Command = pip("gunicorn") + " && exec python3 -m gunicorn -w " + strconv.Itoa(workers) + " -b 0.0.0.0:" +
 			pythonPort + " --forwarded-allow-ips '*' " + s.App
 		if prefix != "/" {
-			cs.Environment = []string{"SCRIPT_NAME=" + prefix}
+			cs.Environment = append(cs.Environment, "SCRIPT_NAME="+prefix)
 		}
 	case "uwsgi":
-		python("python:3.12") // uWSGI compiles on install: the full image has gcc
+		python(DefaultUWSGIImage)
 		cmd := pip("uwsgi") + " && exec uwsgi --socket 0.0.0.0:" + pythonPort + " --master --die-on-term --need-app" +
-			" --processes " + strconv.Itoa(workers) + " --module " + s.App
+			" --processes " + strconv.Itoa(workers)
 		if prefix != "/" {
 			cmd += " --manage-script-name --mount " + prefix + "=" + s.App
+		} else {
+			cmd += " --module " + s.App
 		}
 		cs.Command = cmd
 	default:
 		return composeService{}, nil, fmt.Errorf("export: project %s, service %s: stack %q has no container layout", p.Name, s.Name, s.Stack)
 	}
 	return cs, []string{cache}, nil
+}
+
+// apacheData is what apache-site.conf.tmpl renders.
+type apacheData struct {
+	Project, Service, ServerName string
+	DocRoot                      string // in the container
+	// Guard is the folder of the compose layout in the container when it
+	// lies in the mounted project folder: its generated files and
+	// certificates must not be served.
+	Guard, GuardFiles string
+	Links             []apacheLink
+}
+
+// apacheLink is one ProxyPass of a php service.
+type apacheLink struct {
+	Bare, Prefix, Target string // "/py", "/py/", "http://py:8000/"
+}
+
+// apacheSite writes the Apache site of php service s: the document root,
+// .htaccess, HTTPS=on for X-Forwarded-Proto: https and the client address
+// from X-Forwarded-For (as devport's runtimes do), and its links.
+func (l *composeLayout) apacheSite(w io.Writer, s Service) error {
+	p := l.p
+	d := apacheData{Project: p.Name, Service: s.Name, ServerName: firstOr(p.Domains), DocRoot: phpAppDir}
+	if s.DocRoot != "" {
+		rel, ok := inside(p.Root, s.DocRoot)
+		if !ok {
+			return fmt.Errorf("export: project %s, service %s: document root %s lies outside the project folder %s, which is all the container mounts: choose a folder inside it",
+				p.Name, s.Name, s.DocRoot, p.Root)
+		}
+		if rel != "." {
+			d.DocRoot = phpAppDir + "/" + rel
+		}
+	}
+	if rel, ok := inside(p.Root, l.dir); ok {
+		d.Guard = phpAppDir
+		if rel != "." {
+			d.Guard += "/" + rel
+		}
+		names := []string{regexp.QuoteMeta(l.file), regexp.QuoteMeta(ComposeNginxFile), `apache-.+\.conf`, regexp.QuoteMeta(composeWorkerFile)}
+		d.GuardFiles = "^(" + strings.Join(names, "|") + ")$"
+	}
+	for _, lk := range s.Links {
+		bare := clean(lk.Prefix)
+		d.Links = append(d.Links, apacheLink{Bare: bare, Prefix: bare + "/", Target: "http://" + lk.Service + ":" + pythonPort + "/"})
+	}
+	if strings.ContainsAny(d.DocRoot+d.Guard+d.ServerName, "\"\\\n") {
+		return fmt.Errorf("export: project %s, service %s: the document root or domain holds a quote, backslash or newline, which Apache's config cannot carry: rename the folder",
+			p.Name, s.Name)
+	}
+	var buf bytes.Buffer
+	if err := apacheTmpl.Execute(&buf, d); err != nil {
+		return fmt.Errorf("export: render the Apache site of %s/%s: %w", p.Name, s.Name, err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/assets"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -36,6 +38,16 @@ var projects = map[string]Project{
 			{Prefix: "/search", Kind: KindURL, Target: "http://127.0.0.1:7700", Strip: true, MaxBody: -1},
 		},
 	},
+	"chain": { // nginx → Apache → uvicorn: /py goes to php, whose Apache forwards it
+		Name: "chain", Root: "/home/dev/chain", Domains: []string{"chain.test"},
+		Services: []Service{
+			{Name: "py", Stack: "uvicorn", App: "py.main:app", Prefix: "/py", Strip: true,
+				Network: "unix", Address: "/run/devport/chain-py/py.sock", Image: "registry.example/python:3.12"},
+			{Name: "web", Stack: "php", Prefix: "/", Network: "unix", Address: "/run/devport/chain-web/web.sock",
+				Image: "registry.example/php:8.3-apache", Links: []Link{{Prefix: "/py", Service: "py"}}},
+		},
+		Routes: []Route{{Prefix: "/py", Kind: KindService, Target: "web"}},
+	},
 	"uwsgi": { // Flask under uWSGI, the whole site, and gunicorn at /ws
 		Name: "blog", Root: "/srv/blog", Domains: []string{"blog.test"},
 		Services: []Service{
@@ -47,33 +59,51 @@ var projects = map[string]Project{
 	},
 }
 
+// goldenName is the golden file of one file of the compose layout.
+func goldenName(project, file string) string {
+	switch file {
+	case ComposeFile:
+		return project + ".compose.golden"
+	case ComposeNginxFile:
+		return project + ".compose-nginx.golden"
+	}
+	return project + ".compose-" + file + ".golden"
+}
+
 func TestGolden(t *testing.T) {
-	formats := map[string]func(*bytes.Buffer, Project) error{
-		"nginx":         func(b *bytes.Buffer, p Project) error { return Nginx(b, p, Options{}) },
-		"compose":       func(b *bytes.Buffer, p Project) error { return Compose(b, p, Options{}) },
-		"compose-nginx": func(b *bytes.Buffer, p Project) error { return ComposeNginx(b, p, Options{}) },
+	check := func(t *testing.T, golden string, got []byte) {
+		t.Helper()
+		golden = filepath.Join("testdata", golden)
+		if *update {
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./export -update to create it)", err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("output differs from %s (go test ./export -update rewrites it):\n%s", golden, got)
+		}
 	}
 	for name, p := range projects {
-		for format, render := range formats {
-			t.Run(name+"/"+format, func(t *testing.T) {
-				var b bytes.Buffer
-				if err := render(&b, p); err != nil {
-					t.Fatal(err)
-				}
-				golden := filepath.Join("testdata", name+"."+format+".golden")
-				if *update {
-					if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./export -update to create it)", err)
-				}
-				if got := b.String(); got != string(want) {
-					t.Errorf("%s differs from %s (go test ./export -update rewrites it):\n%s", format, golden, got)
-				}
-			})
+		t.Run(name+"/nginx", func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Nginx(&b, p, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			check(t, name+".nginx.golden", b.Bytes())
+		})
+		files, err := ComposeLayout(p, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, f := range files {
+			if f.Name == composeWorkerFile {
+				continue // assets' own file, checked by TestComposeRules
+			}
+			t.Run(name+"/"+f.Name, func(t *testing.T) { check(t, goldenName(name, f.Name), f.Data) })
 		}
 	}
 }
@@ -151,6 +181,135 @@ func TestErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := Nginx(&bytes.Buffer{}, c.p, Options{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want it to mention %q", err, c.want)
+			}
+		})
+	}
+}
+
+// layout renders p's compose layout, by file name.
+func layout(t *testing.T, p Project, o Options) map[string]string {
+	t.Helper()
+	files, err := ComposeLayout(p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := make(map[string]string, len(files))
+	for _, f := range files {
+		m[f.Name] = string(f.Data)
+	}
+	return m
+}
+
+// TestComposeRules checks what the compose goldens encode: the php site
+// (HTTPS, client address, document root, links), the gunicorn worker,
+// images, published addresses and the folder of the layout.
+func TestComposeRules(t *testing.T) {
+	split := layout(t, projects["split"], Options{})
+	chain := layout(t, projects["chain"], Options{})
+	uw := layout(t, projects["uwsgi"], Options{})
+	custom := layout(t, projects["split"], Options{HTTPSPublish: "127.0.0.2:8443", HTTPPublish: "8080",
+		NginxImage: "devport-test/nginx:bookworm"})
+	v6 := layout(t, projects["static"], Options{HTTPSPublish: "[::1]:9443", HTTPPublish: "0.0.0.0:80"})
+	sub := projects["split"]
+	deploy := layout(t, sub, Options{ComposeFile: "/home/dev/shop/deploy/prod.yml"})
+	outside := layout(t, sub, Options{ComposeFile: "/srv/deploy/docker-compose.yml"})
+	cases := []struct {
+		name, file, want string
+		absent           bool
+		in               map[string]string
+	}{
+		{"php: HTTPS from X-Forwarded-Proto", "apache-web.conf", `SetEnvIf X-Forwarded-Proto "^https$" HTTPS=on`, false, split},
+		{"php: client from X-Forwarded-For", "apache-web.conf", "RemoteIPHeader X-Forwarded-For\nRemoteIPInternalProxy 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16", false, split},
+		{"php: remoteip loaded when missing", "apache-web.conf", "<IfModule !remoteip_module>\n    LoadModule remoteip_module", false, split},
+		{"php: document root", "apache-web.conf", "DocumentRoot \"/var/www/html/public\"", false, split},
+		{"php: site mounted over the default", ComposeFile, `"./apache-web.conf:/etc/apache2/sites-enabled/000-default.conf:ro"`, false, split},
+		{"php: the image's own CMD", ComposeFile, "apache2-foreground", true, split},
+		{"php: no sed", ComposeFile, "sed ", true, split},
+		{"php: layout files never served", "apache-web.conf", `<Directory "/var/www/html/certs">` + "\n        Require all denied", false, split},
+		{"php: no proxy without links", "apache-web.conf", "ProxyPass", true, split},
+		{"default images", ComposeFile, "image: php:8.3-apache", false, split},
+		{"default python image", ComposeFile, "image: python:3.12-slim", false, split},
+		{"default nginx image", ComposeFile, "image: nginx:1.27\n", false, split},
+		{"default published https", ComposeFile, `- "127.0.0.1:443:443"`, false, split},
+		{"default published http", ComposeFile, `- "127.0.0.1:80:80"`, false, split},
+		{"no top-level name (docker-compose 1.29)", ComposeFile, "\nname:", true, split},
+		{"chain: ProxyPass to the service", "apache-web.conf", "ProxyPass \"/py/\" \"http://py:8000/\"\n    ProxyPassReverse \"/py/\" \"http://py:8000/\"", false, chain},
+		{"chain: bare prefix redirected", "apache-web.conf", `RedirectMatch 308 "^/py$" "/py/"`, false, chain},
+		{"chain: mod_proxy_http loaded when missing", "apache-web.conf", "<IfModule !proxy_http_module>\n    LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so", false, chain},
+		{"chain: nginx sends /py to Apache", ComposeNginxFile, "location /py/ {\n        proxy_pass http://chain_web;", false, chain},
+		{"chain: nginx does not route /py itself", ComposeNginxFile, "proxy_pass http://chain_py", true, chain},
+		{"chain: php waits for its link", ComposeFile, "depends_on:\n      - py\n    restart", false, chain},
+		{"service images", ComposeFile, "image: registry.example/php:8.3-apache", false, chain},
+		{"service python image", ComposeFile, "image: registry.example/python:3.12\n", false, chain},
+		{"gunicorn: root_path worker", ComposeFile, "python3 -m gunicorn --pythonpath /devport/py -k devport_gunicorn_worker.RootPathWorker -w 2", false, uw},
+		{"gunicorn: worker mounted", ComposeFile, `"./devport_gunicorn_worker.py:/devport/py/devport_gunicorn_worker.py:ro"`, false, uw},
+		{"gunicorn: SCRIPT_NAME", ComposeFile, `"SCRIPT_NAME=/ws"`, false, uw},
+		{"gunicorn: no plain UvicornWorker with a prefix", ComposeFile, "uvicorn.workers.UvicornWorker", true, uw},
+		{"published https option", ComposeFile, `- "127.0.0.2:8443:443"`, false, custom},
+		{"published http port alone stays on loopback", ComposeFile, `- "127.0.0.1:8080:80"`, false, custom},
+		{"redirect to the published port", ComposeNginxFile, "return 301 https://$host:8443$request_uri;", false, custom},
+		{"nginx still listens on 443 inside", ComposeNginxFile, "listen 443 ssl http2;", false, custom},
+		{"nginx image option", ComposeFile, "image: devport-test/nginx:bookworm\n", false, custom},
+		{"IPv6 publish", ComposeFile, `- "[::1]:9443:443"`, false, v6},
+		{"every interface on request", ComposeFile, `- "0.0.0.0:80:80"`, false, v6},
+		{"layout in a subfolder: project mounted from ..", "prod.yml", `"../:/var/www/html"`, false, deploy},
+		{"layout in a subfolder: static folder relative", "prod.yml", `"../public/static:/srv/static/static:ro"`, false, deploy},
+		{"layout in a subfolder: guarded there", "apache-web.conf", "<Directory \"/var/www/html/deploy\">\n        <FilesMatch \"^(prod\\.yml|", false, deploy},
+		{"layout outside the project: absolute mount", ComposeFile, `"/home/dev/shop:/var/www/html"`, false, outside},
+		{"layout outside the project: nothing to guard", "apache-web.conf", "Require all denied\n        </FilesMatch>", true, outside},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := c.in[c.file]
+			if !ok {
+				t.Fatalf("no file %s in the layout", c.file)
+			}
+			if strings.Contains(got, c.want) == c.absent {
+				t.Errorf("%s contains %q = %v, want %v:\n%s", c.file, c.want, !c.absent, c.absent, got)
+			}
+		})
+	}
+	t.Run("worker is the shared source", func(t *testing.T) {
+		if uw[composeWorkerFile] != assets.GunicornWorker || !strings.Contains(uw[composeWorkerFile], "class RootPathWorker(UvicornWorker)") {
+			t.Errorf("%s = %q", composeWorkerFile, uw[composeWorkerFile])
+		}
+		if _, ok := split[composeWorkerFile]; ok {
+			t.Error("the worker is written without a gunicorn service")
+		}
+	})
+}
+
+func TestComposeErrors(t *testing.T) {
+	chain := projects["chain"]
+	withLink := func(l Link) Project {
+		p := chain
+		p.Services = append([]Service(nil), chain.Services...)
+		p.Services[1].Links = []Link{l}
+		return p
+	}
+	outside := projects["split"]
+	outside.Services = append([]Service(nil), outside.Services...)
+	outside.Services[1].DocRoot = "/var/www/elsewhere"
+	cases := []struct {
+		name string
+		p    Project
+		o    Options
+		want string
+	}{
+		{"bad https publish", chain, Options{HTTPSPublish: "localhost:443"}, "--publish-https"},
+		{"bad http port", chain, Options{HTTPPublish: "127.0.0.1:99999"}, "--publish-http"},
+		{"bad nginx image", chain, Options{NginxImage: "nginx latest"}, "nginx image"},
+		{"relative compose file", chain, Options{ComposeFile: "docker-compose.yml"}, "absolute path"},
+		{"link to a missing service", withLink(Link{Prefix: "/x", Service: "nope"}), Options{}, `service "nope"`},
+		{"link to itself", withLink(Link{Prefix: "/x", Service: "web"}), Options{}, "HTTP Python service"},
+		{"link at /", withLink(Link{Prefix: "/", Service: "py"}), Options{}, "link prefix"},
+		{"document root outside the project", outside, Options{}, "outside the project folder"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ComposeLayout(c.p, c.o)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %v, want it to mention %q", err, c.want)
 			}

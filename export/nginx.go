@@ -38,7 +38,7 @@ type nginxData struct {
 // the address devport ran it on, a port-80 server that redirects to
 // https, and the https server with one location per route.
 func Nginx(w io.Writer, p Project, o Options) error {
-	return renderNginx(w, p, o, func(s Service) string {
+	return renderNginx(w, p, o, listenPort(o.HTTPSListen), func(s Service) string {
 		if s.Network == "unix" {
 			return "unix:" + s.Address
 		}
@@ -46,8 +46,10 @@ func Nginx(w io.Writer, p Project, o Options) error {
 	})
 }
 
-// renderNginx renders p with server giving each service's upstream server.
-func renderNginx(w io.Writer, p Project, o Options, server func(Service) string) error {
+// renderNginx renders p with server giving each service's upstream server;
+// the port-80 server redirects to httpsPort ("" or "443": no port in the
+// URL).
+func renderNginx(w io.Writer, p Project, o Options, httpsPort string, server func(Service) string) error {
 	if err := p.validate(); err != nil {
 		return err
 	}
@@ -76,8 +78,8 @@ func renderNginx(w io.Writer, p Project, o Options, server func(Service) string)
 	d.HTTPSListen = listens(o.HTTPSListen, "443")
 	d.HTTPListen = listens(o.HTTPListen, "80")
 	d.Redirect = "https://$host$request_uri"
-	if port := listenPort(o.HTTPSListen); port != "" && port != "443" {
-		d.Redirect = "https://$host:" + port + "$request_uri"
+	if httpsPort != "" && httpsPort != "443" {
+		d.Redirect = "https://$host:" + httpsPort + "$request_uri"
 	}
 	for _, s := range p.Services {
 		if s.Stack == "proxy" {

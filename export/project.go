@@ -60,6 +60,24 @@ type Service struct {
 	// Requirements is the pip requirements file, relative to Root; ""
 	// installs only the server the stack needs.
 	Requirements string
+	// Image is the service's container image in the compose layout, as
+	// devport's container runtime would pick it (the service's image, else
+	// the container.image.STACK setting); "" means the stack's default
+	// (DefaultPHPImage, DefaultPythonImage, DefaultUWSGIImage).
+	Image string
+	// Links are the prefixes a php service's Apache forwards to sibling
+	// services (the chain nginx → Apache → uvicorn): a route sends the
+	// prefix to this service, and the compose layout's Apache site passes
+	// it on to the target over the compose network.
+	Links []Link
+}
+
+// Link is one prefix a php service's Apache forwards to another service of
+// the project, with the prefix removed (the target keeps it as its
+// root_path, as devport runs it).
+type Link struct {
+	Prefix  string // "/py"
+	Service string // the target service's name
 }
 
 // Route is a declared route of the project.
@@ -86,6 +104,20 @@ type Options struct {
 	// /etc/nginx/certs/DOMAIN.pem and /etc/nginx/certs/DOMAIN-key.pem for
 	// the primary domain.
 	Cert, Key string
+
+	// The compose layout only:
+
+	// HTTPSPublish and HTTPPublish are the host addresses ("HOST:PORT")
+	// docker publishes nginx's ports 443 and 80 on: "127.0.0.1:443" and
+	// "127.0.0.1:80" by default, loopback only like devport's own proxy.
+	HTTPSPublish, HTTPPublish string
+	// NginxImage is the nginx container's image; DefaultNginxImage when "".
+	NginxImage string
+	// ComposeFile is where docker-compose.yml is written (an absolute
+	// path, any base name); the layout's other files go next to it, and
+	// the paths it mounts are relative to its folder. "" means
+	// docker-compose.yml in the project folder.
+	ComposeFile string
 }
 
 // defaultMaxBody is devport's proxy default, which nginx must repeat (its
@@ -131,13 +163,35 @@ func (p Project) validate() error {
 	if len(p.Domains) == 0 {
 		return fmt.Errorf("export: project %s has no domain", p.Name)
 	}
+	byName := make(map[string]Service, len(p.Services))
+	for _, s := range p.Services {
+		byName[s.Name] = s
+	}
 	for _, s := range p.Services {
 		if s.Stack != "proxy" && s.Address == "" {
 			return fmt.Errorf("export: project %s, service %s: no upstream address", p.Name, s.Name)
 		}
+		if len(s.Links) > 0 && s.Stack != "php" {
+			return fmt.Errorf("export: project %s, service %s: only a php service's Apache forwards links; its stack is %s", p.Name, s.Name, s.Stack)
+		}
+		for _, l := range s.Links {
+			t, ok := byName[l.Service]
+			switch {
+			case !linkPrefixRe.MatchString(l.Prefix) || clean(l.Prefix) == "/":
+				return fmt.Errorf("export: project %s, service %s: link prefix %q must be a path such as /py", p.Name, s.Name, l.Prefix)
+			case !ok:
+				return fmt.Errorf("export: project %s, service %s: link %s goes to service %q, which the project lacks", p.Name, s.Name, l.Prefix, l.Service)
+			case t.Name == s.Name || t.Stack == "proxy" || t.Stack == "php" || t.Stack == "uwsgi" || t.Protocol == ProtocolUWSGI:
+				return fmt.Errorf("export: project %s, service %s: link %s goes to service %s (%s), but Apache forwards only to an HTTP Python service (uvicorn, gunicorn or wsgi)",
+					p.Name, s.Name, l.Prefix, t.Name, t.Stack)
+			}
+		}
 	}
 	return nil
 }
+
+// linkPrefixRe is a link prefix Apache's config can carry in quotes.
+var linkPrefixRe = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+/?$`)
 
 // locations resolves services and routes into one location per prefix,
 // longest prefix first, as nginx's longest-prefix match picks them.

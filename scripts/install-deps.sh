@@ -22,6 +22,7 @@ test_pkgs=(
   chromium                            # the browser reads NSS
   docker.io debootstrap               # container runtime; local stand-in images
   docker-registry                     # a local registry: the container tests pull from it
+  docker-compose                      # runs devport export --format compose for real (e2e/compose_test.go)
   xvfb xdotool imagemagick            # the real window: display, clicks, screenshots
   dbus dbus-x11                       # a session bus for the tray
   bind9-dnsutils                      # dig: a real DNS client against the resolve responder

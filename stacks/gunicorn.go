@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/devport/devport/assets"
 )
 
 // gunicorn runs the gunicorn and wsgi stacks: `<python> -m gunicorn [-k
@@ -31,23 +33,14 @@ func newGunicorn(spec Spec, tools toolchain) *gunicorn {
 	return &gunicorn{spec: spec, asgi: spec.Stack == StackGunicorn, python: &interpreter{tools: tools, dir: spec.Dir, need: need}}
 }
 
-// The uvicorn worker with a root_path, for the gunicorn stack with a prefix.
+// The uvicorn worker with a root_path, for the gunicorn stack with a
+// prefix; its source is shared with the compose export (package assets).
 const (
-	asgiWorkerModule = "devport_gunicorn_worker"
+	asgiWorkerModule = assets.GunicornWorkerModule
 	asgiWorkerClass  = asgiWorkerModule + ".RootPathWorker"
-	asgiWorkerSource = `# Written by devport: uvicorn's gunicorn worker with the ASGI root_path
-# taken from SCRIPT_NAME (gunicorn --env), which UvicornWorker cannot set.
-import os
-
-from uvicorn.workers import UvicornWorker
-
-
-class RootPathWorker(UvicornWorker):
-    def __init__(self, *args, **kwargs):
-        self.CONFIG_KWARGS = dict(UvicornWorker.CONFIG_KWARGS, root_path=os.environ.get("SCRIPT_NAME", ""))
-        super().__init__(*args, **kwargs)
-`
 )
+
+var asgiWorkerSource = assets.GunicornWorker
 
 func (g *gunicorn) prefix() string {
 	if p := g.spec.PathPrefix; p != "/" {
