@@ -19,6 +19,8 @@ type Engine interface {
 	Stop(ctx context.Context, name string) error
 	Restart(ctx context.Context, name string) error
 	Remove(ctx context.Context, name string) error
+	// SetRuntime switches a service to another runtime (devport set).
+	SetRuntime(ctx context.Context, name string, req app.RuntimeRequest) (app.ProjectStatus, error)
 	// Subscribe returns change events and a function that ends them.
 	Subscribe() (<-chan app.Event, func())
 	// Info returns the engine's pid and ports.
@@ -48,6 +50,13 @@ func (l local) Add(ctx context.Context, req app.AddRequest) (app.ProjectStatus, 
 		return app.ProjectStatus{}, err
 	}
 	return find(ctx, l.Manager, p.Name)
+}
+
+func (l local) SetRuntime(ctx context.Context, name string, req app.RuntimeRequest) (app.ProjectStatus, error) {
+	if _, err := l.Manager.SetRuntime(ctx, name, req); err != nil {
+		return app.ProjectStatus{}, err
+	}
+	return find(ctx, l.Manager, name)
 }
 
 func (l local) Info(context.Context) (app.EngineInfo, error) { return l.Manager.Engine(), nil }
@@ -111,6 +120,14 @@ func (r *remote) Remove(ctx context.Context, name string) error {
 		r.emit(app.Event{Kind: app.EventRemoved, Project: name})
 	}
 	return err
+}
+
+func (r *remote) SetRuntime(ctx context.Context, name string, req app.RuntimeRequest) (app.ProjectStatus, error) {
+	p, err := r.c.SetRuntime(ctx, name, req)
+	if err == nil {
+		r.emit(app.Event{Kind: app.EventAdded, Project: name})
+	}
+	return p, err
 }
 
 func (r *remote) Subscribe() (<-chan app.Event, func()) {

@@ -73,6 +73,7 @@ type UI struct {
 	SettingsView *SettingsView
 	Logs         map[string]*LogsView
 	Remove       *RemoveDialog
+	Details      map[string]*ProjectView // project details windows, by name
 
 	pending atomic.Int64 // background actions still running
 	queued  []func()     // Manual: UI work waiting for Idle
@@ -83,7 +84,7 @@ type Row struct {
 	Light                                  *canvas.Circle
 	Name, Detail, State                    *widget.Label
 	Start, Stop, Restart, Open, Folder, Lg *widget.Button
-	Del                                    *widget.Button
+	Del, Details                           *widget.Button
 	box                                    *fyne.Container
 }
 
@@ -295,9 +296,12 @@ func (u *UI) newRow(name string) *Row {
 	r.Folder = widget.NewButton("Open folder", func() { u.openFolder(name) })
 	r.Lg = widget.NewButton("Logs", func() { u.ShowLogs(name) })
 	r.Del = widget.NewButton("Remove…", func() { u.ConfirmRemove(name) })
+	r.Details = widget.NewButton("Details…", func() { u.ShowProject(name) })
 	light := container.NewGridWrap(fyne.NewSize(14, 14), r.Light)
 	info := container.NewVBox(container.NewHBox(container.NewCenter(light), r.Name, r.State), r.Detail)
-	buttons := container.NewHBox(r.Start, r.Stop, r.Restart, r.Open, r.Folder, r.Lg, r.Del)
+	// Details comes first: the row is right-aligned, so the buttons after
+	// it keep their places.
+	buttons := container.NewHBox(r.Details, r.Start, r.Stop, r.Restart, r.Open, r.Folder, r.Lg, r.Del)
 	r.box = container.NewBorder(nil, nil, nil, container.NewCenter(buttons), info)
 	return r
 }

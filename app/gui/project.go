@@ -1,0 +1,163 @@
+package gui
+
+import (
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/devport/devport/app"
+	"github.com/devport/devport/stacks"
+)
+
+// ProjectView is a project's details window: its domains and folder, and
+// each service with its stack, prefix, upstream and log, where the runtime
+// (and the image of the container runtime) can be changed, as `devport set`
+// does.
+type ProjectView struct {
+	Win      fyne.Window
+	Header   *widget.Label
+	Services map[string]*ServiceEditor // by service name
+	name     string
+	u        *UI
+}
+
+// ServiceEditor is one service in a ProjectView.
+type ServiceEditor struct {
+	Info    *widget.Label
+	Runtime *widget.Select // nil for services without a runtime (static, proxy)
+	Image   *widget.Entry
+	Apply   *widget.Button
+	Err     *widget.Label
+}
+
+// ShowProject opens (or raises) the details window of a project.
+func (u *UI) ShowProject(name string) {
+	if pv := u.Details[name]; pv != nil {
+		pv.Win.Show()
+		pv.Win.RequestFocus()
+		return
+	}
+	p, ok := u.project(name)
+	if !ok {
+		return
+	}
+	pv := &ProjectView{Win: u.app.NewWindow("devport: " + name), name: name, u: u,
+		Header: widget.NewLabel(""), Services: map[string]*ServiceEditor{}}
+	pv.Header.Wrapping = fyne.TextWrapWord
+	box := container.NewVBox(pv.Header, widget.NewSeparator())
+	for _, s := range p.Services {
+		se := pv.newEditor(s)
+		pv.Services[s.Name] = se
+		card := container.NewVBox(se.Info)
+		if se.Runtime != nil {
+			card.Add(container.NewBorder(nil, nil, widget.NewLabel("Runtime"), se.Apply,
+				container.NewGridWithColumns(2, se.Runtime, se.Image)))
+		}
+		card.Add(se.Err)
+		box.Add(widget.NewCard(s.Name, "", card))
+	}
+	pv.update(p)
+	if u.Details == nil {
+		u.Details = map[string]*ProjectView{}
+	}
+	u.Details[name] = pv
+	pv.Win.SetOnClosed(func() { delete(u.Details, name) })
+	pv.Win.SetContent(container.NewVScroll(box))
+	pv.Win.Resize(fyne.NewSize(720, 420))
+	pv.Win.Show()
+}
+
+func (pv *ProjectView) newEditor(s app.ServiceStatus) *ServiceEditor {
+	se := &ServiceEditor{Info: widget.NewLabel(""), Err: widget.NewLabel("")}
+	se.Info.Wrapping = fyne.TextWrapWord
+	se.Err.Wrapping = fyne.TextWrapWord
+	se.Err.Importance = widget.DangerImportance
+	if s.Stack == stacks.StackStatic || s.Stack == "proxy" {
+		return se // the proxy serves it, or the user runs it: no runtime
+	}
+	se.Image = widget.NewEntry()
+	se.Image.SetPlaceHolder(stacks.DefaultImage(s.Stack) + " (or the setting container.image." + s.Stack + ")")
+	se.Runtime = widget.NewSelect([]string{app.RuntimeProcess, app.RuntimeContainer}, func(rt string) {
+		if rt == app.RuntimeContainer {
+			se.Image.Enable()
+		} else {
+			se.Image.Disable()
+		}
+	})
+	service := s.Name
+	se.Apply = widget.NewButton("Apply", func() { pv.apply(service, se) })
+	return se
+}
+
+// apply switches the service to the chosen runtime and image.
+func (pv *ProjectView) apply(service string, se *ServiceEditor) {
+	req := app.RuntimeRequest{Service: service, Runtime: se.Runtime.Selected}
+	if req.Runtime == app.RuntimeContainer {
+		req.Image = strings.TrimSpace(se.Image.Text)
+	}
+	se.Err.SetText("")
+	se.Apply.Disable()
+	pv.u.Status.SetText(fmt.Sprintf("Switching %s/%s to %s…", pv.name, service, req.Runtime))
+	pv.u.bg(func() {
+		p, err := pv.u.opts.Engine.SetRuntime(pv.u.ctx, pv.name, req)
+		pv.u.do(func() {
+			se.Apply.Enable()
+			if err != nil {
+				se.Err.SetText(err.Error())
+				pv.u.Status.SetText(err.Error())
+				return
+			}
+			pv.u.Status.SetText("")
+			pv.update(p)
+		})
+	})
+}
+
+// update shows p as listed.
+func (pv *ProjectView) update(p app.ProjectStatus) {
+	head := fmt.Sprintf("%s  ·  %s", p.URL, p.State)
+	if len(p.Domains) > 1 {
+		head += "\nAlso: " + strings.Join(p.Domains[1:], ", ")
+	}
+	if p.Root != "" {
+		head += "\nFolder: " + p.Root
+	}
+	pv.Header.SetText(head)
+	for _, s := range p.Services {
+		se := pv.Services[s.Name]
+		if se == nil {
+			continue
+		}
+		info := fmt.Sprintf("%s at %s", s.Stack, s.PathPrefix)
+		switch {
+		case s.App != "":
+			info += ", app " + s.App
+		case s.DocRoot != "":
+			info += ", document root " + s.DocRoot
+		case s.URL != "":
+			info += " → " + s.URL
+		}
+		if s.Stack == stacks.StackStatic {
+			info += " (served by devport's proxy; nothing runs)"
+		} else if s.Runtime != "" {
+			info += "\nRuns as " + s.Runtime
+			if s.Image != "" {
+				info += " from " + s.Image
+			}
+		}
+		if s.Upstream != "" {
+			info += "\nUpstream: " + s.Upstream
+		}
+		if s.Log != "" {
+			info += "\nLog: " + s.Log
+		}
+		se.Info.SetText(info)
+		if se.Runtime != nil {
+			se.Runtime.SetSelected(s.Runtime)
+			se.Image.SetText(s.Image)
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package gui
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/devport/devport/app"
+)
+
+// stand-in image of scripts/build-test-images.sh: no registry here.
+const testPythonImage = "devport-test/python:bookworm"
+
+func haveDockerImage(img string) bool {
+	return exec.Command("docker", "image", "inspect", img).Run() == nil
+}
+
+// TestProjectViewRuntime switches a service's runtime from its project's
+// details window: a bad image is refused with the field named and nothing
+// changed; a good one is stored (the project is stopped, so nothing
+// starts), shown, and switched back.
+func TestProjectViewRuntime(t *testing.T) {
+	need(t, "python3-uvicorn (the process runtime)", exec.Command("/usr/bin/python3", "-c", "import uvicorn").Run() == nil)
+	need(t, "a Docker engine with "+testPythonImage+" (scripts/build-test-images.sh)", haveDockerImage(testPythonImage))
+	r := newRig(t, false)
+	ctx := context.Background()
+	if _, err := r.m.Add(ctx, app.AddRequest{Dir: r.example("fastapi-api", "api")}); err != nil {
+		t.Fatal(err)
+	}
+	r.ui.Refresh()
+	r.waitState("api", app.StateStopped)
+	test.Tap(r.ui.Row("api").Details)
+	pv := r.ui.Details["api"]
+	if pv == nil {
+		t.Fatal("Details… opened no window")
+	}
+	se := pv.Services["web"]
+	if se == nil || se.Runtime == nil {
+		t.Fatalf("service web has no runtime editor: %+v", pv.Services)
+	}
+	if !strings.Contains(se.Info.Text, "uvicorn at /") || !strings.Contains(se.Info.Text, "Runs as process") {
+		t.Errorf("service info %q", se.Info.Text)
+	}
+	if se.Runtime.Selected != app.RuntimeProcess || !se.Image.Disabled() {
+		t.Errorf("runtime %q, image disabled %v; want process and disabled", se.Runtime.Selected, se.Image.Disabled())
+	}
+	stored := func() app.ServiceStatus {
+		t.Helper()
+		ps, err := r.m.List(ctx)
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("list: %v %v", ps, err)
+		}
+		return ps[0].Services[0]
+	}
+	apply := func(runtime, image string) {
+		t.Helper()
+		se.Runtime.SetSelected(runtime)
+		test.Type(se.Image, image)
+		test.Tap(se.Apply)
+		eventually(t, "the switch finished", func() bool { r.ui.Idle(); return !se.Apply.Disabled() })
+	}
+
+	t.Run("a bad image is refused and nothing changes", func(t *testing.T) {
+		se.Image.SetText("")
+		apply(app.RuntimeContainer, "Not A Valid Image")
+		if !strings.Contains(se.Err.Text, "image") {
+			t.Errorf("error %q does not name the image", se.Err.Text)
+		}
+		if s := stored(); s.Runtime != app.RuntimeProcess || s.Image != "" {
+			t.Errorf("stored %s %q after a refused switch", s.Runtime, s.Image)
+		}
+	})
+	t.Run("container with an image", func(t *testing.T) {
+		se.Image.SetText("")
+		apply(app.RuntimeContainer, testPythonImage)
+		if se.Err.Text != "" {
+			t.Fatalf("error: %s", se.Err.Text)
+		}
+		if s := stored(); s.Runtime != app.RuntimeContainer || s.Image != testPythonImage {
+			t.Errorf("stored %s %q", s.Runtime, s.Image)
+		}
+		if !strings.Contains(se.Info.Text, "Runs as container from "+testPythonImage) {
+			t.Errorf("info after the switch: %q", se.Info.Text)
+		}
+		eventually(t, "the row shows the runtime", func() bool {
+			r.ui.Idle()
+			return strings.Contains(r.ui.Row("api").Detail.Text, "container")
+		})
+	})
+	t.Run("back to process", func(t *testing.T) {
+		apply(app.RuntimeProcess, "")
+		if s := stored(); s.Runtime != app.RuntimeProcess {
+			t.Errorf("stored %s", s.Runtime)
+		}
+	})
+	pv.Win.Close()
+	if r.ui.Details["api"] != nil {
+		t.Error("closing the window left it registered")
+	}
+}
+
+// TestProjectViewStatic: a static site's service shows that the proxy
+// serves it, with no runtime to switch.
+func TestProjectViewStatic(t *testing.T) {
+	r := newRig(t, false)
+	if _, err := r.m.Add(context.Background(), app.AddRequest{Dir: r.example("static-site", "site")}); err != nil {
+		t.Fatal(err)
+	}
+	r.ui.Refresh()
+	r.waitState("site", app.StateStopped)
+	r.ui.ShowProject("site")
+	se := r.ui.Details["site"].Services["web"]
+	if se == nil || se.Runtime != nil || se.Apply != nil {
+		t.Fatalf("a static service has runtime controls: %+v", se)
+	}
+	if !strings.Contains(se.Info.Text, "served by devport's proxy") {
+		t.Errorf("info %q", se.Info.Text)
+	}
+}
