@@ -297,6 +297,7 @@ func exportOf(sp store.Project, declared []store.Route, live map[string]string, 
 		}
 		es := export.Service{Name: s.Name, Stack: s.Stack, App: s.App, DocRoot: s.DocRoot, Prefix: prefix,
 			Strip: stacks.ProxyStripsPrefix(s.Stack) && prefix != "/", URL: s.URL, Workers: s.Workers}
+		es.Public = publicFolder(sp, s) // app/static.go: try_files, as the proxy does
 		for _, l := range links[s.Name] {
 			es.Links = append(es.Links, export.Link{Prefix: cleanPrefix(l.prefix), Service: l.target})
 		}

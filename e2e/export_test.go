@@ -76,7 +76,15 @@ func TestExportNginx(t *testing.T) {
 	e.mustRun("add", shop, "--name", "shop")
 	e.mustRun("add", api, "--name", "api")
 	e.mustRun("add", split)
-	e.mustRun("add", e.copyExample("flask-app", "blog"), "--name", "blog", "--stack", "uwsgi")
+	blog := e.copyExample("flask-app", "blog")
+	// public/ files come before the app (try_files $uri @app).
+	if err := os.MkdirAll(filepath.Join(blog, "public"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(blog, "public", "robots.txt"), []byte("User-agent: *\nDisallow:\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun("add", blog, "--name", "blog", "--stack", "uwsgi")
 	e.mustRun("route", "shop", "add", "/assets", "--static", static, "--cache-control", "public, max-age=600")
 	e.mustRun("route", "api", "add", "/v1", "--service", "web", "--strip", "--read-timeout", "30s", "--max-body", "10m")
 	devHTTPS, devHTTP := freePort(t), freePort(t)
@@ -263,6 +271,8 @@ http {
 		{"uwsgi: flask sees https", "blog.test", "/", `"scheme":"https"`, 200},
 		{"uwsgi: flask builds https URLs", "blog.test", "/", `"url":"https://blog.test:PORT/"`, 200},
 		{"uwsgi: flask 404", "blog.test", "/missing", "Not Found", 404},
+		{"uwsgi: a public/ file before the app", "blog.test", "/robots.txt", "User-agent: *", 200},
+		{"uwsgi: a public/ folder is the app's", "blog.test", "/public/", "Not Found", 404},
 		{"split: openapi under the prefix", "split.test", "/api/openapi.json", `"/items/{item_id}"`, 200},
 	}
 	for _, c := range cases {

@@ -256,6 +256,11 @@ func (l *composeLayout) compose(w io.Writer) error {
 		}
 	}
 	for _, s := range p.Services {
+		if s.Public != "" {
+			d.NginxMounts = append(d.NginxMounts, l.rel(s.Public)+":"+publicMount(s.Name)+":ro")
+		}
+	}
+	for _, s := range p.Services {
 		cs, caches, err := l.service(s)
 		if err != nil {
 			return err
@@ -282,6 +287,12 @@ func (l *composeLayout) nginx(w io.Writer) error {
 			q.Routes[i].Target = staticMount(r.Prefix)
 		}
 	}
+	q.Services = append([]Service(nil), l.p.Services...)
+	for i, s := range q.Services {
+		if s.Public != "" {
+			q.Services[i].Public = publicMount(s.Name)
+		}
+	}
 	o := l.o
 	if o.Cert == "" {
 		o.Cert = "/etc/nginx/certs/" + firstOr(q.Domains) + ".pem"
@@ -300,6 +311,9 @@ func firstOr(ds []string) string {
 	}
 	return ds[0]
 }
+
+// publicMount is where the nginx container sees a service's public folder.
+func publicMount(service string) string { return "/srv/public/" + service }
 
 // staticMount is where the nginx container sees a static route's folder.
 func staticMount(prefix string) string {

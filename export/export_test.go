@@ -48,11 +48,11 @@ var projects = map[string]Project{
 		},
 		Routes: []Route{{Prefix: "/py", Kind: KindService, Target: "web"}},
 	},
-	"uwsgi": { // Flask under uWSGI, the whole site, and gunicorn at /ws
+	"uwsgi": { // Flask under uWSGI, the whole site, with public/ files first, and gunicorn at /ws
 		Name: "blog", Root: "/srv/blog", Domains: []string{"blog.test"},
 		Services: []Service{
 			{Name: "web", Stack: "uwsgi", App: "app:app", Prefix: "/", Network: "unix",
-				Address: "/run/devport/blog-web/web.sock", Protocol: ProtocolUWSGI, Workers: 4},
+				Address: "/run/devport/blog-web/web.sock", Protocol: ProtocolUWSGI, Workers: 4, Public: "/srv/blog/public"},
 			{Name: "ws", Stack: "gunicorn", App: "live:app", Prefix: "/ws", Strip: true, Network: "unix",
 				Address: "/run/devport/blog-ws/ws.sock", Workers: 2},
 		},
@@ -151,6 +151,8 @@ func TestNginxRules(t *testing.T) {
 		{"cert option", custom, "ssl_certificate_key /tmp/k.pem;", false},
 		{"uwsgi_pass", uw, "include uwsgi_params;\n        uwsgi_param HTTPS on;", false},
 		{"uwsgi upstream used", uw, "uwsgi_pass blog_web;", false},
+		{"public files first", uw, "location / {\n        root /srv/blog/public;\n        try_files $uri @blog_web;\n", false},
+		{"then the app", uw, "location @blog_web {\n        include uwsgi_params;", false},
 		{"no proxy_pass to uwsgi", uw, "proxy_pass http://blog_web", true},
 		{"gunicorn stripped", uw, "proxy_pass http://blog_ws/;", false},
 		{"url route stripped", static, "proxy_pass http://127.0.0.1:7700/;", false},

@@ -57,6 +57,10 @@ type Service struct {
 	URL string
 	// Workers is gunicorn's and uWSGI's worker count; 0 means 2.
 	Workers int
+	// Public is a folder whose files nginx serves ahead of the service at
+	// "/" ("root DIR; try_files $uri @SERVICE;"), as devport's proxy does
+	// with a Python app's public/ folder; "" for none.
+	Public string
 	// Requirements is the pip requirements file, relative to Root; ""
 	// installs only the server the stack needs.
 	Requirements string
@@ -138,6 +142,9 @@ type location struct {
 	Connect, Read, Write string
 	Service              *Service
 	Map                  string // the websocket Connection variable
+	// Root and Named: files under Root answer first (try_files $uri), the
+	// rest goes to the named location Named ("@shop_web").
+	Root, Named string
 }
 
 // Slash is the location's prefix with a trailing slash ("/api/", "/").
@@ -248,6 +255,9 @@ func serviceLocation(p Project, s *Service, prefix string, strip bool) location 
 		UWSGI: s.Protocol == ProtocolUWSGI, Service: s}
 	if s.Stack == "proxy" {
 		l.Kind, l.Upstream = KindURL, strings.TrimSuffix(s.URL, "/")
+	}
+	if s.Public != "" && prefix == "/" {
+		l.Root, l.Named = strings.TrimSuffix(s.Public, "/"), "@"+ident(p.Name, s.Name)
 	}
 	return l
 }
