@@ -53,6 +53,7 @@ var commands = []command{
 		"route a path prefix of a project to a service, a folder or a URL", (*CLI).route},
 	{"export", "NAME --format nginx|compose [-o FILE] [--https-listen ADDR] [--http-listen ADDR] [--cert FILE] [--key FILE] [--publish-https ADDR] [--publish-http ADDR] [--nginx-image IMAGE]",
 		"write the project's routes as an nginx config, or a docker-compose.yml with nginx and the services", (*CLI).exportCmd},
+	{"config", "[ls] | get KEY | set KEY VALUE | unset KEY", "show or change devport's settings (container.image.STACK, gui.default_tld)", (*CLI).config},
 	{"trust", "[--system=false] [--nss=false] [--java]", "install the local CA into the system store, NSS (Chromium, Firefox) and, with --java, Java's keystore", (*CLI).trust},
 	{"untrust", "[--java]", "remove the local CA from every store", (*CLI).untrust},
 	{"ca", "", "print the path of the local CA certificate", (*CLI).ca},

@@ -20,8 +20,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/devport/devport/store"
 )
 
 // nginxImage is the stand-in for nginx:1.27 (Debian's nginx-light; built
@@ -54,8 +52,9 @@ func TestCompose(t *testing.T) {
 	need(t, "curl", have("curl"))
 
 	e := newEnv(t)
-	setSettings(t, e, map[string]string{"container.image.php": phpImage, "container.image.uvicorn": uvicornImage,
-		"container.image.gunicorn": uvicornImage})
+	e.mustRun("config", "set", "container.image.php", phpImage)
+	e.mustRun("config", "set", "container.image.uvicorn", uvicornImage)
+	e.mustRun("config", "set", "container.image.gunicorn", uvicornImage)
 	split := e.copyExample("php-api-split", "split")
 	chain := e.copyExample("apache-chain", "chain")
 	// The split shape with gunicorn's uvicorn workers at /api: the layout
@@ -167,23 +166,6 @@ func TestCompose(t *testing.T) {
 				}
 			})
 		})
-	}
-}
-
-// setSettings stores settings in the env's database before devport runs
-// (devport has no command for them yet).
-func setSettings(t *testing.T, e *env, kv map[string]string) {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{Path: filepath.Join(e.home, "devport.db"), TLDs: []string{"test", "localhost"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for k, v := range kv {
-		if err := db.SetSetting(ctx, k, v); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 

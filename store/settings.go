@@ -32,3 +32,32 @@ func (db *DB) SetSetting(ctx context.Context, key, value string) error {
 	}
 	return nil
 }
+
+// DeleteSetting removes key; a key that is not set is not an error.
+func (db *DB) DeleteSetting(ctx context.Context, key string) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key); err != nil {
+		return fmt.Errorf("store: delete setting %q: %w", key, err)
+	}
+	return nil
+}
+
+// Settings returns every stored setting, by key.
+func (db *DB) Settings(ctx context.Context) (map[string]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT key, value FROM settings`)
+	if err != nil {
+		return nil, fmt.Errorf("store: settings: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("store: settings: %w", err)
+		}
+		out[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: settings: %w", err)
+	}
+	return out, nil
+}

@@ -511,6 +511,25 @@ func TestSettings(t *testing.T) {
 			t.Errorf("SetSetting(\"\") = %v, want *ValidationError", err)
 		}
 	})
+	t.Run("all settings", func(t *testing.T) {
+		all, err := db.Settings(ctx)
+		if err != nil || len(all) != 2 || all["proxy.https_port"] != "8443" || all["theme"] != "" {
+			t.Errorf("Settings = %v, %v", all, err)
+		}
+	})
+	t.Run("delete", func(t *testing.T) {
+		for range 2 { // the second time the key is gone: still no error
+			if err := db.DeleteSetting(ctx, "theme"); err != nil {
+				t.Fatalf("DeleteSetting: %v", err)
+			}
+		}
+		if _, ok, _ := db.Setting(ctx, "theme"); ok {
+			t.Error("theme still set after DeleteSetting")
+		}
+		if v, ok, _ := db.Setting(ctx, "proxy.https_port"); !ok || v != "8443" {
+			t.Errorf("another key was touched: %q %v", v, ok)
+		}
+	})
 }
 
 func TestEvents(t *testing.T) {
