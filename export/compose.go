@@ -56,7 +56,6 @@ const (
 	DefaultNginxImage  = "nginx:1.27"
 	DefaultPHPImage    = "php:8.3-apache"
 	DefaultPythonImage = "python:3.12-slim"
-	DefaultUWSGIImage  = "python:3.12"
 )
 
 // Ports and paths inside the containers of the compose layout.
@@ -437,9 +436,10 @@ func (l *composeLayout) service(s Service) (composeService, []string, error) {
 			cs.Environment = append(cs.Environment, "SCRIPT_NAME="+prefix)
 		}
 	case "uwsgi":
-		python(DefaultUWSGIImage)
-		cmd := pip("uwsgi") + " && exec uwsgi --socket 0.0.0.0:" + pythonPort + " --master --die-on-term --need-app" +
-			" --processes " + strconv.Itoa(workers)
+		// pyuwsgi is uWSGI in prebuilt wheels: no compiler in the image.
+		python(DefaultPythonImage)
+		cmd := pip("pyuwsgi") + " && exec uwsgi --socket 0.0.0.0:" + pythonPort + " --master --die-on-term --vacuum --need-app" +
+			" --buffer-size 65535 --processes " + strconv.Itoa(workers)
 		if prefix != "/" {
 			cmd += " --manage-script-name --mount " + prefix + "=" + s.App
 		} else {

@@ -67,7 +67,7 @@ type Service struct {
 	// Image is the service's container image in the compose layout, as
 	// devport's container runtime would pick it (the service's image, else
 	// the container.image.STACK setting); "" means the stack's default
-	// (DefaultPHPImage, DefaultPythonImage, DefaultUWSGIImage).
+	// (DefaultPHPImage, DefaultPythonImage).
 	Image string
 	// Links are the prefixes a php service's Apache forwards to sibling
 	// services (the chain nginx → Apache → uvicorn): a route sends the
