@@ -61,6 +61,17 @@ func addSource(req AddRequest) (f manifest.File, from string, ok bool, err error
 		return manifest.File{}, "", false, nil
 	}
 	if f, ok := detectSplit(dir); ok {
+		if req.Image != "" {
+			return manifest.File{}, "", false, &store.ValidationError{Field: "image", Value: req.Image,
+				Reason: "the folder has two services (php at /, uvicorn at /api) and --image names one image",
+				Fix: "set container.image.php and container.image.uvicorn with devport config set, or devport set NAME --service S --image IMAGE after adding"}
+		}
+		if req.Runtime == RuntimeContainer { // --runtime applies to every service of the shape
+			for n, s := range f.Services {
+				s.Runtime = RuntimeContainer
+				f.Services[n] = s
+			}
+		}
 		return f, "detected", true, nil
 	}
 	return manifest.File{}, "", false, nil

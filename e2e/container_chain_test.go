@@ -115,3 +115,57 @@ func TestContainerChain(t *testing.T) {
 	}
 	e.mustRun("rm", "chain")
 }
+
+// TestContainerSplit adds the split shape (examples/php-api-split) with
+// --runtime container: both services run in containers from the images
+// the settings name, and the proxy splits / and /api between them.
+func TestContainerSplit(t *testing.T) {
+	need(t, "curl", have("curl"))
+	needDocker(t)
+	e := newEnv(t)
+	t.Cleanup(func() {
+		if left := e.homeContainers(); len(left) > 0 {
+			t.Errorf("containers left behind: %v", left)
+		}
+		e.removeHomeDocker()
+	})
+	e.mustRun("config", "set", "container.image.php", phpImage)
+	e.mustRun("config", "set", "container.image.uvicorn", uvicornImage)
+	dir := e.copyExample("php-api-split", "split")
+	r := e.run("add", dir, "--runtime", "container", "--image", phpImage)
+	if r.code == 0 || !strings.Contains(r.stderr, "--image names one image") {
+		t.Errorf("--image with two services: exit %d, stderr %q", r.code, r.stderr)
+	}
+	out := e.mustRun("add", dir, "--runtime", "container")
+	if !strings.Contains(out, "service api: uvicorn at /api, app api.main:app, in a container") ||
+		!strings.Contains(out, "service web: php at /, in a container") {
+		t.Errorf("add preview:\n%s", out)
+	}
+	port := freePort(t)
+	g := e.serve("--start", "split", "--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)))
+	if got := e.homeContainers(); len(got["split/web"]) != 1 || len(got["split/api"]) != 1 {
+		t.Errorf("containers: %v, want split/web and split/api", got)
+	}
+	caPath := strings.TrimSpace(e.mustRun("ca"))
+	fetch := func(path string) string {
+		t.Helper()
+		return curl(t, "--cacert", caPath, "--resolve", fmt.Sprintf("split.test:%d:127.0.0.1", port),
+			fmt.Sprintf("https://split.test:%d%s", port, path))
+	}
+	if body := fetch("/"); !strings.Contains(body, "php-api-split php") || !strings.Contains(body, "https: on") {
+		t.Errorf("GET /: %s", body)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(fetch("/api/items/5")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["root_path"] != "/api" || got["scheme"] != "https" || got["url"] != fmt.Sprintf("https://split.test:%d/api/items/5", port) {
+		t.Errorf("GET /api/items/5: %v", got)
+	}
+	if err := g.stop(t); err != nil {
+		t.Fatalf("engine exit: %v\n%s", err, g.output())
+	}
+	if left := e.homeContainers(); len(left) > 0 {
+		t.Errorf("containers after the engine stopped: %v", left)
+	}
+}
