@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -19,19 +18,7 @@ func TestContainerChain(t *testing.T) {
 	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
 	needDocker(t)
 	e := newEnv(t)
-	t.Cleanup(func() {
-		if left := e.homeContainers(); len(left) > 0 {
-			t.Errorf("containers left behind: %v", left)
-		}
-		e.removeHomeDocker()
-		out, _ := exec.Command("docker", "network", "ls", "-q", "--filter", "label=devport.home="+e.home).Output()
-		if s := strings.TrimSpace(string(out)); s != "" {
-			t.Errorf("networks left behind: %s", s)
-			for _, id := range strings.Fields(s) {
-				_ = exec.Command("docker", "network", "rm", id).Run()
-			}
-		}
-	})
+	e.dockerLeftovers(t)
 	e.mustRun("add", e.copyExample("apache-chain", "chain"), "--stack", "php", "--chain", "/py")
 	port := freePort(t)
 	g := e.serve("--start", "chain", "--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)))
@@ -109,9 +96,8 @@ func TestContainerChain(t *testing.T) {
 	if left := e.homeContainers(); len(left) > 0 {
 		t.Errorf("containers after the engine stopped: %v", left)
 	}
-	out, _ := exec.Command("docker", "network", "ls", "-q", "--filter", "label=devport.home="+e.home).Output()
-	if s := strings.TrimSpace(string(out)); s != "" {
-		t.Errorf("networks after the engine stopped: %s", s)
+	if left := e.homeNetworks(); len(left) > 0 {
+		t.Errorf("networks after the engine stopped: %v", left)
 	}
 	e.mustRun("rm", "chain")
 }
@@ -123,12 +109,7 @@ func TestContainerSplit(t *testing.T) {
 	need(t, "curl", have("curl"))
 	needDocker(t)
 	e := newEnv(t)
-	t.Cleanup(func() {
-		if left := e.homeContainers(); len(left) > 0 {
-			t.Errorf("containers left behind: %v", left)
-		}
-		e.removeHomeDocker()
-	})
+	e.dockerLeftovers(t)
 	e.mustRun("config", "set", "container.image.php", phpImage)
 	e.mustRun("config", "set", "container.image.uvicorn", uvicornImage)
 	dir := e.copyExample("php-api-split", "split")

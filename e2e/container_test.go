@@ -47,8 +47,19 @@ func (e *env) homeContainers() map[string][]string {
 	return m
 }
 
-// removeHomeDocker removes whatever containers and volumes of the env are
-// left, so a failed test leaves nothing behind.
+// homeNetworks lists the ids of the Docker networks of the env's data
+// folder.
+func (e *env) homeNetworks() []string {
+	e.t.Helper()
+	out, err := exec.Command("docker", "network", "ls", "-q", "--filter", "label=devport.home="+e.home).Output()
+	if err != nil {
+		e.t.Fatalf("docker network ls: %v", err)
+	}
+	return strings.Fields(string(out))
+}
+
+// removeHomeDocker removes whatever containers, volumes and networks of
+// the env are left, so a failed test leaves nothing behind.
 func (e *env) removeHomeDocker() {
 	filter := "label=devport.home=" + e.home
 	if out, _ := exec.Command("docker", "ps", "-aq", "--filter", filter).Output(); len(strings.TrimSpace(string(out))) > 0 {
@@ -57,6 +68,23 @@ func (e *env) removeHomeDocker() {
 	if out, _ := exec.Command("docker", "volume", "ls", "-q", "--filter", filter).Output(); len(strings.TrimSpace(string(out))) > 0 {
 		_ = exec.Command("docker", append([]string{"volume", "rm", "-f"}, strings.Fields(string(out))...)...).Run()
 	}
+	if ids := e.homeNetworks(); len(ids) > 0 {
+		_ = exec.Command("docker", append([]string{"network", "rm"}, ids...)...).Run()
+	}
+}
+
+// dockerLeftovers registers a cleanup that fails the test when a
+// container or network of the env is left, then removes everything.
+func (e *env) dockerLeftovers(t *testing.T) {
+	t.Cleanup(func() {
+		if left := e.homeContainers(); len(left) > 0 {
+			t.Errorf("containers left behind: %v", left)
+		}
+		if left := e.homeNetworks(); len(left) > 0 {
+			t.Errorf("networks left behind: %v", left)
+		}
+		e.removeHomeDocker()
+	})
 }
 
 // TestContainerSites runs the PHP and FastAPI examples as containers behind
@@ -71,12 +99,7 @@ func TestContainerSites(t *testing.T) {
 	need(t, "update-ca-certificates", have("update-ca-certificates") || fileExists("/usr/sbin/update-ca-certificates"))
 
 	e := newEnv(t)
-	t.Cleanup(func() {
-		if left := e.homeContainers(); len(left) > 0 {
-			t.Errorf("containers left behind: %v", left)
-		}
-		e.removeHomeDocker()
-	})
+	e.dockerLeftovers(t)
 	shopDir := e.copyExample("php-shop", "shop")
 	apiDir := e.copyExample("fastapi-api", "fastapi")
 

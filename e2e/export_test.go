@@ -45,17 +45,7 @@ func TestExportNginx(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(static, "app.css"), []byte("body{color:red}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// A websocket echo next to the example's routes, to check the upgrade
-	// headers of both proxies.
-	f, err := os.OpenFile(filepath.Join(api, "main.py"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = f.WriteString(wsEcho)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The example's /ws echo checks the upgrade headers of both proxies.
 	// The split shape as one project: php at /, FastAPI at /api.
 	split := e.copyExample("php-shop", "split")
 	if err := os.MkdirAll(filepath.Join(split, "api"), 0o755); err != nil {
@@ -369,21 +359,6 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
-
-// wsEcho is appended to the FastAPI example: one message echoed back with
-// the scheme the app saw.
-const wsEcho = `
-
-from fastapi import WebSocket
-
-
-@app.websocket("/ws")
-async def ws(websocket: WebSocket):
-    await websocket.accept()
-    msg = await websocket.receive_text()
-    await websocket.send_text("echo " + msg + " over " + websocket.headers.get("x-forwarded-proto", "?"))
-    await websocket.close()
-`
 
 // wsEchoOnce opens a websocket (HTTP/1.1 Upgrade) to host:port path over
 // TLS, sends "hi" and returns the text message that comes back.

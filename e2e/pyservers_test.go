@@ -24,12 +24,7 @@ func TestPythonServers(t *testing.T) {
 	t.Run("container", func(t *testing.T) {
 		needDocker(t)
 		e := newEnv(t)
-		t.Cleanup(func() {
-			if left := e.homeContainers(); len(left) > 0 {
-				t.Errorf("containers left behind: %v", left)
-			}
-			e.removeHomeDocker()
-		})
+		e.dockerLeftovers(t)
 		testPythonServers(t, e, "--runtime", "container", "--image", uvicornImage)
 	})
 }

@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -49,51 +48,7 @@ func TestContainerPyServers(t *testing.T) {
 					t.Errorf("%d server processes in the container, want the master and 2 workers", n)
 				}
 			})
-			t.Run("prefix", func(t *testing.T) {
-				m := infoOf(t, c.stack, up, "/api", nil, nil)
-				if c.stack == StackGunicorn {
-					if str(m, "root_path") != "/api" || str(m, "url_for") != "http://shop.test/api/info" {
-						t.Errorf("root_path = %q, url_for = %q; want /api, http://shop.test/api/info", str(m, "root_path"), str(m, "url_for"))
-					}
-					return
-				}
-				if str(m, "script_name") != "/api" || str(m, "path_info") != "/info" || str(m, "url_for") != "http://shop.test/api/info" {
-					t.Errorf("SCRIPT_NAME %q, PATH_INFO %q, url_for %q; want /api, /info, http://shop.test/api/info",
-						str(m, "script_name"), str(m, "path_info"), str(m, "url_for"))
-				}
-			})
-			t.Run("X-Forwarded-Proto https makes the scheme https", func(t *testing.T) {
-				h := http.Header{"X-Forwarded-Proto": {"https"}}
-				var vars map[string]string
-				if c.stack == StackUWSGI {
-					vars = map[string]string{"HTTPS": "on"}
-				}
-				m := infoOf(t, c.stack, up, "/api", h, vars)
-				if str(m, "scheme") != "https" || !strings.HasPrefix(str(m, "url_for"), "https://shop.test/api/") {
-					t.Errorf("scheme = %q, url_for = %q; want https", str(m, "scheme"), str(m, "url_for"))
-				}
-			})
-			if c.stack == StackUWSGI {
-				t.Run("REMOTE_ADDR from the vars", func(t *testing.T) {
-					if m := infoOf(t, c.stack, up, "/api", nil, nil); str(m, "remote_addr") != "203.0.113.9" {
-						t.Errorf("REMOTE_ADDR = %q, want 203.0.113.9", str(m, "remote_addr"))
-					}
-				})
-			}
-			if c.stack == StackGunicorn { // uvicorn's workers honour X-Forwarded-For; gunicorn's sync workers do not
-				t.Run("client from X-Forwarded-For", func(t *testing.T) {
-					m := infoOf(t, c.stack, up, "/api", http.Header{"X-Forwarded-For": {"203.0.113.7"}}, nil)
-					if str(m, "client") != "203.0.113.7" {
-						t.Errorf("client = %q, want 203.0.113.7", str(m, "client"))
-					}
-				})
-			}
-			t.Run("environment and working directory", func(t *testing.T) {
-				m := infoOf(t, c.stack, up, "/api", nil, nil)
-				if str(m, "env") != "from-spec" || str(m, "cwd") != pyAppDir {
-					t.Errorf("env = %q, cwd = %q; want from-spec, %s", str(m, "env"), str(m, "cwd"), pyAppDir)
-				}
-			})
+			checkPyServer(t, c, up, pyAppDir)
 			t.Run("a new runner adopts the container with its protocol", func(t *testing.T) {
 				id := r.ContainerID()
 				r2 := mustContainerRunner(t, spec)

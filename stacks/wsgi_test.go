@@ -203,62 +203,71 @@ func TestPyServersServe(t *testing.T) {
 				t.Errorf("process group has %d processes, want the master and 2 workers", n)
 			}
 
-			t.Run("prefix", func(t *testing.T) {
-				m := infoOf(t, c.stack, up, "/api", nil, nil)
-				if c.stack == StackGunicorn {
-					if str(m, "root_path") != "/api" || str(m, "url_for") != "http://shop.test/api/info" {
-						t.Errorf("root_path = %q, url_for = %q; want /api, http://shop.test/api/info", str(m, "root_path"), str(m, "url_for"))
-					}
-					return
-				}
-				if str(m, "script_name") != "/api" || str(m, "path_info") != "/info" || str(m, "url_for") != "http://shop.test/api/info" {
-					t.Errorf("SCRIPT_NAME %q, PATH_INFO %q, url_for %q; want /api, /info, http://shop.test/api/info",
-						str(m, "script_name"), str(m, "path_info"), str(m, "url_for"))
-				}
-			})
-			t.Run("X-Forwarded-Proto https makes the scheme https", func(t *testing.T) {
-				h := http.Header{"X-Forwarded-Proto": {"https"}}
-				var vars map[string]string
-				if c.stack == StackUWSGI { // the proxy says it in the vars, as nginx's uwsgi_params do
-					vars = map[string]string{"HTTPS": "on"}
-				}
-				m := infoOf(t, c.stack, up, "/api", h, vars)
-				if str(m, "scheme") != "https" || !strings.HasPrefix(str(m, "url_for"), "https://shop.test/api/") {
-					t.Errorf("scheme = %q, url_for = %q; want https", str(m, "scheme"), str(m, "url_for"))
-				}
-				if c.stack != StackGunicorn && str(m, "forwarded_proto") != "https" {
-					t.Errorf("HTTP_X_FORWARDED_PROTO = %q, want https", str(m, "forwarded_proto"))
-				}
-			})
-			t.Run("plain http", func(t *testing.T) {
-				if m := infoOf(t, c.stack, up, "/api", nil, nil); str(m, "scheme") != "http" {
-					t.Errorf("scheme = %q, want http", str(m, "scheme"))
-				}
-			})
-			if c.stack == StackGunicorn {
-				t.Run("client from X-Forwarded-For", func(t *testing.T) {
-					m := infoOf(t, c.stack, up, "/api", http.Header{"X-Forwarded-For": {"203.0.113.7"}}, nil)
-					if str(m, "client") != "203.0.113.7" {
-						t.Errorf("client = %q, want 203.0.113.7", str(m, "client"))
-					}
-				})
-			}
-			if c.stack == StackUWSGI {
-				t.Run("REMOTE_ADDR from the vars", func(t *testing.T) {
-					if m := infoOf(t, c.stack, up, "/api", nil, nil); str(m, "remote_addr") != "203.0.113.9" {
-						t.Errorf("REMOTE_ADDR = %q, want 203.0.113.9", str(m, "remote_addr"))
-					}
-				})
-			}
-			t.Run("environment and working directory", func(t *testing.T) {
-				m := infoOf(t, c.stack, up, "/api", http.Header{"X-Forwarded-For": {"203.0.113.7"}}, nil)
-				t.Logf("REMOTE_ADDR / client with X-Forwarded-For 203.0.113.7: %q %q", str(m, "remote_addr"), str(m, "client"))
-				if str(m, "env") != "from-spec" || str(m, "cwd") != spec.Dir {
-					t.Errorf("env = %q, cwd = %q; want from-spec, %s", str(m, "env"), str(m, "cwd"), spec.Dir)
-				}
-			})
+			checkPyServer(t, c, up, spec.Dir)
 		})
 	}
+}
+
+// checkPyServer checks what the app of case c, mounted at /api with
+// DEVPORT_TEST_VAR=from-spec in its environment, sees of requests sent to
+// up the way the proxy sends them: the prefix, the scheme from
+// X-Forwarded-Proto (HTTPS=on for uWSGI), the client address, and its
+// working directory cwd.
+func checkPyServer(t *testing.T, c pyServerCase, up Upstream, cwd string) {
+	t.Helper()
+	t.Run("prefix", func(t *testing.T) {
+		m := infoOf(t, c.stack, up, "/api", nil, nil)
+		if c.stack == StackGunicorn {
+			if str(m, "root_path") != "/api" || str(m, "url_for") != "http://shop.test/api/info" {
+				t.Errorf("root_path = %q, url_for = %q; want /api, http://shop.test/api/info", str(m, "root_path"), str(m, "url_for"))
+			}
+			return
+		}
+		if str(m, "script_name") != "/api" || str(m, "path_info") != "/info" || str(m, "url_for") != "http://shop.test/api/info" {
+			t.Errorf("SCRIPT_NAME %q, PATH_INFO %q, url_for %q; want /api, /info, http://shop.test/api/info",
+				str(m, "script_name"), str(m, "path_info"), str(m, "url_for"))
+		}
+	})
+	t.Run("X-Forwarded-Proto https makes the scheme https", func(t *testing.T) {
+		h := http.Header{"X-Forwarded-Proto": {"https"}}
+		var vars map[string]string
+		if c.stack == StackUWSGI { // the proxy says it in the vars, as nginx's uwsgi_params do
+			vars = map[string]string{"HTTPS": "on"}
+		}
+		m := infoOf(t, c.stack, up, "/api", h, vars)
+		if str(m, "scheme") != "https" || !strings.HasPrefix(str(m, "url_for"), "https://shop.test/api/") {
+			t.Errorf("scheme = %q, url_for = %q; want https", str(m, "scheme"), str(m, "url_for"))
+		}
+		if c.stack != StackGunicorn && str(m, "forwarded_proto") != "https" {
+			t.Errorf("HTTP_X_FORWARDED_PROTO = %q, want https", str(m, "forwarded_proto"))
+		}
+	})
+	t.Run("plain http", func(t *testing.T) {
+		if m := infoOf(t, c.stack, up, "/api", nil, nil); str(m, "scheme") != "http" {
+			t.Errorf("scheme = %q, want http", str(m, "scheme"))
+		}
+	})
+	if c.stack == StackGunicorn { // uvicorn's workers honour X-Forwarded-For; gunicorn's sync workers do not
+		t.Run("client from X-Forwarded-For", func(t *testing.T) {
+			m := infoOf(t, c.stack, up, "/api", http.Header{"X-Forwarded-For": {"203.0.113.7"}}, nil)
+			if str(m, "client") != "203.0.113.7" {
+				t.Errorf("client = %q, want 203.0.113.7", str(m, "client"))
+			}
+		})
+	}
+	if c.stack == StackUWSGI {
+		t.Run("REMOTE_ADDR from the vars", func(t *testing.T) {
+			if m := infoOf(t, c.stack, up, "/api", nil, nil); str(m, "remote_addr") != "203.0.113.9" {
+				t.Errorf("REMOTE_ADDR = %q, want 203.0.113.9", str(m, "remote_addr"))
+			}
+		})
+	}
+	t.Run("environment and working directory", func(t *testing.T) {
+		m := infoOf(t, c.stack, up, "/api", nil, nil)
+		if str(m, "env") != "from-spec" || str(m, "cwd") != cwd {
+			t.Errorf("env = %q, cwd = %q; want from-spec, %s", str(m, "env"), str(m, "cwd"), cwd)
+		}
+	})
 }
 
 func TestPyServersWithoutPrefix(t *testing.T) {
