@@ -60,7 +60,7 @@ package:
 	test -x $(FYNE) || $(GO) install fyne.io/tools/cmd/fyne@latest
 	$(FYNE) package -os linux --release --name devport
 
-# screenshots: the main window, the wizard and the settings, taken under
+# screenshots: the main window, a project's details, the wizard and the settings, taken under
 # Xvfb by the desktop smoke test, into docs/screenshots/.
 screenshots:
 	mkdir -p docs/screenshots

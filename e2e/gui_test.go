@@ -17,9 +17,10 @@ import (
 // Where the main window's buttons are, relative to the window (960×540,
 // Fyne's bundled font, so the layout is the same on every machine).
 var (
-	btnNewProject = [2]int{60, 21}
-	btnSettings   = [2]int{156, 21}
-	btnStartFirst = [2]int{429, 81} // Start in the first project's row
+	btnNewProject   = [2]int{60, 21}
+	btnSettings     = [2]int{156, 21}
+	btnStartFirst   = [2]int{429, 81} // Start in the first project's row
+	btnDetailsFirst = [2]int{361, 81} // Details… in the first project's row
 	// Cancel in the wizard (640×360) on its stack step.
 	btnWizardCancel = [2]int{497, 337}
 )
@@ -137,6 +138,14 @@ func TestDesktopWindow(t *testing.T) {
 			x.shot(wiz, filepath.Join(shots, "wizard.png"))
 			x.click(wiz, btnWizardCancel)
 			x.waitGone("^devport: new project$")
+
+			x.click(main, btnDetailsFirst)
+			det := x.waitWindow("^devport: shop$")
+			time.Sleep(300 * time.Millisecond)
+			x.shot(det, filepath.Join(shots, "project.png"))
+			// Out of the way of the main window's buttons (Xvfb has no
+			// window manager; destroying it from outside would upset GLX).
+			x.run("windowmove", det, "1000", "600")
 
 			x.click(main, btnSettings)
 			set := x.waitWindow("^devport: settings$")

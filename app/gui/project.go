@@ -79,7 +79,7 @@ func (pv *ProjectView) newEditor(s app.ServiceStatus) *ServiceEditor {
 		return se // the proxy serves it, or the user runs it: no runtime
 	}
 	se.Image = widget.NewEntry()
-	se.Image.SetPlaceHolder(stacks.DefaultImage(s.Stack) + " (or the setting container.image." + s.Stack + ")")
+	se.Image.SetPlaceHolder("image: " + stacks.DefaultImage(s.Stack))
 	se.Runtime = widget.NewSelect([]string{app.RuntimeProcess, app.RuntimeContainer}, func(rt string) {
 		if rt == app.RuntimeContainer {
 			se.Image.Enable()
