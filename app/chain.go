@@ -91,6 +91,42 @@ func stackLinks(links []chainLink, started map[string]*serviceRun) ([]stacks.Lin
 	return out, nil
 }
 
+// sharedBundleName is the copy of the CA bundle in the run folder that
+// backends get when devport runs as root.
+const sharedBundleName = "ca-bundle.pem"
+
+// shareBundle returns the CA bundle path for local processes. As root,
+// Apache's workers run as nobody and cannot enter ca/, which holds the
+// CA's key and stays 0700; they get a copy in the run folder (roots are
+// public), which shareRunFolders lets them reach by name.
+func (m *Manager) shareBundle(bundle string) (string, error) {
+	if os.Geteuid() != 0 {
+		return bundle, nil
+	}
+	b, err := os.ReadFile(bundle)
+	if err != nil {
+		return "", fmt.Errorf("share the CA bundle: %w", err)
+	}
+	if err := os.MkdirAll(m.paths.Run, 0o700); err != nil {
+		return "", fmt.Errorf("share the CA bundle: %w", err)
+	}
+	path := filepath.Join(m.paths.Run, sharedBundleName)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return "", fmt.Errorf("share the CA bundle: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil { // whatever the umask
+		return "", fmt.Errorf("share the CA bundle: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", fmt.Errorf("share the CA bundle: %w", err)
+	}
+	if err := m.shareRunFolders(); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
 // shareRunFolders lets Apache's workers reach a linked socket when devport
 // runs as root: the workers run as nobody, and devport's own run folder
 // (and its data folder above it, when it is one) are 0700. They get

@@ -92,8 +92,8 @@ func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Se
 		if err := stacks.Check(s.Stack, p.Root); err != nil {
 			return nil, err
 		}
-		if m.caBundle != "" {
-			spec.Env = append(certs.BundleEnv(m.caBundle), spec.Env...)
+		if b := cmpOr(m.processBundle, m.caBundle); b != "" {
+			spec.Env = append(certs.BundleEnv(b), spec.Env...)
 		}
 		return m.newRunner(spec)
 	}

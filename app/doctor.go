@@ -100,9 +100,12 @@ func (m *Manager) checkDataDir() []Check {
 	switch {
 	case err != nil:
 		c.OK, c.Detail = false, err.Error()
-	case fi.Mode().Perm()&0o077 != 0:
-		c.OK, c.Detail = false, fmt.Sprintf("%s is mode %o: others can read the CA and the control socket", m.paths.Data, fi.Mode().Perm())
-		c.Fix = "chmod 700 " + m.paths.Data
+	case fi.Mode().Perm()&0o066 != 0:
+		// Search permission alone (o+x, which devport itself gives as root
+		// so that Apache's workers reach the run folder) lists nothing;
+		// read or write does.
+		c.OK, c.Detail = false, fmt.Sprintf("%s is mode %o: others can list or change the CA and the control socket", m.paths.Data, fi.Mode().Perm())
+		c.Fix = "chmod go-rw " + m.paths.Data
 	case ownerOf(fi) >= 0 && ownerOf(fi) != os.Geteuid():
 		c.OK, c.Detail = false, fmt.Sprintf("%s belongs to uid %d, not you (uid %d)", m.paths.Data, ownerOf(fi), os.Geteuid())
 		c.Fix = fmt.Sprintf("sudo chown -R %d %s", os.Geteuid(), m.paths.Data)

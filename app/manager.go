@@ -65,6 +65,9 @@ type Manager struct {
 	// backend's TLS stack is pointed at, so an app can call other *.test
 	// sites. Set once by Serve, before any project starts.
 	caBundle string
+	// processBundle is the bundle path local processes get: caBundle, or
+	// as root a copy Apache's workers (nobody) can read (shareBundle).
+	processBundle string
 
 	// hostsPath is the hosts file the "hosts" DNS method keeps in step.
 	hostsPath string

@@ -58,6 +58,9 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 	if m.caBundle, err = m.ca.WriteBundle(); err != nil {
 		return err
 	}
+	if m.processBundle, err = m.shareBundle(m.caBundle); err != nil {
+		return err
+	}
 
 	// The proxy's access log, one file per project; closed after the
 	// proxy's Shutdown (defers run last-registered first).
