@@ -119,7 +119,9 @@ func (c *CLI) routeRm(ctx context.Context, name string, args []string) error {
 
 // routeRow is one line of devport route NAME ls: the services' own routes
 // and the declared ones.
-type routeRow struct {
+// RouteStatus is one route of a project as `devport route ls` and the
+// details window show it: declared ones, and each service's own.
+type RouteStatus struct {
 	Prefix       string `json:"prefix"`
 	Kind         string `json:"kind"`
 	Target       string `json:"target"`
@@ -129,6 +131,70 @@ type routeRow struct {
 	Declared     bool   `json:"declared"`
 	// ForwardsTo is the service Apache forwards a chain route to (app/chain.go).
 	ForwardsTo string `json:"forwards_to,omitempty"`
+	// FilesFirst is the folder whose files the proxy serves ahead of the
+	// service (a Python app's public/, app/static.go).
+	FilesFirst string `json:"files_first,omitempty"`
+}
+
+// routeRows is every route of p: the declared ones, then each service's
+// own at its prefix unless a declared route takes it.
+func routeRows(p store.Project, declared []store.Route) []RouteStatus {
+	taken := make(map[string]bool)
+	chains := chainLinks(p, declared)
+	var rows []RouteStatus
+	for _, d := range declared {
+		if d.Project != p.Name {
+			continue
+		}
+		taken[d.PathPrefix] = true
+		row := RouteStatus{Prefix: d.PathPrefix, Kind: d.Kind, Target: d.Target, Strip: d.StripPrefix,
+			CacheControl: d.CacheControl, Limits: limitsText(d), Declared: true}
+		for _, l := range chains[d.Target] {
+			if l.prefix == d.PathPrefix {
+				row.ForwardsTo = l.target
+			}
+		}
+		rows = append(rows, row)
+	}
+	for _, s := range p.Services {
+		if taken[cleanPrefix(s.PathPrefix)] {
+			continue
+		}
+		row := RouteStatus{Prefix: cleanPrefix(s.PathPrefix), Kind: store.RouteService, Target: s.Name,
+			Strip: stacks.ProxyStripsPrefix(s.Stack) && cleanPrefix(s.PathPrefix) != "/", FilesFirst: publicFolder(p, s)}
+		if s.Stack == "proxy" {
+			row.Kind, row.Target = store.RouteURL, s.URL
+		}
+		if s.Stack == stacks.StackStatic {
+			row.Kind, row.Target, row.Strip = store.RouteStatic, staticFolder(p, s), false
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// Options is the route's options as `devport route ls` prints them.
+func (r RouteStatus) Options() string {
+	var opts []string
+	if r.Strip {
+		opts = append(opts, "strip")
+	}
+	if r.CacheControl != "" {
+		opts = append(opts, "cache-control="+r.CacheControl)
+	}
+	if r.Limits != "" {
+		opts = append(opts, r.Limits)
+	}
+	if r.FilesFirst != "" {
+		opts = append(opts, "(files of "+r.FilesFirst+" first)")
+	}
+	if !r.Declared {
+		opts = append(opts, "(service default)")
+	}
+	if r.ForwardsTo != "" {
+		opts = append(opts, "(Apache forwards to "+r.ForwardsTo+")")
+	}
+	return strings.Join(opts, " ")
 }
 
 func (c *CLI) routeLs(ctx context.Context, name string, args []string) error {
@@ -154,34 +220,7 @@ func (c *CLI) routeLs(ctx context.Context, name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	taken := make(map[string]bool)
-	chains := chainLinks(p, declared)
-	var rows []routeRow
-	for _, d := range declared {
-		taken[d.PathPrefix] = true
-		row := routeRow{Prefix: d.PathPrefix, Kind: d.Kind, Target: d.Target, Strip: d.StripPrefix,
-			CacheControl: d.CacheControl, Limits: limitsText(d), Declared: true}
-		for _, l := range chains[d.Target] {
-			if l.prefix == d.PathPrefix {
-				row.ForwardsTo = l.target
-			}
-		}
-		rows = append(rows, row)
-	}
-	for _, s := range p.Services {
-		if taken[cleanPrefix(s.PathPrefix)] {
-			continue
-		}
-		row := routeRow{Prefix: cleanPrefix(s.PathPrefix), Kind: store.RouteService, Target: s.Name,
-			Strip: stacks.ProxyStripsPrefix(s.Stack) && cleanPrefix(s.PathPrefix) != "/"}
-		if s.Stack == "proxy" {
-			row.Kind, row.Target = store.RouteURL, s.URL
-		}
-		if s.Stack == stacks.StackStatic {
-			row.Kind, row.Target, row.Strip = store.RouteStatic, staticFolder(p, s), false
-		}
-		rows = append(rows, row)
-	}
+	rows := routeRows(p, declared)
 	if *asJSON {
 		enc := json.NewEncoder(c.Stdout)
 		enc.SetIndent("", "  ")
@@ -190,23 +229,7 @@ func (c *CLI) routeLs(ctx context.Context, name string, args []string) error {
 	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PREFIX\tKIND\tTARGET\tOPTIONS")
 	for _, r := range rows {
-		var opts []string
-		if r.Strip {
-			opts = append(opts, "strip")
-		}
-		if r.CacheControl != "" {
-			opts = append(opts, "cache-control="+r.CacheControl)
-		}
-		if r.Limits != "" {
-			opts = append(opts, r.Limits)
-		}
-		if !r.Declared {
-			opts = append(opts, "(service default)")
-		}
-		if r.ForwardsTo != "" {
-			opts = append(opts, "(Apache forwards to "+r.ForwardsTo+")")
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Prefix, r.Kind, r.Target, strings.Join(opts, " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Prefix, r.Kind, r.Target, r.Options())
 	}
 	return tw.Flush()
 }

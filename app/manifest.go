@@ -64,7 +64,7 @@ func addSource(req AddRequest) (f manifest.File, from string, ok bool, err error
 		if req.Image != "" {
 			return manifest.File{}, "", false, &store.ValidationError{Field: "image", Value: req.Image,
 				Reason: "the folder has two services (php at /, uvicorn at /api) and --image names one image",
-				Fix: "set container.image.php and container.image.uvicorn with devport config set, or devport set NAME --service S --image IMAGE after adding"}
+				Fix:    "set container.image.php and container.image.uvicorn with devport config set, or devport set NAME --service S --image IMAGE after adding"}
 		}
 		if req.Runtime == RuntimeContainer { // --runtime applies to every service of the shape
 			for n, s := range f.Services {

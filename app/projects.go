@@ -241,6 +241,7 @@ type ProjectStatus struct {
 	State    State           `json:"state"`
 	Reason   string          `json:"reason,omitempty"`
 	Services []ServiceStatus `json:"services"`
+	Routes   []RouteStatus   `json:"routes,omitempty"`
 }
 
 // ServiceStatus is one service of a project.
@@ -263,9 +264,15 @@ func (m *Manager) List(ctx context.Context) ([]ProjectStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	declared, err := m.db.Routes(ctx, "")
+	if err != nil {
+		return nil, err
+	}
 	out := make([]ProjectStatus, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, m.status(p))
+		st := m.status(p)
+		st.Routes = routeRows(p, declared)
+		out = append(out, st)
 	}
 	return out, nil
 }

@@ -40,8 +40,12 @@ func TestPythonStaticFolder(t *testing.T) {
 			t.Errorf("add output lacks %q:\n%s", want, out)
 		}
 	}
-	if rows := e.mustRun("route", "assets", "ls"); !strings.Contains(rows, "/static") || !strings.Contains(rows, "static") {
+	if rows := e.mustRun("route", "assets", "ls"); !strings.Contains(rows, "/static") || !strings.Contains(rows, "static") ||
+		!strings.Contains(rows, "(files of "+filepath.Join(dir, "public")+" first)") {
 		t.Errorf("route ls:\n%s", rows)
+	}
+	if out := e.mustRun("ls", "--json"); !strings.Contains(out, `"files_first": "`+filepath.Join(dir, "public")+`"`) {
+		t.Errorf("ls --json lacks the public folder:\n%s", out)
 	}
 	port := freePort(t)
 	g := e.serve("--start", "assets", "--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)))

@@ -20,8 +20,11 @@ type ProjectView struct {
 	Win      fyne.Window
 	Header   *widget.Label
 	Services map[string]*ServiceEditor // by service name
-	name     string
-	u        *UI
+	// Routes lists the project's routes, one per line, as devport route ls
+	// prints them.
+	Routes *widget.Label
+	name   string
+	u      *UI
 }
 
 // ServiceEditor is one service in a ProjectView.
@@ -45,8 +48,9 @@ func (u *UI) ShowProject(name string) {
 		return
 	}
 	pv := &ProjectView{Win: u.app.NewWindow("devport: " + name), name: name, u: u,
-		Header: widget.NewLabel(""), Services: map[string]*ServiceEditor{}}
+		Header: widget.NewLabel(""), Services: map[string]*ServiceEditor{}, Routes: widget.NewLabel("")}
 	pv.Header.Wrapping = fyne.TextWrapWord
+	pv.Routes.TextStyle = fyne.TextStyle{Monospace: true}
 	box := container.NewVBox(pv.Header, widget.NewSeparator())
 	for _, s := range p.Services {
 		se := pv.newEditor(s)
@@ -59,6 +63,7 @@ func (u *UI) ShowProject(name string) {
 		card.Add(se.Err)
 		box.Add(widget.NewCard(s.Name, "", card))
 	}
+	box.Add(widget.NewCard("Routes", "devport route "+name+" add|rm changes them", pv.Routes))
 	pv.update(p)
 	if u.Details == nil {
 		u.Details = map[string]*ProjectView{}
@@ -126,6 +131,15 @@ func (pv *ProjectView) update(p app.ProjectStatus) {
 		head += "\nFolder: " + p.Root
 	}
 	pv.Header.SetText(head)
+	var routes []string
+	for _, r := range p.Routes {
+		line := fmt.Sprintf("%-10s %-8s %s", r.Prefix, r.Kind, r.Target)
+		if o := r.Options(); o != "" {
+			line += "  " + o
+		}
+		routes = append(routes, line)
+	}
+	pv.Routes.SetText(strings.Join(routes, "\n"))
 	for _, s := range p.Services {
 		se := pv.Services[s.Name]
 		if se == nil {

@@ -44,6 +44,9 @@ func TestProjectViewRuntime(t *testing.T) {
 	if !strings.Contains(se.Info.Text, "uvicorn at /") || !strings.Contains(se.Info.Text, "Runs as process") {
 		t.Errorf("service info %q", se.Info.Text)
 	}
+	if !strings.Contains(pv.Routes.Text, "/          service  web") {
+		t.Errorf("routes %q lack the service's own route", pv.Routes.Text)
+	}
 	if se.Runtime.Selected != app.RuntimeProcess || !se.Image.Disabled() {
 		t.Errorf("runtime %q, image disabled %v; want process and disabled", se.Runtime.Selected, se.Image.Disabled())
 	}
