@@ -249,11 +249,7 @@ func (c *CLI) exportProject(ctx context.Context, name string) (export.Project, [
 // exportProject is exportOf for the stored project name, with the images
 // devport's container runtime would run its services in.
 func (m *Manager) exportProject(ctx context.Context, name string, live map[string]string) (export.Project, []string, error) {
-	sp, err := m.db.Project(ctx, name)
-	if err != nil {
-		return export.Project{}, nil, err
-	}
-	declared, err := m.db.Routes(ctx, name)
+	sp, declared, err := m.projectRoutes(ctx, name)
 	if err != nil {
 		return export.Project{}, nil, err
 	}

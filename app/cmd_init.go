@@ -73,11 +73,7 @@ func (c *CLI) exportConfig(ctx context.Context, args []string) error {
 		return err
 	}
 	defer m.Close()
-	p, err := m.db.Project(ctx, name)
-	if err != nil {
-		return err
-	}
-	routes, err := m.db.Routes(ctx, name)
+	p, routes, err := m.projectRoutes(ctx, name)
 	if err != nil {
 		return err
 	}

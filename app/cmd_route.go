@@ -136,6 +136,19 @@ type RouteStatus struct {
 	FilesFirst string `json:"files_first,omitempty"`
 }
 
+// projectRoutes loads the stored project name and its declared routes.
+func (m *Manager) projectRoutes(ctx context.Context, name string) (store.Project, []store.Route, error) {
+	p, err := m.db.Project(ctx, name)
+	if err != nil {
+		return store.Project{}, nil, err
+	}
+	routes, err := m.db.Routes(ctx, name)
+	if err != nil {
+		return store.Project{}, nil, err
+	}
+	return p, routes, nil
+}
+
 // routeRows is every route of p: the declared ones, then each service's
 // own at its prefix unless a declared route takes it.
 func routeRows(p store.Project, declared []store.Route) []RouteStatus {
@@ -212,11 +225,7 @@ func (c *CLI) routeLs(ctx context.Context, name string, args []string) error {
 		return err
 	}
 	defer m.Close()
-	p, err := m.db.Project(ctx, name)
-	if err != nil {
-		return err
-	}
-	declared, err := m.db.Routes(ctx, name)
+	p, declared, err := m.projectRoutes(ctx, name)
 	if err != nil {
 		return err
 	}
