@@ -324,6 +324,8 @@ func (w *Wizard) goTo(step int) {
 	if step == StepRuntime {
 		w.showRuntime()
 	}
+	// A static site runs nothing: the proxy serves it from the start.
+	show(w.StartAfter, w.stack() != stacks.StackStatic)
 	if step == StepDone {
 		w.Cancel.SetText("Close")
 	}
@@ -575,7 +577,7 @@ func (w *Wizard) summary() string {
 // validation error sends the user back to the step of its field.
 func (w *Wizard) create() {
 	req := w.request()
-	start := w.StartAfter.Checked
+	start := w.StartAfter.Checked && req.Stack != stacks.StackStatic
 	w.Create.Disable()
 	w.CreateErr.SetText("Creating…")
 	w.u.bg(func() {

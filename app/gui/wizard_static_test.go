@@ -117,10 +117,16 @@ func TestWizardStaticSite(t *testing.T) {
 	if !strings.Contains(w.Review.Text, "static") || !strings.Contains(w.Review.Text, "proxy serves the folder") {
 		t.Errorf("review: %q", w.Review.Text)
 	}
+	if w.StartAfter.Visible() {
+		t.Error("a static site offers \"Start it after creating\"; nothing runs")
+	}
 	test.Tap(w.Create)
 	r.ui.Idle()
 	if w.Step != StepDone || w.Created == nil {
 		t.Fatalf("after Create: step %d, error %q, stack error %q", w.Step, w.CreateErr.Text, w.StackErr.Text)
+	}
+	if w.Created.State != app.StateStopped {
+		t.Errorf("state after Create: %s; a static site is served without a start", w.Created.State)
 	}
 	p := r.project("site")
 	if len(p.Services) != 1 || p.Services[0].Stack != stacks.StackStatic || p.Services[0].Runtime != app.RuntimeProcess || p.Root != dir {
