@@ -192,7 +192,8 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req RuntimeReques
 // reconcileContainers removes the containers of this data folder that no
 // running project owns: those of removed projects, of services that now
 // run as processes, and those a killed engine left behind for projects that
-// were not started again. Containers of running projects were adopted by
+// were not started again; then the project networks no running project
+// uses. Containers of running projects were adopted by
 // their Start. Without Docker there is nothing to do.
 func (m *Manager) reconcileContainers(ctx context.Context, out io.Writer) {
 	cli, err := stacks.NewDockerClient()
@@ -221,6 +222,17 @@ func (m *Manager) reconcileContainers(ctx context.Context, out io.Writer) {
 		}
 		fmt.Fprintf(out, "devport: removed stale container %s (%s/%s)\n", strings.TrimPrefix(c.Name, "/"), c.Project, c.Service)
 		m.event(ctx, store.Event{Project: c.Project, Service: c.Service, Kind: "container-removed", Detail: c.ID})
+	}
+	removed, err := stacks.RemoveIdleNetworks(ctx, cli, m.paths.Data, func(project string) bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.runs[project] != nil
+	})
+	if err != nil {
+		m.log.Warn("remove stale networks", "err", err)
+	}
+	for _, n := range removed {
+		fmt.Fprintf(out, "devport: removed stale network %s\n", n)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -205,6 +206,11 @@ func TestContainerSites(t *testing.T) {
 		"--label", "devport.service=web", phpImage).Run(); err != nil {
 		t.Fatalf("docker create: %v", err)
 	}
+	// And the network of a project that is not running any more.
+	if err := exec.Command("docker", "network", "create", "--label", "devport.home="+e.home, "--label", "devport.project=gone",
+		"devport-gone-"+filepath.Base(e.home)).Run(); err != nil {
+		t.Fatalf("docker network create: %v", err)
+	}
 	t.Run("SIGKILL of the engine, restart adopts the containers", func(t *testing.T) {
 		if err := g.cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
@@ -216,6 +222,12 @@ func TestContainerSites(t *testing.T) {
 		t.Logf("engine back with adopted containers in %v", time.Since(t0))
 		if !strings.Contains(g.output(), "removed stale container") {
 			t.Errorf("engine did not report the stale container:\n%s", g.output())
+		}
+		if !strings.Contains(g.output(), "removed stale network devport-gone-") {
+			t.Errorf("engine did not report the stale network:\n%s", g.output())
+		}
+		if nets := e.homeNetworks(); len(nets) != 2 { // shop's and fastapi's, adopted with their containers
+			t.Errorf("networks after the restart: %v, want the two running projects'", nets)
 		}
 		after := onePerService(t, "fastapi/web", "shop/web")
 		for k, ids := range before {

@@ -100,3 +100,28 @@ func RemoveContainers(ctx context.Context, cli *client.Client, home, project str
 	}
 	return errors.Join(errs...)
 }
+
+// RemoveIdleNetworks removes the project networks of data folder home
+// whose project keep does not claim (a killed engine leaves them behind).
+// A network a container still uses stays: Docker refuses, and the
+// container's own removal takes the network with it later. It returns the
+// names it removed.
+func RemoveIdleNetworks(ctx context.Context, cli *client.Client, home string, keep func(project string) bool) ([]string, error) {
+	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: homeFilter(home, "")})
+	if err != nil {
+		if client.IsErrConnectionFailed(err) {
+			return nil, dockerError(cli, err)
+		}
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	var removed []string
+	for _, n := range nets {
+		if keep(n.Labels[LabelProject]) {
+			continue
+		}
+		if err := cli.NetworkRemove(ctx, n.ID); err == nil {
+			removed = append(removed, n.Name)
+		}
+	}
+	return removed, nil
+}
