@@ -55,6 +55,7 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 		return err
 	}
 	defer unlock()
+	proxy.TuneGC() // collect less often: the proxy's hot path allocates per request
 	if m.caBundle, err = m.ca.WriteBundle(); err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ func run() error {
 		}
 		defer al.Close(context.Background())
 	}
+	proxy.TuneGC() // as devport serve does
 	srv := proxy.New(proxy.Config{
 		AccessLog:      al,
 		HTTPSAddrs:     []string{*listen},
