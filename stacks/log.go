@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -66,8 +67,21 @@ func logTail(path string, offset int64, n int) []string {
 			lines = append(lines, l)
 		}
 	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+	if len(lines) <= n {
+		return lines
 	}
-	return lines
+	tail := lines[len(lines)-n:]
+	// A server that reports its own failure after the app's (gunicorn's
+	// arbiter after a worker's ImportError) pushes the cause out of the
+	// tail: keep the first exception line of the run in front of it.
+	for _, l := range lines[:len(lines)-n] {
+		if pyExceptionRe.MatchString(l) {
+			return append([]string{l, "…"}, tail...)
+		}
+	}
+	return tail
 }
+
+// pyExceptionRe is the last line of a Python traceback:
+// "ModuleNotFoundError: No module named 'x'", "pkg.mod.SomeException: …".
+var pyExceptionRe = regexp.MustCompile(`^([A-Za-z_]\w*\.)*[A-Za-z_]\w*(Error|Exception): `)

@@ -312,6 +312,23 @@ func TestLogTail(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the cause stays in front of a long tail", func(t *testing.T) {
+		cause := filepath.Join(dir, "cause.log")
+		log := "Traceback (most recent call last):\n  File \"x.py\", line 1\nModuleNotFoundError: No module named 'nomodule'\n" +
+			"[INFO] Worker exiting\n" + strings.Repeat("  File \"arbiter.py\", line 2, in run\n", 20) +
+			"gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>\n"
+		if err := os.WriteFile(cause, []byte(log), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got := logTail(cause, 0, 5)
+		if len(got) != 7 || got[0] != "ModuleNotFoundError: No module named 'nomodule'" || got[1] != "…" ||
+			got[6] != "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>" {
+			t.Errorf("tail %q", got)
+		}
+		if got := logTail(cause, 0, 100); len(got) != 25 || got[0] != "Traceback (most recent call last):" {
+			t.Errorf("a short log is returned whole: %d lines, first %q", len(got), got[0])
+		}
+	})
 	b, _ := os.ReadFile(path)
 	if !strings.HasPrefix(string(b), "old run line\n--- devport ") || !strings.Contains(string(b), ": cmd --flag\n") {
 		t.Errorf("log header missing:\n%.200s", b)
