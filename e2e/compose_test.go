@@ -112,17 +112,32 @@ func TestCompose(t *testing.T) {
 	for _, p := range projects {
 		t.Run(p.name, func(t *testing.T) {
 			domain := p.name + ".test"
-			httpsPort, httpPort := freePort(t), freePort(t)
-			out := e.mustRun("export", p.name, "--format", "compose", "-o", filepath.Join(p.dir, "docker-compose.yml"),
-				"--nginx-image", nginxImage, "--publish-https", fmt.Sprintf("127.0.0.1:%d", httpsPort),
-				"--publish-http", fmt.Sprintf("127.0.0.1:%d", httpPort))
-			for _, want := range []string{"nginx.conf", "apache-web.conf", filepath.Join("certs", domain+"-key.pem"), "devport's CA"} {
-				if !strings.Contains(out, want) {
-					t.Errorf("export printed %q, want it to name %q", out, want)
+			// A free port may be taken before compose publishes it: other
+			// packages' tests start containers with ephemeral ports from
+			// the same range at the same time. Then export again on others.
+			var c *composeRun
+			var httpsPort, httpPort int
+			for attempt := 1; ; attempt++ {
+				httpsPort, httpPort = freePort(t), freePort(t)
+				out := e.mustRun("export", p.name, "--format", "compose", "-o", filepath.Join(p.dir, "docker-compose.yml"),
+					"--nginx-image", nginxImage, "--publish-https", fmt.Sprintf("127.0.0.1:%d", httpsPort),
+					"--publish-http", fmt.Sprintf("127.0.0.1:%d", httpPort))
+				for _, want := range []string{"nginx.conf", "apache-web.conf", filepath.Join("certs", domain+"-key.pem"), "devport's CA"} {
+					if !strings.Contains(out, want) {
+						t.Errorf("export printed %q, want it to name %q", out, want)
+					}
 				}
+				checkLayoutFiles(t, p.dir, domain)
+				var err error
+				if c, err = upCompose(t, p.dir); err == nil {
+					break
+				}
+				if attempt < 3 && strings.Contains(err.Error(), "port is already allocated") {
+					t.Logf("attempt %d: %v; again on other ports", attempt, strings.SplitN(err.Error(), "\n", 2)[0])
+					continue
+				}
+				t.Fatal(err)
 			}
-			checkLayoutFiles(t, p.dir, domain)
-			c := upCompose(t, p.dir)
 			base := fmt.Sprintf("https://%s:%d", domain, httpsPort)
 			var paths []string
 			for _, r := range p.requests {
@@ -201,8 +216,9 @@ type composeRun struct {
 
 // upCompose runs docker-compose up -d in dir under a unique project name,
 // and always takes it down again (with its volumes), checking that no
-// container, network or volume of it is left.
-func upCompose(t *testing.T, dir string) *composeRun {
+// container, network or volume of it is left. A failed up is taken down
+// at once and returned with compose's output.
+func upCompose(t *testing.T, dir string) (*composeRun, error) {
 	t.Helper()
 	b := make([]byte, 4)
 	rand.Read(b)
@@ -226,9 +242,13 @@ func upCompose(t *testing.T, dir string) *composeRun {
 		}
 	})
 	if out, err := c.compose(5*time.Minute, "up", "-d"); err != nil {
-		t.Fatalf("docker-compose up: %v\n%s\n%s", err, out, c.logs(t))
+		err = fmt.Errorf("docker-compose up: %w\n%s\n%s", err, out, c.logs(t))
+		if dout, derr := c.compose(3*time.Minute, "down", "-v", "--remove-orphans", "--timeout", "5"); derr != nil {
+			err = fmt.Errorf("%w\ndocker-compose down: %v\n%s", err, derr, dout)
+		}
+		return nil, err
 	}
-	return c
+	return c, nil
 }
 
 // compose runs docker-compose on the project with a deadline.
