@@ -1,17 +1,15 @@
 package e2e
 
 import (
-	"bytes"
 	"crypto/rand"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/devport/devport/internal/testregistry"
 )
 
 // TestContainerPullProgress: `devport start` of a container service whose
@@ -22,7 +20,7 @@ func TestContainerPullProgress(t *testing.T) {
 	need(t, "docker-registry (a local registry to pull from)", have("docker-registry"))
 	e := newEnv(t)
 	t.Cleanup(e.removeHomeDocker)
-	reg := startRegistry(t, e.root)
+	reg := testregistry.Start(t, "docker-registry", filepath.Join(e.root, "registry"))
 
 	// An image that is not present: the uvicorn stand-in plus a random
 	// 8 MB layer, pushed to the registry and removed locally.
@@ -85,45 +83,4 @@ func TestContainerPullProgress(t *testing.T) {
 	})
 	e.mustRun("rm", "api")
 	e.mustRun("rm", "gone")
-}
-
-// startRegistry runs Debian's docker-registry on a free loopback port until
-// the test ends and returns its host:port (Docker talks plain HTTP to
-// registries on 127.0.0.0/8).
-func startRegistry(t *testing.T, root string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := filepath.Join(root, "registry")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "config.yml")
-	err = os.WriteFile(conf, []byte(fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n",
-		filepath.Join(dir, "data"), addr)), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("docker-registry", "serve", conf)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("registry did not answer: %v\n%s", err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
