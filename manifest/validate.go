@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/devport/devport/internal/pathprefix"
 )
 
 var (
@@ -123,7 +125,7 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 	if prefix == "" {
 		prefix = "/"
 	}
-	if reason := prefixReason(prefix); reason != "" {
+	if reason := pathprefix.Problem(prefix); reason != "" {
 		v.add(k+".prefix", "%q %s, e.g. %q", s.Prefix, reason, "/api")
 	} else if other, ok := prefixes[prefix]; ok {
 		v.add(k+".prefix", "%q is already the prefix of %s: give each service its own prefix", prefix, other)
@@ -184,8 +186,8 @@ func (v *validator) route(i int, r Route, prefixes map[string]string) {
 	switch {
 	case prefix == "":
 		at("", "missing prefix: add prefix = %q", "/static")
-	case prefixReason(prefix) != "":
-		at("prefix", "%q %s, e.g. %q", prefix, prefixReason(prefix), "/static")
+	case pathprefix.Problem(prefix) != "":
+		at("prefix", "%q %s, e.g. %q", prefix, pathprefix.Problem(prefix), "/static")
 	default:
 		if other, ok := prefixes[prefix]; ok {
 			at("prefix", "%q is already the prefix of %s: give each route its own prefix", prefix, other)
@@ -232,31 +234,6 @@ func (v *validator) route(i int, r Route, prefixes map[string]string) {
 			at("cache_control", "must be one line")
 		}
 	}
-}
-
-// prefixReason says why p is not a path prefix, or "".
-func prefixReason(p string) string {
-	switch {
-	case p == "/":
-		return ""
-	case !strings.HasPrefix(p, "/"):
-		return `must start with "/"`
-	case strings.HasSuffix(p, "/"):
-		return `must not end with "/"`
-	case strings.Contains(p, "//"):
-		return `must not contain "//"`
-	}
-	for _, r := range p {
-		if r <= ' ' || r == 0x7f || r == '?' || r == '#' || r == '\\' {
-			return `may not contain spaces, control characters, "?", "#" or "\"`
-		}
-	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		if seg == "." || seg == ".." {
-			return `must not contain "." or ".." segments`
-		}
-	}
-	return ""
 }
 
 // relReason says why dir is not a folder inside the project folder, or "".

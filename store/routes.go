@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/devport/devport/internal/pathprefix"
 )
 
 // Route kinds.
@@ -160,9 +162,9 @@ func validateRoute(r Route) error {
 	bad := func(field, value, reason, fix string) error {
 		return &ValidationError{Field: field, Value: value, Reason: reason, Fix: fix}
 	}
-	if reason := pathPrefixReason(r.PathPrefix); reason != "" {
+	if reason := pathprefix.Problem(r.PathPrefix); reason != "" {
 		fix := "give a prefix like /static"
-		if sugg := suggestPathPrefix(r.PathPrefix); pathPrefixReason(sugg) == "" && sugg != r.PathPrefix {
+		if sugg := suggestPathPrefix(r.PathPrefix); pathprefix.Problem(sugg) == "" && sugg != r.PathPrefix {
 			fix = "use " + sugg
 		}
 		return bad("path prefix", r.PathPrefix, reason, fix)

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+
+	"github.com/devport/devport/internal/pathprefix"
 )
 
 const (
@@ -363,9 +365,9 @@ func validateService(s Service) error {
 	case s.Runtime != "" && !isKeyword(s.Runtime):
 		return bad("runtime", s.Runtime, "may only contain lowercase letters, digits and hyphens", "use --runtime "+runtimeProcess)
 	}
-	if r := pathPrefixReason(s.PathPrefix); r != "" {
+	if r := pathprefix.Problem(s.PathPrefix); r != "" {
 		fix := "use --path-prefix with a prefix like /api"
-		if sugg := suggestPathPrefix(s.PathPrefix); pathPrefixReason(sugg) == "" && sugg != s.PathPrefix {
+		if sugg := suggestPathPrefix(s.PathPrefix); pathprefix.Problem(sugg) == "" && sugg != s.PathPrefix {
 			fix = "use --path-prefix " + sugg
 		}
 		return bad("path prefix", s.PathPrefix, r, fix)
@@ -396,32 +398,6 @@ func validateService(s Service) error {
 // "uvicorn", "process"). Which ones exist is the app's business.
 func isKeyword(s string) bool {
 	return s != "" && len(s) <= maxStackLen && s[0] >= 'a' && s[0] <= 'z' && isNameChars(s)
-}
-
-// pathPrefixReason checks a route prefix: "" (meaning "/"), "/" or a clean
-// absolute path without a trailing slash such as "/api" or "/api/v1".
-func pathPrefixReason(p string) string {
-	switch {
-	case p == "" || p == "/":
-		return ""
-	case !strings.HasPrefix(p, "/"):
-		return `must start with "/"`
-	case strings.HasSuffix(p, "/"):
-		return `must not end with "/"`
-	case strings.Contains(p, "//"):
-		return `must not contain "//"`
-	}
-	for _, r := range p {
-		if r <= ' ' || r == 0x7f || r == '?' || r == '#' || r == '\\' {
-			return `may not contain spaces, control characters, "?", "#" or "\"`
-		}
-	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		if seg == "." || seg == ".." {
-			return `must not contain "." or ".." segments`
-		}
-	}
-	return ""
 }
 
 // suggestPathPrefix cleans p into a valid prefix: "api/v1/" -> "/api/v1".
