@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -41,7 +42,7 @@ func chainLinks(p store.Project, declared []store.Route) map[string][]chainLink 
 		}
 		via, ok := byName[d.Target]
 		target, has := byPrefix[d.PathPrefix]
-		if !ok || via.Stack != stacks.StackPHP || !has || target == via.Name || byName[target].Stack == "proxy" {
+		if !ok || via.Stack != stackdef.PHP || !has || target == via.Name || byName[target].Stack == stackdef.Proxy {
 			continue
 		}
 		l := chainLink{prefix: d.PathPrefix, target: target}
@@ -159,7 +160,7 @@ func (m *Manager) shareRunFolders() error {
 // wizard calls it as the user types (the folder is on this machine
 // whichever engine stores the project).
 func CheckChain(dir, prefix string) error {
-	p := store.Project{Root: dir, Services: []store.Service{{Name: "web", Stack: stacks.StackPHP}}}
+	p := store.Project{Root: dir, Services: []store.Service{{Name: "web", Stack: stackdef.PHP}}}
 	_, err := planChain(&p, prefix)
 	return err
 }
@@ -170,7 +171,7 @@ func CheckChain(dir, prefix string) error {
 // returned route sends PREFIX to the php service, whose Apache forwards it.
 func planChain(p *store.Project, prefix string) (store.Route, error) {
 	fix := "pass --chain /py for a FastAPI app in DIR/py (main.py or app.py)"
-	if len(p.Services) != 1 || p.Services[0].Stack != stacks.StackPHP {
+	if len(p.Services) != 1 || p.Services[0].Stack != stackdef.PHP {
 		return store.Route{}, &store.ValidationError{Field: "chain", Value: prefix,
 			Reason: "goes through Apache, so the project's stack must be php", Fix: "add --stack php"}
 	}
@@ -185,7 +186,7 @@ func planChain(p *store.Project, prefix string) (store.Route, error) {
 			Reason: fmt.Sprintf("folder %s does not exist", sub), Fix: fix}
 	}
 	d, err := stacks.Detect(sub)
-	if err != nil || appFamily(d.Stack) != "asgi" || d.App == "" {
+	if err != nil || stackdef.Family(d.Stack) != stackdef.FamilyASGI || d.App == "" {
 		reason := fmt.Sprintf("found no FastAPI/Starlette app in %s", sub)
 		if err != nil {
 			reason += ": " + err.Error()
@@ -193,7 +194,7 @@ func planChain(p *store.Project, prefix string) (store.Route, error) {
 		return store.Route{}, &store.ValidationError{Field: "chain", Value: prefix, Reason: reason, Fix: fix}
 	}
 	web := p.Services[0]
-	p.Services = append(p.Services, store.Service{Name: name, Stack: stacks.StackUvicorn, Runtime: web.Runtime,
+	p.Services = append(p.Services, store.Service{Name: name, Stack: stackdef.Uvicorn, Runtime: web.Runtime,
 		App: name + "." + d.App, PathPrefix: "/" + name})
 	return store.Route{Project: p.Name, PathPrefix: "/" + name, Kind: store.RouteService, Target: web.Name}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devport/devport/internal/testenv"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -151,7 +152,7 @@ func TestAddChainAndStatic(t *testing.T) {
 
 	t.Run("chain", func(t *testing.T) {
 		if err := stacks.Check("php", t.TempDir()); err != nil {
-			t.Skipf("php stack: %v", err)
+			testenv.Need(t, "the php stack", false, err.Error())
 		}
 		dir := filepath.Join(t.TempDir(), "chain")
 		write(dir, map[string]string{"index.php": "<?php echo 1;", "py/main.py": "from fastapi import FastAPI\napp = FastAPI()\n"})

@@ -14,7 +14,7 @@ import (
 
 	"github.com/devport/devport/certs"
 	"github.com/devport/devport/export"
-	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/store"
 )
 
@@ -272,7 +272,7 @@ func (m *Manager) exportProject(ctx context.Context, name string, live map[strin
 // export's own default applies (the same, except uWSGI's, which needs a
 // compiler).
 func (m *Manager) exportImage(ctx context.Context, s store.Service) string {
-	if img := m.containerImage(ctx, s); img != stacks.DefaultImage(s.Stack) {
+	if img := m.containerImage(ctx, s); img != stackdef.DefaultImage(s.Stack) {
 		return img
 	}
 	return ""
@@ -286,13 +286,13 @@ func exportOf(sp store.Project, declared []store.Route, live map[string]string, 
 	links := chainLinks(sp, declared) // the chain: php services forwarding prefixes
 	for _, s := range sp.Services {
 		prefix := cleanPrefix(s.PathPrefix)
-		if s.Stack == stacks.StackStatic { // nginx serves the folder itself, as devport's proxy does
+		if s.Stack == stackdef.Static { // nginx serves the folder itself, as devport's proxy does
 			p.Routes = append(p.Routes, export.Route{Prefix: prefix, Kind: store.RouteStatic,
 				Target: staticFolder(sp, s), CacheControl: staticCacheControl})
 			continue
 		}
 		es := export.Service{Name: s.Name, Stack: s.Stack, App: s.App, DocRoot: s.DocRoot, Prefix: prefix,
-			Strip: stacks.ProxyStripsPrefix(s.Stack) && prefix != "/", URL: s.URL, Workers: s.Workers}
+			Strip: stackdef.StripsPrefix(s.Stack) && prefix != "/", URL: s.URL, Workers: s.Workers}
 		es.Public = publicFolder(sp, s) // app/static.go: try_files, as the proxy does
 		for _, l := range links[s.Name] {
 			es.Links = append(es.Links, export.Link{Prefix: cleanPrefix(l.prefix), Service: l.target})
@@ -302,22 +302,22 @@ func exportOf(sp store.Project, declared []store.Route, live map[string]string, 
 				es.Requirements = "requirements.txt"
 			}
 		}
-		if s.Stack == stacks.StackPHP && s.DocRoot == "" && sp.Root != "" {
+		if s.Stack == stackdef.PHP && s.DocRoot == "" && sp.Root != "" {
 			if fi, err := os.Stat(filepath.Join(sp.Root, "public")); err == nil && fi.IsDir() {
 				es.DocRoot = filepath.Join(sp.Root, "public")
 			}
 		}
 		switch up, ok := live[s.Name]; {
-		case s.Stack == "proxy":
+		case s.Stack == stackdef.Proxy:
 		case ok:
 			es.Network, es.Address, es.Protocol = parseUpstream(up)
-		case s.Stack == stacks.StackPHP || s.Runtime == RuntimeContainer:
+		case s.Stack == stackdef.PHP || s.Runtime == RuntimeContainer:
 			es.Network, es.Address = "tcp", "127.0.0.1:8080"
 			warnings = append(warnings, fmt.Sprintf("service %s of %s listens on a port chosen at start, and the project is not running: "+
 				"its upstream is 127.0.0.1:8080; run devport start %s and export again, or edit the upstream", s.Name, sp.Name, sp.Name))
 		default:
 			es.Network, es.Address = "unix", filepath.Join(paths.ServiceRun(sp.Name, s.Name), s.Name+".sock")
-			if s.Stack == stacks.StackUWSGI {
+			if s.Stack == stackdef.UWSGI {
 				es.Protocol = export.ProtocolUWSGI
 			}
 		}

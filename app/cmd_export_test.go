@@ -13,7 +13,7 @@ import (
 
 	"github.com/devport/devport/certs"
 	"github.com/devport/devport/export"
-	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/store"
 )
 
@@ -160,7 +160,7 @@ func TestExportImage(t *testing.T) {
 			}
 		})
 	}
-	if stacks.DefaultImage("uwsgi") == "" {
+	if stackdef.DefaultImage("uwsgi") == "" {
 		t.Error("stacks has no default uwsgi image; exportImage's fallback assumes one")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 func (c *CLI) logs(ctx context.Context, args []string) error {
@@ -43,7 +45,7 @@ func (c *CLI) logs(ctx context.Context, args []string) error {
 		if *access {
 			break
 		}
-		if runsNothing(s.Stack) || (*service != "" && s.Name != *service) {
+		if stackdef.RunsNothing(s.Stack) || (*service != "" && s.Name != *service) {
 			continue
 		}
 		files = append(files, m.paths.ServiceLog(p.Name, s.Name))

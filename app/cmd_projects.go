@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 func (c *CLI) add(ctx context.Context, args []string) error {
@@ -64,7 +66,7 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 		what = fmt.Sprintf("%d services", len(st.Services))
 	}
 	fmt.Fprintf(c.Stdout, "added %s (%s, %s) at %s\n", st.Name, what, svc.Runtime, st.URL)
-	if !runsNothing(svc.Stack) {
+	if !stackdef.RunsNothing(svc.Stack) {
 		fmt.Fprintf(c.Stdout, "start it with: devport start %s\n", st.Name)
 	}
 	return nil

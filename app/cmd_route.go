@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/store"
 )
 
@@ -174,11 +174,11 @@ func routeRows(p store.Project, declared []store.Route) []RouteStatus {
 			continue
 		}
 		row := RouteStatus{Prefix: cleanPrefix(s.PathPrefix), Kind: store.RouteService, Target: s.Name,
-			Strip: stacks.ProxyStripsPrefix(s.Stack) && cleanPrefix(s.PathPrefix) != "/", FilesFirst: publicFolder(p, s)}
-		if s.Stack == "proxy" {
+			Strip: stackdef.StripsPrefix(s.Stack) && cleanPrefix(s.PathPrefix) != "/", FilesFirst: publicFolder(p, s)}
+		if s.Stack == stackdef.Proxy {
 			row.Kind, row.Target = store.RouteURL, s.URL
 		}
-		if s.Stack == stacks.StackStatic {
+		if s.Stack == stackdef.Static {
 			row.Kind, row.Target, row.Strip = store.RouteStatic, staticFolder(p, s), false
 		}
 		rows = append(rows, row)

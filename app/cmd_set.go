@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // set switches a service's runtime: `devport set NAME --runtime container
@@ -43,7 +45,7 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 		return err
 	}
 	for _, s := range st.Services {
-		if runsNothing(s.Stack) || (req.Service != "" && s.Name != req.Service) {
+		if stackdef.RunsNothing(s.Stack) || (req.Service != "" && s.Name != req.Service) {
 			continue
 		}
 		what := s.Runtime

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/devport/devport/certs"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 	"github.com/distribution/reference"
@@ -69,7 +70,7 @@ func (m *Manager) containerImage(ctx context.Context, s store.Service) string {
 	if v, ok, err := m.db.Setting(ctx, SettingImagePrefix+s.Stack); err == nil && ok && v != "" {
 		return v
 	}
-	return stacks.DefaultImage(s.Stack)
+	return stackdef.DefaultImage(s.Stack)
 }
 
 // serviceRunner builds the runner of a service for its runtime.
@@ -138,7 +139,7 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req RuntimeReques
 	var svc *store.Service
 	for i := range p.Services {
 		s := &p.Services[i]
-		if req.Service == s.Name || (req.Service == "" && !runsNothing(s.Stack)) {
+		if req.Service == s.Name || (req.Service == "" && !stackdef.RunsNothing(s.Stack)) {
 			if svc != nil && req.Service == "" {
 				return store.Project{}, &store.ValidationError{Field: "service", Reason: "the project has several services",
 					Fix: "name one with --service NAME"}
@@ -150,11 +151,11 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req RuntimeReques
 		return store.Project{}, &store.ValidationError{Field: "service", Value: req.Service,
 			Reason: "no such service in project " + name, Fix: "see devport ls --json for its services"}
 	}
-	if svc.Stack == "proxy" {
+	if svc.Stack == stackdef.Proxy {
 		return store.Project{}, &store.ValidationError{Field: "runtime", Value: req.Runtime,
 			Reason: "service " + svc.Name + " forwards to a server you run; it has no runtime", Fix: "pick a php or Python service"}
 	}
-	if svc.Stack == stacks.StackStatic {
+	if svc.Stack == stackdef.Static {
 		return store.Project{}, &store.ValidationError{Field: "runtime", Value: req.Runtime,
 			Reason: "service " + svc.Name + " is a folder the proxy serves; it has no runtime", Fix: "pick a php or Python service"}
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/internal/testenv"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -32,7 +34,7 @@ func TestContainerImage(t *testing.T) {
 	ctx := context.Background()
 	m := testManager(t)
 	php := store.Service{Stack: "php", Runtime: RuntimeContainer}
-	if got := m.containerImage(ctx, php); got != stacks.DefaultPHPImage {
+	if got := m.containerImage(ctx, php); got != stackdef.DefaultPHPImage {
 		t.Errorf("default: %q", got)
 	}
 	if err := m.SetSetting(ctx, SettingImagePrefix+"php", "php:8.2-apache"); err != nil {
@@ -41,7 +43,7 @@ func TestContainerImage(t *testing.T) {
 	if got := m.containerImage(ctx, php); got != "php:8.2-apache" {
 		t.Errorf("setting: %q", got)
 	}
-	if got := m.containerImage(ctx, store.Service{Stack: "uvicorn"}); got != stacks.DefaultPythonImage {
+	if got := m.containerImage(ctx, store.Service{Stack: "uvicorn"}); got != stackdef.DefaultPythonImage {
 		t.Errorf("uvicorn default with a php setting: %q", got)
 	}
 	php.Image = "mine/php:1"
@@ -96,7 +98,7 @@ func TestSetRuntimeRefusals(t *testing.T) {
 	}
 	t.Run("docker down leaves the store unchanged", func(t *testing.T) {
 		if err := stacks.Check("php", dir); err != nil {
-			t.Skipf("php process runtime not available: %v", err)
+			testenv.Need(t, "the php process runtime", false, err.Error())
 		}
 		if _, err := m.Add(ctx, AddRequest{Dir: dir, Name: "shop"}); err != nil {
 			t.Fatal(err)

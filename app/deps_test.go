@@ -35,7 +35,7 @@ func TestDependencyDirection(t *testing.T) {
 		{"app/gui", []string{mod + "app/desktop", "fyne.io/fyne/v2/app", "fyne.io/fyne/v2/internal/driver/glfw", "fyne.io/systray", "github.com/go-gl/", "github.com/godbus/"}},
 	}
 	// allowed are exceptions to forbidden: exact import paths, by package.
-	allowed := map[string][]string{"export": {mod + "assets"}, "manifest": {mod + "internal/pathprefix"}}
+	allowed := map[string][]string{"export": {mod + "assets", mod + "internal/stackdef"}, "manifest": {mod + "internal/pathprefix", mod + "internal/stackdef"}}
 	for _, tc := range tests {
 		t.Run(tc.pkg, func(t *testing.T) {
 			out, err := exec.Command("go", "list", "-deps", mod+tc.pkg).CombinedOutput()

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/devport/devport/certs"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -186,7 +187,7 @@ func checkStacks(ctx context.Context, ps []store.Project) []Check {
 	var out []Check
 	for _, p := range ps {
 		for _, s := range p.Services {
-			if runsNothing(s.Stack) || s.Runtime == RuntimeContainer {
+			if stackdef.RunsNothing(s.Stack) || s.Runtime == RuntimeContainer {
 				continue // external servers need nothing; containers: checkDocker
 			}
 			c := Check{Name: fmt.Sprintf("stack %s (%s)", s.Stack, p.Name), OK: true, Detail: "installed"}

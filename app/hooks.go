@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/store"
 )
 
@@ -45,7 +46,7 @@ func (m *Manager) runBeforeStart(ctx context.Context, p store.Project) error {
 	}
 	logPath := ""
 	for _, s := range p.Services {
-		if !runsNothing(s.Stack) {
+		if !stackdef.RunsNothing(s.Stack) {
 			logPath = m.paths.ServiceLog(p.Name, s.Name)
 			break
 		}

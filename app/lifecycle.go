@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -73,7 +74,7 @@ func (m *Manager) Start(ctx context.Context, name string) error {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
 	for _, s := range startOrder(p, chains) {
-		if runsNothing(s.Stack) {
+		if stackdef.RunsNothing(s.Stack) {
 			continue
 		}
 		m.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/manifest"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
@@ -86,20 +87,20 @@ func addSource(req AddRequest) (f manifest.File, from string, ok bool, err error
 // its root_path, the proxy strips it from the path.
 func detectSplit(dir string) (manifest.File, bool) {
 	d, err := stacks.Detect(dir)
-	if err != nil || d.Stack != stacks.StackPHP {
+	if err != nil || d.Stack != stackdef.PHP {
 		return manifest.File{}, false
 	}
 	api, err := stacks.Detect(filepath.Join(dir, strings.TrimPrefix(splitPrefix, "/")))
-	if err != nil || api.Stack != stacks.StackUvicorn || !strings.HasPrefix(api.App, "main:") && !strings.HasPrefix(api.App, "app:") {
+	if err != nil || api.Stack != stackdef.Uvicorn || !strings.HasPrefix(api.App, "main:") && !strings.HasPrefix(api.App, "app:") {
 		return manifest.File{}, false
 	}
-	web := manifest.Service{Stack: stacks.StackPHP}
+	web := manifest.Service{Stack: stackdef.PHP}
 	if d.DocRoot != "" {
 		web.DocRoot = relTo(dir, d.DocRoot)
 	}
 	return manifest.File{Services: map[string]manifest.Service{
 		"web": web,
-		"api": {Stack: stacks.StackUvicorn, Prefix: splitPrefix, App: strings.TrimPrefix(splitPrefix, "/") + "." + api.App},
+		"api": {Stack: stackdef.Uvicorn, Prefix: splitPrefix, App: strings.TrimPrefix(splitPrefix, "/") + "." + api.App},
 	}}, true
 }
 
@@ -304,7 +305,7 @@ func fileFromProject(p store.Project, routes []store.Route) (manifest.File, []st
 		return filepath.ToSlash(r), nil
 	}
 	for _, s := range p.Services {
-		if s.Stack == "proxy" {
+		if s.Stack == stackdef.Proxy {
 			return manifest.File{}, nil, fmt.Errorf("service %s forwards to %s, which devport.toml cannot express: use a [[routes]] url instead (devport route %s add %s --url %s)",
 				s.Name, s.URL, p.Name, s.PathPrefix, s.URL)
 		}

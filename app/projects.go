@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -31,25 +33,8 @@ type AddRequest struct {
 	Chain string `json:"chain,omitempty"`
 }
 
-// knownStacks are the stacks a project service may use.
-var knownStacks = map[string]bool{"php": true, "uvicorn": true, "gunicorn": true, "wsgi": true, "uwsgi": true, "static": true}
-
 // stackFix names the stacks for error messages.
-const stackFix = "use --stack php, uvicorn, gunicorn, wsgi, uwsgi or static"
-
-// appFamily groups the stacks that run the same kind of Python app, so a
-// detected app carries over when the user picks another server for it:
-// ASGI (uvicorn, gunicorn with uvicorn workers) and WSGI (gunicorn sync
-// workers, uWSGI).
-func appFamily(stack string) string {
-	switch stack {
-	case "uvicorn", "gunicorn":
-		return "asgi"
-	case "wsgi", "uwsgi":
-		return "wsgi"
-	}
-	return stack
-}
+var stackFix = "use --stack " + stackdef.List(stackdef.Names(stackdef.Folder), "or")
 
 // Add validates the request, detects what it leaves out, and stores the
 // project. Nothing is written unless every check passed.
@@ -131,23 +116,23 @@ func (m *Manager) plan(req AddRequest) (store.Project, error) {
 		}
 		svc.Stack = d.Stack
 	}
-	if derr == nil && appFamily(d.Stack) == appFamily(svc.Stack) {
+	if derr == nil && stackdef.Family(d.Stack) == stackdef.Family(svc.Stack) {
 		if svc.App == "" {
 			svc.App = d.App
 		}
 		svc.DocRoot = d.DocRoot
 	}
-	if !knownStacks[svc.Stack] {
+	if !slices.Contains(stackdef.Names(stackdef.Folder), svc.Stack) {
 		return store.Project{}, &store.ValidationError{Field: "stack", Value: svc.Stack,
 			Reason: "unknown stack", Fix: stackFix}
 	}
 	switch {
-	case svc.Stack == stacks.StackStatic: // app/static.go: the proxy serves the folder
+	case svc.Stack == stackdef.Static: // app/static.go: the proxy serves the folder
 		if svc.Runtime != RuntimeProcess || svc.App != "" {
 			return store.Project{}, &store.ValidationError{Field: "stack", Value: svc.Stack,
 				Reason: "a static site runs no app and no container: the proxy serves the folder", Fix: "drop --app, --runtime and --image"}
 		}
-	case svc.Stack != "php":
+	case svc.Stack != stackdef.PHP:
 		if !appRE.MatchString(svc.App) {
 			return store.Project{}, &store.ValidationError{Field: "app", Value: svc.App,
 				Reason: svc.Stack + " needs the app as MODULE:ATTRIBUTE", Fix: "pass --app main:app"}
@@ -179,7 +164,7 @@ func planProxy(req AddRequest) (store.Project, error) {
 		domain = req.Name + ".test"
 	}
 	return store.Project{Name: req.Name, Domains: []string{domain},
-		Services: []store.Service{{Name: "web", Stack: "proxy", Runtime: "process", URL: req.Proxy}}}, nil
+		Services: []store.Service{{Name: "web", Stack: stackdef.Proxy, Runtime: "process", URL: req.Proxy}}}, nil
 }
 
 // nameFromFolder makes a valid project name from a folder's base name:
@@ -290,7 +275,7 @@ func (m *Manager) status(p store.Project) ProjectStatus {
 		if s.Runtime == RuntimeContainer {
 			ss.Image = m.containerImage(context.Background(), s)
 		}
-		if !runsNothing(s.Stack) {
+		if !stackdef.RunsNothing(s.Stack) {
 			ss.Log = m.paths.ServiceLog(p.Name, s.Name)
 		}
 		if r != nil && r.state == StateRunning {

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/proxy"
-	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
 
@@ -89,16 +89,16 @@ func (m *Manager) serviceRoute(p store.Project, s store.Service, r *run) proxy.R
 		Service:      s.Name,
 		Domains:      p.Domains,
 		PathPrefix:   s.PathPrefix,
-		StripPrefix:  stacks.ProxyStripsPrefix(s.Stack) && s.PathPrefix != "/",
+		StripPrefix:  stackdef.StripsPrefix(s.Stack) && s.PathPrefix != "/",
 		StartCommand: "devport start " + p.Name,
 	}
 	if dir := publicFolder(p, s); dir != "" { // app/static.go
 		rt.TryFiles, rt.CacheControl = dir, staticCacheControl
 	}
 	switch {
-	case s.Stack == stacks.StackStatic:
+	case s.Stack == stackdef.Static:
 		staticRoute(&rt, p, s) // app/static.go
-	case s.Stack == "proxy":
+	case s.Stack == stackdef.Proxy:
 		u, err := url.Parse(s.URL)
 		if err != nil { // the store validated it; never route to garbage
 			rt.Down = "its URL " + s.URL + " does not parse"

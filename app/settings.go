@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/store"
 )
 
@@ -30,7 +30,7 @@ type SettingInfo struct {
 
 // imageStacks are the stacks whose image a container.image.STACK setting
 // names.
-var imageStacks = []string{stacks.StackPHP, stacks.StackUvicorn, stacks.StackGunicorn, stacks.StackWSGI, stacks.StackUWSGI}
+var imageStacks = stackdef.Names(func(d stackdef.Def) bool { return d.DefaultImage != "" })
 
 // KnownSettings lists every setting devport reads, in `devport config ls`
 // order.
@@ -38,7 +38,7 @@ func KnownSettings() []SettingInfo {
 	out := []SettingInfo{{Key: SettingDefaultTLD, Default: "test",
 		Help: "the TLD the new-project wizard suggests domains under (" + strings.Join(managedTLDs, " or ") + ")"}}
 	for _, st := range imageStacks {
-		out = append(out, SettingInfo{Key: SettingImagePrefix + st, Default: stacks.DefaultImage(st),
+		out = append(out, SettingInfo{Key: SettingImagePrefix + st, Default: stackdef.DefaultImage(st),
 			Help: "the image of " + st + " services in the container runtime that name none"})
 	}
 	return out

@@ -4,8 +4,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/proxy"
-	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
 
@@ -13,12 +13,6 @@ import (
 // development site must show an edit on the next reload, and the proxy's
 // ETag and Last-Modified make that revalidation cheap (a 304).
 const staticCacheControl = "no-cache"
-
-// runsNothing reports whether a service of stack starts no process: a
-// server the user runs (proxy) or a folder the proxy serves (static).
-func runsNothing(stack string) bool {
-	return stack == "proxy" || stack == stacks.StackStatic
-}
 
 // staticFolder is the folder a static service serves: its DocRoot, else
 // the project folder.
@@ -37,21 +31,12 @@ func staticRoute(rt *proxy.Route, p store.Project, s store.Service) {
 	rt.StartCommand = ""
 }
 
-// pythonStack reports whether stack runs a Python app.
-func pythonStack(stack string) bool {
-	switch stack {
-	case stacks.StackUvicorn, stacks.StackGunicorn, stacks.StackWSGI, stacks.StackUWSGI:
-		return true
-	}
-	return false
-}
-
 // publicFolder is the project's public/ folder when the proxy serves its
 // files ahead of Python service s at "/" (nginx's `root public; try_files
 // $uri @app;`), else "". It is read from the folder at routing time, so a
 // public/ created later counts after the next start.
 func publicFolder(p store.Project, s store.Service) string {
-	if !pythonStack(s.Stack) || cleanPrefix(s.PathPrefix) != "/" || p.Root == "" {
+	if !stackdef.IsPython(s.Stack) || cleanPrefix(s.PathPrefix) != "/" || p.Root == "" {
 		return ""
 	}
 	dir := filepath.Join(p.Root, "public")
@@ -64,7 +49,7 @@ func publicFolder(p store.Project, s store.Service) string {
 // folderNotes says which of a Python project's folders the proxy serves
 // itself, for the preview before `devport add` creates it.
 func folderNotes(dir, stack string) []string {
-	if !pythonStack(stack) {
+	if !stackdef.IsPython(stack) {
 		return nil
 	}
 	var notes []string
@@ -82,7 +67,7 @@ func folderNotes(dir, stack string) []string {
 // of the seed layouts, served by the proxy instead of the app. (Apache
 // serves a PHP site's files itself.)
 func staticFolderRoutes(p store.Project) []store.Route {
-	if len(p.Services) != 1 || p.Root == "" || !pythonStack(p.Services[0].Stack) {
+	if len(p.Services) != 1 || p.Root == "" || !stackdef.IsPython(p.Services[0].Stack) {
 		return nil
 	}
 	dir := filepath.Join(p.Root, "static")

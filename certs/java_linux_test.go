@@ -11,7 +11,7 @@ import (
 // TestTrustJava imports a fresh CA into the real system Java keystore and
 // removes it again, checking each step with keytool itself.
 func TestTrustJava(t *testing.T) {
-	need(t, true)
+	needRoot(t)
 	if findKeytool() == "" || !fileExists(javaCacerts) {
 		// Java is optional for devport (--java), so this never fails CI.
 		t.Skip("no keytool or " + javaCacerts + ": apt-get install default-jre-headless ca-certificates-java")

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestTrustRealStores installs a fresh CA into the real system store and
@@ -21,7 +23,10 @@ import (
 // anchor, no dangling link, not in the bundle, not in the Java keystore,
 // not in NSS. Install and removal are slow (seconds), so they happen once.
 func TestTrustRealStores(t *testing.T) {
-	need(t, true, "update-ca-certificates", "certutil", "openssl")
+	needRoot(t)
+	for _, tool := range []string{"update-ca-certificates", "certutil", "openssl"} {
+		testenv.Tool(t, tool)
+	}
 	systemStoreLock(t)
 	home := t.TempDir()
 	t.Setenv("HOME", home) // nothing may touch the real ~/.pki
@@ -310,7 +315,8 @@ func TestRemoveDanglingLinks(t *testing.T) {
 // TestTrustNSSForOtherUser: root creating ~/.pki/nssdb in another user's
 // home hands it to that user, or their browser could not open it.
 func TestTrustNSSForOtherUser(t *testing.T) {
-	need(t, true, "certutil")
+	needRoot(t)
+	testenv.Tool(t, "certutil")
 	const nobody = 65534
 	home := filepath.Join(t.TempDir(), "home")
 	if err := os.Mkdir(home, 0o755); err != nil {

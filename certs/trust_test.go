@@ -9,29 +9,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
-// need skips the test when a prerequisite is missing, or fails it when
-// DEVPORT_REQUIRE_ALL=1 (CI must not skip silently).
-func need(t *testing.T, root bool, tools ...string) {
+// needRoot skips the test (or fails it under DEVPORT_REQUIRE_ALL=1) unless
+// it runs as root: the system stores belong to root.
+func needRoot(t *testing.T) {
 	t.Helper()
-	var missing []string
-	if root && os.Geteuid() != 0 {
-		missing = append(missing, "root")
-	}
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing = append(missing, tool)
-		}
-	}
-	if len(missing) == 0 {
-		return
-	}
-	msg := "needs " + strings.Join(missing, ", ")
-	if os.Getenv("DEVPORT_REQUIRE_ALL") == "1" {
-		t.Fatal(msg + " (DEVPORT_REQUIRE_ALL=1)")
-	}
-	t.Skip(msg)
+	testenv.Need(t, "root", os.Geteuid() == 0, "run the tests as root, as CI does")
 }
 
 func TestReportString(t *testing.T) {
@@ -108,7 +94,7 @@ func TestTrustNSSWithoutCertutil(t *testing.T) {
 
 // TestTrustNSSOnly runs as any user: NSS needs no privileges.
 func TestTrustNSSOnly(t *testing.T) {
-	need(t, false, "certutil")
+	testenv.Tool(t, "certutil")
 	ctx := context.Background()
 	a := openTestCA(t)
 	home := t.TempDir()

@@ -8,14 +8,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestBackgroundEngine starts a project with no engine running: devport
 // runs one in the background, on the ports the last engine used, and
 // devport quit stops it and every backend.
 func TestBackgroundEngine(t *testing.T) {
-	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
-	need(t, "curl", have("curl"))
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+	testenv.Tool(t, "curl")
 	e := newEnv(t)
 	e.mustRun("add", e.copyExample("php-shop", "shop"))
 	port := freePort(t)

@@ -7,13 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestBadInput checks that every kind of bad input gets a one-line error
 // naming the field and the fix, a non-zero exit, and an unchanged store.
 func TestBadInput(t *testing.T) {
-	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
-	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+	testenv.Need(t, "python3-uvicorn and python3-fastapi", haveUvicorn(), testenv.InstallFix)
 	e := newEnv(t)
 	shop := e.copyExample("php-shop", "shop")
 	e.mustRun("add", shop)
@@ -71,7 +73,7 @@ func TestBadInput(t *testing.T) {
 // TestServeFaults covers the failures a user meets when starting: a port
 // someone else holds, and a backend that crashes at start.
 func TestServeFaults(t *testing.T) {
-	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
+	testenv.Need(t, "python3-uvicorn and python3-fastapi", haveUvicorn(), testenv.InstallFix)
 	e := newEnv(t)
 
 	t.Run("https port in use", func(t *testing.T) {
@@ -113,8 +115,8 @@ func TestServeFaults(t *testing.T) {
 // not bind 443/80: it must say why, name the setcap and sysctl fixes, and
 // serve on 8443/8080 instead.
 func TestPrivilegedPortFallback(t *testing.T) {
-	need(t, "root (to drop to nobody with setpriv)", os.Geteuid() == 0)
-	need(t, "setpriv", have("setpriv"))
+	testenv.Need(t, "root (to drop to nobody with setpriv)", os.Geteuid() == 0, testenv.InstallFix)
+	testenv.Tool(t, "setpriv")
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil && strings.TrimSpace(string(b)) == "0" {
 		t.Skip("every user may bind low ports on this machine (ip_unprivileged_port_start=0)")
 	}

@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestChainAndStatic adds examples/apache-chain (proxy → Apache →
 // uvicorn) and examples/static-site with the real binary, and fetches both
 // through the engine over HTTPS verified against devport's CA.
 func TestChainAndStatic(t *testing.T) {
-	need(t, "curl", have("curl"))
+	testenv.Tool(t, "curl")
 	e := newEnv(t)
 	httpsPort, httpPort := freePort(t), freePort(t)
 	g := e.serve("--https-port", fmt.Sprint(httpsPort), "--http-port", fmt.Sprint(httpPort))
@@ -27,8 +29,8 @@ func TestChainAndStatic(t *testing.T) {
 	}
 
 	t.Run("apache chain", func(t *testing.T) {
-		need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
-		need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
+		testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+		testenv.Need(t, "python3-uvicorn and python3-fastapi", haveUvicorn(), testenv.InstallFix)
 		dir := e.copyExample("apache-chain", "chain")
 		// e.mustRun fails the parent test; a subtest checks results itself.
 		must := func(args ...string) string {

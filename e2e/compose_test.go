@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // nginxImage is the stand-in for nginx:1.27 (Debian's nginx-light; built
@@ -44,12 +46,12 @@ echo "https: ", $_SERVER['HTTPS'] ?? 'off', "\n";
 // network or volume behind.
 func TestCompose(t *testing.T) {
 	needDocker(t)
-	need(t, "docker-compose (Debian package docker-compose)", have("docker-compose"))
-	need(t, "image "+nginxImage+" (scripts/build-test-images.sh)", exec.Command("docker", "image", "inspect", nginxImage).Run() == nil)
-	need(t, "apache2 (devport's own runtime, for comparison)", have("apache2") || fileExists("/usr/sbin/apache2"))
-	need(t, "uvicorn, fastapi and gunicorn for /usr/bin/python3",
-		exec.Command("/usr/bin/python3", "-c", "import uvicorn, fastapi, gunicorn").Run() == nil)
-	need(t, "curl", have("curl"))
+	testenv.Need(t, "docker-compose (Debian package docker-compose)", testenv.Have("docker-compose"), testenv.InstallFix)
+	testenv.Need(t, "image "+nginxImage+" (scripts/build-test-images.sh)", exec.Command("docker", "image", "inspect", nginxImage).Run() == nil, testenv.InstallFix)
+	testenv.Need(t, "apache2 (devport's own runtime, for comparison)", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+	testenv.Need(t, "uvicorn, fastapi and gunicorn for /usr/bin/python3", exec.Command("/usr/bin/python3", "-c", "import uvicorn, fastapi, gunicorn").Run() == nil, testenv.InstallFix)
+
+	testenv.Tool(t, "curl")
 
 	e := newEnv(t)
 	e.mustRun("config", "set", "container.image.php", phpImage)

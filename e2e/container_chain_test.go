@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestContainerChain runs the chain proxy → Apache → uvicorn
@@ -13,9 +15,9 @@ import (
 // published port, then both in containers on the project's network. An
 // Apache container cannot reach a uvicorn process, and says so.
 func TestContainerChain(t *testing.T) {
-	need(t, "curl", have("curl"))
-	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
-	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
+	testenv.Tool(t, "curl")
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+	testenv.Need(t, "python3-uvicorn and python3-fastapi", haveUvicorn(), testenv.InstallFix)
 	needDocker(t)
 	e := newEnv(t)
 	e.dockerLeftovers(t)
@@ -106,7 +108,7 @@ func TestContainerChain(t *testing.T) {
 // --runtime container: both services run in containers from the images
 // the settings name, and the proxy splits / and /api between them.
 func TestContainerSplit(t *testing.T) {
-	need(t, "curl", have("curl"))
+	testenv.Tool(t, "curl")
 	needDocker(t)
 	e := newEnv(t)
 	e.dockerLeftovers(t)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devport/devport/internal/testenv"
 	"github.com/devport/devport/internal/testregistry"
 )
 
@@ -17,10 +18,10 @@ import (
 // progress line, and a pull that fails names the image and the fixes.
 func TestContainerPullProgress(t *testing.T) {
 	needDocker(t)
-	need(t, "docker-registry (a local registry to pull from)", have("docker-registry"))
+	testenv.Need(t, "docker-registry (a local registry to pull from)", testenv.Have("docker-registry"), testenv.InstallFix)
 	e := newEnv(t)
 	t.Cleanup(e.removeHomeDocker)
-	reg := testregistry.Start(t, "docker-registry", filepath.Join(e.root, "registry"))
+	reg := testregistry.Start(t, testenv.Tool(t, "docker-registry"), filepath.Join(e.root, "registry"))
 
 	// An image that is not present: the uvicorn stand-in plus a random
 	// 8 MB layer, pushed to the registry and removed locally.

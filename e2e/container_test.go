@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // The stand-in images scripts/build-test-images.sh builds (no registry is
@@ -23,10 +25,10 @@ const (
 // images exist.
 func needDocker(t *testing.T) {
 	t.Helper()
-	need(t, "docker", have("docker"))
-	need(t, "a running Docker engine (scripts/start-dockerd.sh)", exec.Command("docker", "info").Run() == nil)
+	testenv.Tool(t, "docker")
+	testenv.Need(t, "a running Docker engine", exec.Command("docker", "info").Run() == nil, "scripts/start-dockerd.sh starts one")
 	for _, img := range []string{phpImage, uvicornImage} {
-		need(t, "image "+img+" (scripts/build-test-images.sh)", exec.Command("docker", "image", "inspect", img).Run() == nil)
+		testenv.Need(t, "image "+img, exec.Command("docker", "image", "inspect", img).Run() == nil, "scripts/build-test-images.sh builds it")
 	}
 }
 
@@ -92,12 +94,12 @@ func (e *env) dockerLeftovers(t *testing.T) {
 // the proxy over trusted HTTPS, switches one between the runtimes, survives
 // a SIGKILL of the engine, and leaves no container behind.
 func TestContainerSites(t *testing.T) {
-	need(t, "root (the system trust store)", os.Geteuid() == 0)
+	testenv.Need(t, "root (the system trust store)", os.Geteuid() == 0, testenv.InstallFix)
 	needDocker(t)
-	need(t, "apache2 (the process runtime)", have("apache2") || fileExists("/usr/sbin/apache2"))
-	need(t, "curl", have("curl"))
-	need(t, "certutil (libnss3-tools)", have("certutil"))
-	need(t, "update-ca-certificates", have("update-ca-certificates") || fileExists("/usr/sbin/update-ca-certificates"))
+	testenv.Need(t, "apache2 (the process runtime)", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+	testenv.Tool(t, "curl")
+	testenv.Need(t, "certutil (libnss3-tools)", testenv.Have("certutil"), testenv.InstallFix)
+	testenv.Need(t, "update-ca-certificates", testenv.Have("update-ca-certificates") || fileExists("/usr/sbin/update-ca-certificates"), testenv.InstallFix)
 
 	e := newEnv(t)
 	e.dockerLeftovers(t)
@@ -258,7 +260,7 @@ func TestContainerSites(t *testing.T) {
 // the container runtime fails with how to start Docker, the store stays as
 // it was, and the process runtime keeps working.
 func TestContainerDockerDown(t *testing.T) {
-	need(t, "apache2 (the process runtime)", have("apache2") || fileExists("/usr/sbin/apache2"))
+	testenv.Need(t, "apache2 (the process runtime)", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
 	e := newEnv(t)
 	shopDir := e.copyExample("php-shop", "shop")
 	down := func(args ...string) result {

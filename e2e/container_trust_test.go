@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestContainerTrustsDevportSites calls a devport site over HTTPS from a
@@ -17,9 +19,9 @@ import (
 // shares the host's network (the proxy listens on loopback only), and a
 // second run without the bundle must fail, so the check proves something.
 func TestContainerTrustsDevportSites(t *testing.T) {
-	need(t, "docker", have("docker") && exec.Command("docker", "info").Run() == nil)
-	need(t, "image "+uvicornImage+" (scripts/build-test-images.sh)", exec.Command("docker", "image", "inspect", uvicornImage).Run() == nil)
-	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
+	testenv.Need(t, "docker", testenv.Have("docker") && exec.Command("docker", "info").Run() == nil, testenv.InstallFix)
+	testenv.Need(t, "image "+uvicornImage+" (scripts/build-test-images.sh)", exec.Command("docker", "image", "inspect", uvicornImage).Run() == nil, testenv.InstallFix)
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
 	e := newEnv(t)
 	e.mustRun("add", e.copyExample("php-shop", "shop"))
 	port := freePort(t)

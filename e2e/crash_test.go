@@ -9,13 +9,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestCrashRecovery kills a backend: the engine starts it again by itself
 // with backoff, and gives up, saying why, when the app itself is broken.
 func TestCrashRecovery(t *testing.T) {
-	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
-	need(t, "curl", have("curl"))
+	testenv.Need(t, "python3-uvicorn and python3-fastapi", haveUvicorn(), testenv.InstallFix)
+	testenv.Tool(t, "curl")
 	e := newEnv(t)
 	dir := e.copyExample("fastapi-api", "api")
 	e.mustRun("add", dir)

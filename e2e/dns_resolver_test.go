@@ -7,13 +7,15 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestDNSResolver turns on the engine's DNS responder and asks it with
 // dig, a real DNS client: loopback for the managed TLDs, REFUSED (never a
 // forward) for anything else.
 func TestDNSResolver(t *testing.T) {
-	need(t, "dig (bind9-dnsutils)", have("dig"))
+	testenv.Need(t, "dig (bind9-dnsutils)", testenv.Have("dig"), testenv.InstallFix)
 	e := newEnv(t)
 	e.mustRun("add", "--name", "ext", "--domain", "ext.test", "--proxy", "http://127.0.0.1:9")
 

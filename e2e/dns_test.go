@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // getent4 returns the IPv4 addresses glibc resolves name to, the way
@@ -26,11 +28,11 @@ func getent4(name string) string {
 // is all green on a fully set-up machine, and restores /etc/hosts byte for
 // byte, even when the test fails midway.
 func TestDNSHostsAndHealthyDoctor(t *testing.T) {
-	need(t, "root (/etc/hosts, the system trust store)", os.Geteuid() == 0)
-	need(t, "getent", have("getent"))
-	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
-	need(t, "curl", have("curl"))
-	need(t, "certutil (libnss3-tools)", have("certutil"))
+	testenv.Need(t, "root (/etc/hosts, the system trust store)", os.Geteuid() == 0, testenv.InstallFix)
+	testenv.Tool(t, "getent")
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+	testenv.Tool(t, "curl")
+	testenv.Need(t, "certutil (libnss3-tools)", testenv.Have("certutil"), testenv.InstallFix)
 	original, err := os.ReadFile("/etc/hosts")
 	if err != nil {
 		t.Fatal(err)

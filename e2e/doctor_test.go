@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 type check struct {
@@ -35,7 +37,7 @@ func findCheck(cs []check, prefix string) (check, bool) {
 // TestDoctorBroken runs doctor on a fresh install: the CA is in no store
 // and the domain resolves nowhere, and each failure must name its fix.
 func TestDoctorBroken(t *testing.T) {
-	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
 	e := newEnv(t)
 	e.mustRun("add", e.copyExample("php-shop", "shop"), "--domain", "doctor-broken.test")
 	cs, r := doctorChecks(t, e)

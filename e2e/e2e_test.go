@@ -14,19 +14,21 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestFirstSites does what a new user does: add a PHP and a FastAPI
 // project, serve them, trust the CA for real, open both over HTTPS with
 // verification on (curl and Chromium), stop, and untrust.
 func TestFirstSites(t *testing.T) {
-	need(t, "root (the system trust store)", os.Geteuid() == 0)
-	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
-	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
-	need(t, "curl", have("curl"))
-	need(t, "certutil (libnss3-tools)", have("certutil"))
-	need(t, "chromium", have("chromium"))
-	need(t, "update-ca-certificates", have("update-ca-certificates") || fileExists("/usr/sbin/update-ca-certificates"))
+	testenv.Need(t, "root (the system trust store)", os.Geteuid() == 0, testenv.InstallFix)
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+	testenv.Need(t, "python3-uvicorn and python3-fastapi", haveUvicorn(), testenv.InstallFix)
+	testenv.Tool(t, "curl")
+	testenv.Need(t, "certutil (libnss3-tools)", testenv.Have("certutil"), testenv.InstallFix)
+	testenv.Tool(t, "chromium")
+	testenv.Need(t, "update-ca-certificates", testenv.Have("update-ca-certificates") || fileExists("/usr/sbin/update-ca-certificates"), testenv.InstallFix)
 
 	e := newEnv(t)
 	shopDir := e.copyExample("php-shop", "shop")

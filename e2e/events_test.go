@@ -8,13 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestEventStreamAndShutdown follows the engine's event stream the way an
 // attached window does: events for a project added by the CLI arrive, and
 // an open stream does not hold up the engine's shutdown.
 func TestEventStreamAndShutdown(t *testing.T) {
-	need(t, "curl", have("curl"))
+	testenv.Tool(t, "curl")
 	e := newEnv(t)
 	g := e.serve("--https-port", fmt.Sprint(freePort(t)), "--http-port", fmt.Sprint(freePort(t)))
 	curl := exec.Command("curl", "-sN", "--unix-socket", filepath.Join(e.home, "devport.sock"), "http://devport/v1/events")

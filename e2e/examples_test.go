@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestSeedExamples adds every example of the seed table (README, "Seed
@@ -17,10 +19,10 @@ import (
 // uvicorn and gunicorn's uvicorn workers, and uWSGI's REMOTE_ADDR and
 // HTTP_X_FORWARDED_* vars.
 func TestSeedExamples(t *testing.T) {
-	need(t, "curl", have("curl"))
-	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
-	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
-	need(t, "uwsgi", have("uwsgi"))
+	testenv.Tool(t, "curl")
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+	testenv.Need(t, "python3-uvicorn and python3-fastapi", haveUvicorn(), testenv.InstallFix)
+	testenv.Tool(t, "uwsgi")
 	e := newEnv(t)
 	adds := [][]string{
 		{"add", e.copyExample("fastapi-api", "api")},

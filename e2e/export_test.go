@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/devport/devport/certs"
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestExportNginx serves examples/php-shop and examples/fastapi-api with
@@ -30,10 +31,10 @@ import (
 // `nginx -t`, then runs nginx in front of the same backends devport
 // started and compares the answers of both proxies.
 func TestExportNginx(t *testing.T) {
-	need(t, "nginx", have("nginx"))
-	need(t, "apache2", have("apache2"))
-	need(t, "uvicorn and fastapi for /usr/bin/python3", haveUvicorn())
-	need(t, "uwsgi with its python3 plugin", have("uwsgi"))
+	testenv.Tool(t, "nginx")
+	testenv.Tool(t, "apache2")
+	testenv.Need(t, "uvicorn and fastapi for /usr/bin/python3", haveUvicorn(), testenv.InstallFix)
+	testenv.Need(t, "uwsgi with its python3 plugin", testenv.Have("uwsgi"), testenv.InstallFix)
 
 	e := newEnv(t)
 	shop := e.copyExample("php-shop", "shop")

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // Where the main window's buttons are, relative to the window (960×540,
@@ -32,9 +34,9 @@ var (
 // DEVPORT_SCREENSHOTS=DIR (make screenshots) keeps the screenshots there.
 func TestDesktopWindow(t *testing.T) {
 	for _, tool := range []string{"Xvfb", "xdotool", "import", "curl", "dbus-run-session"} {
-		need(t, tool, have(tool))
+		testenv.Tool(t, tool)
 	}
-	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
 	tests := []struct {
 		name   string
 		prefix []string

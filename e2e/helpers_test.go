@@ -45,24 +45,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// need skips the test when a dependency is missing, or fails it when
-// DEVPORT_REQUIRE_ALL=1 (CI), where a missing dependency is a broken setup.
-func need(t *testing.T, what string, ok bool) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("DEVPORT_REQUIRE_ALL") == "1" {
-		t.Fatalf("%s is required (DEVPORT_REQUIRE_ALL=1): run scripts/install-deps.sh test", what)
-	}
-	t.Skipf("%s is missing; scripts/install-deps.sh test installs it", what)
-}
-
-func have(name string) bool {
-	_, err := exec.LookPath(name)
-	return err == nil
-}
-
 func haveUvicorn() bool {
 	return exec.Command("/usr/bin/python3", "-c", "import uvicorn, fastapi").Run() == nil
 }

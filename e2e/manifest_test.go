@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // splitPHP answers with what Apache tells PHP about the scheme.
@@ -49,9 +51,9 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 // through add, a hook runs (or stops the start with its output), and a
 // malformed file leaves the store unchanged.
 func TestManifestSplit(t *testing.T) {
-	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
-	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
-	need(t, "curl", have("curl"))
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+	testenv.Need(t, "python3-uvicorn and python3-fastapi", haveUvicorn(), testenv.InstallFix)
+	testenv.Tool(t, "curl")
 	e := newEnv(t)
 	dir := filepath.Join(e.root, "split")
 	writeFiles(t, dir, map[string]string{"index.php": splitPHP, "api/main.py": splitAPI})

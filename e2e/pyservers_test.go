@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestPythonServers runs the other Python seed topologies through the
@@ -13,12 +15,13 @@ import (
 // gunicorn with uvicorn workers (ASGI), gunicorn sync workers (WSGI) and
 // uWSGI spoken to in its own protocol.
 func TestPythonServers(t *testing.T) {
-	need(t, "curl", have("curl"))
+	testenv.Tool(t, "curl")
 	t.Run("process", func(t *testing.T) {
-		need(t, "gunicorn, uvicorn and Flask for /usr/bin/python3",
-			exec.Command("/usr/bin/python3", "-c", "import gunicorn, uvicorn, flask").Run() == nil)
-		need(t, "uwsgi with its python3 plugin", have("uwsgi") &&
-			exec.Command("uwsgi", "--need-plugin", "python3", "--version").Run() == nil)
+		testenv.Need(t, "gunicorn, uvicorn and Flask for /usr/bin/python3", exec.Command("/usr/bin/python3", "-c", "import gunicorn, uvicorn, flask").Run() == nil, testenv.InstallFix)
+
+		testenv.Need(t, "uwsgi with its python3 plugin", testenv.Have("uwsgi") &&
+			exec.Command("uwsgi", "--need-plugin", "python3", "--version").Run() == nil, testenv.InstallFix)
+
 		testPythonServers(t, newEnv(t))
 	})
 	t.Run("container", func(t *testing.T) {

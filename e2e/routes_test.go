@@ -10,13 +10,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestRoutesThroughEngine declares routes with devport route while an
 // engine runs, and fetches through the real binary's proxy: a static
 // folder next to an external URL route, the access log, and removal.
 func TestRoutesThroughEngine(t *testing.T) {
-	need(t, "curl", have("curl"))
+	testenv.Tool(t, "curl")
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "origin saw %s", r.URL.Path)
 	}))

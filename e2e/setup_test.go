@@ -7,14 +7,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestSetupGrantsLowPorts runs devport setup on a copy of the binary, then
 // starts that copy as an ordinary user, which must now bind 443 and 80.
 func TestSetupGrantsLowPorts(t *testing.T) {
-	need(t, "root (setcap, and setpriv to drop to nobody)", os.Geteuid() == 0)
-	need(t, "setpriv", have("setpriv"))
-	need(t, "getcap (libcap2-bin)", have("getcap") || fileExists("/usr/sbin/getcap"))
+	testenv.Need(t, "root (setcap, and setpriv to drop to nobody)", os.Geteuid() == 0, testenv.InstallFix)
+	testenv.Tool(t, "setpriv")
+	testenv.Need(t, "getcap (libcap2-bin)", testenv.Have("getcap") || fileExists("/usr/sbin/getcap"), testenv.InstallFix)
 	for _, p := range []string{"127.0.0.1:443", "127.0.0.1:80"} {
 		l, err := net.Listen("tcp", p)
 		if err != nil {

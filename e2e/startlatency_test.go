@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestStartLatency measures, for the PHP example as a process and as a
@@ -24,7 +26,7 @@ func TestStartLatency(t *testing.T) {
 	if os.Getenv("DEVPORT_BENCH") != "1" {
 		t.Skip("a benchmark: run it with DEVPORT_BENCH=1 (make bench-runtimes)")
 	}
-	need(t, "apache2 (the process runtime)", have("apache2") || fileExists("/usr/sbin/apache2"))
+	testenv.Need(t, "apache2 (the process runtime)", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
 	needDocker(t)
 	runs := 7
 	e := newEnv(t)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestPythonStaticFolder: a FastAPI project with a static/ folder gets
@@ -15,8 +17,8 @@ import (
 // `try_files $uri @app` would, while every other path still reaches the
 // app. The preview of `devport add` says so before the project exists.
 func TestPythonStaticFolder(t *testing.T) {
-	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
-	need(t, "curl", have("curl"))
+	testenv.Need(t, "python3-uvicorn and python3-fastapi", haveUvicorn(), testenv.InstallFix)
+	testenv.Tool(t, "curl")
 	e := newEnv(t)
 	dir := e.copyExample("fastapi-api", "assets")
 	if err := os.MkdirAll(filepath.Join(dir, "static"), 0o755); err != nil {

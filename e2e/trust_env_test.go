@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // callerApp is a FastAPI app that fetches another devport site over HTTPS
@@ -57,9 +59,9 @@ if ($body === false) {
 // call another *.test site over verified HTTPS without the CA being in any
 // system store, and that the same call fails without devport's bundle.
 func TestBackendTrustsDevportSites(t *testing.T) {
-	need(t, "apache2", have("apache2") || fileExists("/usr/sbin/apache2"))
-	need(t, "python3-uvicorn and python3-fastapi", haveUvicorn())
-	need(t, "curl", have("curl"))
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+	testenv.Need(t, "python3-uvicorn and python3-fastapi", haveUvicorn(), testenv.InstallFix)
+	testenv.Tool(t, "curl")
 	e := newEnv(t)
 	shop := e.copyExample("php-shop", "shop")
 	caller := filepath.Join(e.root, "caller")

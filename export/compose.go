@@ -13,6 +13,7 @@ import (
 	"text/template"
 
 	"github.com/devport/devport/assets"
+	"github.com/devport/devport/internal/stackdef"
 )
 
 //go:embed compose.yml.tmpl
@@ -49,14 +50,10 @@ const (
 // writes for php service service.
 func ComposeApacheFile(service string) string { return "apache-" + service + ".conf" }
 
-// Default images of the compose layout. The php and Python ones are those
-// of devport's container runtime; uWSGI compiles on install, so its
-// service needs the full Python image (with gcc).
-const (
-	DefaultNginxImage  = "nginx:1.27"
-	DefaultPHPImage    = "php:8.3-apache"
-	DefaultPythonImage = "python:3.12-slim"
-)
+// DefaultNginxImage is the nginx image of the compose layout. The php
+// and Python ones are those of devport's container runtime
+// (stackdef.DefaultImage).
+const DefaultNginxImage = "nginx:1.27"
 
 // Ports and paths inside the containers of the compose layout.
 const (
@@ -145,9 +142,9 @@ func newLayout(p Project, o Options) (*composeLayout, error) {
 				p.Name, s.Name, s.Image, p.Name, s.Name)
 		}
 		switch {
-		case s.Stack == "php":
+		case s.Stack == stackdef.PHP:
 			l.apache = append(l.apache, s.Name)
-		case s.Stack == "gunicorn" && clean(s.Prefix) != "/":
+		case s.Stack == stackdef.Gunicorn && clean(s.Prefix) != "/":
 			l.worker = true
 		}
 	}
@@ -197,7 +194,7 @@ func ComposeLayout(p Project, o Options) ([]File, error) {
 	}
 	files := []File{{l.file, compose.Bytes()}, {ComposeNginxFile, nginx.Bytes()}}
 	for _, s := range p.Services {
-		if s.Stack != "php" {
+		if s.Stack != stackdef.PHP {
 			continue
 		}
 		var b bytes.Buffer
@@ -297,7 +294,7 @@ func (l *composeLayout) nginx(w io.Writer) error {
 		o.Cert = "/etc/nginx/certs/" + firstOr(q.Domains) + ".pem"
 	}
 	return renderNginx(w, q, o, l.httpsPort, func(s Service) string {
-		if s.Stack == "php" {
+		if s.Stack == stackdef.PHP {
 			return s.Name + ":" + phpPort
 		}
 		return s.Name + ":" + pythonPort
@@ -398,26 +395,26 @@ func (l *composeLayout) service(s Service) (composeService, []string, error) {
 		cs.Volumes = []string{root + ":" + pythonAppDir, cache + ":/root/.cache/pip"}
 	}
 	switch s.Stack {
-	case "proxy":
+	case stackdef.Proxy:
 		return composeService{}, nil, nil
-	case "php":
+	case stackdef.PHP:
 		// The image's own CMD runs Apache with the generated site.
-		cs.Image = image(s, DefaultPHPImage)
+		cs.Image = image(s, stackdef.DefaultPHPImage)
 		cs.Volumes = []string{root + ":" + phpAppDir, "./" + ComposeApacheFile(s.Name) + ":" + phpSitePath + ":ro"}
 		for _, lk := range s.Links {
 			cs.DependsOn = append(cs.DependsOn, lk.Service)
 		}
 		return cs, nil, nil
-	case "uvicorn":
-		python(DefaultPythonImage)
+	case stackdef.Uvicorn:
+		python(stackdef.DefaultPythonImage)
 		cmd := pip("uvicorn") + " && exec python3 -m uvicorn " + s.App + " --host 0.0.0.0 --port " + pythonPort +
 			" --proxy-headers --forwarded-allow-ips '*'"
 		if prefix != "/" {
 			cmd += " --root-path " + prefix
 		}
 		cs.Command = cmd
-	case "gunicorn":
-		python(DefaultPythonImage)
+	case stackdef.Gunicorn:
+		python(stackdef.DefaultPythonImage)
 		worker := "-k uvicorn.workers.UvicornWorker"
 		if prefix != "/" {
 			// UvicornWorker takes no root_path: devport's worker class
@@ -428,16 +425,16 @@ func (l *composeLayout) service(s Service) (composeService, []string, error) {
 		}
 		cs.Command = pip("gunicorn uvicorn") + " && exec python3 -m gunicorn " + worker + " -w " +
 			strconv.Itoa(workers) + " -b 0.0.0.0:" + pythonPort + " --forwarded-allow-ips '*' " + s.App
-	case "wsgi":
-		python(DefaultPythonImage)
+	case stackdef.WSGI:
+		python(stackdef.DefaultPythonImage)
 		cs.Command = pip("gunicorn") + " && exec python3 -m gunicorn -w " + strconv.Itoa(workers) + " -b 0.0.0.0:" +
 			pythonPort + " --forwarded-allow-ips '*' " + s.App
 		if prefix != "/" {
 			cs.Environment = append(cs.Environment, "SCRIPT_NAME="+prefix)
 		}
-	case "uwsgi":
+	case stackdef.UWSGI:
 		// pyuwsgi is uWSGI in prebuilt wheels: no compiler in the image.
-		python(DefaultPythonImage)
+		python(stackdef.DefaultPythonImage)
 		cmd := pip("pyuwsgi") + " && exec uwsgi --socket 0.0.0.0:" + pythonPort + " --master --die-on-term --vacuum --need-app" +
 			" --buffer-size 65535 --processes " + strconv.Itoa(workers)
 		if prefix != "/" {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"text/template"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 //go:embed nginx.conf.tmpl
@@ -82,7 +84,7 @@ func renderNginx(w io.Writer, p Project, o Options, httpsPort string, server fun
 		d.Redirect = "https://$host:" + httpsPort + "$request_uri"
 	}
 	for _, s := range p.Services {
-		if s.Stack == "proxy" {
+		if s.Stack == stackdef.Proxy {
 			continue
 		}
 		d.Upstreams = append(d.Upstreams, upstream{Name: ident(p.Name, s.Name), Server: server(s)})

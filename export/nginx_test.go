@@ -14,24 +14,19 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestNginxAccepts runs the real `nginx -t` on every golden project's
 // nginx export, in a private prefix (the system nginx is never touched).
 // The e2e test (e2e/export_test.go) also runs it in front of backends.
 func TestNginxAccepts(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		if os.Getenv("DEVPORT_REQUIRE_ALL") == "1" {
-			t.Fatal("nginx is required (DEVPORT_REQUIRE_ALL=1): apt-get install nginx-light")
-		}
-		t.Skip("nginx is missing: apt-get install nginx-light")
-	}
+	testenv.Tool(t, "nginx")
 	dir := t.TempDir()
 	cert, key := selfSigned(t, dir)
 	params, err := os.ReadFile("/etc/nginx/uwsgi_params")
-	if err != nil {
-		t.Skipf("no /etc/nginx/uwsgi_params to include: %v", err)
-	}
+	testenv.Need(t, "/etc/nginx/uwsgi_params", err == nil, "apt-get install nginx-light (nginx-common ships it)")
 	if err := os.WriteFile(filepath.Join(dir, "uwsgi_params"), params, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // Upstream kinds of a Service.
@@ -67,7 +69,7 @@ type Service struct {
 	// Image is the service's container image in the compose layout, as
 	// devport's container runtime would pick it (the service's image, else
 	// the container.image.STACK setting); "" means the stack's default
-	// (DefaultPHPImage, DefaultPythonImage).
+	// (stackdef.DefaultPHPImage, stackdef.DefaultPythonImage).
 	Image string
 	// Links are the prefixes a php service's Apache forwards to sibling
 	// services (the chain nginx → Apache → uvicorn): a route sends the
@@ -175,10 +177,10 @@ func (p Project) validate() error {
 		byName[s.Name] = s
 	}
 	for _, s := range p.Services {
-		if s.Stack != "proxy" && s.Address == "" {
+		if s.Stack != stackdef.Proxy && s.Address == "" {
 			return fmt.Errorf("export: project %s, service %s: no upstream address", p.Name, s.Name)
 		}
-		if len(s.Links) > 0 && s.Stack != "php" {
+		if len(s.Links) > 0 && s.Stack != stackdef.PHP {
 			return fmt.Errorf("export: project %s, service %s: only a php service's Apache forwards links; its stack is %s", p.Name, s.Name, s.Stack)
 		}
 		for _, l := range s.Links {
@@ -188,7 +190,7 @@ func (p Project) validate() error {
 				return fmt.Errorf("export: project %s, service %s: link prefix %q must be a path such as /py", p.Name, s.Name, l.Prefix)
 			case !ok:
 				return fmt.Errorf("export: project %s, service %s: link %s goes to service %q, which the project lacks", p.Name, s.Name, l.Prefix, l.Service)
-			case t.Name == s.Name || t.Stack == "proxy" || t.Stack == "php" || t.Stack == "uwsgi" || t.Protocol == ProtocolUWSGI:
+			case t.Name == s.Name || t.Stack == stackdef.Proxy || t.Stack == stackdef.PHP || t.Stack == stackdef.UWSGI || t.Protocol == ProtocolUWSGI:
 				return fmt.Errorf("export: project %s, service %s: link %s goes to service %s (%s), but Apache forwards only to an HTTP Python service (uvicorn, gunicorn or wsgi)",
 					p.Name, s.Name, l.Prefix, t.Name, t.Stack)
 			}
@@ -253,7 +255,7 @@ func (p Project) locations() ([]location, error) {
 func serviceLocation(p Project, s *Service, prefix string, strip bool) location {
 	l := location{Prefix: prefix, Kind: KindService, Upstream: ident(p.Name, s.Name), Strip: strip,
 		UWSGI: s.Protocol == ProtocolUWSGI, Service: s}
-	if s.Stack == "proxy" {
+	if s.Stack == stackdef.Proxy {
 		l.Kind, l.Upstream = KindURL, strings.TrimSuffix(s.URL, "/")
 	}
 	if s.Public != "" && prefix == "/" {

@@ -1,10 +1,12 @@
 package manifest
 
+import "github.com/devport/devport/internal/stackdef"
+
 // FileName is the name of the manifest in a project folder.
 const FileName = "devport.toml"
 
 // Stacks are the stacks a service may name, in the order errors list them.
-var Stacks = []string{"php", "uvicorn", "gunicorn", "wsgi", "uwsgi", "static"}
+var Stacks = stackdef.Names(stackdef.Folder)
 
 // File is a parsed devport.toml.
 type File struct {

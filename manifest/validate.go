@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/devport/devport/internal/pathprefix"
+	"github.com/devport/devport/internal/stackdef"
 )
 
 var (
@@ -19,15 +20,6 @@ var (
 	appRE    = regexp.MustCompile(`^[A-Za-z_][\w.]*:[A-Za-z_]\w*$`)
 	envRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
-
-// PythonStack reports whether stack runs a Python MODULE:ATTRIBUTE app.
-func PythonStack(stack string) bool {
-	switch stack {
-	case "uvicorn", "gunicorn", "wsgi", "uwsgi":
-		return true
-	}
-	return false
-}
 
 // Validate checks every field and returns all problems found, each an
 // *Error with the file, line and key, joined with errors.Join and sorted by
@@ -108,7 +100,7 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 	}
 	switch {
 	case s.Stack == "":
-		v.add(k, "missing stack: add stack = %q (or %s)", "php", strings.Join(Stacks[1:], ", "))
+		v.add(k, "missing stack: add stack = %q (or %s)", stackdef.PHP, strings.Join(Stacks[1:], ", "))
 	case !slices.Contains(Stacks, s.Stack):
 		fix := "use " + strings.Join(Stacks[:len(Stacks)-1], ", ") + " or " + Stacks[len(Stacks)-1]
 		if c := closest(s.Stack, Stacks); c != "" {
@@ -132,7 +124,7 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 	} else {
 		prefixes[prefix] = k
 	}
-	python := PythonStack(s.Stack)
+	python := stackdef.IsPython(s.Stack)
 	switch {
 	case python && s.App == "":
 		v.add(k, "missing app: the %s stack needs app = \"MODULE:ATTRIBUTE\", e.g. app = %q", s.Stack, "main:app")
@@ -143,7 +135,7 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 	}
 	if s.DocRoot != "" {
 		switch {
-		case s.Stack != "php" && s.Stack != "":
+		case s.Stack != stackdef.PHP && s.Stack != "":
 			v.add(k+".docroot", "only the php stack has a document root: remove it")
 		default:
 			if reason := relReason(s.DocRoot); reason != "" {
@@ -153,7 +145,7 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 	}
 	if s.Workers < 0 || s.Workers > 1024 {
 		v.add(k+".workers", "%d: use 1 to 1024, or leave it out for one per core", s.Workers)
-	} else if s.Workers > 0 && (s.Stack == "php" || s.Stack == "uvicorn") {
+	} else if s.Workers > 0 && (s.Stack == stackdef.PHP || s.Stack == stackdef.Uvicorn) {
 		v.add(k+".workers", "the %s stack has no worker count: remove it, or use stack gunicorn, wsgi or uwsgi", s.Stack)
 	}
 	if s.Image != "" {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devport/devport/internal/testenv"
 	"golang.org/x/net/http2"
 )
 
@@ -50,13 +51,8 @@ async def app(scope, receive, send):
 func uvicornBackend(t *testing.T) *Upstream {
 	t.Helper()
 	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import uvicorn, websockets").Run(); err != nil {
-		msg := "real uvicorn websocket backend needs python3-uvicorn and python3-websockets (scripts/install-deps.sh test)"
-		if os.Getenv("DEVPORT_REQUIRE_ALL") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testenv.Need(t, "uvicorn with websockets", exec.Command(py, "-c", "import uvicorn, websockets").Run() == nil,
+		"apt-get install python3-uvicorn python3-websockets ("+testenv.InstallFix+")")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "wsapp.py"), []byte(uvicornApp), 0o644); err != nil {
 		t.Fatal(err)

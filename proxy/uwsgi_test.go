@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestUwsgiPacket checks the packet encoding against bytes computed by
@@ -218,13 +220,7 @@ func startUwsgi(t *testing.T) *uwsgiApp {
 	if err == nil {
 		_, err = os.Stat("/usr/lib/uwsgi/plugins/python3_plugin.so")
 	}
-	if err != nil {
-		msg := "the uwsgi tests need uwsgi, uwsgi-plugin-python3 and python3-flask (scripts/install-deps.sh test): " + err.Error()
-		if os.Getenv("DEVPORT_REQUIRE_ALL") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testenv.Need(t, "uwsgi with its python3 plugin and Flask", err == nil, fmt.Sprintf("%v; apt-get install uwsgi uwsgi-plugin-python3 python3-flask (%s)", err, testenv.InstallFix))
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "app.py"), []byte(flaskApp), 0o644); err != nil {
 		t.Fatal(err)

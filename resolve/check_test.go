@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 func randomName(t *testing.T, prefix, tld string) string {
@@ -45,8 +47,8 @@ func getentFields(t *testing.T, db, name string) []string {
 // original bytes are saved first and written back in t.Cleanup if the test
 // leaves anything different, even when it fails midway.
 func TestRealHostsFile(t *testing.T) {
-	need(t, "root (to edit the real /etc/hosts)", os.Geteuid() == 0)
-	need(t, "getent", have("getent"))
+	testenv.Need(t, "root (to edit the real /etc/hosts)", os.Geteuid() == 0, testenv.InstallFix)
+	testenv.Tool(t, "getent")
 	original, err := os.ReadFile(DefaultHostsPath)
 	if err != nil {
 		t.Fatal(err)

@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestSelfContained holds the package to the standard library and
 // dnsmessage: the CLI, doctor and engine import resolve, never the reverse.
 func TestSelfContained(t *testing.T) {
-	if !have("go") {
+	if !testenv.Have("go") {
 		t.Skip("no go command to list dependencies")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

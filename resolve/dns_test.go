@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devport/devport/internal/testenv"
 	"golang.org/x/net/dns/dnsmessage"
 )
 
@@ -182,8 +183,8 @@ func dig(t *testing.T, addr string, args ...string) (status, flags string, answe
 }
 
 func TestServerDig(t *testing.T) {
-	if !have("dig") {
-		need(t, "dig (bind9-dnsutils)", false)
+	if !testenv.Have("dig") {
+		testenv.Need(t, "dig (bind9-dnsutils)", false, testenv.InstallFix)
 	}
 	s := startServer(t, "test")
 	tests := []struct {
@@ -412,7 +413,7 @@ func TestServerLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := s.Start(ctx); err != nil {
-			need(t, "IPv6 loopback ("+err.Error()+")", false)
+			testenv.Need(t, "IPv6 loopback ("+err.Error()+")", false, testenv.InstallFix)
 		}
 		defer s.Shutdown(ctx)
 		reply := query(t, s.Addr(), packQuery(t, 3, "x.test.", dnsmessage.TypeAAAA), time.Second)

@@ -2,28 +2,9 @@ package resolve
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 )
-
-// need skips a test whose dependency is missing, or fails it when
-// DEVPORT_REQUIRE_ALL=1 (as e2e's need does).
-func need(t *testing.T, what string, ok bool) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("DEVPORT_REQUIRE_ALL") == "1" {
-		t.Fatalf("%s is required (DEVPORT_REQUIRE_ALL=1): run scripts/install-deps.sh test as root", what)
-	}
-	t.Skipf("%s is missing; scripts/install-deps.sh test installs it", what)
-}
-
-func have(name string) bool {
-	_, err := exec.LookPath(name)
-	return err == nil
-}
 
 func writeTemp(t *testing.T, content string) string {
 	t.Helper()

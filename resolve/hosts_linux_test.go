@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestHostsBindMount replaces a file that is a bind mount, as /etc/hosts is
@@ -14,7 +16,7 @@ import (
 // rewriting it in place (the mounted source file changes).
 func TestHostsBindMount(t *testing.T) {
 	if os.Geteuid() != 0 {
-		need(t, "root (to bind-mount a file)", false)
+		testenv.Need(t, "root (to bind-mount a file)", false, testenv.InstallFix)
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "host-side")
@@ -26,7 +28,7 @@ func TestHostsBindMount(t *testing.T) {
 		}
 	}
 	if err := syscall.Mount(src, dst, "", syscall.MS_BIND, ""); err != nil {
-		need(t, "bind mounts ("+err.Error()+")", false)
+		testenv.Need(t, "bind mounts ("+err.Error()+")", false, testenv.InstallFix)
 	}
 	t.Cleanup(func() {
 		if err := syscall.Unmount(dst, 0); err != nil {

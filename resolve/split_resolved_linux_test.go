@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // resolvedScript runs systemd-resolved in a private mount namespace with a
@@ -45,7 +47,7 @@ func TestResolvedLive(t *testing.T) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Skipf("no systemd-resolved binary at %s (set DEVPORT_RESOLVED_BIN)", bin)
 	}
-	if os.Geteuid() != 0 || !have("unshare") {
+	if os.Geteuid() != 0 || !testenv.Have("unshare") {
 		t.Skip("needs root and unshare to run systemd-resolved in a private mount namespace")
 	}
 	if resolvedRunning(context.Background()) == nil {

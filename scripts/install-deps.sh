@@ -14,8 +14,9 @@ run_pkgs=(
   gcc libc6-dev pkg-config            # cgo: mattn/go-sqlite3
   libgl1-mesa-dev xorg-dev            # cgo: Fyne's GL and GLFW
   ca-certificates libnss3-tools       # trust stores: update-ca-certificates, certutil
+  libcap2-bin                         # setcap: devport setup lets the binary bind 443 and 80
   apache2 libapache2-mod-php php-cli  # php stack
-  python3-uvicorn python3-fastapi     # uvicorn stack
+  python3 python3-uvicorn python3-fastapi  # uvicorn stack
 )
 test_pkgs=(
   curl openssl                        # end-to-end checks over real HTTPS
@@ -29,9 +30,11 @@ test_pkgs=(
   python3-websockets                  # uvicorn's websocket support: websockets through the proxy
   gunicorn                            # gunicorn and wsgi stacks (uwsgi and Flask: the next line)
   uwsgi uwsgi-plugin-python3 python3-flask  # uwsgi stack: the proxy speaks the uwsgi protocol to it
+  nginx-light                         # nginx -t on the nginx export (export, e2e)
+  procps                              # pgrep in process checks
 )
 bench_pkgs=(
-  nginx-light caddy wrk               # the proxy benchmark's peers and load generator
+  caddy wrk                           # the proxy benchmark's peers and load generator (nginx: the test set)
 )
 
 pkgs=("${run_pkgs[@]}")

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // phpSite is a front-controller app: every route lands in index.php, which
@@ -34,8 +36,8 @@ RewriteRule ^ index.php [L]
 }
 
 func TestApacheServes(t *testing.T) {
-	requireStack(t, StackPHP)
-	spec := testSpec(t, StackPHP, phpSite)
+	requireStack(t, stackdef.PHP)
+	spec := testSpec(t, stackdef.PHP, phpSite)
 	spec.Env = []string{"DEVPORT_TEST_VAR=from-spec"}
 	r := mustRunner(t, spec)
 	began := time.Now()
@@ -111,7 +113,7 @@ func TestApacheServes(t *testing.T) {
 }
 
 func TestApacheConfigSyntax(t *testing.T) {
-	requireStack(t, StackPHP)
+	requireStack(t, stackdef.PHP)
 	tests := []struct {
 		name   string
 		asRoot bool
@@ -131,7 +133,7 @@ func TestApacheConfigSyntax(t *testing.T) {
 			if tc.docDir != "" {
 				files = map[string]string{tc.docDir + "/index.php": "<?php echo 1;"}
 			}
-			spec := testSpec(t, StackPHP, files)
+			spec := testSpec(t, stackdef.PHP, files)
 			if err := spec.validate(); err != nil {
 				t.Fatal(err)
 			}
@@ -187,7 +189,7 @@ func busyPort(t *testing.T, serveHTTP bool) int {
 }
 
 func TestApachePortTaken(t *testing.T) {
-	requireStack(t, StackPHP)
+	requireStack(t, stackdef.PHP)
 	tests := []struct {
 		name      string
 		busyTimes int  // how many attempts get the busy port
@@ -200,7 +202,7 @@ func TestApachePortTaken(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			spec := testSpec(t, StackPHP, phpSite)
+			spec := testSpec(t, stackdef.PHP, phpSite)
 			if err := spec.validate(); err != nil {
 				t.Fatal(err)
 			}
@@ -258,7 +260,7 @@ func TestApachePortTaken(t *testing.T) {
 }
 
 func TestApacheDocRoot(t *testing.T) {
-	requireStack(t, StackPHP)
+	requireStack(t, stackdef.PHP)
 	tests := []struct {
 		name     string
 		files    map[string]string
@@ -281,7 +283,7 @@ func TestApacheDocRoot(t *testing.T) {
 			if tc.rootOnly && os.Geteuid() != 0 {
 				t.Skip("apache switches to nobody only when devport runs as root")
 			}
-			spec := testSpec(t, StackPHP, tc.files)
+			spec := testSpec(t, stackdef.PHP, tc.files)
 			if tc.docRoot != "" {
 				spec.DocRoot = filepath.Join(spec.Dir, tc.docRoot)
 			}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // Debian packages named in MissingError.
@@ -56,13 +58,13 @@ func systemTools() toolchain {
 
 func (t toolchain) check(stack, dir string) error {
 	switch stack {
-	case StackPHP:
+	case stackdef.PHP:
 		if _, err := t.apache2(); err != nil {
 			return err
 		}
 		_, err := t.phpModule()
 		return err
-	case StackUvicorn, StackGunicorn, StackWSGI:
+	case stackdef.Uvicorn, stackdef.Gunicorn, stackdef.WSGI:
 		need, _ := pythonNeed(stack)
 		py, err := t.pythonFor(dir, need)
 		if err != nil {
@@ -76,10 +78,10 @@ func (t toolchain) check(stack, dir string) error {
 			}
 		}
 		return nil
-	case StackUWSGI:
+	case stackdef.UWSGI:
 		_, err := t.uwsgi()
 		return err
-	case StackStatic:
+	case stackdef.Static:
 		return nil // the proxy serves the folder; nothing to install
 	default:
 		return fmt.Errorf("stack %q: %w (use %s)", stack, ErrUnknownStack, stackList)

@@ -5,6 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/internal/testenv"
 )
 
 func TestCheckMissing(t *testing.T) {
@@ -22,17 +25,17 @@ func TestCheckMissing(t *testing.T) {
 		wantBinary string
 		wantMsg    string
 	}{
-		{name: "no apache2", tools: nothing, stack: StackPHP, wantBinary: "apache2",
+		{name: "no apache2", tools: nothing, stack: stackdef.PHP, wantBinary: "apache2",
 			wantMsg: "apache2 is not installed: sudo apt-get install apache2 libapache2-mod-php"},
-		{name: "no uvicorn", tools: nothing, stack: StackUvicorn, wantBinary: "uvicorn",
+		{name: "no uvicorn", tools: nothing, stack: stackdef.Uvicorn, wantBinary: "uvicorn",
 			wantMsg: "uvicorn is not installed: sudo apt-get install python3-uvicorn (or pip install uvicorn into " + filepath.Join(dir, ".venv") + ")"},
-		{name: "no gunicorn for the gunicorn stack", tools: nothing, stack: StackGunicorn, wantBinary: "gunicorn",
+		{name: "no gunicorn for the gunicorn stack", tools: nothing, stack: stackdef.Gunicorn, wantBinary: "gunicorn",
 			wantMsg: "gunicorn is not installed: sudo apt-get install python3-uvicorn gunicorn (or pip install gunicorn uvicorn into " + filepath.Join(dir, ".venv") + ")"},
-		{name: "no gunicorn for the wsgi stack", tools: nothing, stack: StackWSGI, wantBinary: "gunicorn",
+		{name: "no gunicorn for the wsgi stack", tools: nothing, stack: stackdef.WSGI, wantBinary: "gunicorn",
 			wantMsg: "gunicorn is not installed: sudo apt-get install gunicorn (or pip install gunicorn into " + filepath.Join(dir, ".venv") + ")"},
-		{name: "no uwsgi", tools: nothing, stack: StackUWSGI, wantBinary: "uwsgi",
+		{name: "no uwsgi", tools: nothing, stack: stackdef.UWSGI, wantBinary: "uwsgi",
 			wantMsg: "uwsgi is not installed: sudo apt-get install uwsgi uwsgi-plugin-python3"},
-		{name: "uwsgi without the python3 plugin", tools: withFakeUWSGI(t, nothing), stack: StackUWSGI, wantBinary: "uwsgi's python3 plugin",
+		{name: "uwsgi without the python3 plugin", tools: withFakeUWSGI(t, nothing), stack: stackdef.UWSGI, wantBinary: "uwsgi's python3 plugin",
 			wantMsg: "uwsgi's python3 plugin is not installed: sudo apt-get install uwsgi uwsgi-plugin-python3"},
 	}
 	if py, err := systemTools().python(dir); err == nil {
@@ -45,7 +48,7 @@ func TestCheckMissing(t *testing.T) {
 			stack      string
 			wantBinary string
 			wantMsg    string
-		}{name: "uvicorn without gunicorn", tools: uvicornOnly, stack: StackGunicorn, wantBinary: "gunicorn",
+		}{name: "uvicorn without gunicorn", tools: uvicornOnly, stack: stackdef.Gunicorn, wantBinary: "gunicorn",
 			wantMsg: "gunicorn is not installed: sudo apt-get install python3-uvicorn gunicorn (or pip install gunicorn uvicorn into " + filepath.Join(dir, ".venv") + ")"})
 	}
 	if _, err := systemTools().apache2(); err == nil {
@@ -57,7 +60,7 @@ func TestCheckMissing(t *testing.T) {
 			stack      string
 			wantBinary string
 			wantMsg    string
-		}{name: "apache2 without mod_php", tools: apacheOnly, stack: StackPHP, wantBinary: "mod_php",
+		}{name: "apache2 without mod_php", tools: apacheOnly, stack: stackdef.PHP, wantBinary: "mod_php",
 			wantMsg: "mod_php is not installed: sudo apt-get install apache2 libapache2-mod-php"})
 	}
 	for _, tc := range tests {
@@ -76,7 +79,7 @@ func TestCheckMissing(t *testing.T) {
 	t.Run("Check with PATH emptied", func(t *testing.T) {
 		// The real Check still finds Debian's absolute paths; what matters is
 		// that it answers nil or a *MissingError, never something else.
-		for _, stack := range []string{StackPHP, StackUvicorn, StackGunicorn, StackWSGI, StackUWSGI} {
+		for _, stack := range []string{stackdef.PHP, stackdef.Uvicorn, stackdef.Gunicorn, stackdef.WSGI, stackdef.UWSGI} {
 			var me *MissingError
 			if err := Check(stack, dir); err != nil && !errors.As(err, &me) {
 				t.Errorf("Check(%s) = %v, want nil or *MissingError", stack, err)
@@ -95,7 +98,7 @@ func TestCheckVenvWithoutUvicorn(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bin, "python"), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err := Check(StackUvicorn, dir)
+	err := Check(stackdef.Uvicorn, dir)
 	var me *MissingError
 	if !errors.As(err, &me) || me.Binary != "uvicorn" {
 		t.Fatalf("Check = %v, want *MissingError for uvicorn", err)
@@ -107,13 +110,13 @@ func TestCheckVenvWithoutUvicorn(t *testing.T) {
 }
 
 func TestCheckPresent(t *testing.T) {
-	tests := []struct{ stack string }{{StackPHP}, {StackUvicorn}, {StackGunicorn}, {StackWSGI}, {StackUWSGI}}
+	tests := []struct{ stack string }{{stackdef.PHP}, {stackdef.Uvicorn}, {stackdef.Gunicorn}, {stackdef.WSGI}, {stackdef.UWSGI}}
 	for _, tc := range tests {
 		t.Run(tc.stack, func(t *testing.T) {
 			err := Check(tc.stack, t.TempDir())
 			var me *MissingError
 			if errors.As(err, &me) {
-				skipOrFail(t, "%v", err)
+				testenv.Need(t, "stack "+tc.stack, false, err.Error()+" ("+testenv.InstallFix+")")
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -173,7 +176,7 @@ func fakePython(t *testing.T, path, py, module string) string {
 }
 
 func TestCheckVenvWithoutGunicorn(t *testing.T) {
-	requireStack(t, StackUvicorn)
+	requireStack(t, stackdef.Uvicorn)
 	sys, err := systemTools().python(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -183,8 +186,8 @@ func TestCheckVenvWithoutGunicorn(t *testing.T) {
 	tests := []struct {
 		stack, want string
 	}{
-		{StackGunicorn, "gunicorn uvicorn is not installed in the project's virtualenv " + filepath.Join(dir, ".venv") + ": " + py + " -m pip install gunicorn uvicorn"},
-		{StackWSGI, "gunicorn is not installed in the project's virtualenv " + filepath.Join(dir, ".venv") + ": " + py + " -m pip install gunicorn"},
+		{stackdef.Gunicorn, "gunicorn uvicorn is not installed in the project's virtualenv " + filepath.Join(dir, ".venv") + ": " + py + " -m pip install gunicorn uvicorn"},
+		{stackdef.WSGI, "gunicorn is not installed in the project's virtualenv " + filepath.Join(dir, ".venv") + ": " + py + " -m pip install gunicorn"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.stack, func(t *testing.T) {
@@ -199,7 +202,7 @@ func TestCheckVenvWithoutGunicorn(t *testing.T) {
 		})
 	}
 	t.Run("uvicorn is fine in that venv", func(t *testing.T) {
-		if err := Check(StackUvicorn, dir); err != nil {
+		if err := Check(stackdef.Uvicorn, dir); err != nil {
 			t.Errorf("Check(uvicorn) = %v", err)
 		}
 	})

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
@@ -94,7 +95,7 @@ func NewContainerRunner(spec Spec) (Runner, error) {
 		return nil, fmt.Errorf("service %s: stack %q: %w in a container (use php, uvicorn, gunicorn, wsgi or uwsgi)", spec.label(), spec.Stack, ErrUnknownStack)
 	}
 	if spec.Image == "" {
-		spec.Image = DefaultImage(spec.Stack)
+		spec.Image = stackdef.DefaultImage(spec.Stack)
 	}
 	cli, err := NewDockerClient()
 	if err != nil {
@@ -106,7 +107,7 @@ func NewContainerRunner(spec Spec) (Runner, error) {
 // ContainerStack reports whether stack runs in the container runtime: every
 // stack with a backend (the static stack has none; the proxy serves it).
 func ContainerStack(stack string) bool {
-	return stack == StackPHP || pythonStack(stack)
+	return stack == stackdef.PHP || stackdef.IsPython(stack)
 }
 
 // containerRunner is the container runtime's Runner: the lifecycle shared

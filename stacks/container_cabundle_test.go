@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // TestContainerCABundle checks that a container sees the CA bundle devport
@@ -28,7 +30,7 @@ def ca():
     return {"path": path, "requests": os.environ.get("REQUESTS_CA_BUNDLE"), "marker": "devport test roots" in body, "writable": writable}
 `,
 	}
-	spec := containerSpec(t, cli, StackUvicorn, testUvicornImage, files)
+	spec := containerSpec(t, cli, stackdef.Uvicorn, testUvicornImage, files)
 	spec.App = "main:app"
 	bundle := filepath.Join(t.TempDir(), "bundle.pem")
 	if err := os.WriteFile(bundle, []byte("# devport test roots\n"), 0o644); err != nil {

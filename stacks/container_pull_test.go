@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
+	"github.com/devport/devport/internal/testenv"
 	"github.com/devport/devport/internal/testregistry"
 )
 
@@ -21,11 +22,7 @@ import (
 // host:port. It is stopped when the test ends.
 func localRegistry(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		skipOrFail(t, "docker-registry is not installed (sudo apt-get install docker-registry)")
-	}
-	return testregistry.Start(t, bin, t.TempDir())
+	return testregistry.Start(t, testenv.Tool(t, "docker-registry"), t.TempDir())
 }
 
 // tinyImage imports a one-layer image holding size random bytes (random,

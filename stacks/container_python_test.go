@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/docker/docker/client"
 )
 
@@ -30,7 +31,7 @@ func TestContainerPyServers(t *testing.T) {
 			up := startRunner(t, r)
 			t.Logf("%s container ready on %s after %s", c.stack, up, time.Since(began).Round(time.Millisecond))
 			wantProto := ProtocolHTTP
-			if c.stack == StackUWSGI {
+			if c.stack == stackdef.UWSGI {
 				wantProto = ProtocolUWSGI
 			}
 			if up.Network != "tcp" || !strings.HasPrefix(up.Address, "127.0.0.1:") || up.Protocol != wantProto {
@@ -93,11 +94,11 @@ func TestContainerPyServerErrors(t *testing.T) {
 		files                   map[string]string
 		want                    string
 	}{
-		{"no python at all", StackWSGI, testPHPImage, "app:app", map[string]string{"app.py": flaskApp},
+		{"no python at all", stackdef.WSGI, testPHPImage, "app:app", map[string]string{"app.py": flaskApp},
 			"image " + testPHPImage + " has no python3: choose a Python image with --image"},
-		{"uWSGI with an app that does not import", StackUWSGI, testUvicornImage, "nomodule:app", map[string]string{"app.py": flaskApp},
+		{"uWSGI with an app that does not import", stackdef.UWSGI, testUvicornImage, "nomodule:app", map[string]string{"app.py": flaskApp},
 			"exited at start"},
-		{"gunicorn with an app that does not import", StackGunicorn, testUvicornImage, "nomodule:app", map[string]string{"app.py": flaskApp},
+		{"gunicorn with an app that does not import", stackdef.Gunicorn, testUvicornImage, "nomodule:app", map[string]string{"app.py": flaskApp},
 			"No module named 'nomodule'"},
 	}
 	for _, tc := range tests {

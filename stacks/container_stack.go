@@ -7,26 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/docker/docker/api/types/mount"
 )
-
-// Default images of the container runtime, per stack.
-const (
-	DefaultPHPImage    = "php:8.3-apache"
-	DefaultPythonImage = "python:3.12-slim" // uvicorn, gunicorn, wsgi and uwsgi
-)
-
-// DefaultImage is the image a stack runs in when the service and the
-// settings name none.
-func DefaultImage(stack string) string {
-	switch stack {
-	case StackPHP:
-		return DefaultPHPImage
-	case StackUvicorn, StackGunicorn, StackWSGI, StackUWSGI:
-		return DefaultPythonImage
-	}
-	return ""
-}
 
 // Where things live inside the containers.
 const (
@@ -68,12 +51,12 @@ func planContainer(s Spec, image string) (containerPlan, error) {
 	}
 	var p containerPlan
 	switch s.Stack {
-	case StackPHP:
+	case stackdef.PHP:
 		var err error
 		if p, err = planPHP(s, image); err != nil {
 			return containerPlan{}, err
 		}
-	case StackUvicorn, StackGunicorn, StackWSGI, StackUWSGI:
+	case stackdef.Uvicorn, stackdef.Gunicorn, stackdef.WSGI, stackdef.UWSGI:
 		var err error
 		if p, err = planPython(s, image); err != nil {
 			return containerPlan{}, err
@@ -253,17 +236,17 @@ func planPython(s Spec, image string) (containerPlan, error) {
 	}
 	var run, modules, server string
 	switch s.Stack {
-	case StackUvicorn:
+	case stackdef.Uvicorn:
 		args := []string{s.App, "--host", "0.0.0.0", "--port", pyPort,
 			"--proxy-headers", "--forwarded-allow-ips", "*", "--app-dir", pyAppDir}
 		if prefix != "" {
 			args = append(args, "--root-path", prefix)
 		}
 		server, modules, run = "uvicorn", "uvicorn", `exec "$PY" -m uvicorn `+shellJoin(args)
-	case StackGunicorn, StackWSGI:
+	case stackdef.Gunicorn, stackdef.WSGI:
 		args := []string{}
 		modules, server = "gunicorn", "gunicorn"
-		if s.Stack == StackGunicorn {
+		if s.Stack == stackdef.Gunicorn {
 			modules, server = "gunicorn uvicorn", "gunicorn and uvicorn"
 			if prefix != "" {
 				p.files[containerWorker] = []byte(asgiWorkerSource)
@@ -279,7 +262,7 @@ func planPython(s Spec, image string) (containerPlan, error) {
 			args = append(args, "--env", "SCRIPT_NAME="+prefix)
 		}
 		run = `exec "$PY" -m gunicorn ` + shellJoin(append(args, s.App))
-	case StackUWSGI:
+	case stackdef.UWSGI:
 		args := []string{"--socket", bind, "--master", "--die-on-term", "--vacuum", "--need-app",
 			"--buffer-size", "65535", "--processes", workers, "--chdir", pyAppDir}
 		if prefix != "" {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/internal/testenv"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
@@ -32,15 +34,15 @@ func requireDocker(t *testing.T, images ...string) *client.Client {
 	t.Helper()
 	cli, err := NewDockerClient()
 	if err != nil {
-		skipOrFail(t, "docker client: %v", err)
+		testenv.Need(t, "a Docker client", false, err.Error())
 	}
 	t.Cleanup(func() { cli.Close() })
 	if err := PingDocker(t.Context(), cli); err != nil {
-		skipOrFail(t, "no Docker engine (scripts/start-dockerd.sh starts one): %v", err)
+		testenv.Need(t, "a Docker engine", false, err.Error()+"; scripts/start-dockerd.sh starts one")
 	}
 	for _, img := range images {
 		if _, err := cli.ImageInspect(t.Context(), img); err != nil {
-			skipOrFail(t, "image %s is missing (scripts/build-test-images.sh builds it): %v", img, err)
+			testenv.Need(t, "image "+img, false, err.Error()+"; scripts/build-test-images.sh builds it")
 		}
 	}
 	return cli
@@ -89,7 +91,7 @@ func mustContainerRunner(t *testing.T, spec Spec) *containerRunner {
 
 func TestContainerPHP(t *testing.T) {
 	cli := requireDocker(t, testPHPImage)
-	spec := containerSpec(t, cli, StackPHP, testPHPImage, phpSite)
+	spec := containerSpec(t, cli, stackdef.PHP, testPHPImage, phpSite)
 	r := mustContainerRunner(t, spec)
 	t0 := time.Now()
 	up := startRunner(t, r)
@@ -183,7 +185,7 @@ def where(request: Request):
 `,
 		"requirements.txt": "--no-index\n./wheels/localdep-1.0-py3-none-any.whl\n",
 	}
-	spec := containerSpec(t, cli, StackUvicorn, testUvicornImage, files)
+	spec := containerSpec(t, cli, stackdef.Uvicorn, testUvicornImage, files)
 	writeWheel(t, filepath.Join(spec.Dir, "wheels", "localdep-1.0-py3-none-any.whl"), "localdep", "1.0", "VALUE = 'from the volume'\n")
 	spec.App = "main:app"
 	spec.PathPrefix = "/api"
@@ -226,7 +228,7 @@ def where(request: Request):
 
 func TestContainerCrash(t *testing.T) {
 	cli := requireDocker(t, testPHPImage)
-	spec := containerSpec(t, cli, StackPHP, testPHPImage, phpSite)
+	spec := containerSpec(t, cli, stackdef.PHP, testPHPImage, phpSite)
 	r := mustContainerRunner(t, spec)
 	startRunner(t, r)
 	if err := cli.ContainerKill(t.Context(), r.ContainerID(), "KILL"); err != nil {
@@ -248,24 +250,24 @@ func TestContainerStartErrors(t *testing.T) {
 		want   []string
 		is     error
 	}{
-		{"missing image names the image and the fixes", StackPHP, func(t *testing.T, s *Spec) { s.Image = "devport-test/no-such-image:never" },
+		{"missing image names the image and the fixes", stackdef.PHP, func(t *testing.T, s *Spec) { s.Image = "devport-test/no-such-image:never" },
 			[]string{"devport-test/no-such-image:never", "docker pull", "docker load", "--image"}, ErrImageUnavailable},
-		{"missing project folder", StackPHP, func(t *testing.T, s *Spec) { s.Dir = filepath.Join(s.Dir, "nope") },
+		{"missing project folder", stackdef.PHP, func(t *testing.T, s *Spec) { s.Dir = filepath.Join(s.Dir, "nope") },
 			[]string{"does not exist"}, os.ErrNotExist},
-		{"private project folder", StackPHP, func(t *testing.T, s *Spec) {
+		{"private project folder", stackdef.PHP, func(t *testing.T, s *Spec) {
 			if err := os.Chmod(s.Dir, 0o700); err != nil {
 				t.Fatal(err)
 			}
 		}, []string{"chmod o+rx", "www-data"}, ErrNotReadable},
-		{"docker down", StackPHP, func(t *testing.T, s *Spec) { t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock") },
+		{"docker down", stackdef.PHP, func(t *testing.T, s *Spec) { t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock") },
 			[]string{"docker is not running", "sudo systemctl start docker", "--runtime process"}, ErrDockerUnavailable},
-		{"app that exits at once shows its last words", StackUvicorn, func(t *testing.T, s *Spec) { s.App = "nomodule:app" },
+		{"app that exits at once shows its last words", stackdef.Uvicorn, func(t *testing.T, s *Spec) { s.App = "nomodule:app" },
 			[]string{"container " + testUvicornImage + " exited at start: exit status 1", `Could not import module "nomodule"`}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			img, files := testPHPImage, phpSite
-			if tc.stack == StackUvicorn {
+			if tc.stack == stackdef.Uvicorn {
 				img, files = testUvicornImage, map[string]string{"main.py": "x = 1\n"}
 			}
 			spec := containerSpec(t, cli, tc.stack, img, files)
@@ -346,7 +348,7 @@ func writeWheel(t *testing.T, path, name, version, source string) {
 // and a foreign container in the way of the name is reported.
 func TestContainerAdopt(t *testing.T) {
 	cli := requireDocker(t, testPHPImage)
-	spec := containerSpec(t, cli, StackPHP, testPHPImage, phpSite)
+	spec := containerSpec(t, cli, stackdef.PHP, testPHPImage, phpSite)
 	r1 := mustContainerRunner(t, spec)
 	up1 := startRunner(t, r1)
 	id := r1.ContainerID()
@@ -369,7 +371,7 @@ func TestContainerAdopt(t *testing.T) {
 		}
 	})
 	t.Run("another home leaves it alone", func(t *testing.T) {
-		other := containerSpec(t, cli, StackPHP, testPHPImage, phpSite)
+		other := containerSpec(t, cli, stackdef.PHP, testPHPImage, phpSite)
 		other.Project, other.Service = spec.Project, spec.Service
 		r3 := mustContainerRunner(t, other)
 		startRunner(t, r3)
@@ -386,7 +388,7 @@ func TestContainerAdopt(t *testing.T) {
 		stopRunner(t, r3)
 	})
 	t.Run("foreign container with the name is a conflict", func(t *testing.T) {
-		other := containerSpec(t, cli, StackPHP, testPHPImage, phpSite)
+		other := containerSpec(t, cli, stackdef.PHP, testPHPImage, phpSite)
 		name := containerName(other.Home, other.Project, other.Service)
 		created, err := cli.ContainerCreate(t.Context(), &container.Config{Image: testPHPImage}, nil, nil, nil, name)
 		if err != nil {

@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // Detection is what Detect found in a project folder.
 type Detection struct {
-	Stack   string // StackPHP, StackUvicorn, StackWSGI or StackStatic
+	Stack   string // stackdef.PHP, stackdef.Uvicorn, stackdef.WSGI or stackdef.Static
 	App     string // the Python stacks' "module:attribute", e.g. "main:app" or "mysite.wsgi:application"
 	DocRoot string // php and static: absolute path of public/ when it is the root, else "" (the folder itself)
 }
@@ -55,7 +57,7 @@ func Detect(dir string) (Detection, error) {
 	}
 	for _, f := range []string{"index.php", filepath.Join("public", "index.php"), "composer.json"} {
 		if isFile(filepath.Join(dir, f)) {
-			d := Detection{Stack: StackPHP}
+			d := Detection{Stack: stackdef.PHP}
 			if pub := filepath.Join(dir, "public"); isDir(pub) {
 				d.DocRoot = pub
 			}
@@ -68,7 +70,7 @@ func Detect(dir string) (Detection, error) {
 			continue
 		}
 		if m := asgiAppRe.FindSubmatch(src); m != nil {
-			return Detection{Stack: StackUvicorn, App: strings.TrimSuffix(f, ".py") + ":" + string(m[1])}, nil
+			return Detection{Stack: stackdef.Uvicorn, App: strings.TrimSuffix(f, ".py") + ":" + string(m[1])}, nil
 		}
 	}
 	if d, ok := detectDjango(dir); ok {
@@ -80,16 +82,16 @@ func Detect(dir string) (Detection, error) {
 			continue
 		}
 		if m := flaskAppRe.FindSubmatch(src); m != nil {
-			return Detection{Stack: StackWSGI, App: strings.TrimSuffix(f, ".py") + ":" + string(m[1])}, nil
+			return Detection{Stack: stackdef.WSGI, App: strings.TrimSuffix(f, ".py") + ":" + string(m[1])}, nil
 		}
 	}
 	if src, err := os.ReadFile(filepath.Join(dir, "wsgi.py")); err == nil && wsgiApplicationRe.Match(src) {
-		return Detection{Stack: StackWSGI, App: "wsgi:application"}, nil
+		return Detection{Stack: stackdef.WSGI, App: "wsgi:application"}, nil
 	}
 	// Last: a site of plain files, which the proxy serves itself.
 	for _, root := range []string{dir, filepath.Join(dir, "public")} {
 		if isFile(filepath.Join(root, "index.html")) {
-			d := Detection{Stack: StackStatic}
+			d := Detection{Stack: stackdef.Static}
 			if root != dir {
 				d.DocRoot = root
 			}
@@ -113,8 +115,8 @@ func detectDjango(dir string) (Detection, bool) {
 		return Detection{}, false
 	}
 	for _, entry := range []struct{ file, stack, app string }{
-		{"wsgi.py", StackWSGI, "wsgi:application"},
-		{"asgi.py", StackUvicorn, "asgi:application"},
+		{"wsgi.py", stackdef.WSGI, "wsgi:application"},
+		{"asgi.py", stackdef.Uvicorn, "asgi:application"},
 	} {
 		matches, _ := filepath.Glob(filepath.Join(dir, "*", entry.file))
 		best := ""

@@ -7,13 +7,14 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/stacks"
 )
 
 // A service's life: start, forward to the upstream, watch for a crash, stop.
 func ExampleNewRunner() {
 	r, err := stacks.NewRunner(stacks.Spec{
-		Project: "shop", Service: "api", Stack: stacks.StackUvicorn,
+		Project: "shop", Service: "api", Stack: stackdef.Uvicorn,
 		Dir: "/home/me/shop", App: "main:app", PathPrefix: "/api",
 		RunDir:  "/home/me/.local/state/devport/run/shop-api",
 		LogPath: "/home/me/.local/state/devport/logs/shop-api.log",

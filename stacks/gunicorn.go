@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/devport/devport/assets"
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // gunicorn runs the gunicorn and wsgi stacks: `<python> -m gunicorn [-k
@@ -30,7 +31,7 @@ type gunicorn struct {
 
 func newGunicorn(spec Spec, tools toolchain) *gunicorn {
 	need, _ := pythonNeed(spec.Stack)
-	return &gunicorn{spec: spec, asgi: spec.Stack == StackGunicorn, python: &interpreter{tools: tools, dir: spec.Dir, need: need}}
+	return &gunicorn{spec: spec, asgi: spec.Stack == stackdef.Gunicorn, python: &interpreter{tools: tools, dir: spec.Dir, need: need}}
 }
 
 // The uvicorn worker with a root_path, for the gunicorn stack with a

@@ -14,23 +14,15 @@ import (
 	"slices"
 	"testing"
 	"time"
-)
 
-// skipOrFail skips a test that needs something missing, unless
-// DEVPORT_REQUIRE_ALL=1 demands that everything runs.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("DEVPORT_REQUIRE_ALL") == "1" {
-		t.Fatalf("DEVPORT_REQUIRE_ALL=1: "+format, args...)
-	}
-	t.Skipf(format, args...)
-}
+	"github.com/devport/devport/internal/testenv"
+)
 
 // requireStack skips (or fails) when Check says stack cannot run here.
 func requireStack(t *testing.T, stack string) {
 	t.Helper()
 	if err := Check(stack, t.TempDir()); err != nil {
-		skipOrFail(t, "stack %s cannot run here: %v", stack, err)
+		testenv.Need(t, "stack "+stack, false, err.Error()+" ("+testenv.InstallFix+")")
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // Link makes the php stack's Apache a reverse proxy for a sibling service:
@@ -32,7 +34,7 @@ type Link struct {
 // reaches service's container: its name on the project network and the
 // port its stack listens on there.
 func ContainerAddress(service, stack string) string {
-	if stack == StackPHP {
+	if stack == stackdef.PHP {
 		return service + ":" + phpPort
 	}
 	return service + ":" + pyPort

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // chainApp is a FastAPI app that reports the path and headers it received.
@@ -33,17 +35,17 @@ def echo(rest: str, request: Request):
 // TestApacheLinks runs the chain proxy → Apache → uvicorn with a real
 // apache2 forwarding /py/ to a real uvicorn over its unix socket.
 func TestApacheLinks(t *testing.T) {
-	requireStack(t, StackPHP)
-	requireStack(t, StackUvicorn)
+	requireStack(t, stackdef.PHP)
+	requireStack(t, stackdef.Uvicorn)
 
-	target := testSpec(t, StackUvicorn, map[string]string{"main.py": chainApp})
+	target := testSpec(t, stackdef.Uvicorn, map[string]string{"main.py": chainApp})
 	target.Service, target.App, target.PathPrefix = "api", "main:app", "/py"
 	up := startRunner(t, mustRunner(t, target))
 	if up.Network != "unix" {
 		t.Fatalf("uvicorn upstream = %+v, want a unix socket", up)
 	}
 
-	spec := testSpec(t, StackPHP, phpSite)
+	spec := testSpec(t, stackdef.PHP, phpSite)
 	spec.Links = []Link{{Prefix: "/py", Upstream: up}}
 	web := startRunner(t, mustRunner(t, spec))
 
@@ -125,13 +127,13 @@ func TestLinkValidate(t *testing.T) {
 		link    Link
 		wantErr string
 	}{
-		{name: "unix ok", stack: StackPHP, link: Link{Prefix: "/py", Upstream: sock}},
-		{name: "tcp ok", stack: StackPHP, link: Link{Prefix: "/py/", Upstream: Upstream{Network: "tcp", Address: "127.0.0.1:8000"}}},
-		{name: "not php", stack: StackUvicorn, link: Link{Prefix: "/py", Upstream: sock}, wantErr: "links are for the php stack"},
-		{name: "bad prefix", stack: StackPHP, link: Link{Prefix: "py", Upstream: sock}, wantErr: `link prefix "py"`},
-		{name: "quote in prefix", stack: StackPHP, link: Link{Prefix: `/p"y`, Upstream: sock}, wantErr: "link prefix"},
-		{name: "uwsgi target", stack: StackPHP, link: Link{Prefix: "/py", Upstream: Upstream{Network: "unix", Address: "/s", Protocol: ProtocolUWSGI}}, wantErr: "only to HTTP backends"},
-		{name: "pipe in socket", stack: StackPHP, link: Link{Prefix: "/py", Upstream: Upstream{Network: "unix", Address: "/a|b"}}, wantErr: "socket"},
+		{name: "unix ok", stack: stackdef.PHP, link: Link{Prefix: "/py", Upstream: sock}},
+		{name: "tcp ok", stack: stackdef.PHP, link: Link{Prefix: "/py/", Upstream: Upstream{Network: "tcp", Address: "127.0.0.1:8000"}}},
+		{name: "not php", stack: stackdef.Uvicorn, link: Link{Prefix: "/py", Upstream: sock}, wantErr: "links are for the php stack"},
+		{name: "bad prefix", stack: stackdef.PHP, link: Link{Prefix: "py", Upstream: sock}, wantErr: `link prefix "py"`},
+		{name: "quote in prefix", stack: stackdef.PHP, link: Link{Prefix: `/p"y`, Upstream: sock}, wantErr: "link prefix"},
+		{name: "uwsgi target", stack: stackdef.PHP, link: Link{Prefix: "/py", Upstream: Upstream{Network: "unix", Address: "/s", Protocol: ProtocolUWSGI}}, wantErr: "only to HTTP backends"},
+		{name: "pipe in socket", stack: stackdef.PHP, link: Link{Prefix: "/py", Upstream: Upstream{Network: "unix", Address: "/a|b"}}, wantErr: "socket"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -215,7 +217,7 @@ func TestContainerSiteLinks(t *testing.T) {
 	}{
 		{name: "no links, no proxy modules", want: []string{"</VirtualHost>"}},
 		{name: "a container target", links: []Link{{Prefix: "/py",
-			Upstream: Upstream{Network: "tcp", Address: "127.0.0.1:32770"}, Container: ContainerAddress("py", StackUvicorn)}},
+			Upstream: Upstream{Network: "tcp", Address: "127.0.0.1:32770"}, Container: ContainerAddress("py", stackdef.Uvicorn)}},
 			want: []string{`ProxyPass "/py/" "http://py:8000/"`, `ProxyPassReverse "/py/" "http://py:8000/"`,
 				`RedirectMatch 308 "^/py$" "/py/"`, "LoadModule proxy_http_module", "ProxyPreserveHost On"}},
 		{name: "a process target", links: []Link{{Prefix: "/py", Upstream: Upstream{Network: "unix", Address: "/run/py.sock"}}},
@@ -223,7 +225,7 @@ func TestContainerSiteLinks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := testSpec(t, StackPHP, map[string]string{"index.php": "<?php echo 1;"})
+			s := testSpec(t, stackdef.PHP, map[string]string{"index.php": "<?php echo 1;"})
 			s.Home, s.Links = t.TempDir(), tc.links
 			p, err := planContainer(s, testPHPImage)
 			if tc.wantErr != "" {

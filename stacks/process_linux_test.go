@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // prSetChildSubreaper is prctl's PR_SET_CHILD_SUBREAPER (linux/prctl.h).
@@ -17,7 +19,7 @@ const prSetChildSubreaper = 36
 // TestPdeathsig kills a process that started a backend (a devport dying
 // without Stop) and checks that the kernel kills the backend too.
 func TestPdeathsig(t *testing.T) {
-	requireStack(t, StackUvicorn)
+	requireStack(t, stackdef.Uvicorn)
 	// The orphaned backend is reparented to the nearest subreaper. Be that,
 	// so that this test can reap it: init on a container or microVM may not.
 	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); e != 0 {

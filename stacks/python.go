@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // venvDirs are the project-local virtualenv folders Python looks for, in order.
@@ -33,11 +35,11 @@ type pyNeed struct {
 // that does not run on Python.
 func pythonNeed(stack string) (need pyNeed, ok bool) {
 	switch stack {
-	case StackUvicorn:
+	case stackdef.Uvicorn:
 		return pyNeed{modules: []string{"uvicorn"}, missing: MissingError{Binary: "uvicorn", Package: pkgUvicorn}, pip: "uvicorn"}, true
-	case StackGunicorn:
+	case stackdef.Gunicorn:
 		return pyNeed{modules: []string{"gunicorn", "uvicorn"}, missing: MissingError{Binary: "gunicorn", Package: pkgGunicornASGI}, pip: "gunicorn uvicorn"}, true
-	case StackWSGI:
+	case stackdef.WSGI:
 		return pyNeed{modules: []string{"gunicorn"}, missing: MissingError{Binary: "gunicorn", Package: pkgGunicorn}, pip: "gunicorn"}, true
 	}
 	return pyNeed{}, false
@@ -54,7 +56,7 @@ func Python(dir string) (string, error) {
 
 // python finds the interpreter for a uvicorn app in dir (see Python).
 func (t toolchain) python(dir string) (string, error) {
-	need, _ := pythonNeed(StackUvicorn)
+	need, _ := pythonNeed(stackdef.Uvicorn)
 	return t.pythonFor(dir, need)
 }
 

@@ -3,6 +3,8 @@ package stacks
 import (
 	"context"
 	"fmt"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // Runner runs one service.
@@ -50,13 +52,13 @@ func NewRunner(spec Spec) (Runner, error) {
 	}
 	var be backend
 	switch spec.Stack {
-	case StackPHP:
+	case stackdef.PHP:
 		be = newApache(spec, systemTools())
-	case StackUvicorn:
+	case stackdef.Uvicorn:
 		be = newUvicorn(spec, systemTools())
-	case StackGunicorn, StackWSGI:
+	case stackdef.Gunicorn, stackdef.WSGI:
 		be = newGunicorn(spec, systemTools())
-	case StackUWSGI:
+	case stackdef.UWSGI:
 		be = newUWSGI(spec, systemTools())
 	default:
 		return nil, fmt.Errorf("service %s: stack %q: %w (use %s)", spec.label(), spec.Stack, ErrUnknownStack, stackList)

@@ -9,11 +9,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 func TestNewRunner(t *testing.T) {
 	base := t.TempDir()
-	valid := Spec{Project: "shop", Service: "web", Stack: StackPHP, Dir: base, RunDir: filepath.Join(base, "run")}
+	valid := Spec{Project: "shop", Service: "web", Stack: stackdef.PHP, Dir: base, RunDir: filepath.Join(base, "run")}
 	tests := []struct {
 		name    string
 		edit    func(*Spec)
@@ -21,20 +23,20 @@ func TestNewRunner(t *testing.T) {
 		wantMsg string // substring; "" means no error
 	}{
 		{name: "php", edit: func(*Spec) {}},
-		{name: "uvicorn", edit: func(s *Spec) { s.Stack, s.App = StackUvicorn, "main:app" }},
-		{name: "uvicorn dotted module", edit: func(s *Spec) { s.Stack, s.App = StackUvicorn, "app.main:create_app" }},
+		{name: "uvicorn", edit: func(s *Spec) { s.Stack, s.App = stackdef.Uvicorn, "main:app" }},
+		{name: "uvicorn dotted module", edit: func(s *Spec) { s.Stack, s.App = stackdef.Uvicorn, "app.main:create_app" }},
 		{name: "unknown stack", edit: func(s *Spec) { s.Stack = "rails" }, wantErr: ErrUnknownStack, wantMsg: `stack "rails"`},
 		{name: "relative folder", edit: func(s *Spec) { s.Dir = "shop" }, wantMsg: "absolute"},
 		{name: "relative run folder", edit: func(s *Spec) { s.RunDir = "run" }, wantMsg: "absolute"},
 		{name: "no service name", edit: func(s *Spec) { s.Service = "" }, wantMsg: "service name"},
-		{name: "uvicorn without app", edit: func(s *Spec) { s.Stack = StackUvicorn }, wantMsg: "module:attribute"},
-		{name: "uvicorn app without attribute", edit: func(s *Spec) { s.Stack, s.App = StackUvicorn, "main" }, wantMsg: "module:attribute"},
-		{name: "gunicorn", edit: func(s *Spec) { s.Stack, s.App, s.Workers = StackGunicorn, "main:app", 3 }},
-		{name: "wsgi", edit: func(s *Spec) { s.Stack, s.App = StackWSGI, "mysite.wsgi:application" }},
-		{name: "uwsgi", edit: func(s *Spec) { s.Stack, s.App = StackUWSGI, "app:app" }},
-		{name: "wsgi without app", edit: func(s *Spec) { s.Stack = StackWSGI }, wantMsg: `wsgi app "" must be module:attribute`},
-		{name: "uwsgi app without attribute", edit: func(s *Spec) { s.Stack, s.App = StackUWSGI, "app" }, wantMsg: "module:attribute"},
-		{name: "negative workers", edit: func(s *Spec) { s.Stack, s.App, s.Workers = StackGunicorn, "main:app", -1 }, wantMsg: "workers is -1"},
+		{name: "uvicorn without app", edit: func(s *Spec) { s.Stack = stackdef.Uvicorn }, wantMsg: "module:attribute"},
+		{name: "uvicorn app without attribute", edit: func(s *Spec) { s.Stack, s.App = stackdef.Uvicorn, "main" }, wantMsg: "module:attribute"},
+		{name: "gunicorn", edit: func(s *Spec) { s.Stack, s.App, s.Workers = stackdef.Gunicorn, "main:app", 3 }},
+		{name: "wsgi", edit: func(s *Spec) { s.Stack, s.App = stackdef.WSGI, "mysite.wsgi:application" }},
+		{name: "uwsgi", edit: func(s *Spec) { s.Stack, s.App = stackdef.UWSGI, "app:app" }},
+		{name: "wsgi without app", edit: func(s *Spec) { s.Stack = stackdef.WSGI }, wantMsg: `wsgi app "" must be module:attribute`},
+		{name: "uwsgi app without attribute", edit: func(s *Spec) { s.Stack, s.App = stackdef.UWSGI, "app" }, wantMsg: "module:attribute"},
+		{name: "negative workers", edit: func(s *Spec) { s.Stack, s.App, s.Workers = stackdef.Gunicorn, "main:app", -1 }, wantMsg: "workers is -1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,8 +76,8 @@ func TestStopLeavesNothing(t *testing.T) {
 		files map[string]string
 		app   string
 	}{
-		{name: "php", stack: StackPHP, files: phpSite},
-		{name: "uvicorn", stack: StackUvicorn, files: map[string]string{"main.py": fastAPIApp}, app: "main:api"},
+		{name: "php", stack: stackdef.PHP, files: phpSite},
+		{name: "uvicorn", stack: stackdef.Uvicorn, files: map[string]string{"main.py": fastAPIApp}, app: "main:api"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,7 +136,7 @@ def ignore_term():
 `
 
 func TestStopEscalates(t *testing.T) {
-	requireStack(t, StackUvicorn)
+	requireStack(t, stackdef.Uvicorn)
 	requireLinux(t)
 	tests := []struct {
 		name        string
@@ -177,7 +179,7 @@ func TestStopEscalates(t *testing.T) {
 }
 
 func TestStopCancelsStart(t *testing.T) {
-	requireStack(t, StackUvicorn)
+	requireStack(t, stackdef.Uvicorn)
 	requireLinux(t)
 	spec := uvicornSpec(t, map[string]string{"main.py": "import time\ntime.sleep(60)\n"})
 	r := mustRunner(t, spec)

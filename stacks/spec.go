@@ -6,18 +6,8 @@ import (
 	"regexp"
 	"runtime"
 	"time"
-)
 
-// The stacks this package runs.
-const (
-	StackPHP      = "php"      // Apache with mod_php
-	StackUvicorn  = "uvicorn"  // an ASGI app under uvicorn
-	StackGunicorn = "gunicorn" // an ASGI app under gunicorn with uvicorn workers
-	StackWSGI     = "wsgi"     // a WSGI app (Flask, Django) under gunicorn's sync workers
-	StackUWSGI    = "uwsgi"    // a WSGI app under uWSGI, reached over the uwsgi protocol
-	// StackStatic is a folder the proxy serves itself: no process, so no
-	// Runner; app routes it as a static route.
-	StackStatic = "static"
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // The protocols an Upstream speaks.
@@ -69,8 +59,8 @@ func (u Upstream) String() string {
 type Spec struct {
 	Project, Service string // names, used in the config, the socket name and errors
 
-	// Stack is StackPHP, StackUvicorn, StackGunicorn, StackWSGI or
-	// StackUWSGI.
+	// Stack is stackdef.PHP, stackdef.Uvicorn, stackdef.Gunicorn, stackdef.WSGI or
+	// stackdef.UWSGI.
 	Stack string
 	// Dir is the project folder (absolute). The Python stacks run with it
 	// as working directory (uvicorn --app-dir, gunicorn and uWSGI --chdir).
@@ -149,10 +139,10 @@ func (s *Spec) validate() error {
 	if s.StopTimeout <= 0 {
 		s.StopTimeout = DefaultStopTimeout
 	}
-	if pythonStack(s.Stack) && !appRe.MatchString(s.App) {
+	if stackdef.IsPython(s.Stack) && !appRe.MatchString(s.App) {
 		return fmt.Errorf("service %s: %s app %q must be module:attribute, e.g. main:app", s.Service, s.Stack, s.App)
 	}
-	if len(s.Links) > 0 && s.Stack != StackPHP {
+	if len(s.Links) > 0 && s.Stack != stackdef.PHP {
 		return fmt.Errorf("service %s: links are for the php stack (Apache forwards them), not %s", s.Service, s.Stack)
 	}
 	for _, l := range s.Links {
@@ -164,25 +154,6 @@ func (s *Spec) validate() error {
 		return fmt.Errorf("service %s: workers is %d: use a positive number, or 0 for one per CPU", s.Service, s.Workers)
 	}
 	return nil
-}
-
-// pythonStack reports whether stack runs a Python "module:attribute" app.
-func pythonStack(stack string) bool {
-	switch stack {
-	case StackUvicorn, StackGunicorn, StackWSGI, StackUWSGI:
-		return true
-	}
-	return false
-}
-
-// ProxyStripsPrefix reports whether the proxy should remove a service's
-// PathPrefix from the path before forwarding to a backend of stack: true
-// for the ASGI stacks (uvicorn, gunicorn), which get the prefix as
-// root_path and route on the rest; false for the WSGI stacks (wsgi,
-// uwsgi), which take the full path and split SCRIPT_NAME off it
-// themselves, and for php.
-func ProxyStripsPrefix(stack string) bool {
-	return stack == StackUvicorn || stack == StackGunicorn
 }
 
 // workers is the worker count of spec: Workers, or one per CPU.

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // maxSocketPath is the longest unix socket path this package uses: sun_path
@@ -21,7 +23,7 @@ type uvicorn struct {
 }
 
 func newUvicorn(spec Spec, tools toolchain) *uvicorn {
-	need, _ := pythonNeed(StackUvicorn)
+	need, _ := pythonNeed(stackdef.Uvicorn)
 	return &uvicorn{spec: spec, python: &interpreter{tools: tools, dir: spec.Dir, need: need}}
 }
 

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // fastAPIApp reports what the app sees of a request.
@@ -54,14 +56,14 @@ func getInfo(t *testing.T, up Upstream, header http.Header) appInfo {
 
 func uvicornSpec(t *testing.T, files map[string]string) Spec {
 	t.Helper()
-	spec := testSpec(t, StackUvicorn, files)
+	spec := testSpec(t, stackdef.Uvicorn, files)
 	spec.Service = "api"
 	spec.App = "main:api"
 	return spec
 }
 
 func TestUvicornServes(t *testing.T) {
-	requireStack(t, StackUvicorn)
+	requireStack(t, stackdef.Uvicorn)
 	spec := uvicornSpec(t, map[string]string{"main.py": fastAPIApp})
 	spec.PathPrefix = "/api"
 	spec.Env = []string{"DEVPORT_TEST_VAR=from-spec"}
@@ -112,7 +114,7 @@ func TestUvicornServes(t *testing.T) {
 }
 
 func TestPython(t *testing.T) {
-	requireStack(t, StackUvicorn)
+	requireStack(t, stackdef.Uvicorn)
 	sys, err := systemTools().python(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +174,7 @@ func fakeVenv(t *testing.T, dir, name, py string) string {
 }
 
 func TestUvicornVenv(t *testing.T) {
-	requireStack(t, StackUvicorn)
+	requireStack(t, stackdef.Uvicorn)
 	requireLinux(t)
 	spec := uvicornSpec(t, map[string]string{"main.py": fastAPIApp})
 	venvPy := fakeVenv(t, spec.Dir, ".venv", "/usr/bin/python3")
@@ -188,13 +190,13 @@ func TestUvicornVenv(t *testing.T) {
 	if argv := strings.Split(string(cmdline), "\x00"); argv[0] != venvPy {
 		t.Errorf("uvicorn runs under %q, want the venv's %q", argv[0], venvPy)
 	}
-	if err := Check(StackUvicorn, spec.Dir); err != nil {
+	if err := Check(stackdef.Uvicorn, spec.Dir); err != nil {
 		t.Errorf("Check with a venv that imports uvicorn: %v", err)
 	}
 }
 
 func TestUvicornStartErrors(t *testing.T) {
-	requireStack(t, StackUvicorn)
+	requireStack(t, stackdef.Uvicorn)
 	tests := []struct {
 		name     string
 		main     string
@@ -294,7 +296,7 @@ func TestUvicornSocketPathTooLong(t *testing.T) {
 }
 
 func TestCrashDetection(t *testing.T) {
-	requireStack(t, StackUvicorn)
+	requireStack(t, stackdef.Uvicorn)
 	requireLinux(t)
 	spec := uvicornSpec(t, map[string]string{"main.py": fastAPIApp})
 	r := mustRunner(t, spec)

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // flaskApp reports what the WSGI app sees of a request.
@@ -123,9 +125,9 @@ type pyServerCase struct {
 }
 
 var pyServerCases = []pyServerCase{
-	{stack: StackGunicorn, files: map[string]string{"main.py": fastAPIApp}, app: "main:api"},
-	{stack: StackWSGI, files: map[string]string{"app.py": flaskApp}, app: "app:app"},
-	{stack: StackUWSGI, files: map[string]string{"app.py": flaskApp}, app: "app:app"},
+	{stack: stackdef.Gunicorn, files: map[string]string{"main.py": fastAPIApp}, app: "main:api"},
+	{stack: stackdef.WSGI, files: map[string]string{"app.py": flaskApp}, app: "app:app"},
+	{stack: stackdef.UWSGI, files: map[string]string{"app.py": flaskApp}, app: "app:app"},
 }
 
 func pyServerSpec(t *testing.T, c pyServerCase, files map[string]string) Spec {
@@ -144,12 +146,12 @@ func pyServerSpec(t *testing.T, c pyServerCase, files map[string]string) Spec {
 func infoOf(t *testing.T, stack string, up Upstream, prefix string, header http.Header, uwsgiVars map[string]string) map[string]any {
 	t.Helper()
 	path := "/info"
-	if !ProxyStripsPrefix(stack) {
+	if !stackdef.StripsPrefix(stack) {
 		path = prefix + "/info"
 	}
 	var status int
 	var body string
-	if stack == StackUWSGI {
+	if stack == stackdef.UWSGI {
 		status, body = uwsgiGet(t, up, path, header, uwsgiVars)
 	} else {
 		status, body = get(t, up, path, header)
@@ -181,13 +183,13 @@ func TestPyServersServe(t *testing.T) {
 			t.Logf("%s ready on %s after %s", c.stack, up, time.Since(began).Round(time.Millisecond))
 			sock := filepath.Join(spec.RunDir, "web.sock")
 			wantProto := ProtocolHTTP
-			if c.stack == StackUWSGI {
+			if c.stack == stackdef.UWSGI {
 				wantProto = ProtocolUWSGI
 			}
 			if up != (Upstream{Network: "unix", Address: sock, Protocol: wantProto}) {
 				t.Fatalf("upstream = %+v, want unix %s %q", up, sock, wantProto)
 			}
-			if fi, err := os.Stat(sock); err != nil || (c.stack == StackUWSGI && fi.Mode().Perm() != 0o600) {
+			if fi, err := os.Stat(sock); err != nil || (c.stack == stackdef.UWSGI && fi.Mode().Perm() != 0o600) {
 				t.Errorf("socket: %v %v", fi.Mode(), err)
 			}
 			// The workers: -w/--processes 2 (the master or arbiter, plus 2).
@@ -217,7 +219,7 @@ func checkPyServer(t *testing.T, c pyServerCase, up Upstream, cwd string) {
 	t.Helper()
 	t.Run("prefix", func(t *testing.T) {
 		m := infoOf(t, c.stack, up, "/api", nil, nil)
-		if c.stack == StackGunicorn {
+		if c.stack == stackdef.Gunicorn {
 			if str(m, "root_path") != "/api" || str(m, "url_for") != "http://shop.test/api/info" {
 				t.Errorf("root_path = %q, url_for = %q; want /api, http://shop.test/api/info", str(m, "root_path"), str(m, "url_for"))
 			}
@@ -231,14 +233,14 @@ func checkPyServer(t *testing.T, c pyServerCase, up Upstream, cwd string) {
 	t.Run("X-Forwarded-Proto https makes the scheme https", func(t *testing.T) {
 		h := http.Header{"X-Forwarded-Proto": {"https"}}
 		var vars map[string]string
-		if c.stack == StackUWSGI { // the proxy says it in the vars, as nginx's uwsgi_params do
+		if c.stack == stackdef.UWSGI { // the proxy says it in the vars, as nginx's uwsgi_params do
 			vars = map[string]string{"HTTPS": "on"}
 		}
 		m := infoOf(t, c.stack, up, "/api", h, vars)
 		if str(m, "scheme") != "https" || !strings.HasPrefix(str(m, "url_for"), "https://shop.test/api/") {
 			t.Errorf("scheme = %q, url_for = %q; want https", str(m, "scheme"), str(m, "url_for"))
 		}
-		if c.stack != StackGunicorn && str(m, "forwarded_proto") != "https" {
+		if c.stack != stackdef.Gunicorn && str(m, "forwarded_proto") != "https" {
 			t.Errorf("HTTP_X_FORWARDED_PROTO = %q, want https", str(m, "forwarded_proto"))
 		}
 	})
@@ -247,7 +249,7 @@ func checkPyServer(t *testing.T, c pyServerCase, up Upstream, cwd string) {
 			t.Errorf("scheme = %q, want http", str(m, "scheme"))
 		}
 	})
-	if c.stack == StackGunicorn { // uvicorn's workers honour X-Forwarded-For; gunicorn's sync workers do not
+	if c.stack == stackdef.Gunicorn { // uvicorn's workers honour X-Forwarded-For; gunicorn's sync workers do not
 		t.Run("client from X-Forwarded-For", func(t *testing.T) {
 			m := infoOf(t, c.stack, up, "/api", http.Header{"X-Forwarded-For": {"203.0.113.7"}}, nil)
 			if str(m, "client") != "203.0.113.7" {
@@ -255,7 +257,7 @@ func checkPyServer(t *testing.T, c pyServerCase, up Upstream, cwd string) {
 			}
 		})
 	}
-	if c.stack == StackUWSGI {
+	if c.stack == stackdef.UWSGI {
 		t.Run("REMOTE_ADDR from the vars", func(t *testing.T) {
 			if m := infoOf(t, c.stack, up, "/api", nil, nil); str(m, "remote_addr") != "203.0.113.9" {
 				t.Errorf("REMOTE_ADDR = %q, want 203.0.113.9", str(m, "remote_addr"))
@@ -330,7 +332,7 @@ func TestPyServersStartErrors(t *testing.T) {
 				t.Errorf("Err = %v, want an exit status", se.Err)
 			}
 			wantName := "gunicorn"
-			if c.stack == StackUWSGI {
+			if c.stack == stackdef.UWSGI {
 				wantName = "uwsgi"
 			}
 			if !strings.HasPrefix(se.Error(), wantName+" exited at start: exit status ") {
@@ -364,19 +366,19 @@ func TestPyServerCommands(t *testing.T) {
 		want    []string // substrings of the command line
 		not     []string
 	}{
-		{name: "gunicorn", stack: StackGunicorn, workers: 3, want: []string{
+		{name: "gunicorn", stack: stackdef.Gunicorn, workers: 3, want: []string{
 			" -m gunicorn -k uvicorn.workers.UvicornWorker -w 3 --bind unix:RUN/web.sock --forwarded-allow-ips '*' --chdir DIR main:app"}},
-		{name: "gunicorn with a prefix", stack: StackGunicorn, prefix: "/api", want: []string{
+		{name: "gunicorn with a prefix", stack: stackdef.Gunicorn, prefix: "/api", want: []string{
 			" -m gunicorn --pythonpath RUN -k devport_gunicorn_worker.RootPathWorker -w CPUS ", " --env SCRIPT_NAME=/api main:app"}},
-		{name: "wsgi", stack: StackWSGI, want: []string{
+		{name: "wsgi", stack: stackdef.WSGI, want: []string{
 			" -m gunicorn -w CPUS --bind unix:RUN/web.sock --forwarded-allow-ips '*' --chdir DIR main:app"}, not: []string{"-k ", "SCRIPT_NAME"}},
-		{name: "wsgi with a prefix", stack: StackWSGI, prefix: "/api", workers: 2, want: []string{" -w 2 ", " --env SCRIPT_NAME=/api main:app"}},
-		{name: "uwsgi", stack: StackUWSGI, workers: 4, want: []string{
+		{name: "wsgi with a prefix", stack: stackdef.WSGI, prefix: "/api", workers: 2, want: []string{" -w 2 ", " --env SCRIPT_NAME=/api main:app"}},
+		{name: "uwsgi", stack: stackdef.UWSGI, workers: 4, want: []string{
 			"uwsgi --plugin python3 --socket RUN/web.sock --chmod-socket=600 --master --die-on-term --vacuum --need-app --buffer-size 65535 --processes 4 --chdir DIR --module main:app"},
 			not: []string{"--mount"}},
-		{name: "uwsgi with a prefix", stack: StackUWSGI, prefix: "/api", want: []string{
+		{name: "uwsgi with a prefix", stack: stackdef.UWSGI, prefix: "/api", want: []string{
 			" --processes CPUS --chdir DIR --manage-script-name --mount /api=main:app"}, not: []string{"--module"}},
-		{name: "prefix / is no prefix", stack: StackWSGI, prefix: "/", not: []string{"SCRIPT_NAME"}},
+		{name: "prefix / is no prefix", stack: stackdef.WSGI, prefix: "/", not: []string{"SCRIPT_NAME"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -410,7 +412,7 @@ func TestPyServerCommands(t *testing.T) {
 
 func TestUWSGINeverReady(t *testing.T) {
 	requireLinux(t)
-	requireStack(t, StackUWSGI)
+	requireStack(t, stackdef.UWSGI)
 	c := pyServerCases[2]
 	spec := pyServerSpec(t, c, map[string]string{"app.py": "import time\nprint('loading models', flush=True)\ntime.sleep(60)\n"})
 	spec.Workers = 1

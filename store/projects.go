@@ -10,11 +10,13 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 const (
-	stackProxy     = "proxy"   // the stack that forwards to an external URL and needs no folder
-	runtimeProcess = "process" // the default Service.Runtime
+	stackProxy     = stackdef.Proxy // the stack that forwards to an external URL and needs no folder
+	runtimeProcess = "process"      // the default Service.Runtime
 )
 
 // Project is a folder served on one or more local domains by its services.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/devport/devport/app"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/stacks"
 )
 
@@ -27,8 +28,8 @@ func DockerReason(ctx context.Context) string {
 // container.image.STACK setting, else the stack's default.
 func (u *UI) defaultImages() string {
 	var lines []string
-	for _, st := range []string{stacks.StackPHP, stacks.StackUvicorn} {
-		img, from := stacks.DefaultImage(st), "default"
+	for _, st := range []string{stackdef.PHP, stackdef.Uvicorn} {
+		img, from := stackdef.DefaultImage(st), "default"
 		if u.opts.Host != nil {
 			if v, ok, err := u.opts.Host.Setting(u.ctx, app.SettingImagePrefix+st); err == nil && ok && v != "" {
 				img, from = v, "setting "+app.SettingImagePrefix+st

@@ -17,18 +17,6 @@ import (
 	"github.com/devport/devport/app"
 )
 
-// need skips when a dependency is missing, or fails with DEVPORT_REQUIRE_ALL=1.
-func need(t *testing.T, what string, ok bool) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("DEVPORT_REQUIRE_ALL") == "1" {
-		t.Fatalf("%s is required (DEVPORT_REQUIRE_ALL=1): run scripts/install-deps.sh test", what)
-	}
-	t.Skipf("%s is missing; scripts/install-deps.sh test installs it", what)
-}
-
 func haveApache() bool {
 	_, err := os.Stat("/usr/sbin/apache2")
 	return err == nil

@@ -13,12 +13,13 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/devport/devport/app"
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestListStartStop drives a project from its row: Start, Restart, Stop,
 // Logs and Remove with its confirmation.
 func TestListStartStop(t *testing.T) {
-	need(t, "apache2 with mod_php", haveApache())
+	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true)
 	if _, err := r.m.Add(context.Background(), app.AddRequest{Dir: r.example("php-shop", "shop")}); err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func TestListStartStop(t *testing.T) {
 
 // TestTrayMenu starts and stops projects from the tray menu model.
 func TestTrayMenu(t *testing.T) {
-	need(t, "apache2 with mod_php", haveApache())
+	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true)
 	for _, n := range []string{"one", "two"} {
 		if _, err := r.m.Add(context.Background(), app.AddRequest{Dir: r.example("php-shop", n)}); err != nil {
@@ -138,7 +139,7 @@ func labels(m *fyne.Menu) []string {
 // TestCrashNotifies kills a running backend: the row turns red with the
 // reason, and a desktop notification says which project crashed.
 func TestCrashNotifies(t *testing.T) {
-	need(t, "apache2 with mod_php", haveApache())
+	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true)
 	if _, err := r.m.Add(context.Background(), app.AddRequest{Dir: r.example("php-shop", "shop")}); err != nil {
 		t.Fatal(err)

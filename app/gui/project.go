@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/devport/devport/app"
-	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // ProjectView is a project's details window: its domains and folder, and
@@ -80,11 +80,11 @@ func (pv *ProjectView) newEditor(s app.ServiceStatus) *ServiceEditor {
 	se.Info.Wrapping = fyne.TextWrapWord
 	se.Err.Wrapping = fyne.TextWrapWord
 	se.Err.Importance = widget.DangerImportance
-	if s.Stack == stacks.StackStatic || s.Stack == "proxy" {
+	if s.Stack == stackdef.Static || s.Stack == stackdef.Proxy {
 		return se // the proxy serves it, or the user runs it: no runtime
 	}
 	se.Image = widget.NewEntry()
-	se.Image.SetPlaceHolder("image: " + stacks.DefaultImage(s.Stack))
+	se.Image.SetPlaceHolder("image: " + stackdef.DefaultImage(s.Stack))
 	se.Runtime = widget.NewSelect([]string{app.RuntimeProcess, app.RuntimeContainer}, func(rt string) {
 		if rt == app.RuntimeContainer {
 			se.Image.Enable()
@@ -154,7 +154,7 @@ func (pv *ProjectView) update(p app.ProjectStatus) {
 		case s.URL != "":
 			info += " → " + s.URL
 		}
-		if s.Stack == stacks.StackStatic {
+		if s.Stack == stackdef.Static {
 			info += " (served by devport's proxy; nothing runs)"
 		} else if s.Runtime != "" {
 			info += "\nRuns as " + s.Runtime

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/devport/devport/app"
+	"github.com/devport/devport/internal/testenv"
 )
 
 // stand-in image of scripts/build-test-images.sh: no registry here.
@@ -23,8 +24,8 @@ func haveDockerImage(img string) bool {
 // changed; a good one is stored (the project is stopped, so nothing
 // starts), shown, and switched back.
 func TestProjectViewRuntime(t *testing.T) {
-	need(t, "python3-uvicorn (the process runtime)", exec.Command("/usr/bin/python3", "-c", "import uvicorn").Run() == nil)
-	need(t, "a Docker engine with "+testPythonImage+" (scripts/build-test-images.sh)", haveDockerImage(testPythonImage))
+	testenv.Need(t, "python3-uvicorn (the process runtime)", exec.Command("/usr/bin/python3", "-c", "import uvicorn").Run() == nil, testenv.InstallFix)
+	testenv.Need(t, "a Docker engine with "+testPythonImage+" (scripts/build-test-images.sh)", haveDockerImage(testPythonImage), testenv.InstallFix)
 	r := newRig(t, false)
 	ctx := context.Background()
 	if _, err := r.m.Add(ctx, app.AddRequest{Dir: r.example("fastapi-api", "api")}); err != nil {

@@ -8,12 +8,13 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/devport/devport/app"
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestAttachToEngine drives an engine that another Manager hosts, through
 // the control socket, as a window does when `devport serve` already runs.
 func TestAttachToEngine(t *testing.T) {
-	need(t, "apache2 with mod_php", haveApache())
+	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true) // the engine
 	c, err := app.Dial(context.Background(), r.m.Paths())
 	if err != nil {

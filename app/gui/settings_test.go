@@ -13,7 +13,8 @@ import (
 
 	"github.com/devport/devport/app"
 	"github.com/devport/devport/certs"
-	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestSettings checks what the settings show and that they persist: the
@@ -35,7 +36,7 @@ func TestSettings(t *testing.T) {
 			t.Errorf("tools %q lack %s", s.Tools.Text, tool)
 		}
 	}
-	if !strings.Contains(s.Docker.Text, "Docker") || !strings.Contains(s.Docker.Text, stacks.DefaultImage(stacks.StackPHP)) {
+	if !strings.Contains(s.Docker.Text, "Docker") || !strings.Contains(s.Docker.Text, stackdef.DefaultImage(stackdef.PHP)) {
 		t.Errorf("docker: %q", s.Docker.Text)
 	}
 	if !strings.HasPrefix(s.Trust[certs.StoreSystem].Text, "not trusted") {
@@ -63,7 +64,7 @@ func TestSettings(t *testing.T) {
 
 	t.Run("nss trust and untrust", func(t *testing.T) {
 		if _, err := exec.LookPath("certutil"); err != nil {
-			need(t, "certutil (libnss3-tools)", false)
+			testenv.Need(t, "certutil (libnss3-tools)", false, testenv.InstallFix)
 		}
 		test.Tap(s.TrustBtn[certs.StoreNSS])
 		r.ui.Idle()

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/devport/devport/app"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -48,12 +49,12 @@ const (
 
 // stackChoices pairs each choice with its stack, in the order shown.
 var stackChoices = []struct{ label, stack string }{
-	{choicePHP, stacks.StackPHP},
-	{choiceUvicorn, stacks.StackUvicorn},
-	{choiceGunicorn, stacks.StackGunicorn},
-	{choiceWSGI, stacks.StackWSGI},
-	{choiceUWSGI, stacks.StackUWSGI},
-	{choiceStatic, stacks.StackStatic},
+	{choicePHP, stackdef.PHP},
+	{choiceUvicorn, stackdef.Uvicorn},
+	{choiceGunicorn, stackdef.Gunicorn},
+	{choiceWSGI, stackdef.WSGI},
+	{choiceUWSGI, stackdef.UWSGI},
+	{choiceStatic, stackdef.Static},
 }
 
 // runsApp reports whether a choice runs a Python app, so it needs the
@@ -274,7 +275,7 @@ func (w *Wizard) setDocker(why string) {
 // has nothing to run, so it only says that the proxy serves it; the other
 // stacks choose between processes and (when Docker answers) containers.
 func (w *Wizard) showRuntime() {
-	static := w.stack() == stacks.StackStatic
+	static := w.stack() == stackdef.Static
 	show(w.Runtime, !static)
 	show(w.Container, !static && (!w.dockerKnown || w.DockerWhy != ""))
 	switch {
@@ -325,7 +326,7 @@ func (w *Wizard) goTo(step int) {
 		w.showRuntime()
 	}
 	// A static site runs nothing: the proxy serves it from the start.
-	show(w.StartAfter, w.stack() != stacks.StackStatic)
+	show(w.StartAfter, w.stack() != stackdef.Static)
 	if step == StepDone {
 		w.Cancel.SetText("Close")
 	}
@@ -401,16 +402,16 @@ func (w *Wizard) checkFolder() bool {
 	case derr != nil:
 		w.Detected.SetText("Nothing detected: no index.php, public/index.php or composer.json (PHP), no FastAPI/Starlette app in main.py or app.py, no Flask or Django app, and no index.html (static). Choose the stack:")
 		w.Stack.ClearSelected()
-	case d.Stack == stacks.StackStatic:
+	case d.Stack == stackdef.Static:
 		where := "the folder itself"
 		if d.DocRoot != "" {
 			where = d.DocRoot
 		}
 		w.Detected.SetText("Detected a static site (index.html in " + where + "): devport's proxy serves it, nothing runs. You can change it:")
 		w.Stack.SetSelected(choiceStatic)
-	case d.Stack != stacks.StackPHP:
+	case d.Stack != stackdef.PHP:
 		kind := "ASGI"
-		if d.Stack == stacks.StackWSGI {
+		if d.Stack == stackdef.WSGI {
 			kind = "WSGI"
 		}
 		w.Detected.SetText("Detected a Python " + kind + " app: " + d.App + ". You can change it:")
@@ -540,7 +541,7 @@ func (w *Wizard) validateDomain() bool {
 func (w *Wizard) request() app.AddRequest {
 	req := app.AddRequest{Dir: w.Folder.Text, Name: w.Name.Text, Domain: strings.ToLower(w.Domain.Text),
 		Stack: w.stack(), Runtime: app.RuntimeProcess}
-	if w.Runtime.Selected == runtimeCont && req.Stack != stacks.StackStatic {
+	if w.Runtime.Selected == runtimeCont && req.Stack != stackdef.Static {
 		req.Runtime = app.RuntimeContainer
 	}
 	if runsApp(w.Stack.Selected) {
@@ -565,7 +566,7 @@ func (w *Wizard) summary() string {
 	}
 	rt := "local processes"
 	switch {
-	case r.Stack == stacks.StackStatic:
+	case r.Stack == stackdef.Static:
 		rt = "none: devport's proxy serves the folder"
 	case r.Runtime == app.RuntimeContainer:
 		rt = "Docker containers"
@@ -577,7 +578,7 @@ func (w *Wizard) summary() string {
 // validation error sends the user back to the step of its field.
 func (w *Wizard) create() {
 	req := w.request()
-	start := w.StartAfter.Checked && req.Stack != stacks.StackStatic
+	start := w.StartAfter.Checked && req.Stack != stackdef.Static
 	w.Create.Disable()
 	w.CreateErr.SetText("Creating…")
 	w.u.bg(func() {

@@ -17,6 +17,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/devport/devport/app"
+	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/internal/testenv"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -109,7 +111,7 @@ func TestWizardStaticSite(t *testing.T) {
 	}
 	// A container chosen for another stack earlier is not sent.
 	w.Runtime.Selected = runtimeCont
-	if req := w.request(); req.Stack != stacks.StackStatic || req.Runtime != app.RuntimeProcess || req.App != "" || req.Chain != "" {
+	if req := w.request(); req.Stack != stackdef.Static || req.Runtime != app.RuntimeProcess || req.App != "" || req.Chain != "" {
 		t.Errorf("request: %+v", req)
 	}
 	w.Runtime.Selected = runtimeProc
@@ -129,7 +131,7 @@ func TestWizardStaticSite(t *testing.T) {
 		t.Errorf("state after Create: %s; a static site is served without a start", w.Created.State)
 	}
 	p := r.project("site")
-	if len(p.Services) != 1 || p.Services[0].Stack != stacks.StackStatic || p.Services[0].Runtime != app.RuntimeProcess || p.Root != dir {
+	if len(p.Services) != 1 || p.Services[0].Stack != stackdef.Static || p.Services[0].Runtime != app.RuntimeProcess || p.Root != dir {
 		t.Fatalf("stored: %+v", p)
 	}
 	code, body := r.get(w.URL.Text)
@@ -144,10 +146,10 @@ func TestWizardStaticSite(t *testing.T) {
 // TestWizardApacheChain creates the proxy → Apache → uvicorn chain: PHP
 // with /py passed through Apache to the FastAPI app in py/.
 func TestWizardApacheChain(t *testing.T) {
-	need(t, "apache2 with mod_php", haveApache())
+	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true)
 	dir := r.example("apache-chain", "chain")
-	need(t, "uvicorn for the Python side", stacks.Check(stacks.StackUvicorn, filepath.Join(dir, "py")) == nil)
+	testenv.Need(t, "uvicorn for the Python side", stacks.Check(stackdef.Uvicorn, filepath.Join(dir, "py")) == nil, testenv.InstallFix)
 	t.Cleanup(func() { // before the rig closes: nothing of the chain may outlive its stop
 		if err := r.m.Stop(context.Background(), "chain"); err != nil {
 			t.Errorf("stop: %v", err)
@@ -170,7 +172,7 @@ func TestWizardApacheChain(t *testing.T) {
 	if !strings.Contains(w.Review.Text, "/py goes through Apache") {
 		t.Errorf("review does not show the chain: %q", w.Review.Text)
 	}
-	if req := w.request(); req.Stack != stacks.StackPHP || req.Chain != "/py" || req.App != "" {
+	if req := w.request(); req.Stack != stackdef.PHP || req.Chain != "/py" || req.App != "" {
 		t.Errorf("request: %+v", req)
 	}
 	test.Tap(w.Create)
@@ -189,8 +191,8 @@ func TestWizardApacheChain(t *testing.T) {
 			py = &p.Services[i]
 		}
 	}
-	if len(p.Services) != 2 || web == nil || web.Stack != stacks.StackPHP || py == nil ||
-		py.Stack != stacks.StackUvicorn || py.PathPrefix != "/py" || py.App != "py.main:app" {
+	if len(p.Services) != 2 || web == nil || web.Stack != stackdef.PHP || py == nil ||
+		py.Stack != stackdef.Uvicorn || py.PathPrefix != "/py" || py.App != "py.main:app" {
 		t.Fatalf("stored services: %+v", p.Services)
 	}
 	// The link: a declared route sends /py to the php service (not to
@@ -226,7 +228,7 @@ func TestWizardApacheChain(t *testing.T) {
 // shows, stores nothing while checking, and brings Create's chain error
 // back to the stack step.
 func TestWizardChainValidation(t *testing.T) {
-	need(t, "apache2 with mod_php", haveApache())
+	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, false)
 	dir := r.example("apache-chain", "chain")
 	if err := os.Mkdir(filepath.Join(dir, "docs"), 0o755); err != nil {

@@ -17,13 +17,14 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/devport/devport/app"
+	"github.com/devport/devport/internal/testenv"
 )
 
 // TestWizardCreatesProject clicks through the wizard from a folder to a
 // running project against a real Manager, then fetches the site over
 // HTTPS with devport's CA.
 func TestWizardCreatesProject(t *testing.T) {
-	need(t, "apache2 with mod_php", haveApache())
+	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true)
 	dir := r.example("php-shop", "My Shop")
 	u := r.ui
@@ -113,7 +114,7 @@ func TestWizardCreatesProject(t *testing.T) {
 // TestWizardValidation checks that each bad input shows on its own step,
 // as the user types, and that a cancelled wizard stores nothing.
 func TestWizardValidation(t *testing.T) {
-	need(t, "apache2 with mod_php", haveApache())
+	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, false)
 	shop := r.example("php-shop", "shop")
 	empty := filepath.Join(r.root, "empty")
@@ -188,7 +189,7 @@ func TestWizardValidation(t *testing.T) {
 // domain was taken after the domain step passed), the wizard goes back to
 // that field's step and shows the error there.
 func TestWizardCreateErrorOnItsStep(t *testing.T) {
-	need(t, "apache2 with mod_php", haveApache())
+	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, false)
 	r.ui.ShowWizard()
 	w := r.ui.Wizard

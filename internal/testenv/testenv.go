@@ -1,0 +1,107 @@
+// Package testenv decides what a test does when this machine lacks
+// something it needs: it skips, or, under DEVPORT_REQUIRE_ALL=1 (CI), it
+// fails, because there a missing dependency is a broken setup rather than a
+// reason to test less.
+//
+// Every program a test runs is listed in Tools with the Debian package that
+// provides it; TestToolsInstalled holds that table to the test set of
+// scripts/install-deps.sh, so a test cannot come to depend on a program that
+// only a hand-installed machine has.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// InstallFix is the fix for anything scripts/install-deps.sh provides.
+const InstallFix = "scripts/install-deps.sh test installs it"
+
+// RequireAll reports whether DEVPORT_REQUIRE_ALL=1 asks that nothing skip.
+func RequireAll() bool { return os.Getenv("DEVPORT_REQUIRE_ALL") == "1" }
+
+// Need skips t when ok is false, saying what is missing and fix, or fails
+// it under DEVPORT_REQUIRE_ALL=1.
+func Need(t testing.TB, what string, ok bool, fix string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if RequireAll() {
+		t.Fatalf("%s is required (DEVPORT_REQUIRE_ALL=1): %s", what, fix)
+	}
+	t.Skipf("%s is missing: %s", what, fix)
+}
+
+// Tools maps every program the tests run to the Debian package that
+// provides it. Each package is in the test set of scripts/install-deps.sh
+// (TestToolsInstalled), except those of Essential packages, which every
+// Debian system has ("" here).
+var Tools = map[string]string{
+	"apache2":                "apache2",
+	"certutil":               "libnss3-tools",
+	"chromium":               "chromium",
+	"curl":                   "curl",
+	"dbus-daemon":            "dbus",
+	"dbus-run-session":       "dbus",
+	"dig":                    "bind9-dnsutils",
+	"docker":                 "docker.io",
+	"docker-compose":         "docker-compose",
+	"docker-registry":        "docker-registry",
+	"getcap":                 "libcap2-bin",
+	"setcap":                 "libcap2-bin",
+	"getent":                 "", // libc-bin, Essential
+	"import":                 "imagemagick",
+	"nginx":                  "nginx-light",
+	"openssl":                "openssl",
+	"pgrep":                  "procps",
+	"python3":                "python3",
+	"setpriv":                "", // util-linux, Essential
+	"unshare":                "", // util-linux, Essential
+	"update-ca-certificates": "ca-certificates",
+	"uwsgi":                  "uwsgi",
+	"xdotool":                "xdotool",
+	"Xvfb":                   "xvfb",
+	"sh":                     "", // dash, Essential
+	"false":                  "", // coreutils, Essential
+	"go":                     "", // the toolchain that runs the tests
+}
+
+// Look finds a program on PATH or in the sbin folders, which are not on an
+// ordinary user's PATH on Debian (apache2, setcap). It returns "" when the
+// program is not there.
+func Look(name string) string {
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, d := range []string{"/usr/sbin", "/sbin"} {
+		p := filepath.Join(d, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return ""
+}
+
+// Tool returns the path of program name, skipping t (or failing it under
+// DEVPORT_REQUIRE_ALL=1) when it is missing. A name missing from Tools
+// fails t at once: add it there, with its package, and to install-deps.sh.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	pkg, known := Tools[name]
+	if !known {
+		t.Fatalf("testenv: %s is not in testenv.Tools: add it with its Debian package, and the package to scripts/install-deps.sh's test set", name)
+	}
+	p := Look(name)
+	fix := InstallFix
+	if pkg != "" {
+		fix = "apt-get install " + pkg + " (" + InstallFix + ")"
+	}
+	Need(t, name, p != "", fix)
+	return p
+}
+
+// Have reports whether program name is installed (see Look).
+func Have(name string) bool { return Look(name) != "" }
