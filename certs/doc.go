@@ -7,8 +7,10 @@
 // real site such as google.com.
 //
 // [Authority.Issue] signs short-lived leaf certificates, and an [Issuer]
-// turns that into a tls.Config.GetCertificate callback that caches, renews
-// and deduplicates issuance across concurrent handshakes.
+// turns that into a tls.Config.GetCertificate callback that issues only for
+// the names its callback says are served (any other name gets one shared
+// fallback certificate), and caches (bounded, LRU), renews and deduplicates
+// issuance across concurrent handshakes.
 //
 // [Authority.Trust], [Authority.Untrust] and [Authority.TrustStatus] manage
 // the root in the operating system's trust store (via smallstep/truststore)

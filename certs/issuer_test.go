@@ -4,8 +4,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,17 +106,18 @@ func TestIssuerHandshake(t *testing.T) {
 	iss.OnIssue = log.record
 	addr := serveTLS(t, "127.0.0.1:0", iss.GetCertificate)
 
+	fallbackDNS := strings.Join(fallbackNames[:2], ",")
 	tests := []struct {
 		name       string
 		serverName string // SNI and verified name; an IP sends no SNI
 		wantDNS    string
 		wantIPs    int
 	}{
-		{"apex via resolve", "shop.test", "shop.test,*.shop.test", 0},
-		{"subdomain via resolve", "api.shop.test", "shop.test,*.shop.test", 0},
-		{"managed TLD without resolve", "blog.test", "blog.test", 0},
-		{"localhost", "localhost", "localhost", 0},
-		{"IP access", "127.0.0.1", "", 2},
+		{"apex via names", "shop.test", "shop.test,*.shop.test", 0},
+		{"subdomain via names", "api.shop.test", "shop.test,*.shop.test", 0},
+		{"devport's own name", FallbackName, fallbackDNS, 2},
+		{"localhost", "localhost", fallbackDNS, 2},
+		{"IP access", "127.0.0.1", fallbackDNS, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,22 +146,23 @@ func TestIssuerHandshake(t *testing.T) {
 		}
 	})
 
-	t.Run("one issue per SAN set", func(t *testing.T) {
-		// shop.test and api.shop.test share a cert; blog.test, localhost and
-		// the IPs have one each.
-		if got := log.count(); got != 4 {
-			t.Errorf("OnIssue called %d times, want 4: %v", got, log.names)
-		}
-	})
+	// An unknown name gets the fallback, which a verifying client refuses
+	// for that name (and a browser shows as a mismatch, with a way on to
+	// the proxy's unknown-host page).
+	for _, sn := range []string{"blog.test", "example.com"} {
+		t.Run("unknown name "+sn+" gets the fallback", func(t *testing.T) {
+			_, err := dialTLS(t, a, addr, sn)
+			if err == nil || !strings.Contains(err.Error(), "certificate is valid for "+FallbackName) {
+				t.Errorf("handshake for %s: %v, want a name mismatch with the fallback", sn, err)
+			}
+		})
+	}
 
-	t.Run("refuses names outside the managed TLDs", func(t *testing.T) {
-		_, err := dialTLS(t, a, addr, "example.com")
-		if err == nil {
-			t.Fatal("handshake for example.com succeeded")
-		}
-		_, err = iss.GetCertificate(&tls.ClientHelloInfo{ServerName: "example.com"})
-		if !errors.Is(err, ErrNameNotAllowed) {
-			t.Errorf("GetCertificate(example.com) = %v, want ErrNameNotAllowed", err)
+	t.Run("one issue per served SAN set", func(t *testing.T) {
+		// shop.test and api.shop.test share a cert; the fallback is not
+		// reported.
+		if got := log.count(); got != 1 {
+			t.Errorf("OnIssue called %d times, want 1: %v", got, log.names)
 		}
 	})
 }
@@ -298,9 +302,14 @@ func TestIssuerRenewal(t *testing.T) {
 			a.now = clock.Now
 			a.leafValidity = tc.validity
 			var log issueLog
-			iss := NewIssuer(a, nil)
+			iss := NewIssuer(a, shopResolve)
 			iss.OnIssue = log.record
 			hello := &tls.ClientHelloInfo{ServerName: "shop.test"}
+			unknown := &tls.ClientHelloInfo{ServerName: "nope.test"}
+			firstFallback, err := iss.GetCertificate(unknown)
+			if err != nil {
+				t.Fatal(err)
+			}
 
 			first, err := iss.GetCertificate(hello)
 			if err != nil {
@@ -313,6 +322,13 @@ func TestIssuerRenewal(t *testing.T) {
 			}
 			if renewed := second != first; renewed != tc.renewed {
 				t.Errorf("renewed = %v, want %v", renewed, tc.renewed)
+			}
+			secondFallback, err := iss.GetCertificate(unknown)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if renewed := secondFallback != firstFallback; renewed != tc.renewed {
+				t.Errorf("fallback renewed = %v, want %v", renewed, tc.renewed)
 			}
 			wantIssues := 1
 			if tc.renewed {
@@ -330,26 +346,28 @@ func TestIssuerRenewal(t *testing.T) {
 
 func TestIssuerNames(t *testing.T) {
 	a := openTestCA(t)
+	const fallback = "devport.localhost,localhost,127.0.0.1,::1"
 	tests := []struct {
 		name       string
-		resolve    func(string) []string
+		names      func(string) []string
 		serverName string
 		want       string // joined SANs, or "error"
 	}{
-		{"resolve wins", shopResolve, "api.shop.test", "shop.test,*.shop.test"},
-		{"nil resolve result, managed TLD", shopResolve, "blog.test", "blog.test"},
-		{"empty resolve result, managed TLD", func(string) []string { return []string{} }, "blog.test", "blog.test"},
-		{"nil resolve func", nil, "Blog.Test.", "blog.test"},
-		{"empty server name", shopResolve, "", "127.0.0.1,::1"},
-		{"localhost", nil, "localhost", "localhost"},
-		{"outside managed TLDs", shopResolve, "example.com", "error"},
-		{"bare TLD", nil, "test", "error"},
-		{"wildcard as SNI", nil, "*.shop.test", "error"},
-		{"resolve returns a foreign name", func(string) []string { return []string{"evil.com"} }, "shop.test", "error"},
+		{"names wins", shopResolve, "api.shop.test", "shop.test,*.shop.test"},
+		{"names sees the name lowercase without the dot", shopResolve, "API.Shop.Test.", "shop.test,*.shop.test"},
+		{"nil names result, managed TLD", shopResolve, "blog.test", fallback},
+		{"empty names result", func(string) []string { return []string{} }, "blog.test", fallback},
+		{"nil names func", nil, "shop.test", fallback},
+		{"empty server name", shopResolve, "", fallback},
+		{"localhost", nil, "localhost", fallback},
+		{"outside managed TLDs", shopResolve, "example.com", fallback},
+		{"bare TLD", nil, "test", fallback},
+		{"wildcard as SNI, unknown", nil, "*.shop.test", fallback},
+		{"names returns a foreign name", func(string) []string { return []string{"evil.com"} }, "shop.test", "error"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			iss := NewIssuer(a, tc.resolve)
+			iss := NewIssuer(a, tc.names)
 			c, err := iss.GetCertificate(&tls.ClientHelloInfo{ServerName: tc.serverName})
 			if tc.want == "error" {
 				if !errors.Is(err, ErrNameNotAllowed) {
@@ -368,5 +386,167 @@ func TestIssuerNames(t *testing.T) {
 				t.Errorf("SANs = %v, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// cachedLeaves is how many leaves iss keeps in memory.
+func cachedLeaves(iss *Issuer) int {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	return iss.cache.Len()
+}
+
+// TestIssuerUnknownNames is issue 11.8: a name no project serves gets one
+// shared fallback certificate, never a leaf of its own, so thousands of
+// SNIs cost neither memory nor store events; and the leaves of served names
+// stay bounded too.
+func TestIssuerUnknownNames(t *testing.T) {
+	a := openTestCA(t)
+	var log issueLog
+	iss := NewIssuer(a, shopResolve)
+	iss.OnIssue = log.record
+	const n = 3000
+
+	distinct := map[*tls.Certificate]bool{}
+	var fallback *tls.Certificate
+	var errs int
+	for k := range n {
+		var sn string
+		switch k % 3 {
+		case 0:
+			sn = fmt.Sprintf("site%d.test", k)
+		case 1:
+			sn = fmt.Sprintf("x%d.localhost", k)
+		default:
+			sn = fmt.Sprintf("host%d.example.com", k)
+		}
+		c, err := iss.GetCertificate(&tls.ClientHelloInfo{ServerName: sn})
+		if err != nil {
+			errs++
+			continue
+		}
+		fallback = c
+		distinct[c] = true
+	}
+	if errs > 0 || len(distinct) != 1 {
+		t.Fatalf("%d unknown names gave %d distinct certificates and %d errors, want one shared fallback; OnIssue called %d times, %d leaves cached",
+			n, len(distinct), errs, log.count(), cachedLeaves(iss))
+	}
+	t.Run("no OnIssue for the fallback", func(t *testing.T) {
+		if got := log.count(); got != 0 {
+			t.Errorf("OnIssue called %d times for unknown names, want 0", got)
+		}
+	})
+	t.Run("nothing cached per unknown name", func(t *testing.T) {
+		if got := cachedLeaves(iss); got != 0 {
+			t.Errorf("%d leaves cached after %d unknown names, want 0", got, n)
+		}
+	})
+	t.Run("the fallback names devport", func(t *testing.T) {
+		if !slices.Contains(fallback.Leaf.DNSNames, FallbackName) {
+			t.Errorf("fallback DNSNames = %v, want %s among them", fallback.Leaf.DNSNames, FallbackName)
+		}
+	})
+	t.Run("a served name still gets its leaf", func(t *testing.T) {
+		c, err := iss.GetCertificate(&tls.ClientHelloInfo{ServerName: "api.shop.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c == fallback || strings.Join(c.Leaf.DNSNames, ",") != "shop.test,*.shop.test" {
+			t.Errorf("api.shop.test got DNSNames %v", c.Leaf.DNSNames)
+		}
+		pool := x509.NewCertPool()
+		pool.AddCert(a.Root())
+		if _, err := c.Leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: "api.shop.test"}); err != nil {
+			t.Error(err)
+		}
+		if got := log.count(); got != 1 {
+			t.Errorf("OnIssue called %d times, want 1", got)
+		}
+	})
+}
+
+// TestIssuerCacheBounded: served names keep at most defaultCacheSize
+// leaves in memory, the least recently used going first.
+func TestIssuerCacheBounded(t *testing.T) {
+	a := openTestCA(t)
+	// Every deeper name is its own SAN set, as the engine resolves them.
+	iss := NewIssuer(a, func(sn string) []string {
+		if strings.HasSuffix(sn, ".shop.test") {
+			return []string{"shop.test", "*.shop.test", sn}
+		}
+		return nil
+	})
+	hello := func(k int) *tls.ClientHelloInfo {
+		return &tls.ClientHelloInfo{ServerName: fmt.Sprintf("a%d.b.shop.test", k)}
+	}
+	first, err := iss.GetCertificate(hello(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 1; k < 2*defaultCacheSize; k++ {
+		if _, err := iss.GetCertificate(hello(k)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := iss.GetCertificate(hello(0)); err != nil { // keep a0 recently used
+			t.Fatal(err)
+		}
+	}
+	if got := cachedLeaves(iss); got > defaultCacheSize {
+		t.Errorf("%d leaves cached, want at most %d", got, defaultCacheSize)
+	}
+	if again, err := iss.GetCertificate(hello(0)); err != nil || again != first {
+		t.Errorf("the most recently used leaf was evicted (err %v)", err)
+	}
+}
+
+func TestIssuerFallbackOnce(t *testing.T) {
+	a := openTestCA(t)
+	iss := NewIssuer(a, shopResolve)
+	const n = 64
+	got := make([]*tls.Certificate, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for k := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			c, err := iss.GetCertificate(&tls.ClientHelloInfo{ServerName: fmt.Sprintf("n%d.test", k)})
+			if err != nil {
+				t.Error(err)
+			}
+			got[k] = c
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for k, c := range got {
+		if c != got[0] {
+			t.Fatalf("caller %d got another fallback", k)
+		}
+	}
+}
+
+func TestIssuerSetAuthority(t *testing.T) {
+	a, b := openTestCA(t), openTestCA(t)
+	iss := NewIssuer(a, shopResolve)
+	for _, sn := range []string{"shop.test", "nope.test"} {
+		if _, err := iss.GetCertificate(&tls.ClientHelloInfo{ServerName: sn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	iss.SetAuthority(b)
+	if got := cachedLeaves(iss); got != 0 {
+		t.Errorf("%d leaves of the old root kept", got)
+	}
+	for _, sn := range []string{"shop.test", "nope.test"} {
+		c, err := iss.GetCertificate(&tls.ClientHelloInfo{ServerName: sn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Leaf.CheckSignatureFrom(b.Root()); err != nil {
+			t.Errorf("%s: not signed by the new root: %v", sn, err)
+		}
 	}
 }
