@@ -19,6 +19,8 @@
 //   - pool.go: the instances of a service: least connections, passive
 //     health (an instance that fails is skipped for [Limits.FailTimeout]),
 //     one retry on another instance when the connection could not be made.
+//     Each route handler holds its pool; websockets over HTTP/2 dial
+//     through it, with the same choice, counting and health.
 //   - transport.go: one pooled keep-alive [net/http.Transport] per
 //     upstream instance, dialing TCP or a unix socket, with the route's
 //     [Limits]; h1client.go: the hot path in front of it, a synchronous

@@ -32,45 +32,51 @@ func isExtendedConnect(r *http.Request) bool {
 }
 
 // serveH2WebSocket bridges an extended CONNECT stream to the route's
-// upstream over an HTTP/1.1 Upgrade.
-func (s *Server) serveH2WebSocket(w http.ResponseWriter, r *http.Request, h *routeHandler, host string) {
-	rt := h.rt
-	p, ok := h.proxy.Transport.(*pool)
-	if !ok {
+// upstream over an HTTP/1.1 Upgrade: the handshake on a connection from
+// the route's pool, then the pump that copies the frames both ways. When
+// upstream is not nil it receives the name of the instance dialed.
+func (s *Server) serveH2WebSocket(w http.ResponseWriter, r *http.Request, h *routeHandler, upstream *string, host string) {
+	if h.pool == nil {
 		// Static folders and external URLs take no websockets.
 		writePage(w, s.log, http.StatusNotImplemented, nil, nil,
 			"501 Not Implemented: this route does not take websockets over HTTP/2.\n")
 		return
 	}
-	ut := p.pick(nil)
-	if ut.badProtocol != nil {
-		s.proxyError(w, r, rt, ut.badProtocol)
-		return
-	}
-	ctx := r.Context()
-	conn, err := ut.rt.dial(ctx)
+	conn, err := h.pool.dial(r.Context(), upstream)
 	if err != nil {
-		s.proxyError(w, r, rt, err)
+		s.proxyError(w, r, h.route, err)
 		return
 	}
 	defer conn.Close()
 	if !s.upgrades.track(conn) {
-		s.badGateway(w, host, rt, "devport is shutting down")
+		s.badGateway(w, host, h.route, "devport is shutting down")
 		return
 	}
 	defer s.upgrades.untrack(conn)
+	br, ok := s.h2Handshake(w, r, h, conn)
+	if !ok {
+		return
+	}
+	pumpH2WebSocket(w, r, conn, br)
+}
 
+// h2Handshake sends the HTTP/1.1 Upgrade for stream r on conn and answers
+// the stream: 200 when the backend switched protocols (the tunnel is
+// open; it returns the reader of conn, which may hold the first frames),
+// or the backend's refusal, or the 502 page. ok is false when the stream
+// got its final answer.
+func (s *Server) h2Handshake(w http.ResponseWriter, r *http.Request, h *routeHandler, conn *switchConn) (br *bufio.Reader, ok bool) {
+	route, ut := h.route, conn.ut
 	// The HTTP/1.1 handshake the backend expects, with the headers the
 	// proxy adds to every request (Rewrite) and the client's websocket
 	// options (subprotocols, extensions, origin, cookies).
-	out := r.Clone(ctx)
+	out := r.Clone(r.Context())
 	out.Method, out.Proto, out.ProtoMajor, out.ProtoMinor = http.MethodGet, "HTTP/1.1", 1, 1
 	out.Body, out.ContentLength = nil, 0
 	out.RequestURI = ""
 	out.Header.Del(":protocol")
-	pr := &httputil.ProxyRequest{In: r, Out: out}
-	rewrite(pr, rt)
-	if rt.URL == nil && ut.up.network() != "unix" {
+	rewrite(&httputil.ProxyRequest{In: r, Out: out}, route)
+	if route.URL == nil && ut.up.network() != "unix" {
 		out.URL.Host = ut.up.Address
 	}
 	key := make([]byte, 16)
@@ -79,22 +85,23 @@ func (s *Server) serveH2WebSocket(w http.ResponseWriter, r *http.Request, h *rou
 	out.Header.Set("Upgrade", "websocket")
 	out.Header.Set("Sec-Websocket-Key", base64.StdEncoding.EncodeToString(key))
 	out.Header.Set("Sec-Websocket-Version", "13")
+	var err error
 	if ut.uw != nil {
 		// uWSGI takes the handshake as uwsgi vars and answers it in
 		// HTTP/1.1, like any other request.
-		err = writeUwsgiHead(conn, out, p.scriptName)
+		err = writeUwsgiHead(conn, out, h.pool.scriptName)
 	} else {
 		err = out.Write(conn)
 	}
 	if err != nil {
-		s.proxyError(w, r, rt, err)
-		return
+		s.proxyError(w, r, route, &instanceError{ut: ut, err: err})
+		return nil, false
 	}
-	br := bufio.NewReader(conn)
+	br = bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, out)
 	if err != nil {
-		s.proxyError(w, r, rt, err)
-		return
+		s.proxyError(w, r, route, &instanceError{ut: ut, err: err})
+		return nil, false
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		// Refused (401, 403, 404...): the client gets the backend's answer.
@@ -102,7 +109,7 @@ func (s *Server) serveH2WebSocket(w http.ResponseWriter, r *http.Request, h *rou
 		copyEndToEnd(w.Header(), resp.Header)
 		w.WriteHeader(resp.StatusCode)
 		_, _ = io.Copy(w, resp.Body)
-		return
+		return nil, false
 	}
 	// RFC 8441: a 200 opens the tunnel; the accept key belongs to the
 	// HTTP/1.1 handshake only.
@@ -112,23 +119,26 @@ func (s *Server) serveH2WebSocket(w http.ResponseWriter, r *http.Request, h *rou
 		}
 	}
 	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	if err := rc.Flush(); err != nil {
-		return
+	if err := http.NewResponseController(w).Flush(); err != nil {
+		return nil, false
 	}
+	return br, true
+}
 
+// pumpH2WebSocket copies the frames of an open tunnel both ways until
+// either side ends: the client's stream to conn, and conn (through br,
+// which may already hold some) to the stream, flushed as each piece
+// arrives. The end of the client's stream half-closes conn; the end of
+// conn ends the stream.
+func pumpH2WebSocket(w http.ResponseWriter, r *http.Request, conn *switchConn, br *bufio.Reader) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		// client -> backend; the stream's end half-closes the socket.
+		// client -> backend
 		_, _ = io.Copy(conn, r.Body)
-		if tc, ok := conn.(interface{ CloseWrite() error }); ok {
-			_ = tc.CloseWrite()
-		} else {
-			_ = conn.Close()
-		}
+		_ = conn.CloseWrite()
 	})
-	// backend -> client, flushed as each piece arrives (what was read
-	// with the handshake first).
+	// backend -> client
+	rc := http.NewResponseController(w)
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := br.Read(buf)

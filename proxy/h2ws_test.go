@@ -232,3 +232,82 @@ func h1WebSocket(t *testing.T, p *testProxy, host, path string) (net.Conn, *bufi
 	}
 	return conn, br
 }
+
+// runWithXConnect runs test name again in a child process with
+// GODEBUG=http2xconnect=1 (net/http reads it once at start) and reports
+// whether the caller is that child, which should go on with the test.
+func runWithXConnect(t *testing.T, name string) bool {
+	t.Helper()
+	if strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
+		return true
+	}
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "GODEBUG=http2xconnect=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+name) {
+		t.Fatalf("child with GODEBUG=http2xconnect=1: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "--- SKIP") {
+		t.Logf("child output:\n%s", out)
+	}
+	return false
+}
+
+// TestWebSocketHTTP2Pool: a websocket over HTTP/2 goes through the route's
+// pool like any other request: an instance that cannot be dialed is
+// skipped (the stream goes to another one, and the dead one is marked
+// down), and an open websocket counts as in flight on its instance until
+// it closes.
+func TestWebSocketHTTP2Pool(t *testing.T) {
+	if !runWithXConnect(t, "TestWebSocketHTTP2Pool") {
+		return
+	}
+	p := startProxy(t, []Route{{Project: "shop", Service: "api", Domains: []string{"shop.test"},
+		Upstreams: []Upstream{{Address: deadAddress(t)}, *tcpBackend(t, wsEcho(t))},
+		Limits:    Limits{FailTimeout: time.Minute}}}, nil)
+	pl := p.active.Load().handlers[0].proxy.Transport.(*pool)
+	dead, live := pl.insts[0], pl.insts[1]
+
+	type stream struct {
+		body io.Reader
+		send *io.PipeWriter
+		resp *http.Response
+	}
+	var open []stream
+	for i := range 4 {
+		body, send, resp := p.h2WebSocket(t, "shop.test", "/ws")
+		if err := writeFrame(send, "hi", true); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := readFrame(body); err != nil || got != "hi" {
+			t.Fatalf("websocket %d: echo %q, %v", i, got, err)
+		}
+		open = append(open, stream{body, send.(*io.PipeWriter), resp})
+	}
+	t.Run("dead instance is marked down", func(t *testing.T) {
+		if dead.downUntil.Load() <= time.Now().UnixNano() {
+			t.Error("the instance that refused the dial is not marked down")
+		}
+	})
+	t.Run("open websockets are in flight", func(t *testing.T) {
+		if n := live.inFlight.Load(); n != int64(len(open)) {
+			t.Errorf("live instance has %d in flight with %d websockets open", n, len(open))
+		}
+		if n := dead.inFlight.Load(); n != 0 {
+			t.Errorf("dead instance has %d in flight", n)
+		}
+	})
+	t.Run("closed websockets are not", func(t *testing.T) {
+		for _, s := range open {
+			s.send.Close()
+			s.resp.Body.Close()
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for live.inFlight.Load() != 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := live.inFlight.Load(); n != 0 {
+			t.Errorf("%d still in flight after every websocket closed", n)
+		}
+	})
+}

@@ -27,13 +27,16 @@ type active struct {
 // routeHandler is what serves one route: a reverse proxy (service and URL
 // routes), a static folder, or nothing (the route is down).
 type routeHandler struct {
-	rt     *Route
-	proxy  *httputil.ReverseProxy
+	route *Route
+	proxy *httputil.ReverseProxy
+	// pool is the proxy's Transport on a service route: the route's
+	// instances, which websockets over HTTP/2 dial through too.
+	pool   *pool
 	static *staticHandler
 	// tryFiles serves Route.TryFiles ahead of proxy.
 	tryFiles *staticHandler
 	// upstream names the target in the access log when there is a single
-	// one (static routes, URL routes); pools note the instance they pick.
+	// one (static routes, URL routes); pools name the instance they pick.
 	upstream string
 }
 
@@ -43,50 +46,50 @@ type routeHandler struct {
 func (s *Server) install(t *Table) *active {
 	var keys []transportKey
 	for i := range t.routes {
-		rt := &t.routes[i]
-		if rt.Kind() != KindService {
+		route := &t.routes[i]
+		if route.Kind() != KindService {
 			continue
 		}
-		for _, u := range rt.instances() {
-			keys = append(keys, transportKey{up: u, limits: rt.Limits.transport()})
+		for _, u := range route.instances() {
+			keys = append(keys, transportKey{up: u, limits: route.Limits.transport()})
 		}
 	}
 	trs := s.trs.sync(keys)
 	a := &active{table: t, handlers: make([]routeHandler, len(t.routes))}
 	for i := range t.routes {
-		rt := &t.routes[i]
+		route := &t.routes[i]
 		h := &a.handlers[i]
-		h.rt = rt
-		if rt.TryFiles != "" {
-			h.tryFiles = &staticHandler{dir: rt.TryFiles, prefix: rt.PathPrefix, cacheControl: rt.CacheControl}
+		h.route = route
+		if route.TryFiles != "" {
+			h.tryFiles = &staticHandler{dir: route.TryFiles, prefix: route.PathPrefix, cacheControl: route.CacheControl}
 		}
 		var tr http.RoundTripper
-		switch rt.Kind() {
+		switch route.Kind() {
 		case KindStatic:
-			h.static = &staticHandler{dir: rt.Static, prefix: rt.PathPrefix, cacheControl: rt.CacheControl}
+			h.static = &staticHandler{dir: route.Static, prefix: route.PathPrefix, cacheControl: route.CacheControl}
 			h.upstream = "static"
 			continue
 		case KindService:
-			p := &pool{failTimeout: rt.Limits.FailTimeout}
-			if rt.StripPrefix && rt.PathPrefix != "/" {
-				p.scriptName = rt.PathPrefix
+			h.pool = &pool{failTimeout: route.Limits.FailTimeout}
+			if route.StripPrefix && route.PathPrefix != "/" {
+				h.pool.scriptName = route.PathPrefix
 			}
-			for _, u := range rt.instances() {
-				p.insts = append(p.insts, trs[transportKey{up: u, limits: rt.Limits.transport()}])
+			for _, u := range route.instances() {
+				h.pool.insts = append(h.pool.insts, trs[transportKey{up: u, limits: route.Limits.transport()}])
 			}
-			tr = p
+			tr = h.pool
 		case KindURL:
 			tr = s.trs.external
-			h.upstream = rt.URL.Redacted()
+			h.upstream = route.URL.Redacted()
 		default:
 			continue
 		}
 		h.proxy = &httputil.ReverseProxy{
-			Rewrite:        func(pr *httputil.ProxyRequest) { rewrite(pr, rt) },
+			Rewrite:        func(pr *httputil.ProxyRequest) { rewrite(pr, route) },
 			Transport:      tr,
 			BufferPool:     s.bufs,
 			ErrorLog:       s.errLog,
-			ErrorHandler:   func(w http.ResponseWriter, r *http.Request, err error) { s.proxyError(w, r, rt, err) },
+			ErrorHandler:   func(w http.ResponseWriter, r *http.Request, err error) { s.proxyError(w, r, route, err) },
 			ModifyResponse: addVia,
 			// Streamed responses (server-sent events, chunked bodies of
 			// unknown length) are flushed as each piece arrives; bodies of
@@ -113,66 +116,68 @@ func (s *Server) serveHTTPS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := s.active.Load()
-	p := cleanPath(r.URL.Path)
-	i, known := a.table.lookup(host, p)
+	urlPath := cleanPath(r.URL.Path)
+	i, known := a.table.lookup(host, urlPath)
 	switch {
 	case i < 0 && !known:
 		s.unknownHost(w, host, a.table)
 		return
 	case i < 0:
-		s.noRoute(w, host, p)
+		s.noRoute(w, host, urlPath)
 		return
 	}
 	h := &a.handlers[i]
 	if al := s.cfg.AccessLog; al != nil {
-		s.serveLogged(al, w, r, h, host, p)
+		s.serveLogged(al, w, r, h, host, urlPath)
 		return
 	}
-	s.serveRoute(w, r, h, host, p)
+	s.serveRoute(w, r, h, h.proxy, nil, host, urlPath)
 }
 
-// serveRoute hands a routed request to its route's handler.
-func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, h *routeHandler, host, p string) {
-	rt := h.rt
+// serveRoute hands a routed request to its route's handler. rp is the
+// route's reverse proxy, or a copy of it that names the instance it sends
+// to in *upstream (the access log's); upstream is nil when nobody asks.
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, h *routeHandler, rp *httputil.ReverseProxy, upstream *string, host, urlPath string) {
+	route := h.route
 	if h.static != nil {
-		h.static.ServeHTTP(w, r, p)
+		h.static.ServeHTTP(w, r, urlPath)
 		return
 	}
-	if h.tryFiles != nil && h.tryFiles.hasFile(r, p) {
-		h.tryFiles.ServeHTTP(w, r, p)
+	if h.tryFiles != nil && h.tryFiles.hasFile(r, urlPath) {
+		h.tryFiles.ServeHTTP(w, r, urlPath)
 		return
 	}
-	if h.proxy == nil {
-		reason := rt.Down
+	if rp == nil {
+		reason := route.Down
 		if reason == "" {
 			reason = "not running"
 		}
-		s.badGateway(w, host, rt, reason)
+		s.badGateway(w, host, route, reason)
 		return
 	}
 	if isExtendedConnect(r) {
-		s.serveH2WebSocket(w, r, h, host)
+		s.serveH2WebSocket(w, r, h, upstream, host)
 		return
 	}
-	if !s.limitBody(w, r, rt.Limits.MaxBody) {
+	if !s.limitBody(w, r, route.Limits.MaxBody) {
 		return
 	}
-	if p != r.URL.Path {
+	if urlPath != r.URL.Path {
 		// Forward the path that was routed, so a backend cannot be
 		// reached through another service's prefix with "..".
 		u := *r.URL
-		u.Path, u.RawPath = p, ""
+		u.Path, u.RawPath = urlPath, ""
 		r = r.WithContext(r.Context())
 		r.URL = &u
 	}
 	if r.ProtoMajor == 1 && r.Header.Get("Upgrade") != "" {
 		w = &upgradeWriter{ResponseWriter: w, u: s.upgrades}
-	} else if !rt.NoCompress && wantsGzip(r) {
+	} else if !route.NoCompress && wantsGzip(r) {
 		gw := &gzipWriter{ResponseWriter: w, pool: &s.gzips}
 		defer gw.close()
 		w = gw
 	}
-	h.proxy.ServeHTTP(w, r)
+	rp.ServeHTTP(w, r)
 }
 
 // addVia adds devport to the response's Via chain (RFC 9110 7.6.3).
@@ -193,15 +198,15 @@ func viaFor(major, minor int) string {
 	}
 }
 
-// rewrite turns the inbound request into the one sent to rt's backend.
+// rewrite turns the inbound request into the one sent to route's backend.
 // ReverseProxy has already removed hop-by-hop and X-Forwarded-* headers
 // from pr.Out (it keeps Upgrade for websockets).
-func rewrite(pr *httputil.ProxyRequest, rt *Route) {
+func rewrite(pr *httputil.ProxyRequest, route *Route) {
 	in, out := pr.In, pr.Out
-	if rt.StripPrefix && rt.PathPrefix != "/" {
-		stripPrefix(out.URL, rt.PathPrefix)
+	if route.StripPrefix && route.PathPrefix != "/" {
+		stripPrefix(out.URL, route.PathPrefix)
 	}
-	if rt.URL == nil {
+	if route.URL == nil {
 		out.URL.Scheme = "http"
 		// The pool sets the instance's address for TCP; a unix socket is
 		// dialed whatever the URL says, and the site's host keeps the
@@ -211,7 +216,7 @@ func rewrite(pr *httputil.ProxyRequest, rt *Route) {
 		// built by the app), not the upstream address.
 		out.Host = in.Host
 	} else {
-		pr.SetURL(rt.URL) // Host header: the URL's host
+		pr.SetURL(route.URL) // Host header: the URL's host
 	}
 	setForwardedHeaders(in, out)
 }
@@ -314,7 +319,7 @@ func stripPrefix(u *url.URL, prefix string) {
 
 // proxyError is the ErrorHandler of every route: the backend did not
 // answer, so the browser gets the 502 page with a short reason.
-func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, rt *Route, err error) {
+func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, route *Route, err error) {
 	if uw, ok := w.(*upgradeWriter); ok && uw.hijacked {
 		// The switch failed after the connection was taken over (the
 		// 101 could not be written): there is no response left to send.
@@ -329,7 +334,7 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, rt *Route, e
 	if tooLarge(err) {
 		writePage(w, s.log, http.StatusRequestEntityTooLarge, nil, nil,
 			"413 Content Too Large: the request body is larger than this route accepts ("+
-				strconv.FormatInt(rt.Limits.MaxBody, 10)+" bytes; devport route ... --max-body).\n")
+				strconv.FormatInt(route.Limits.MaxBody, 10)+" bytes; devport route ... --max-body).\n")
 		return
 	}
 	var varsErr *UwsgiVarsTooLargeError
@@ -343,22 +348,24 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, rt *Route, e
 		reason = "devport is shutting down"
 	}
 	target := ""
-	if slot, ok := r.Context().Value(upstreamKey{}).(*upstreamSlot); ok && slot.up != "" {
-		target = slot.up
-	} else if rt.Upstream != nil {
-		target = rt.Upstream.String()
-	} else if rt.URL != nil {
-		target = rt.URL.Redacted()
+	var ie *instanceError
+	switch {
+	case errors.As(err, &ie):
+		target = ie.ut.name
+	case route.Upstream != nil:
+		target = route.Upstream.String()
+	case route.URL != nil:
+		target = route.URL.Redacted()
 	}
 	s.log.Warn("backend did not answer",
-		"host", r.Host, "path", r.URL.Path, "project", rt.Project, "service", rt.Service,
+		"host", r.Host, "path", r.URL.Path, "project", route.Project, "service", route.Service,
 		"upstream", target, "reason", reason, "err", err)
 	host, _ := normalizeHost(r.Host)
 	if reason == "timeout" {
-		s.gatewayTimeout(w, host, rt)
+		s.gatewayTimeout(w, host, route)
 		return
 	}
-	s.badGateway(w, host, rt, reason)
+	s.badGateway(w, host, route, reason)
 }
 
 // errorReason is the short explanation of a failed round trip that the

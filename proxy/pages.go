@@ -100,28 +100,28 @@ func (s *Server) noRoute(w http.ResponseWriter, host, path string) {
 }
 
 // badGateway answers for a route whose backend is down or did not answer.
-func (s *Server) badGateway(w http.ResponseWriter, host string, rt *Route, reason string) {
+func (s *Server) badGateway(w http.ResponseWriter, host string, route *Route, reason string) {
 	data := BadGatewayData{
 		Host:         host,
-		Project:      rt.Project,
-		Service:      rt.Service,
+		Project:      route.Project,
+		Service:      route.Service,
 		Reason:       reason,
-		StartCommand: rt.StartCommand,
+		StartCommand: route.StartCommand,
 	}
 	text := fmt.Sprintf("502 Bad Gateway: %s: the %s service of project %s is not answering: %s.\n",
-		host, rt.Service, rt.Project, reason)
-	if rt.StartCommand != "" {
-		text += "Start it with: " + rt.StartCommand + "\n"
+		host, route.Service, route.Project, reason)
+	if route.StartCommand != "" {
+		text += "Start it with: " + route.StartCommand + "\n"
 	}
 	writePage(w, s.log, http.StatusBadGateway, s.cfg.Pages.BadGateway, data, text)
 }
 
 // gatewayTimeout answers for a route whose backend did not answer within
 // the route's timeout.
-func (s *Server) gatewayTimeout(w http.ResponseWriter, host string, rt *Route) {
+func (s *Server) gatewayTimeout(w http.ResponseWriter, host string, route *Route) {
 	text := fmt.Sprintf("504 Gateway Timeout: %s: the %s service of project %s did not answer in time.\n"+
 		"Its timeouts are set with: devport route %s add ... --connect-timeout D --read-timeout D\n",
-		host, rt.Service, rt.Project, rt.Project)
+		host, route.Service, route.Project, route.Project)
 	writePage(w, s.log, http.StatusGatewayTimeout, nil, nil, text)
 }
 

@@ -1,8 +1,8 @@
 package proxy
 
 import (
-	"context"
 	"net/http"
+	"net/http/httputil"
 	"time"
 )
 
@@ -13,7 +13,13 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
-	slot   upstreamSlot
+	// upstream is where the request went: the route's single target, or
+	// the instance its pool picked (through trip).
+	upstream string
+	// proxy is the route's reverse proxy with trip as its Transport, so
+	// that the pool names its instance in upstream.
+	proxy httputil.ReverseProxy
+	trip  notingPool
 }
 
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
@@ -35,19 +41,24 @@ func (rec *recorder) Write(p []byte) (int, error) {
 }
 
 // serveLogged serves a routed request through a recorder and queues its
-// access entry. The pool notes the instance it picked in rec.slot, which
-// the request's context carries.
-func (s *Server) serveLogged(al *AccessLog, w http.ResponseWriter, r *http.Request, h *routeHandler, host, p string) {
+// access entry. A service route's request goes through a copy of the
+// route's reverse proxy whose pool writes the instance it picks to
+// rec.upstream.
+func (s *Server) serveLogged(al *AccessLog, w http.ResponseWriter, r *http.Request, h *routeHandler, host, urlPath string) {
 	start := time.Now()
 	rec, _ := s.recs.Get().(*recorder)
 	if rec == nil {
 		rec = new(recorder)
 	}
-	*rec = recorder{ResponseWriter: w, slot: upstreamSlot{up: h.upstream}}
-	if h.proxy != nil && h.upstream == "" {
-		r = r.WithContext(context.WithValue(r.Context(), upstreamKey{}, &rec.slot))
+	rec.ResponseWriter, rec.upstream = w, h.upstream
+	rp := h.proxy
+	if h.pool != nil {
+		rec.trip = notingPool{pool: h.pool, upstream: &rec.upstream}
+		rec.proxy = *h.proxy
+		rec.proxy.Transport = &rec.trip
+		rp = &rec.proxy
 	}
-	s.serveRoute(rec, r, h, host, p)
+	s.serveRoute(rec, r, h, rp, &rec.upstream, host, urlPath)
 	status := rec.status
 	if status == 0 {
 		// Nothing went through WriteHeader: the connection was taken
@@ -60,8 +71,8 @@ func (s *Server) serveLogged(al *AccessLog, w http.ResponseWriter, r *http.Reque
 	}
 	al.Log(AccessEntry{
 		Time:     start,
-		Project:  h.rt.Project,
-		Route:    h.rt.PathPrefix,
+		Project:  h.route.Project,
+		Route:    h.route.PathPrefix,
 		Method:   r.Method,
 		Host:     host,
 		Path:     r.URL.Path,
@@ -69,7 +80,7 @@ func (s *Server) serveLogged(al *AccessLog, w http.ResponseWriter, r *http.Reque
 		Status:   status,
 		Bytes:    rec.bytes,
 		Duration: time.Since(start),
-		Upstream: rec.slot.up,
+		Upstream: rec.upstream,
 	})
 	*rec = recorder{}
 	s.recs.Put(rec)

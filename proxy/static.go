@@ -28,12 +28,13 @@ type staticHandler struct {
 	cacheControl string
 }
 
-// fileName is the name under the folder of routed path p ("." for the
-// folder itself); false for a name os.Root must never see (a NUL byte).
-func (h *staticHandler) fileName(p string) (string, bool) {
-	rel := p
+// fileName is the name under the folder of routed path urlPath ("." for
+// the folder itself); false for a name os.Root must never see (a NUL
+// byte).
+func (h *staticHandler) fileName(urlPath string) (string, bool) {
+	rel := urlPath
 	if h.prefix != "/" {
-		rel = strings.TrimPrefix(p, h.prefix)
+		rel = strings.TrimPrefix(urlPath, h.prefix)
 	}
 	name := strings.TrimPrefix(rel, "/")
 	if strings.IndexByte(name, 0) >= 0 {
@@ -51,13 +52,13 @@ var precompressed = [...]struct{ encoding, suffix string }{
 	{"gzip", ".gz"},
 }
 
-func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, p string) {
+func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, urlPath string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		plainError(w, http.StatusMethodNotAllowed, "405 Method Not Allowed: static files are read only.\n")
 		return
 	}
-	name, ok := h.fileName(p)
+	name, ok := h.fileName(urlPath)
 	if !ok {
 		plainError(w, http.StatusBadRequest, "400 Bad Request: invalid path.\n")
 		return
@@ -71,9 +72,9 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, p stri
 
 	f, fi, err := openRegular(root, name)
 	if errors.Is(err, errIsDir) {
-		if !strings.HasSuffix(p, "/") {
+		if !strings.HasSuffix(urlPath, "/") {
 			// Relative links in the index must resolve inside the folder.
-			target := path.Base(p) + "/"
+			target := path.Base(urlPath) + "/"
 			if q := r.URL.RawQuery; q != "" {
 				target += "?" + q
 			}
@@ -85,7 +86,7 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, p stri
 		f, fi, err = openRegular(root, name)
 	}
 	if err != nil {
-		plainError(w, http.StatusNotFound, "404 Not Found: "+p+"\n")
+		plainError(w, http.StatusNotFound, "404 Not Found: "+urlPath+"\n")
 		return
 	}
 	defer f.Close()
@@ -130,14 +131,14 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, p stri
 	http.ServeContent(w, r, name, fi.ModTime(), f)
 }
 
-// hasFile reports whether r is a GET or HEAD whose path p names a regular
-// file in the folder (try_files $uri): directories never match, so "/"
-// stays with the backend.
-func (h *staticHandler) hasFile(r *http.Request, p string) bool {
+// hasFile reports whether r is a GET or HEAD whose routed path urlPath
+// names a regular file in the folder (try_files $uri): directories never
+// match, so "/" stays with the backend.
+func (h *staticHandler) hasFile(r *http.Request, urlPath string) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
-	name, ok := h.fileName(p)
+	name, ok := h.fileName(urlPath)
 	if !ok || name == "." {
 		return false
 	}

@@ -43,16 +43,21 @@ type transportKey struct {
 }
 
 type upstreamTransport struct {
-	// rt is the hot path (h1Transport) in front of t.
+	// rt is the hot path (h1Transport) in front of the upstream's
+	// http.Transport.
 	rt *h1Transport
-	t  *http.Transport
 	// uw, when set, is the uwsgi transport that replaces rt for an
 	// upstream whose Protocol is "uwsgi".
 	uw *uwsgiTransport
+	// dial connects to the upstream with the route's Connect and Write
+	// limits; its failures are *dialError.
+	dial func(ctx context.Context) (net.Conn, error)
 	// badProtocol, when set, fails every request: the upstream's
 	// Protocol is not one the proxy speaks.
 	badProtocol error
 	up          Upstream
+	// name is up.String(), for the access log and the log lines.
+	name string
 	// inFlight counts the requests on this instance whose response has
 	// not been fully read (least-connections balancing).
 	inFlight atomic.Int64
@@ -150,6 +155,15 @@ func (c *writeDeadlineConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// CloseWrite half-closes the connection when the socket can (a websocket
+// whose client finished sending); otherwise it closes it.
+func (c *writeDeadlineConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
+}
+
 // sync returns the transport for each of keys, reusing existing ones so
 // that their warm connections and health survive a table swap. Transports
 // no longer needed lose their idle connections (requests still in flight
@@ -169,15 +183,16 @@ func (ts *transports) sync(keys []transportKey) map[transportKey]*upstreamTransp
 		ut := ts.byUp[k]
 		if ut == nil {
 			t := newUpstreamTransport(k)
-			ut = &upstreamTransport{t: t, up: k.up, rt: &h1Transport{
-				dial:       func(ctx context.Context) (net.Conn, error) { return t.DialContext(ctx, "tcp", "") },
+			dial := func(ctx context.Context) (net.Conn, error) { return t.DialContext(ctx, "tcp", "") }
+			ut = &upstreamTransport{up: k.up, name: k.up.String(), dial: dial, rt: &h1Transport{
+				dial:       dial,
 				fallback:   t,
 				readHeader: k.limits.read,
 			}}
 			switch k.up.Protocol {
 			case "":
 			case "uwsgi":
-				ut.uw = &uwsgiTransport{dial: ut.rt.dial, readHeader: k.limits.read}
+				ut.uw = &uwsgiTransport{dial: dial, readHeader: k.limits.read}
 			default:
 				ut.badProtocol = &UnknownProtocolError{Protocol: k.up.Protocol}
 			}
