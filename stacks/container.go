@@ -2,19 +2,11 @@ package stacks
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,60 +14,11 @@ import (
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/jsonmessage"
-	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/docker/go-connections/nat"
 )
-
-// dockerPingTimeout bounds the check that an engine answers.
-const dockerPingTimeout = 5 * time.Second
-
-// NewDockerClient returns a client for the engine DOCKER_HOST names (the
-// default socket without it), negotiating the API version so that old
-// engines (20.10, API 1.41) and new ones both work. It does not connect.
-func NewDockerClient() (*client.Client, error) {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		return nil, fmt.Errorf("docker client (check DOCKER_HOST): %w", err)
-	}
-	return cli, nil
-}
-
-// PingDocker reports whether an engine answers, as a *DockerError when none
-// does.
-func PingDocker(ctx context.Context, cli *client.Client) error {
-	ctx, cancel := context.WithTimeout(ctx, dockerPingTimeout)
-	defer cancel()
-	if _, err := cli.Ping(ctx); err != nil {
-		return dockerError(cli, err)
-	}
-	// Negotiation happens on the first real call, not on Ping.
-	cli.NegotiateAPIVersion(ctx)
-	return nil
-}
-
-func dockerError(cli *client.Client, err error) error {
-	_, errD := exec.LookPath("dockerd")
-	_, errC := exec.LookPath("docker")
-	installed := errD == nil || errC == nil
-	if !installed {
-		for _, p := range []string{"/usr/bin/dockerd", "/usr/sbin/dockerd", "/usr/local/bin/dockerd"} {
-			if isExecutable(p) {
-				installed = true
-			}
-		}
-	}
-	return &DockerError{Host: cli.DaemonHost(), Installed: installed, Err: err}
-}
-
-// isDockerDown reports whether err means the engine cannot be reached.
-func isDockerDown(err error) bool {
-	return client.IsErrConnectionFailed(err) || errors.Is(err, ErrDockerUnavailable)
-}
 
 // NewContainerRunner returns a Runner that runs spec in a Docker container:
 // the stack's image (Spec.Image, else DefaultImage), the project folder
@@ -346,149 +289,6 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 	return c, nil
 }
 
-// attach watches the container for its exit and opens the service log;
-// streamLogs then copies the container's output into it. Docker ends a
-// log stream at once for a container that is not running yet, so a new
-// container is attached before its start and streamed after it.
-func (r *containerRunner) attach(ctx context.Context, id, command string, since time.Time) (*runningContainer, error) {
-	f, off, err := openLog(r.spec.LogPath, command)
-	if err != nil {
-		return nil, err
-	}
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	noStream := make(chan struct{})
-	close(noStream)
-	c := &runningContainer{id: id, command: command, logPath: r.spec.LogPath, logOff: off, logFile: f, wctx: wctx,
-		logDone: noStream, done: make(chan struct{}), cancel: cancel}
-	// A created container is "not running" yet: wait for its next exit.
-	cond := container.WaitConditionNotRunning
-	if since.IsZero() {
-		cond = container.WaitConditionNextExit
-	}
-	waitC, errC := r.cli.ContainerWait(wctx, id, cond)
-	go func() {
-		var err error
-		select {
-		case w := <-waitC:
-			err = &containerExit{code: w.StatusCode}
-			if w.Error != nil && w.Error.Message != "" {
-				err = fmt.Errorf("%w: %s", err, w.Error.Message)
-			}
-		case e := <-errC:
-			if wctx.Err() != nil { // Stop canceled the watch
-				close(c.done)
-				return
-			}
-			err = fmt.Errorf("lost the container: %w", r.wrap(e))
-		}
-		c.mu.Lock()
-		c.dead = true
-		c.exitErr = err
-		crashed := c.onExit != nil && !c.stopping
-		onExit := c.onExit
-		c.mu.Unlock()
-		close(c.done)
-		if crashed {
-			// Let the log stream deliver the last words first.
-			select {
-			case <-c.logStream():
-			case <-time.After(time.Second):
-			}
-			onExit(c.crashError(err))
-		}
-	}()
-	return c, nil
-}
-
-// streamLogs copies the container's output (from since; zero: from its
-// beginning) into the service log until the container is gone.
-func (r *containerRunner) streamLogs(c *runningContainer, since time.Time) error {
-	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true}
-	if !since.IsZero() {
-		opts.Since = strconv.FormatInt(since.Unix(), 10)
-	}
-	logs, err := r.cli.ContainerLogs(c.wctx, c.id, opts)
-	if err != nil {
-		return fmt.Errorf("stream container logs: %w", r.wrap(err))
-	}
-	done := make(chan struct{})
-	c.mu.Lock()
-	c.logDone = done
-	c.mu.Unlock()
-	go func() {
-		defer close(done)
-		defer logs.Close()
-		_, _ = stdcopy.StdCopy(c.logFile, c.logFile, logs) // ends when the container is gone or wctx ends
-	}()
-	return nil
-}
-
-func (c *runningContainer) logStream() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.logDone
-}
-
-// waitReady probes the published port until an HTTP answer comes back (over
-// the uwsgi protocol for uWSGI), the container exits, or ctx ends. Docker's
-// proxy accepts connections before the server in the container listens;
-// those fail and are retried.
-func (c *runningContainer) waitReady(ctx context.Context) error {
-	check, closeIdle := readiness(c.upstream, "")
-	defer closeIdle()
-	delay := 10 * time.Millisecond
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	var last error
-	for {
-		select {
-		case <-c.done:
-			return c.exitErr
-		case <-ctx.Done():
-			if last != nil {
-				return fmt.Errorf("no HTTP answer on %s (last try: %v): %w", c.upstream, last, ctx.Err())
-			}
-			return fmt.Errorf("no HTTP answer on %s: %w", c.upstream, ctx.Err())
-		case <-timer.C:
-		}
-		if last = check(ctx); last == nil {
-			return nil
-		}
-		timer.Reset(delay)
-		delay = min(delay*2, 50*time.Millisecond)
-	}
-}
-
-func (c *runningContainer) markReady(onExit func(error)) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.dead {
-		return false
-	}
-	c.onExit = onExit
-	return true
-}
-
-func (c *runningContainer) running() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return !c.dead && !c.stopping
-}
-
-// startError wraps why a start failed with the container's last log lines.
-func (c *runningContainer) startError(err error) *StartError {
-	return &StartError{Command: c.command, Tail: logTail(c.logPath, c.logOff, tailLines), Err: err}
-}
-
-// crashError is a started container's exit, with its last log lines.
-func (c *runningContainer) crashError(err error) error {
-	tail := logTail(c.logPath, c.logOff, 5)
-	if len(tail) == 0 {
-		return fmt.Errorf("container %s: %w", shortID(c.id), err)
-	}
-	return fmt.Errorf("container %s: %w (last log line: %s)", shortID(c.id), err, tail[len(tail)-1])
-}
-
 // remove stops and removes c, and waits for its log stream to end.
 func (r *containerRunner) remove(ctx context.Context, c *runningContainer) error {
 	c.mu.Lock()
@@ -518,23 +318,6 @@ func (r *containerRunner) remove(ctx context.Context, c *runningContainer) error
 	// one is attached, Docker refuses, and that one removes it later.
 	_ = r.cli.NetworkRemove(ctx, networkName(r.spec.Home, r.spec.Project))
 	return nil
-}
-
-// ensureNetwork creates the project's network unless it exists. Two
-// services starting at once may both create it: the loser finds the
-// winner's.
-func (r *containerRunner) ensureNetwork(ctx context.Context, name string) error {
-	if _, err := r.cli.NetworkInspect(ctx, name, network.InspectOptions{}); err == nil {
-		return nil
-	}
-	_, err := r.cli.NetworkCreate(ctx, name, network.CreateOptions{Driver: "bridge", Labels: networkLabels(r.spec)})
-	if err == nil {
-		return nil
-	}
-	if _, ierr := r.cli.NetworkInspect(ctx, name, network.InspectOptions{}); ierr == nil {
-		return nil
-	}
-	return fmt.Errorf("create network %s: %w", name, r.wrap(err))
 }
 
 // removeCurrent removes c and forgets it; r.sem must be held.
@@ -568,84 +351,6 @@ func (r *containerRunner) Stop(ctx context.Context) error {
 	return nil
 }
 
-// wrap turns a connection failure into a *DockerError.
-func (r *containerRunner) wrap(err error) error {
-	if err != nil && client.IsErrConnectionFailed(err) {
-		return dockerError(r.cli, err)
-	}
-	return err
-}
-
-// ensureImage pulls the image when it is not present, reporting progress,
-// and says whether it pulled. The pull ignores ctx's deadline (a big image
-// on a slow line takes minutes) but not its cancellation (Stop, or a client
-// that went away).
-func (r *containerRunner) ensureImage(ctx context.Context, ref string) (bool, error) {
-	_, err := r.cli.ImageInspect(ctx, ref)
-	if err == nil {
-		return false, nil
-	}
-	if !cerrdefs.IsNotFound(err) {
-		return false, fmt.Errorf("inspect image %s: %w", ref, r.wrap(err))
-	}
-	pctx, cancel := keepOnDeadline(ctx, 0)
-	defer cancel()
-	if err := PullImage(pctx, r.cli, ref, r.spec.Progress); err != nil {
-		if client.IsErrConnectionFailed(err) {
-			return false, r.wrap(err)
-		}
-		if pctx.Err() != nil {
-			return false, fmt.Errorf("pull %s: %w", ref, pctx.Err())
-		}
-		return false, &ImageError{Image: ref, Err: err}
-	}
-	return true, nil
-}
-
-// keepOnDeadline returns a context that outlives ctx's deadline but ends
-// when ctx is canceled, with a timeout of its own when timeout > 0.
-func keepOnDeadline(ctx context.Context, timeout time.Duration) (context.Context, func()) {
-	out, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	if timeout > 0 {
-		var cancelT func()
-		out, cancelT = context.WithTimeout(out, timeout)
-		prev := cancel
-		cancel = func() { cancelT(); prev() }
-	}
-	stop := context.AfterFunc(ctx, func() {
-		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			cancel()
-		}
-	})
-	return out, func() { stop(); cancel() }
-}
-
-// PullImage pulls ref, calling progress (when set) for every layer update.
-func PullImage(ctx context.Context, cli *client.Client, ref string, progress func(layer string, current, total int64)) error {
-	rc, err := cli.ImagePull(ctx, ref, image.PullOptions{})
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	dec := json.NewDecoder(rc)
-	for {
-		var m jsonmessage.JSONMessage
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("read pull progress: %w", err)
-		}
-		if m.Error != nil {
-			return errors.New(m.Error.Message)
-		}
-		// "Pull complete" and friends carry an empty progress: skip them.
-		if progress != nil && m.ID != "" && m.Progress != nil && (m.Progress.Current > 0 || m.Progress.Total > 0) {
-			progress(m.ID, m.Progress.Current, m.Progress.Total)
-		}
-	}
-}
-
 // publishedPort reads the 127.0.0.1 host port Docker chose for the
 // container's first exposed port.
 func publishedPort(info container.InspectResponse) (Upstream, error) {
@@ -661,44 +366,9 @@ func publishedPort(info container.InspectResponse) (Upstream, error) {
 	return Upstream{}, fmt.Errorf("container %s has no published port", shortID(info.ID))
 }
 
-// hash identifies a plan: a running container made from the same one can be
-// adopted.
-func (p containerPlan) hash() string {
-	h := sha256.New()
-	enc := json.NewEncoder(h)
-	names := make([]string, 0, len(p.files))
-	for n := range p.files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	_ = enc.Encode([]any{p.image, p.cmd, p.env, p.workDir, p.port, p.mounts, p.volume, p.network, names})
-	for _, n := range names {
-		h.Write(p.files[n])
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
-
 func shortID(id string) string {
 	if len(id) > 12 {
 		return id[:12]
 	}
 	return id
-}
-
-func isPortConflict(err error) bool {
-	s := err.Error()
-	return containsAny(s, "port is already allocated", "address already in use")
-}
-
-func isRemovalInProgress(err error) bool {
-	return containsAny(err.Error(), "already in progress")
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }

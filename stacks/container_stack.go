@@ -1,9 +1,13 @@
 package stacks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -350,4 +354,21 @@ func (p containerPlan) writeFiles(runDir string) error {
 		}
 	}
 	return nil
+}
+
+// hash identifies a plan: a running container made from the same one can be
+// adopted.
+func (p containerPlan) hash() string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	names := make([]string, 0, len(p.files))
+	for n := range p.files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	_ = enc.Encode([]any{p.image, p.cmd, p.env, p.workDir, p.port, p.mounts, p.volume, p.network, names})
+	for _, n := range names {
+		h.Write(p.files[n])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }

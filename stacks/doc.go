@@ -18,12 +18,18 @@
 // reads nothing from /etc/apache2 and writes only into the service's run
 // folder, so it never collides with a system Apache.
 //
-// NewContainerRunner runs the same stacks in Docker containers instead
-// (container*.go): the project folder bind-mounted, the Python servers with
-// the same flags on TCP (uWSGI still in the uwsgi protocol), the port published on
+// NewContainerRunner runs the same stacks in Docker containers instead:
+// the project folder bind-mounted, the Python servers with the same flags
+// on TCP (uWSGI still in the uwsgi protocol), the port published on
 // 127.0.0.1 with an ephemeral host port, labels that tie each container to
 // its project, service and devport data folder, and adoption of a matching
-// container that is already running (after the engine was killed).
+// container that is already running (after the engine was killed). One file
+// per concern: container.go (the runner: start, adopt, create, stop),
+// container_stack.go (what each stack's container is made of),
+// container_watch.go (a running container's exit, log stream and
+// readiness), container_image.go (pulls), container_network.go (the
+// project network), container_docker.go (the client and its errors) and
+// container_list.go (what the engine lists and removes).
 //
 // Check reports missing prerequisites (apache2, mod_php, a Python that can
 // import uvicorn or gunicorn, uwsgi and its python3 plugin) as a
