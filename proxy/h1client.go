@@ -41,8 +41,10 @@ type h1Conn struct {
 	lastUsed time.Time
 }
 
-// errUpstreamClosed is a reused connection that the upstream had already
-// closed: the request is sent again on a new one.
+// errUpstreamClosed is a connection that the upstream closed before it
+// sent any byte of the response; on a reused connection it means the
+// upstream had closed it while idle, and the request is sent again on a
+// new one.
 var errUpstreamClosed = errors.New("proxy: upstream closed an idle connection")
 
 func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -51,23 +53,24 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.URL.Scheme != "http" {
 		return t.fallback.RoundTrip(req)
 	}
-	for attempt := 0; ; attempt++ {
-		pc, reused, err := t.get(req.Context())
-		if err != nil {
-			return nil, err
-		}
-		resp, err := t.send(pc, req)
-		if err == nil {
-			return resp, nil
-		}
-		// A reused connection may have been closed by the upstream while
-		// idle (its keep-alive timeout); GET and HEAD are safe to send
-		// again on a fresh one, as net/http.Transport does.
-		if reused && attempt == 0 && errors.Is(err, errUpstreamClosed) && req.Context().Err() == nil {
-			continue
-		}
+	ctx := req.Context()
+	pc, reused, err := t.get(ctx)
+	if err != nil {
 		return nil, err
 	}
+	resp, err := t.send(pc, req)
+	if err == nil || !reused || !errors.Is(err, errUpstreamClosed) || ctx.Err() != nil {
+		return resp, err
+	}
+	// The upstream closed the reused connection while it was idle (its
+	// keep-alive ended) and sent nothing back: it never saw the request.
+	// GET and HEAD without a body are safe to send again, and they go on
+	// a new connection: any other idle one is likely just as dead (as
+	// net/http.Transport does with errServerClosedIdle).
+	if pc, err = t.dialConn(ctx); err != nil {
+		return nil, err
+	}
+	return t.send(pc, req)
 }
 
 // send writes req on pc and reads the response headers. The body it
@@ -133,7 +136,8 @@ func (t *h1Transport) send(pc *h1Conn, req *http.Request) (*http.Response, error
 	return resp, nil
 }
 
-// get returns an idle connection, or dials a new one.
+// get returns an idle connection, or dials a new one. reused reports
+// which: a reused connection may have been closed by the upstream since.
 func (t *h1Transport) get(ctx context.Context) (pc *h1Conn, reused bool, err error) {
 	now := time.Now()
 	t.mu.Lock()
@@ -141,18 +145,24 @@ func (t *h1Transport) get(ctx context.Context) (pc *h1Conn, reused bool, err err
 		pc = t.idle[len(t.idle)-1]
 		t.idle[len(t.idle)-1] = nil
 		t.idle = t.idle[:len(t.idle)-1]
-		if now.Sub(pc.lastUsed) < idleConnTimeout {
+		if now.Sub(pc.lastUsed) < UpstreamIdleTimeout {
 			t.mu.Unlock()
 			return pc, true, nil
 		}
 		_ = pc.c.Close()
 	}
 	t.mu.Unlock()
+	pc, err = t.dialConn(ctx)
+	return pc, false, err
+}
+
+// dialConn dials a new connection to the upstream.
+func (t *h1Transport) dialConn(ctx context.Context) (*h1Conn, error) {
 	c, err := t.dial(ctx)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return &h1Conn{c: c, br: bufio.NewReaderSize(c, 16<<10), bw: bufio.NewWriterSize(c, 8<<10)}, false, nil
+	return &h1Conn{c: c, br: bufio.NewReaderSize(c, 16<<10), bw: bufio.NewWriterSize(c, 8<<10)}, nil
 }
 
 // put returns pc to the pool, or closes it when the pool is full or the

@@ -50,15 +50,25 @@ async def app(scope, receive, send):
 // websockets) on a unix socket, or skips when it is not installed.
 func uvicornBackend(t *testing.T) *Upstream {
 	t.Helper()
+	return startUvicorn(t, uvicornApp, "--ws", "websockets")
+}
+
+// startUvicorn serves the ASGI app (the source of a module with an "app")
+// with Debian's uvicorn on a unix socket in a temp dir, with more uvicorn
+// flags, and stops it when the test ends. It skips when uvicorn or
+// websockets is not installed.
+func startUvicorn(t *testing.T, app string, args ...string) *Upstream {
+	t.Helper()
 	py := "/usr/bin/python3"
 	testenv.Need(t, "uvicorn with websockets", exec.Command(py, "-c", "import uvicorn, websockets").Run() == nil,
 		"apt-get install python3-uvicorn python3-websockets ("+testenv.InstallFix+")")
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "wsapp.py"), []byte(uvicornApp), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "wsapp.py"), []byte(app), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(dir, "uv.sock")
-	cmd := exec.Command(py, "-m", "uvicorn", "--app-dir", dir, "--uds", sock, "--log-level", "warning", "--ws", "websockets", "wsapp:app")
+	cmd := exec.Command(py, append([]string{"-m", "uvicorn", "--app-dir", dir, "--uds", sock, "--log-level", "warning"},
+		append(args, "wsapp:app")...)...)
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -310,7 +310,7 @@ func TestBadGateway(t *testing.T) {
 			route: Route{Project: "shop", Service: "api", StartCommand: "devport start shop",
 				Upstream: &Upstream{Network: "tcp", Address: deadAddress(t)}},
 			pages:     true,
-			wantParts: []string{"shop", "api", "connection refused", "devport start shop"},
+			wantParts: []string{"shop", "api", "connection refused", "devport logs shop"},
 		},
 		{
 			name:      "missing unix socket",
@@ -414,3 +414,62 @@ type timeoutErr struct{}
 func (timeoutErr) Error() string   { return "i/o timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
+
+// TestBadGatewayHints: the 502 page offers the start command only for a
+// route that is down (stopped, crashed, failed to start); a running
+// project whose backend failed a request is pointed at its logs instead,
+// since starting it again is not the fix.
+func TestBadGatewayHints(t *testing.T) {
+	tests := []struct {
+		name      string
+		route     Route
+		want, not []string
+	}{
+		{
+			name: "down route offers the start command",
+			route: Route{Project: "shop", Service: "web", Down: "it crashed (exit status 1)",
+				StartCommand: "devport restart shop"},
+			want: []string{"it crashed (exit status 1)", "devport restart shop", "devport logs shop"},
+		},
+		{
+			name: "running route that failed points at the logs",
+			route: Route{Project: "shop", Service: "api", StartCommand: "devport start shop",
+				Upstream: &Upstream{Network: "tcp", Address: deadAddress(t)}},
+			want: []string{"connection refused", "devport logs shop"},
+			not:  []string{"devport start shop", "Start it"},
+		},
+		{
+			name: "its own logs command",
+			route: Route{Project: "shop", Service: "api", LogsCommand: "devport logs shop --service api",
+				Upstream: &Upstream{Network: "tcp", Address: deadAddress(t)}},
+			want: []string{"devport logs shop --service api"},
+		},
+	}
+	for _, tc := range tests {
+		for _, pages := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/pages=%v", tc.name, pages), func(t *testing.T) {
+				rt := tc.route
+				rt.Domains = []string{"shop.test"}
+				p := startProxy(t, []Route{rt}, func(c *Config) {
+					if !pages {
+						c.Pages = Pages{}
+					}
+				})
+				resp, body := get(t, p.client(t, true), "GET", "https://shop.test/", nil)
+				if resp.StatusCode != http.StatusBadGateway {
+					t.Fatalf("status = %d, want 502", resp.StatusCode)
+				}
+				for _, s := range tc.want {
+					if !strings.Contains(body, s) {
+						t.Errorf("page lacks %q:\n%s", s, body)
+					}
+				}
+				for _, s := range tc.not {
+					if strings.Contains(body, s) {
+						t.Errorf("page offers %q:\n%s", s, body)
+					}
+				}
+			})
+		}
+	}
+}

@@ -43,11 +43,20 @@ type BadGatewayData struct {
 	Host string
 	// Project and Service name the route's backend.
 	Project, Service string
+	// Down reports that nothing runs for the route (stopped, crashed,
+	// failed to start), rather than a running backend that failed this
+	// request.
+	Down bool
 	// Reason is why it did not answer: the route's Down text ("stopped")
 	// or what the dial said ("connection refused", "timeout", ...).
 	Reason string
-	// StartCommand is the command that starts it; may be empty.
+	// StartCommand is the command that starts it, set only when the route
+	// is down (stopped, crashed, failed to start): a running backend that
+	// failed a request is not fixed by starting it. May be empty.
 	StartCommand string
+	// LogsCommand is the command that shows the backend's logs, e.g.
+	// "devport logs shop" (Route.LogsCommand); may be empty.
+	LogsCommand string
 }
 
 // writePage renders tmpl with data, or text when tmpl is nil or fails, and
@@ -100,18 +109,26 @@ func (s *Server) noRoute(w http.ResponseWriter, host, path string) {
 }
 
 // badGateway answers for a route whose backend is down or did not answer.
+// Only a route that is down offers its start command; both cases point
+// at the logs.
 func (s *Server) badGateway(w http.ResponseWriter, host string, route *Route, reason string) {
 	data := BadGatewayData{
-		Host:         host,
-		Project:      route.Project,
-		Service:      route.Service,
-		Reason:       reason,
-		StartCommand: route.StartCommand,
+		Host:        host,
+		Project:     route.Project,
+		Service:     route.Service,
+		Reason:      reason,
+		LogsCommand: route.logsCommand(),
+	}
+	if route.Kind() == KindDown {
+		data.Down, data.StartCommand = true, route.StartCommand
 	}
 	text := fmt.Sprintf("502 Bad Gateway: %s: the %s service of project %s is not answering: %s.\n",
 		host, route.Service, route.Project, reason)
-	if route.StartCommand != "" {
-		text += "Start it with: " + route.StartCommand + "\n"
+	if data.StartCommand != "" {
+		text += "Start it with: " + data.StartCommand + "\n"
+	}
+	if data.LogsCommand != "" {
+		text += "Its logs: " + data.LogsCommand + "\n"
 	}
 	writePage(w, s.log, http.StatusBadGateway, s.cfg.Pages.BadGateway, data, text)
 }

@@ -90,8 +90,15 @@ type Route struct {
 	URL *url.URL
 	// Down says why the backend is down, e.g. "stopped".
 	Down string
-	// StartCommand is what starts it, e.g. "devport start shop".
+	// StartCommand is what starts it, e.g. "devport start shop". The 502
+	// page offers it only while the route is down (Kind() == KindDown): a
+	// running backend that fails a request is pointed at its logs.
 	StartCommand string
+	// LogsCommand is what shows the backend's logs on the 502 page, e.g.
+	// "devport logs shop --service api". Empty means "devport logs
+	// PROJECT" for a service route or a route that is down, and nothing
+	// for a static or URL route.
+	LogsCommand string
 
 	// Upstreams are more instances of the same service (gunicorn -w or
 	// several containers). Upstream, when set, is the first instance.
@@ -149,6 +156,17 @@ func (r *Route) Kind() Kind {
 	default:
 		return KindDown
 	}
+}
+
+// logsCommand is LogsCommand with its default applied.
+func (r *Route) logsCommand() string {
+	if r.LogsCommand != "" {
+		return r.LogsCommand
+	}
+	if k := r.Kind(); r.Project != "" && (k == KindService || k == KindDown) {
+		return "devport logs " + r.Project
+	}
+	return ""
 }
 
 // instances is every upstream instance of r, Upstream first, without

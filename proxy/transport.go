@@ -16,13 +16,23 @@ import (
 // debugger, a long upload or a slow report must not be cut off by the
 // development proxy (nginx's 60 s proxy_read_timeout is a common surprise).
 const (
-	dialTimeout     = 10 * time.Second
-	idleConnTimeout = 90 * time.Second
+	dialTimeout = 10 * time.Second
 	// maxIdlePerHost keeps enough warm connections for a browser's burst
 	// of parallel requests over HTTP/2 (the default of 2 would make the
 	// proxy redial on nearly every request under load).
 	maxIdlePerHost = 128
 )
+
+// UpstreamIdleTimeout is how long an idle keep-alive connection to a
+// backend is kept for the next request. It must stay below the keep-alive
+// timeout of every backend devport runs (Apache's KeepAliveTimeout,
+// uvicorn's --timeout-keep-alive and gunicorn's --keep-alive, which
+// devport sets to 15 s; their defaults are 5, 5 and 2 s), so that the
+// proxy closes an idle connection before the backend does. A connection
+// the backend closed anyway (one with a shorter keep-alive, or a worker
+// that restarted) is noticed when the request sent on it gets nothing
+// back, and a GET or HEAD is then sent again on a new connection.
+const UpstreamIdleTimeout = 4 * time.Second
 
 // transports owns one http.Transport per upstream instance (and per set
 // of transport limits), so each backend gets its own keep-alive pool, its
@@ -85,7 +95,7 @@ func baseTransport() *http.Transport {
 	return &http.Transport{
 		Proxy:                 nil, // never send local traffic through HTTP_PROXY
 		MaxIdleConnsPerHost:   maxIdlePerHost,
-		IdleConnTimeout:       idleConnTimeout,
+		IdleConnTimeout:       UpstreamIdleTimeout,
 		ExpectContinueTimeout: time.Second,
 		// Pass Accept-Encoding and compressed bodies through untouched.
 		DisableCompression: true,
@@ -209,7 +219,7 @@ func (ts *transports) sync(keys []transportKey) map[transportKey]*upstreamTransp
 		case ut.retired.IsZero():
 			ut.retired = now
 			ut.rt.CloseIdleConnections()
-		case now.Sub(ut.retired) > 2*idleConnTimeout:
+		case now.Sub(ut.retired) > 2*UpstreamIdleTimeout:
 			ut.rt.CloseIdleConnections()
 			delete(ts.byUp, k)
 		}

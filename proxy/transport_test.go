@@ -39,7 +39,7 @@ func TestTransportsSync(t *testing.T) {
 	})
 	t.Run("long retired transports are forgotten", func(t *testing.T) {
 		ts.sync(keys(a))
-		ts.byUp[kb].retired = time.Now().Add(-3 * idleConnTimeout)
+		ts.byUp[kb].retired = time.Now().Add(-3 * UpstreamIdleTimeout)
 		ts.sync(keys(a))
 		if _, ok := ts.byUp[kb]; ok {
 			t.Error("a transport retired long ago is still kept")
