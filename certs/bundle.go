@@ -33,6 +33,9 @@ func (a *Authority) BundlePath() string { return filepath.Join(a.dir, bundleFile
 // otherwise). It rewrites the file only when its content would change, and
 // replaces it atomically, so a backend reading it never sees half a file.
 func (a *Authority) WriteBundle() (string, error) {
+	if a.key == nil {
+		return "", fmt.Errorf("certs: write bundle: %w", ErrRetired)
+	}
 	var sys []byte
 	for _, p := range systemBundles() {
 		b, err := os.ReadFile(p)

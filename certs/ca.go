@@ -27,6 +27,20 @@ const (
 	certFile = "root.pem"
 	keyFile  = "root-key.pem"
 
+	// nextDir holds a renewal in progress (Renew): the new root.pem and
+	// root-key.pem, moved into place once both are written.
+	nextDir = "next"
+	// retiredDir keeps the certificate of each root Renew replaced, named
+	// by its serial, until the caller has untrusted it and calls Forget.
+	retiredDir = "retired"
+
+	// emailConstraint is the only email domain the root permits: "invalid"
+	// is reserved never to exist (RFC 2606 section 2, RFC 6761 section
+	// 6.4), so the root vouches for no real mailbox. A permitted subtree is
+	// used because OpenSSL reads an empty excluded one as matching nothing
+	// (Go and NSS read it as everything), and Java refuses to parse it.
+	emailConstraint = "invalid"
+
 	// caValidity is long because re-trusting a new root is a manual,
 	// privileged step for the user; the CA never leaves this machine and its
 	// name constraints limit the damage a leaked key could do.
@@ -44,12 +58,21 @@ type Options struct {
 }
 
 // Authority is devport's local root CA. It is safe for concurrent use.
+//
+// A root made by this version is limited to what devport does: name
+// constraints (critical) for the managed TLDs, localhost and the loopback
+// addresses, an email constraint that permits no real mailbox, and the
+// serverAuth extended key usage, so that even its stolen key cannot sign a
+// certificate a verifier accepts for S/MIME, TLS clients or another site.
+// An older root without the last two is used as it is ([Authority.Legacy]);
+// [Authority.Renew] replaces it when the user agrees.
 type Authority struct {
-	dir     string
-	cert    *x509.Certificate
-	key     crypto.Signer
-	domains []string // permitted DNS domains of cert, lowercase, no dot
-	tlds    []string // normalised Options.TLDs, for error hints
+	dir      string
+	certPath string // root.pem, or the retired copy of a root Renew replaced
+	cert     *x509.Certificate
+	key      crypto.Signer // nil for a retired root
+	domains  []string      // permitted DNS domains of cert, lowercase, no dot
+	tlds     []string      // normalised Options.TLDs, for error hints
 
 	// now and leafValidity exist so tests in this package can move the clock
 	// and shorten lifetimes; Open sets them to time.Now and leafValidity.
@@ -72,8 +95,11 @@ func Open(opts Options) (*Authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Authority{dir: opts.Dir, tlds: tlds, now: time.Now, leafValidity: leafValidity}
+	a := &Authority{dir: opts.Dir, certPath: filepath.Join(opts.Dir, certFile), tlds: tlds, now: time.Now, leafValidity: leafValidity}
 	certPath, keyPath := a.CertPath(), filepath.Join(opts.Dir, keyFile)
+	if err := finishRenewal(opts.Dir); err != nil {
+		return nil, err
+	}
 
 	certExists, err := exists(certPath)
 	if err != nil {
@@ -96,14 +122,21 @@ func Open(opts Options) (*Authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range a.cert.PermittedDNSDomains {
-		a.domains = append(a.domains, strings.ToLower(strings.TrimPrefix(d, ".")))
-	}
+	a.setDomains()
 	return a, nil
 }
 
-// CertPath is the PEM file of the root certificate (Dir/root.pem).
-func (a *Authority) CertPath() string { return filepath.Join(a.dir, certFile) }
+// setDomains derives a.domains from the root's constraints.
+func (a *Authority) setDomains() {
+	a.domains = nil
+	for _, d := range a.cert.PermittedDNSDomains {
+		a.domains = append(a.domains, strings.ToLower(strings.TrimPrefix(d, ".")))
+	}
+}
+
+// CertPath is the PEM file of the root certificate: Dir/root.pem, or for a
+// retired root (from Renew or Retired) its copy in Dir/retired.
+func (a *Authority) CertPath() string { return a.certPath }
 
 // Root is the root certificate. Callers must not modify it.
 func (a *Authority) Root() *x509.Certificate { return a.cert }
@@ -186,9 +219,14 @@ func (a *Authority) create(certPath, keyPath string, tlds []string) error {
 			CommonName:   "devport local CA " + installName() + " " + hex.EncodeToString(suffix),
 			Organization: []string{"devport development CA"},
 		},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(caValidity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		NotBefore: now.Add(-time.Hour),
+		NotAfter:  now.Add(caValidity),
+		KeyUsage:  x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		// Only TLS servers: OpenSSL, NSS, Go and Windows hold a CA's
+		// extended key usage against the leaves under it (the root, not an
+		// intermediate, carries it: a thief of the root key would simply
+		// sign without the intermediate).
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLen:            0,
@@ -202,6 +240,7 @@ func (a *Authority) create(certPath, keyPath string, tlds []string) error {
 			{IP: net.IPv4(127, 0, 0, 0).To4(), Mask: net.CIDRMask(8, 32)},
 			{IP: net.IPv6loopback, Mask: net.CIDRMask(128, 128)},
 		},
+		PermittedEmailAddresses: []string{emailConstraint},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {

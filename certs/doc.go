@@ -4,7 +4,12 @@
 // (root.pem and root-key.pem). Its name constraints (critical) limit it to
 // the managed development TLDs, "localhost" and the loopback addresses, so
 // even a stolen key cannot mint a certificate a browser would accept for a
-// real site such as google.com.
+// real site such as google.com; an email constraint that permits no real
+// mailbox and the serverAuth extended key usage keep it from vouching for
+// S/MIME or TLS clients. A root made before those two is used as it is
+// ([Authority.Legacy]) until the user agrees to [Authority.Renew], which
+// makes a new root and keeps the old one ([Authority.Retired]) until it is
+// untrusted everywhere.
 //
 // [Authority.Issue] signs short-lived leaf certificates, and an [Issuer]
 // turns that into a tls.Config.GetCertificate callback that issues only for

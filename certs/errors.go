@@ -17,6 +17,13 @@ var (
 	// managed on this operating system.
 	ErrNotSupported = errors.New("trust store not supported on this system")
 
+	// ErrRetired is wrapped when a root that Authority.Renew replaced is
+	// asked to issue, renew or write a bundle: it can only be untrusted.
+	ErrRetired = errors.New("the root was replaced by a new one")
+
+	// ErrNotRetired is wrapped by Authority.Forget for the root in use.
+	ErrNotRetired = errors.New("the root is in use, not retired")
+
 	// ErrNeedsRoot is wrapped in a StoreResult when changing the system trust
 	// store needs privileges this process does not have.
 	ErrNeedsRoot = errors.New("changing the system trust store needs root")

@@ -32,6 +32,9 @@ const clockSkew = time.Hour
 // A name outside the CA's constraints gives an error wrapping
 // ErrNameNotAllowed, before anything is signed.
 func (a *Authority) Issue(names []string) (*tls.Certificate, error) {
+	if a.key == nil {
+		return nil, fmt.Errorf("certs: issue: %w", ErrRetired)
+	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf("certs: issue: no names: %w", ErrNameNotAllowed)
 	}
