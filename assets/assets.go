@@ -8,6 +8,13 @@ import _ "embed"
 //go:embed httpd.conf.tmpl
 var HTTPDConf string
 
+// ApacheSiteConf is the text/template for the Apache site that replaces the
+// default site of a php container (see stacks/container_php.go for its
+// data).
+//
+//go:embed apache-site.conf.tmpl
+var ApacheSiteConf string
+
 // UnknownHostPage is the html/template the proxy renders for a host it does
 // not serve. Its data is proxy's unknown-host view: Host and Sites.
 //

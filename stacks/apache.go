@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"text/template"
+	"time"
 
 	"github.com/devport/devport/assets"
 )
@@ -37,6 +38,7 @@ type httpdConfig struct {
 	TypesConfig   string // /etc/mime.types, or /dev/null without it
 	DocRoot       string
 	ProbeToken    string // sent back to the readiness probe only: proves the answer is this Apache's
+	KeepAlive     int    // KeepAliveTimeout, seconds (BackendKeepAlive)
 	Links         []apacheLink
 }
 
@@ -109,6 +111,7 @@ func (a *apache) config() (httpdConfig, error) {
 		ServerName:    serverName(a.spec),
 		TypesConfig:   "/etc/mime.types",
 		DocRoot:       docRoot,
+		KeepAlive:     int(BackendKeepAlive / time.Second),
 	}
 	if !isFile(cfg.TypesConfig) {
 		cfg.TypesConfig = os.DevNull // mod_mime fails to start without a types file

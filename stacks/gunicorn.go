@@ -81,6 +81,7 @@ func (g *gunicorn) prepare(ctx context.Context, _ int) (launch, error) {
 		"-w", strconv.Itoa(g.spec.workers()),
 		"--bind", "unix:"+sock,
 		"--forwarded-allow-ips", "*",
+		"--keep-alive", keepAliveSeconds(),
 		"--chdir", g.spec.Dir,
 	)
 	if p := g.prefix(); p != "" {

@@ -47,6 +47,7 @@ func (u *uvicorn) prepare(ctx context.Context, _ int) (launch, error) {
 	args := []string{"-m", "uvicorn", u.spec.App,
 		"--uds", sock,
 		"--proxy-headers", "--forwarded-allow-ips", "*",
+		"--timeout-keep-alive", keepAliveSeconds(),
 		"--app-dir", u.spec.Dir,
 	}
 	if p := u.spec.PathPrefix; p != "" && p != "/" {

@@ -367,11 +367,11 @@ func TestPyServerCommands(t *testing.T) {
 		not     []string
 	}{
 		{name: "gunicorn", stack: stackdef.Gunicorn, workers: 3, want: []string{
-			" -m gunicorn -k uvicorn.workers.UvicornWorker -w 3 --bind unix:RUN/web.sock --forwarded-allow-ips '*' --chdir DIR main:app"}},
+			" -m gunicorn -k uvicorn.workers.UvicornWorker -w 3 --bind unix:RUN/web.sock --forwarded-allow-ips '*' --keep-alive KEEP --chdir DIR main:app"}},
 		{name: "gunicorn with a prefix", stack: stackdef.Gunicorn, prefix: "/api", want: []string{
 			" -m gunicorn --pythonpath RUN -k devport_gunicorn_worker.RootPathWorker -w CPUS ", " --env SCRIPT_NAME=/api main:app"}},
 		{name: "wsgi", stack: stackdef.WSGI, want: []string{
-			" -m gunicorn -w CPUS --bind unix:RUN/web.sock --forwarded-allow-ips '*' --chdir DIR main:app"}, not: []string{"-k ", "SCRIPT_NAME"}},
+			" -m gunicorn -w CPUS --bind unix:RUN/web.sock --forwarded-allow-ips '*' --keep-alive KEEP --chdir DIR main:app"}, not: []string{"-k ", "SCRIPT_NAME"}},
 		{name: "wsgi with a prefix", stack: stackdef.WSGI, prefix: "/api", workers: 2, want: []string{" -w 2 ", " --env SCRIPT_NAME=/api main:app"}},
 		{name: "uwsgi", stack: stackdef.UWSGI, workers: 4, want: []string{
 			"uwsgi --plugin python3 --socket RUN/web.sock --chmod-socket=600 --master --die-on-term --vacuum --need-app --buffer-size 65535 --processes 4 --chdir DIR --module main:app"},
@@ -392,7 +392,7 @@ func TestPyServerCommands(t *testing.T) {
 			}
 			t.Cleanup(r.be.cleanup)
 			cmd := l.command()
-			expand := strings.NewReplacer("RUN", spec.RunDir, "DIR", spec.Dir, "CPUS", strconv.Itoa(runtime.NumCPU()))
+			expand := strings.NewReplacer("RUN", spec.RunDir, "DIR", spec.Dir, "CPUS", strconv.Itoa(runtime.NumCPU()), "KEEP", keepAliveSeconds())
 			for _, w := range tc.want {
 				if w = expand.Replace(w); !strings.Contains(cmd, w) {
 					t.Errorf("command lacks %q:\n%s", w, cmd)
