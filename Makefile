@@ -3,7 +3,7 @@
 GO       ?= go
 BIN      ?= devport
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -X github.com/devport/devport/app.Version=$(VERSION)
+LDFLAGS  := -X github.com/devport/devport/app/cli.Version=$(VERSION)
 export CGO_ENABLED := 1
 
 .PHONY: all build run deps deps-run test test-images bench bench-runtimes bench-proxy vet clean package screenshots

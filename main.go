@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/cli"
 	"github.com/devport/devport/app/desktop"
 	"github.com/devport/devport/app/desktop/quietinit"
 	_ "github.com/devport/devport/proxy/xconnect" // websockets over HTTP/2 (RFC 8441)
@@ -20,11 +20,11 @@ import (
 func main() {
 	quietinit.Restore() // see quietinit: Fyne's init logs locale noise
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := app.RunWithWindow(ctx, os.Args[1:], desktop.Open)
+	err := cli.RunWithWindow(ctx, os.Args[1:], desktop.Open)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "devport:", err)
-		if errors.Is(err, app.ErrUsage) {
+		if errors.Is(err, cli.ErrUsage) {
 			os.Exit(2)
 		}
 		os.Exit(1)

@@ -1,7 +1,8 @@
 // Package desktop launches devport's window: it is the only package that
 // imports fyne.io/fyne/v2/app (GL, GLFW, the system tray) and godbus, so
 // the CLI and every unit test stay free of them. main passes Open to
-// app.RunWithWindow.
+// cli.RunWithWindow. It wires the window (app/gui) to the engine: the one
+// it hosts (engine.Local, engine.Host) or a running one (wire.Client).
 package desktop
 
 import (
@@ -18,8 +19,10 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 	"github.com/godbus/dbus/v5"
 
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/cli"
+	"github.com/devport/devport/app/engine"
 	"github.com/devport/devport/app/gui"
+	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/assets"
 )
 
@@ -29,7 +32,7 @@ const AppID = "dev.devport.app"
 // Open shows the window and blocks until the user quits or ctx ends. It
 // hosts the engine (Manager.Serve in the background), or attaches to one
 // that already answers on the control socket.
-func Open(ctx context.Context, o app.WindowOptions) error {
+func Open(ctx context.Context, o cli.WindowOptions) error {
 	stderr := o.Stderr
 	if stderr == nil {
 		stderr = io.Discard
@@ -46,15 +49,16 @@ func Open(ctx context.Context, o app.WindowOptions) error {
 		tray = true
 	}
 
-	engine, host, serve, err := connect(ctx, o, stderr)
+	eng, host, serve, err := connect(ctx, o, stderr)
 	if err != nil {
 		return err
 	}
 	u := gui.New(a, gui.Options{
-		Engine: engine,
-		Host:   host,
-		Paths:  o.Paths,
-		Tray:   tray,
+		Engine:    eng,
+		Host:      host,
+		Checks:    engine.Checks{},
+		AccessLog: o.Paths.AccessLog,
+		Tray:      tray,
 		Icons: gui.TrayIcons{
 			Stopped: fyne.NewStaticResource("tray-stopped.png", assets.TrayStopped),
 			Running: fyne.NewStaticResource("tray-running.png", assets.TrayRunning),
@@ -85,7 +89,7 @@ func Open(ctx context.Context, o app.WindowOptions) error {
 			}
 		}()
 	}
-	go startProjects(sctx, u, engine, serve != nil, o.Start, stderr)
+	go startProjects(sctx, u, eng, serve != nil, o.Start, stderr)
 	go func() {
 		<-ctx.Done()
 		u.Close() // nothing may draw once the loop has ended
@@ -98,29 +102,29 @@ func Open(ctx context.Context, o app.WindowOptions) error {
 	u.Close() // no more drawing: the projects stop after the window is gone
 	stopServe()
 	wg.Wait()
-	if m, ok := host.(interface{ Close() error }); ok {
-		return errors.Join(serveErr, m.Close())
+	if h, ok := host.(engine.Host); ok {
+		return errors.Join(serveErr, h.Close())
 	}
 	return serveErr
 }
 
-type serveFunc func(context.Context, app.ServeOptions) error
+type serveFunc func(context.Context, engine.ServeOptions) error
 
 // connect attaches to a running engine, or opens a Manager to host one.
-func connect(ctx context.Context, o app.WindowOptions, stderr io.Writer) (gui.Engine, gui.Host, serveFunc, error) {
-	c, err := app.Dial(ctx, o.Paths)
+func connect(ctx context.Context, o cli.WindowOptions, stderr io.Writer) (gui.Engine, gui.Host, serveFunc, error) {
+	c, err := wire.Dial(ctx, o.Paths.Control())
 	if err == nil {
 		fmt.Fprintln(stderr, "devport: attached to the engine on", o.Paths.Control())
 		return gui.Remote(c), nil, nil, nil
 	}
-	if !errors.Is(err, app.ErrEngineDown) {
+	if !errors.Is(err, wire.ErrEngineDown) {
 		return nil, nil, nil, err
 	}
-	m, err := app.NewManager(ctx, app.Options{Paths: o.Paths, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	m, err := engine.NewManager(ctx, engine.Options{Paths: o.Paths, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return gui.Local(m), m, m.Serve, nil
+	return engine.Local{M: m}, engine.Host{Manager: m}, m.Serve, nil
 }
 
 // startProjects starts the --start projects once the engine is ready.

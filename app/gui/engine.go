@@ -2,102 +2,92 @@ package gui
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
-	"github.com/devport/devport/app"
-	"github.com/devport/devport/certs"
-	"github.com/devport/devport/resolve"
+	"github.com/devport/devport/app/wire"
 )
 
-// Engine is what the window drives: the Manager it hosts, or a running
-// engine it attached to through the control socket.
+// Engine is what the window drives: the engine it hosts (engine.Local),
+// or a running engine it attached to through the control socket (Remote).
 type Engine interface {
-	List(ctx context.Context) ([]app.ProjectStatus, error)
-	Add(ctx context.Context, req app.AddRequest) (app.ProjectStatus, error)
+	List(ctx context.Context) ([]wire.ProjectStatus, error)
+	Add(ctx context.Context, req wire.AddRequest) (wire.ProjectStatus, error)
 	Start(ctx context.Context, name string) error
 	Stop(ctx context.Context, name string) error
 	Restart(ctx context.Context, name string) error
 	Remove(ctx context.Context, name string) error
 	// SetRuntime switches a service to another runtime (devport set).
-	SetRuntime(ctx context.Context, name string, req app.RuntimeRequest) (app.ProjectStatus, error)
+	SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error)
 	// Subscribe returns change events and a function that ends them.
-	Subscribe() (<-chan app.Event, func())
-	// Info returns the engine's pid and ports.
-	Info(ctx context.Context) (app.EngineInfo, error)
+	Subscribe() (<-chan wire.Event, func())
+	// Engine returns the engine's pid and ports.
+	Engine(ctx context.Context) (wire.EngineInfo, error)
 }
 
 // Host is what the settings need beyond Engine; only a window that hosts
 // the engine has it (nil when attached to another process's engine).
 type Host interface {
-	CA() *certs.Authority
-	Paths() app.Paths
+	// TrustStatus checks each store (System and NSS) for the CA.
+	TrustStatus(ctx context.Context) []wire.TrustState
+	// ChangeTrust trusts or untrusts the CA in one store (wire.StoreSystem
+	// or wire.StoreNSS) and reports what the store now says.
+	ChangeTrust(ctx context.Context, store string, trust bool) (string, error)
+	// DataDir is the engine's data folder, for the elevated trust command.
+	DataDir() string
 	Setting(ctx context.Context, key string) (string, bool, error)
 	SetSetting(ctx context.Context, key, value string) error
 	// NameStatus and UseHostsFile are the settings' Names card.
-	NameStatus(ctx context.Context) (string, []resolve.Result, error)
+	NameStatus(ctx context.Context) (string, []wire.NameResult, error)
 	UseHostsFile(ctx context.Context, elevate func(argv []string) error) ([]string, error)
 }
 
-// Local is the Engine of a Manager this process hosts.
-func Local(m *app.Manager) Engine { return local{m} }
-
-type local struct{ *app.Manager }
-
-func (l local) Add(ctx context.Context, req app.AddRequest) (app.ProjectStatus, error) {
-	p, err := l.Manager.Add(ctx, req)
-	if err != nil {
-		return app.ProjectStatus{}, err
-	}
-	return find(ctx, l.Manager, p.Name)
-}
-
-func (l local) SetRuntime(ctx context.Context, name string, req app.RuntimeRequest) (app.ProjectStatus, error) {
-	if _, err := l.Manager.SetRuntime(ctx, name, req); err != nil {
-		return app.ProjectStatus{}, err
-	}
-	return find(ctx, l.Manager, name)
-}
-
-func (l local) Info(context.Context) (app.EngineInfo, error) { return l.Manager.Engine(), nil }
-
-func find(ctx context.Context, e interface {
-	List(context.Context) ([]app.ProjectStatus, error)
-}, name string) (app.ProjectStatus, error) {
-	ps, err := e.List(ctx)
-	if err != nil {
-		return app.ProjectStatus{}, err
-	}
-	for _, p := range ps {
-		if p.Name == name {
-			return p, nil
-		}
-	}
-	return app.ProjectStatus{}, fmt.Errorf("project %s: not found after adding it", name)
+// Checks are what the wizard asks about the folder being added, before
+// anything is stored. They run in this process whichever engine stores the
+// project: the folder is on this machine.
+type Checks interface {
+	// Detect says what runs the folder.
+	Detect(dir string) (wire.Detection, error)
+	// DescribeAdd says what `devport add` would create, one line per
+	// service and route ("" for a single detected service), or the error
+	// of a devport.toml that does not parse.
+	DescribeAdd(req wire.AddRequest) (string, error)
+	// CheckStack says whether stack's programs are installed.
+	CheckStack(stack, dir string) error
+	// CheckChain checks a chain prefix as `devport add --chain` would.
+	CheckChain(dir, prefix string) error
+	// CheckName and CheckDomain validate as the store will.
+	CheckName(name string) error
+	CheckDomain(domain string) error
+	// NameFromFolder is the project name a folder suggests.
+	NameFromFolder(dir string) string
+	// TLDs are the top-level domains devport serves.
+	TLDs() []string
+	// DockerReason says why containers cannot run here, "" when they can.
+	DockerReason(ctx context.Context) string
 }
 
 // Remote is the Engine of an engine another process runs. While anyone
 // subscribes it follows the engine's event stream (GET /v1/events), so
 // changes made elsewhere (the CLI, another window) show at once; it also
 // announces the changes it makes itself, in case the stream is down.
-func Remote(c *app.Client) Engine { return &remote{c: c} }
+func Remote(c *wire.Client) Engine { return &remote{c: c} }
 
 type remote struct {
-	c          *app.Client
+	c          *wire.Client
 	mu         sync.Mutex
 	next       int
-	subs       map[int]chan app.Event
+	subs       map[int]chan wire.Event
 	stopStream context.CancelFunc // ends the engine's event stream; nil when none is open
 }
 
-func (r *remote) List(ctx context.Context) ([]app.ProjectStatus, error) { return r.c.List(ctx) }
+func (r *remote) List(ctx context.Context) ([]wire.ProjectStatus, error) { return r.c.List(ctx) }
 
-func (r *remote) Info(ctx context.Context) (app.EngineInfo, error) { return r.c.Engine(ctx) }
+func (r *remote) Engine(ctx context.Context) (wire.EngineInfo, error) { return r.c.Engine(ctx) }
 
-func (r *remote) Add(ctx context.Context, req app.AddRequest) (app.ProjectStatus, error) {
+func (r *remote) Add(ctx context.Context, req wire.AddRequest) (wire.ProjectStatus, error) {
 	p, err := r.c.Add(ctx, req)
 	if err == nil {
-		r.emit(app.Event{Kind: app.EventAdded, Project: p.Name})
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: p.Name})
 	}
 	return p, err
 }
@@ -105,7 +95,7 @@ func (r *remote) Add(ctx context.Context, req app.AddRequest) (app.ProjectStatus
 func (r *remote) act(ctx context.Context, action, name string) error {
 	p, err := r.c.Act(ctx, action, name)
 	if err == nil {
-		r.emit(app.Event{Kind: app.EventState, Project: name, State: p.State})
+		r.emit(wire.Event{Kind: wire.EventState, Project: name, State: p.State})
 	}
 	return err
 }
@@ -117,24 +107,24 @@ func (r *remote) Restart(ctx context.Context, name string) error { return r.act(
 func (r *remote) Remove(ctx context.Context, name string) error {
 	err := r.c.Remove(ctx, name)
 	if err == nil {
-		r.emit(app.Event{Kind: app.EventRemoved, Project: name})
+		r.emit(wire.Event{Kind: wire.EventRemoved, Project: name})
 	}
 	return err
 }
 
-func (r *remote) SetRuntime(ctx context.Context, name string, req app.RuntimeRequest) (app.ProjectStatus, error) {
+func (r *remote) SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error) {
 	p, err := r.c.SetRuntime(ctx, name, req)
 	if err == nil {
-		r.emit(app.Event{Kind: app.EventAdded, Project: name})
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
 	}
 	return p, err
 }
 
-func (r *remote) Subscribe() (<-chan app.Event, func()) {
+func (r *remote) Subscribe() (<-chan wire.Event, func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.subs == nil {
-		r.subs = map[int]chan app.Event{}
+		r.subs = map[int]chan wire.Event{}
 	}
 	if len(r.subs) == 0 {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -148,7 +138,7 @@ func (r *remote) Subscribe() (<-chan app.Event, func()) {
 	}
 	id := r.next
 	r.next++
-	ch := make(chan app.Event, 64)
+	ch := make(chan wire.Event, 64)
 	r.subs[id] = ch
 	var once sync.Once
 	return ch, func() {
@@ -165,7 +155,7 @@ func (r *remote) Subscribe() (<-chan app.Event, func()) {
 	}
 }
 
-func (r *remote) emit(e app.Event) {
+func (r *remote) emit(e wire.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, ch := range r.subs {

@@ -14,7 +14,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/engine"
+	"github.com/devport/devport/app/wire"
 )
 
 func haveApache() bool {
@@ -27,7 +28,7 @@ func haveApache() bool {
 type rig struct {
 	t    *testing.T
 	root string
-	m    *app.Manager
+	m    *engine.Manager
 	ui   *UI
 	port int
 }
@@ -45,7 +46,7 @@ func newRig(t *testing.T, serve bool) *rig {
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
 	t.Setenv("HOME", filepath.Join(root, "user")) // NSS changes land here
-	paths, err := app.ResolvePaths(func(k string) string {
+	paths, err := engine.ResolvePaths(func(k string) string {
 		if k == "DEVPORT_HOME" {
 			return filepath.Join(root, "home")
 		}
@@ -60,18 +61,18 @@ func newRig(t *testing.T, serve bool) *rig {
 	if err := os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := app.NewManager(ctx, app.Options{Paths: paths, HostsPath: hosts})
+	m, err := engine.NewManager(ctx, engine.Options{Paths: paths, HostsPath: hosts})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &rig{t: t, root: root, m: m}
 	a := test.NewTempApp(t)
-	r.ui = New(a, Options{Engine: Local(m), Host: m, Tray: true, Manual: true})
+	r.ui = New(a, Options{Engine: engine.Local{M: m}, Host: engine.Host{Manager: m}, Checks: engine.Checks{}, AccessLog: paths.AccessLog, Tray: true, Manual: true})
 	done := make(chan error, 1)
 	if serve {
 		r.port = freePort(t)
 		go func() {
-			done <- m.Serve(ctx, app.ServeOptions{HTTPSPort: r.port, HTTPPort: freePort(t), Out: r.ui.EngineOutput()})
+			done <- m.Serve(ctx, engine.ServeOptions{HTTPSPort: r.port, HTTPPort: freePort(t), Out: r.ui.EngineOutput()})
 		}()
 		select {
 		case <-r.ui.EngineOutput().Ready():
@@ -124,7 +125,7 @@ func (r *rig) example(name, as string) string {
 
 // state waits until the UI's row of name shows want (events, not polls,
 // drive the UI; the test waits for them with a deadline).
-func (r *rig) waitState(name string, want app.State) {
+func (r *rig) waitState(name string, want wire.State) {
 	r.t.Helper()
 	eventually(r.t, fmt.Sprintf("%s shows %s", name, want), func() bool {
 		r.ui.Idle()

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/testenv"
 )
 
@@ -21,10 +21,10 @@ import (
 func TestListStartStop(t *testing.T) {
 	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true)
-	if _, err := r.m.Add(context.Background(), app.AddRequest{Dir: r.example("php-shop", "shop")}); err != nil {
+	if _, err := r.m.Add(context.Background(), wire.AddRequest{Dir: r.example("php-shop", "shop")}); err != nil {
 		t.Fatal(err)
 	}
-	r.waitState("shop", app.StateStopped)
+	r.waitState("shop", wire.StateStopped)
 	row := r.ui.Row("shop")
 	if !strings.Contains(row.Detail.Text, "shop.test") || !strings.Contains(row.Detail.Text, "php") || !strings.Contains(row.Detail.Text, "process") {
 		t.Errorf("row detail %q lacks domain, stack or runtime", row.Detail.Text)
@@ -33,8 +33,8 @@ func TestListStartStop(t *testing.T) {
 		t.Error("a stopped project should offer Start, not Stop")
 	}
 	test.Tap(row.Start)
-	r.waitState("shop", app.StateRunning)
-	if row.Light.FillColor != stateColor(app.StateRunning) {
+	r.waitState("shop", wire.StateRunning)
+	if row.Light.FillColor != stateColor(wire.StateRunning) {
 		t.Error("the status light is not green while running")
 	}
 	if !row.Start.Disabled() || row.Stop.Disabled() {
@@ -47,9 +47,9 @@ func TestListStartStop(t *testing.T) {
 		t.Fatal("the logs window has no tab for service web")
 	}
 	test.Tap(row.Restart)
-	r.waitState("shop", app.StateRunning)
+	r.waitState("shop", wire.StateRunning)
 	test.Tap(row.Stop)
-	r.waitState("shop", app.StateStopped)
+	r.waitState("shop", wire.StateStopped)
 	eventually(t, "the log view shows Apache's log", func() bool { r.ui.Idle(); return lv.Text["web"].Text != "" })
 	test.Tap(lv.Clear)
 	if lv.Text["web"].Text != "" {
@@ -80,11 +80,11 @@ func TestTrayMenu(t *testing.T) {
 	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true)
 	for _, n := range []string{"one", "two"} {
-		if _, err := r.m.Add(context.Background(), app.AddRequest{Dir: r.example("php-shop", n)}); err != nil {
+		if _, err := r.m.Add(context.Background(), wire.AddRequest{Dir: r.example("php-shop", n)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r.waitState("two", app.StateStopped)
+	r.waitState("two", wire.StateStopped)
 	icons := TrayIcons{
 		Stopped: fyne.NewStaticResource("stopped.png", []byte{1}),
 		Running: fyne.NewStaticResource("running.png", []byte{2}),
@@ -109,7 +109,7 @@ func TestTrayMenu(t *testing.T) {
 		t.Fatalf("one's submenu: %v", labels(one.ChildMenu))
 	}
 	one.ChildMenu.Items[0].Action()
-	r.waitState("one", app.StateRunning)
+	r.waitState("one", wire.StateRunning)
 	if r.ui.trayIcon() != icons.Running {
 		t.Errorf("tray icon %s, want the running one", r.ui.trayIcon().Name())
 	}
@@ -118,10 +118,10 @@ func TestTrayMenu(t *testing.T) {
 		t.Fatalf("one's submenu while running: %v", labels(one.ChildMenu))
 	}
 	item("Start all").Action()
-	r.waitState("two", app.StateRunning)
+	r.waitState("two", wire.StateRunning)
 	item("Stop all").Action()
-	r.waitState("one", app.StateStopped)
-	r.waitState("two", app.StateStopped)
+	r.waitState("one", wire.StateStopped)
+	r.waitState("two", wire.StateStopped)
 	for _, want := range []string{"Show window", "Quit"} {
 		item(want)
 	}
@@ -141,12 +141,12 @@ func labels(m *fyne.Menu) []string {
 func TestCrashNotifies(t *testing.T) {
 	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true)
-	if _, err := r.m.Add(context.Background(), app.AddRequest{Dir: r.example("php-shop", "shop")}); err != nil {
+	if _, err := r.m.Add(context.Background(), wire.AddRequest{Dir: r.example("php-shop", "shop")}); err != nil {
 		t.Fatal(err)
 	}
-	r.waitState("shop", app.StateStopped)
+	r.waitState("shop", wire.StateStopped)
 	test.Tap(r.ui.Row("shop").Start)
-	r.waitState("shop", app.StateRunning)
+	r.waitState("shop", wire.StateRunning)
 
 	n := &fyne.Notification{Title: "devport: shop crashed"}
 	test.AssertNotificationSent(t, n, func() {
@@ -158,7 +158,7 @@ func TestCrashNotifies(t *testing.T) {
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		r.waitState("shop", app.StateCrashed)
+		r.waitState("shop", wire.StateCrashed)
 		ps, _ := r.m.List(context.Background())
 		n.Content = ps[0].Reason // the notification carries the reason
 	})
@@ -168,10 +168,10 @@ func TestCrashNotifies(t *testing.T) {
 		t.Error("the tray icon does not show the error")
 	}
 	row := r.ui.Row("shop")
-	if row.Light.FillColor != stateColor(app.StateCrashed) || row.Stop.Disabled() {
+	if row.Light.FillColor != stateColor(wire.StateCrashed) || row.Stop.Disabled() {
 		t.Error("a crashed project should show a red light and offer Stop")
 	}
 	test.Tap(row.Stop)
-	r.waitState("shop", app.StateStopped)
+	r.waitState("shop", wire.StateStopped)
 	noProcesses(t, r.root)
 }

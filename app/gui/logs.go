@@ -68,13 +68,13 @@ func (u *UI) ShowLogs(name string) {
 		lv.Tabs.Append(container.NewTabItem(s.Name, e))
 		go lv.tail(ctx, s.Name, s.Log)
 	}
-	if u.opts.Paths.Logs != "" {
+	if u.opts.AccessLog != nil {
 		e := widget.NewMultiLineEntry()
 		e.TextStyle = fyne.TextStyle{Monospace: true}
 		e.Wrapping = fyne.TextWrapOff
 		lv.Text[AccessTab] = e
 		lv.Tabs.Append(container.NewTabItem(AccessTab, e))
-		go lv.tail(ctx, AccessTab, u.opts.Paths.AccessLog(name))
+		go lv.tail(ctx, AccessTab, u.opts.AccessLog(name))
 	}
 	if len(lv.Text) == 0 {
 		lv.Tabs.Append(container.NewTabItem("none", widget.NewLabel("This project has no backend of devport's, so no logs.")))

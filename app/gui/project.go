@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/stackdef"
 )
 
@@ -75,7 +75,7 @@ func (u *UI) ShowProject(name string) {
 	pv.Win.Show()
 }
 
-func (pv *ProjectView) newEditor(s app.ServiceStatus) *ServiceEditor {
+func (pv *ProjectView) newEditor(s wire.ServiceStatus) *ServiceEditor {
 	se := &ServiceEditor{Info: widget.NewLabel(""), Err: widget.NewLabel("")}
 	se.Info.Wrapping = fyne.TextWrapWord
 	se.Err.Wrapping = fyne.TextWrapWord
@@ -85,8 +85,8 @@ func (pv *ProjectView) newEditor(s app.ServiceStatus) *ServiceEditor {
 	}
 	se.Image = widget.NewEntry()
 	se.Image.SetPlaceHolder("image: " + stackdef.DefaultImage(s.Stack))
-	se.Runtime = widget.NewSelect([]string{app.RuntimeProcess, app.RuntimeContainer}, func(rt string) {
-		if rt == app.RuntimeContainer {
+	se.Runtime = widget.NewSelect([]string{wire.RuntimeProcess, wire.RuntimeContainer}, func(rt string) {
+		if rt == wire.RuntimeContainer {
 			se.Image.Enable()
 		} else {
 			se.Image.Disable()
@@ -99,8 +99,8 @@ func (pv *ProjectView) newEditor(s app.ServiceStatus) *ServiceEditor {
 
 // apply switches the service to the chosen runtime and image.
 func (pv *ProjectView) apply(service string, se *ServiceEditor) {
-	req := app.RuntimeRequest{Service: service, Runtime: se.Runtime.Selected}
-	if req.Runtime == app.RuntimeContainer {
+	req := wire.RuntimeRequest{Service: service, Runtime: se.Runtime.Selected}
+	if req.Runtime == wire.RuntimeContainer {
 		req.Image = strings.TrimSpace(se.Image.Text)
 	}
 	se.Err.SetText("")
@@ -122,7 +122,7 @@ func (pv *ProjectView) apply(service string, se *ServiceEditor) {
 }
 
 // update shows p as listed.
-func (pv *ProjectView) update(p app.ProjectStatus) {
+func (pv *ProjectView) update(p wire.ProjectStatus) {
 	head := fmt.Sprintf("%s  ·  %s", p.URL, p.State)
 	if len(p.Domains) > 1 {
 		head += "\nAlso: " + strings.Join(p.Domains[1:], ", ")

@@ -8,7 +8,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/testenv"
 )
 
@@ -28,11 +28,11 @@ func TestProjectViewRuntime(t *testing.T) {
 	testenv.Need(t, "a Docker engine with "+testPythonImage+" (scripts/build-test-images.sh)", haveDockerImage(testPythonImage), testenv.InstallFix)
 	r := newRig(t, false)
 	ctx := context.Background()
-	if _, err := r.m.Add(ctx, app.AddRequest{Dir: r.example("fastapi-api", "api")}); err != nil {
+	if _, err := r.m.Add(ctx, wire.AddRequest{Dir: r.example("fastapi-api", "api")}); err != nil {
 		t.Fatal(err)
 	}
 	r.ui.Refresh()
-	r.waitState("api", app.StateStopped)
+	r.waitState("api", wire.StateStopped)
 	test.Tap(r.ui.Row("api").Details)
 	pv := r.ui.Details["api"]
 	if pv == nil {
@@ -48,10 +48,10 @@ func TestProjectViewRuntime(t *testing.T) {
 	if !strings.Contains(pv.Routes.Text, "/          service  web") {
 		t.Errorf("routes %q lack the service's own route", pv.Routes.Text)
 	}
-	if se.Runtime.Selected != app.RuntimeProcess || !se.Image.Disabled() {
+	if se.Runtime.Selected != wire.RuntimeProcess || !se.Image.Disabled() {
 		t.Errorf("runtime %q, image disabled %v; want process and disabled", se.Runtime.Selected, se.Image.Disabled())
 	}
-	stored := func() app.ServiceStatus {
+	stored := func() wire.ServiceStatus {
 		t.Helper()
 		ps, err := r.m.List(ctx)
 		if err != nil || len(ps) != 1 {
@@ -69,21 +69,21 @@ func TestProjectViewRuntime(t *testing.T) {
 
 	t.Run("a bad image is refused and nothing changes", func(t *testing.T) {
 		se.Image.SetText("")
-		apply(app.RuntimeContainer, "Not A Valid Image")
+		apply(wire.RuntimeContainer, "Not A Valid Image")
 		if !strings.Contains(se.Err.Text, "image") {
 			t.Errorf("error %q does not name the image", se.Err.Text)
 		}
-		if s := stored(); s.Runtime != app.RuntimeProcess || s.Image != "" {
+		if s := stored(); s.Runtime != wire.RuntimeProcess || s.Image != "" {
 			t.Errorf("stored %s %q after a refused switch", s.Runtime, s.Image)
 		}
 	})
 	t.Run("container with an image", func(t *testing.T) {
 		se.Image.SetText("")
-		apply(app.RuntimeContainer, testPythonImage)
+		apply(wire.RuntimeContainer, testPythonImage)
 		if se.Err.Text != "" {
 			t.Fatalf("error: %s", se.Err.Text)
 		}
-		if s := stored(); s.Runtime != app.RuntimeContainer || s.Image != testPythonImage {
+		if s := stored(); s.Runtime != wire.RuntimeContainer || s.Image != testPythonImage {
 			t.Errorf("stored %s %q", s.Runtime, s.Image)
 		}
 		if !strings.Contains(se.Info.Text, "Runs as container from "+testPythonImage) {
@@ -95,8 +95,8 @@ func TestProjectViewRuntime(t *testing.T) {
 		})
 	})
 	t.Run("back to process", func(t *testing.T) {
-		apply(app.RuntimeProcess, "")
-		if s := stored(); s.Runtime != app.RuntimeProcess {
+		apply(wire.RuntimeProcess, "")
+		if s := stored(); s.Runtime != wire.RuntimeProcess {
 			t.Errorf("stored %s", s.Runtime)
 		}
 	})
@@ -110,11 +110,11 @@ func TestProjectViewRuntime(t *testing.T) {
 // serves it, with no runtime to switch.
 func TestProjectViewStatic(t *testing.T) {
 	r := newRig(t, false)
-	if _, err := r.m.Add(context.Background(), app.AddRequest{Dir: r.example("static-site", "site")}); err != nil {
+	if _, err := r.m.Add(context.Background(), wire.AddRequest{Dir: r.example("static-site", "site")}); err != nil {
 		t.Fatal(err)
 	}
 	r.ui.Refresh()
-	r.waitState("site", app.StateStopped)
+	r.waitState("site", wire.StateStopped)
 	r.ui.ShowProject("site")
 	se := r.ui.Details["site"].Services["web"]
 	if se == nil || se.Runtime != nil || se.Apply != nil {

@@ -7,7 +7,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/engine"
+	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/testenv"
 )
 
@@ -16,11 +17,11 @@ import (
 func TestAttachToEngine(t *testing.T) {
 	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true) // the engine
-	c, err := app.Dial(context.Background(), r.m.Paths())
+	c, err := wire.Dial(context.Background(), r.m.Paths().Control())
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := New(test.NewTempApp(t), Options{Engine: Remote(c), Manual: true})
+	u := New(test.NewTempApp(t), Options{Engine: Remote(c), Checks: engine.Checks{}, Manual: true})
 	t.Cleanup(func() { u.Close(); u.Idle() })
 
 	u.ShowWizard()
@@ -42,7 +43,7 @@ func TestAttachToEngine(t *testing.T) {
 		return strings.HasPrefix(u.Row("shop").State.Text, "running")
 	})
 	ps, _ := r.m.List(context.Background())
-	if len(ps) != 1 || ps[0].State != app.StateRunning {
+	if len(ps) != 1 || ps[0].State != wire.StateRunning {
 		t.Fatalf("the hosting Manager sees %+v", ps)
 	}
 	// A change made elsewhere (the CLI) shows without a Refresh: the

@@ -10,9 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/devport/devport/app"
-	"github.com/devport/devport/certs"
+	"github.com/devport/devport/app/wire"
 )
 
 // SettingsView shows and changes devport's settings.
@@ -33,8 +31,8 @@ type SettingsView struct {
 
 // stores are the trust stores the settings list, with their names.
 var stores = []struct{ key, title string }{
-	{certs.StoreSystem, "System (curl, Python, Go)"},
-	{certs.StoreNSS, "NSS (Chromium, Firefox)"},
+	{wire.StoreSystem, "System (curl, Python, Go)"},
+	{wire.StoreNSS, "NSS (Chromium, Firefox)"},
 }
 
 // ShowSettings opens (or raises) the settings window.
@@ -63,7 +61,7 @@ func (u *UI) ShowSettings() {
 	s.Ports = wrap(widget.NewLabel("…"))
 	s.Names = wrap(widget.NewLabel("checking how the domains resolve…"))
 	s.HostsBtn = widget.NewButton("Use the hosts file", func() { u.useHostsFile(s) })
-	s.TLD = widget.NewSelect(app.ManagedTLDs(), nil)
+	s.TLD = widget.NewSelect(u.opts.Checks.TLDs(), nil)
 	s.TLD.SetSelected(u.defaultTLD())
 	s.TLD.OnChanged = func(v string) { u.setTLD(s, v) }
 	s.Docker = wrap(widget.NewLabel("checking whether Docker answers…"))
@@ -103,7 +101,7 @@ func (u *UI) ShowSettings() {
 // loadSettings fills the parts that take a moment (trust stores, tools).
 func (u *UI) loadSettings(s *SettingsView) {
 	u.bg(func() {
-		info, err := u.opts.Engine.Info(u.ctx)
+		info, err := u.opts.Engine.Engine(u.ctx)
 		ports := ""
 		switch {
 		case err != nil:
@@ -123,7 +121,7 @@ func (u *UI) loadSettings(s *SettingsView) {
 		u.refreshNames(s)
 		u.refreshTrust(s)
 		docker := "Docker answers: projects can run in containers."
-		if why := DockerReason(u.ctx); why != "" {
+		if why := u.opts.Checks.DockerReason(u.ctx); why != "" {
 			docker = "Docker is unavailable, so projects run as local processes: " + why
 		}
 		docker += "\nDefault images:\n" + u.defaultImages()
@@ -143,7 +141,7 @@ func (u *UI) refreshTrust(s *SettingsView) {
 	if u.opts.Host == nil {
 		return
 	}
-	r := u.opts.Host.CA().TrustStatus(u.ctx, certs.TrustOptions{System: true, NSS: true})
+	r := u.opts.Host.TrustStatus(u.ctx)
 	text := map[string][]string{}
 	trusted := map[string]bool{}
 	for _, st := range r {
@@ -156,8 +154,8 @@ func (u *UI) refreshTrust(s *SettingsView) {
 		if st.Location != "" {
 			line += "  " + st.Location
 		}
-		if st.Err != nil {
-			line += "  (" + st.Err.Error() + ")"
+		if st.Err != "" {
+			line += "  (" + st.Err + ")"
 		} else if st.Detail != "" {
 			line += "  (" + st.Detail + ")"
 		}
@@ -189,17 +187,10 @@ func (u *UI) changeTrust(s *SettingsView, store string, trust bool) {
 	u.bg(func() {
 		var report string
 		var err error
-		if store == certs.StoreSystem && os.Geteuid() != 0 {
+		if store == wire.StoreSystem && os.Geteuid() != 0 {
 			report, err = u.elevated(trust)
 		} else {
-			o := certs.TrustOptions{System: store == certs.StoreSystem, NSS: store == certs.StoreNSS}
-			var r certs.Report
-			if trust {
-				r, err = u.opts.Host.CA().Trust(u.ctx, o)
-			} else {
-				r, err = u.opts.Host.CA().Untrust(u.ctx, o)
-			}
-			report = r.String()
+			report, err = u.opts.Host.ChangeTrust(u.ctx, store, trust)
 		}
 		u.do(func() {
 			if err != nil && trust {
@@ -226,7 +217,7 @@ func (u *UI) elevated(trust bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	args := []string{pk, "env", "DEVPORT_HOME=" + u.opts.Host.Paths().Data, exe}
+	args := []string{pk, "env", "DEVPORT_HOME=" + u.opts.Host.DataDir(), exe}
 	if trust {
 		args = append(args, "trust", "--nss=false")
 	} else {
@@ -245,7 +236,7 @@ func (u *UI) setTLD(s *SettingsView, v string) {
 		return
 	}
 	u.bg(func() {
-		err := u.opts.Host.SetSetting(u.ctx, app.SettingDefaultTLD, v)
+		err := u.opts.Host.SetSetting(u.ctx, wire.SettingDefaultTLD, v)
 		u.do(func() {
 			if err != nil {
 				s.TrustResult.SetText("Default TLD: " + err.Error())

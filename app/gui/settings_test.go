@@ -11,8 +11,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/devport/devport/app"
-	"github.com/devport/devport/certs"
+	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/internal/testenv"
 )
@@ -39,14 +38,14 @@ func TestSettings(t *testing.T) {
 	if !strings.Contains(s.Docker.Text, "Docker") || !strings.Contains(s.Docker.Text, stackdef.DefaultImage(stackdef.PHP)) {
 		t.Errorf("docker: %q", s.Docker.Text)
 	}
-	if !strings.HasPrefix(s.Trust[certs.StoreSystem].Text, "not trusted") {
-		t.Errorf("system store: %q (this test never trusts the system store)", s.Trust[certs.StoreSystem].Text)
+	if !strings.HasPrefix(s.Trust[wire.StoreSystem].Text, "not trusted") {
+		t.Errorf("system store: %q (this test never trusts the system store)", s.Trust[wire.StoreSystem].Text)
 	}
 
 	t.Run("default tld persists", func(t *testing.T) {
 		s.TLD.SetSelected("localhost")
 		r.ui.Idle()
-		v, ok, err := r.m.Setting(context.Background(), app.SettingDefaultTLD)
+		v, ok, err := r.m.Setting(context.Background(), wire.SettingDefaultTLD)
 		if err != nil || !ok || v != "localhost" {
 			t.Fatalf("stored %q, %v, %v; want localhost", v, ok, err)
 		}
@@ -66,15 +65,15 @@ func TestSettings(t *testing.T) {
 		if _, err := exec.LookPath("certutil"); err != nil {
 			testenv.Need(t, "certutil (libnss3-tools)", false, testenv.InstallFix)
 		}
-		test.Tap(s.TrustBtn[certs.StoreNSS])
+		test.Tap(s.TrustBtn[wire.StoreNSS])
 		r.ui.Idle()
-		if !strings.HasPrefix(s.Trust[certs.StoreNSS].Text, "trusted") || !s.TrustBtn[certs.StoreNSS].Disabled() {
-			t.Fatalf("after Trust: %q (%s)", s.Trust[certs.StoreNSS].Text, s.TrustResult.Text)
+		if !strings.HasPrefix(s.Trust[wire.StoreNSS].Text, "trusted") || !s.TrustBtn[wire.StoreNSS].Disabled() {
+			t.Fatalf("after Trust: %q (%s)", s.Trust[wire.StoreNSS].Text, s.TrustResult.Text)
 		}
-		test.Tap(s.UntrustBtn[certs.StoreNSS])
+		test.Tap(s.UntrustBtn[wire.StoreNSS])
 		r.ui.Idle()
-		if strings.HasPrefix(s.Trust[certs.StoreNSS].Text, "trusted") || s.TrustBtn[certs.StoreNSS].Disabled() {
-			t.Fatalf("after Untrust: %q (%s)", s.Trust[certs.StoreNSS].Text, s.TrustResult.Text)
+		if strings.HasPrefix(s.Trust[wire.StoreNSS].Text, "trusted") || s.TrustBtn[wire.StoreNSS].Disabled() {
+			t.Fatalf("after Untrust: %q (%s)", s.Trust[wire.StoreNSS].Text, s.TrustResult.Text)
 		}
 	})
 	s.Win.Close()
@@ -88,7 +87,7 @@ func TestSettings(t *testing.T) {
 func TestSettingsNames(t *testing.T) {
 	r := newRig(t, true)
 	ctx := context.Background()
-	if _, err := r.m.Add(ctx, app.AddRequest{Name: "ext", Domain: "names-ext.test", Proxy: "http://127.0.0.1:9"}); err != nil {
+	if _, err := r.m.Add(ctx, wire.AddRequest{Name: "ext", Domain: "names-ext.test", Proxy: "http://127.0.0.1:9"}); err != nil {
 		t.Fatal(err)
 	}
 	test.Tap(r.ui.Settings)

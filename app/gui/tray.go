@@ -3,8 +3,7 @@ package gui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
-
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/wire"
 )
 
 // TrayMenu builds the tray menu from the projects as last listed: one
@@ -15,13 +14,13 @@ func (u *UI) TrayMenu() *fyne.Menu {
 	for _, p := range u.Projects() {
 		name := p.Name
 		toggle := fyne.NewMenuItem("Start", func() { u.act("start", name) })
-		if p.State == app.StateRunning || p.State == app.StateCrashed || p.State == app.StateStarting {
+		if p.State == wire.StateRunning || p.State == wire.StateCrashed || p.State == wire.StateStarting {
 			toggle = fyne.NewMenuItem("Stop", func() { u.act("stop", name) })
 		}
 		open := fyne.NewMenuItem("Open "+p.URL, func() { u.OpenSite(name) })
-		open.Disabled = p.State != app.StateRunning
+		open.Disabled = p.State != wire.StateRunning
 		item := fyne.NewMenuItem(name+" ("+string(p.State)+")", nil)
-		item.Checked = p.State == app.StateRunning
+		item.Checked = p.State == wire.StateRunning
 		item.ChildMenu = fyne.NewMenu(name, toggle, open)
 		items = append(items, item)
 	}
@@ -43,8 +42,8 @@ func (u *UI) TrayMenu() *fyne.Menu {
 // all starts or stops every project that is not already there.
 func (u *UI) all(action string) {
 	for _, p := range u.Projects() {
-		running := p.State == app.StateRunning
-		if (action == "start" && !running) || (action == "stop" && p.State != app.StateStopped) {
+		running := p.State == wire.StateRunning
+		if (action == "start" && !running) || (action == "stop" && p.State != wire.StateStopped) {
 			u.act(action, p.Name)
 		}
 	}
@@ -55,9 +54,9 @@ func (u *UI) trayIcon() fyne.Resource {
 	icon := u.opts.Icons.Stopped
 	for _, p := range u.Projects() {
 		switch p.State {
-		case app.StateCrashed:
+		case wire.StateCrashed:
 			return orDefault(u.opts.Icons.Error, u.app.Icon())
-		case app.StateRunning:
+		case wire.StateRunning:
 			icon = u.opts.Icons.Running
 		}
 	}

@@ -18,17 +18,18 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/wire"
 )
 
 // Options configure the UI.
 type Options struct {
 	Engine Engine
 	Host   Host // nil when attached to another process's engine
-	// Paths are the data dirs (for the proxy's access logs); default
-	// Host.Paths().
-	Paths app.Paths
+	// Checks answer the wizard's questions about a folder.
+	Checks Checks
+	// AccessLog is the path of a project's proxy access log, for the logs
+	// window; nil leaves the access tab out.
+	AccessLog func(project string) string
 	// Tray says a system tray can be used (the launcher checked for a DBus
 	// session bus). Without it, closing the window quits.
 	Tray bool
@@ -63,7 +64,7 @@ type UI struct {
 	empty      *widget.Label
 
 	mu       sync.Mutex
-	projects []app.ProjectStatus
+	projects []wire.ProjectStatus
 	rows     map[string]*Row
 	tray     *fyne.Menu
 	output   OutputLog
@@ -93,9 +94,6 @@ type Row struct {
 func New(a fyne.App, o Options) *UI {
 	ctx, stop := context.WithCancel(context.Background())
 	u := &UI{app: a, opts: o, ctx: ctx, stop: stop, rows: map[string]*Row{}, Logs: map[string]*LogsView{}}
-	if u.opts.Paths.Logs == "" && o.Host != nil {
-		u.opts.Paths = o.Host.Paths()
-	}
 	if u.opts.Quit == nil {
 		// Close first: nothing may draw once the app's loop has ended.
 		u.opts.Quit = func() { u.Close(); a.Quit() }
@@ -204,16 +202,16 @@ func (u *UI) bg(fn func()) {
 }
 
 // follow redraws on every Manager event and sends notifications.
-func (u *UI) follow(events <-chan app.Event) {
+func (u *UI) follow(events <-chan wire.Event) {
 	for e := range events {
 		if u.ctx.Err() != nil {
 			continue // closing: drain until the channel closes
 		}
-		if e.Kind == app.EventState && e.State == app.StateCrashed {
+		if e.Kind == wire.EventState && e.State == wire.StateCrashed {
 			n := fyne.NewNotification("devport: "+e.Project+" crashed", e.Detail)
 			u.do(func() { u.app.SendNotification(n) })
 		}
-		if e.Kind == app.EventProgress {
+		if e.Kind == wire.EventProgress {
 			continue
 		}
 		u.Refresh()
@@ -238,10 +236,10 @@ func (u *UI) Refresh() {
 }
 
 // Projects returns what the list shows now.
-func (u *UI) Projects() []app.ProjectStatus {
+func (u *UI) Projects() []wire.ProjectStatus {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return append([]app.ProjectStatus(nil), u.projects...)
+	return append([]wire.ProjectStatus(nil), u.projects...)
 }
 
 // Row returns the row of a project, or nil.
@@ -252,7 +250,7 @@ func (u *UI) Row(name string) *Row {
 }
 
 // apply redraws the list; it runs on the UI thread.
-func (u *UI) apply(ps []app.ProjectStatus) {
+func (u *UI) apply(ps []wire.ProjectStatus) {
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
 	u.mu.Lock()
 	u.projects = ps
@@ -284,7 +282,7 @@ func (u *UI) apply(ps []app.ProjectStatus) {
 
 func (u *UI) newRow(name string) *Row {
 	r := &Row{
-		Light:  canvas.NewCircle(stateColor(app.StateStopped)),
+		Light:  canvas.NewCircle(stateColor(wire.StateStopped)),
 		Name:   widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		Detail: widget.NewLabel(""),
 		State:  widget.NewLabel(""),
@@ -306,7 +304,7 @@ func (u *UI) newRow(name string) *Row {
 	return r
 }
 
-func (r *Row) update(p app.ProjectStatus) {
+func (r *Row) update(p wire.ProjectStatus) {
 	r.Light.FillColor = stateColor(p.State)
 	r.Light.Refresh()
 	st := string(p.State)
@@ -324,11 +322,11 @@ func (r *Row) update(p app.ProjectStatus) {
 		domains += " (also " + strings.Join(p.Domains[1:], ", ") + ")"
 	}
 	r.Detail.SetText(fmt.Sprintf("%s  ·  %s  ·  %s", domains, strings.Join(uniq(stacks), "+"), strings.Join(uniq(runtimes), "+")))
-	running := p.State == app.StateRunning
-	busy := p.State == app.StateStarting || p.State == app.StateStopping
+	running := p.State == wire.StateRunning
+	busy := p.State == wire.StateStarting || p.State == wire.StateStopping
 	setEnabled(r.Start, !running && !busy)
-	setEnabled(r.Stop, running || p.State == app.StateCrashed)
-	setEnabled(r.Restart, running || p.State == app.StateCrashed)
+	setEnabled(r.Stop, running || p.State == wire.StateCrashed)
+	setEnabled(r.Restart, running || p.State == wire.StateCrashed)
 	setEnabled(r.Folder, p.Root != "")
 	setEnabled(r.Lg, len(p.Services) > 0)
 }
@@ -354,13 +352,13 @@ func uniq(in []string) []string {
 }
 
 // stateColor is a project's status light.
-func stateColor(s app.State) color.Color {
+func stateColor(s wire.State) color.Color {
 	switch s {
-	case app.StateRunning:
+	case wire.StateRunning:
 		return color.NRGBA{0x16, 0xa3, 0x4a, 0xff}
-	case app.StateStarting, app.StateStopping:
+	case wire.StateStarting, wire.StateStopping:
 		return color.NRGBA{0xf5, 0x9e, 0x0b, 0xff}
-	case app.StateCrashed:
+	case wire.StateCrashed:
 		return color.NRGBA{0xdc, 0x26, 0x26, 0xff}
 	default:
 		return color.NRGBA{0x9c, 0xa3, 0xaf, 0xff}
@@ -399,13 +397,13 @@ func (u *UI) showError(err error) {
 }
 
 // project returns the project named name as last listed.
-func (u *UI) project(name string) (app.ProjectStatus, bool) {
+func (u *UI) project(name string) (wire.ProjectStatus, bool) {
 	for _, p := range u.Projects() {
 		if p.Name == name {
 			return p, true
 		}
 	}
-	return app.ProjectStatus{}, false
+	return wire.ProjectStatus{}, false
 }
 
 // OpenSite opens a project's https URL in the browser.

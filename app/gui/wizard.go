@@ -14,10 +14,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/stackdef"
-	"github.com/devport/devport/stacks"
-	"github.com/devport/devport/store"
 )
 
 // Wizard steps, in order.
@@ -114,12 +112,12 @@ type Wizard struct {
 	Done         *widget.Label
 	URL          *widget.Hyperlink
 
-	detection   stacks.Detection
+	detection   wire.Detection
 	dockerKnown bool   // the Docker check answered
 	plan        string // what the folder describes, when it is more than one stack
 	tlds        []string
 	// Created is the project once Create succeeded.
-	Created *app.ProjectStatus
+	Created *wire.ProjectStatus
 }
 
 // ShowWizard opens the new-project wizard (one at a time).
@@ -134,7 +132,7 @@ func (u *UI) ShowWizard() {
 }
 
 func (u *UI) newWizard() *Wizard {
-	w := &Wizard{u: u, tlds: app.ManagedTLDs()}
+	w := &Wizard{u: u, tlds: u.opts.Checks.TLDs()}
 	w.Win = u.app.NewWindow("devport: new project")
 	w.Title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	errLabel := func() *widget.Label {
@@ -215,7 +213,7 @@ func (u *UI) newWizard() *Wizard {
 	w.RuntimeQ.Wrapping = fyne.TextWrapWord
 	w.showRuntime()
 	u.bg(func() {
-		why := DockerReason(u.ctx)
+		why := u.opts.Checks.DockerReason(u.ctx)
 		w.u.do(func() { w.setDocker(why) })
 	})
 	runtimePage := container.NewVBox(w.RuntimeQ, w.Runtime, w.Container, w.RuntimeWhy)
@@ -380,11 +378,11 @@ func (w *Wizard) checkFolder() bool {
 		return false
 	}
 	w.Folder.SetText(abs)
-	d, derr := stacks.Detect(abs)
+	d, derr := w.u.opts.Checks.Detect(abs)
 	w.detection = d
 	w.plan = ""
 	w.Stack.Options = w.Stack.Options[:0]
-	if plan, err := app.DescribeAdd(app.AddRequest{Dir: abs}); err != nil {
+	if plan, err := w.u.opts.Checks.DescribeAdd(wire.AddRequest{Dir: abs}); err != nil {
 		w.FolderErr.SetText(err.Error()) // a devport.toml that does not parse: file, line and key
 		return false
 	} else if !strings.HasPrefix(plan, "detected:") && plan != "" {
@@ -426,7 +424,7 @@ func (w *Wizard) checkFolder() bool {
 		w.Stack.SetSelected(choicePHP)
 	}
 	w.validateChain() // the same prefix, in another folder
-	name := app.NameFromFolder(abs)
+	name := w.u.opts.Checks.NameFromFolder(abs)
 	w.Name.SetText(name)
 	w.Domain.SetText(name + "." + w.u.defaultTLD())
 	return true
@@ -456,7 +454,7 @@ func (w *Wizard) checkStack() bool {
 		w.StackErr.SetText(fmt.Sprintf("Python app %q: write it as MODULE:ATTRIBUTE, e.g. main:app.", w.App.Text))
 		return false
 	}
-	if err := stacks.Check(st, w.Folder.Text); err != nil {
+	if err := w.u.opts.Checks.CheckStack(st, w.Folder.Text); err != nil {
 		w.StackErr.SetText(err.Error())
 		return false
 	}
@@ -490,11 +488,11 @@ func (w *Wizard) validateChain() {
 	w.setChainErr(w.checkChain(w.Folder.Text, prefix))
 }
 
-// checkChain runs the Manager's own chain validation (app.CheckChain) for
+// checkChain runs the engine's own chain validation (Checks.CheckChain) for
 // prefix in dir, and returns its message, or "" when the chain would be
 // created. Nothing is stored.
 func (w *Wizard) checkChain(dir, prefix string) string {
-	if err := app.CheckChain(dir, prefix); err != nil {
+	if err := w.u.opts.Checks.CheckChain(dir, prefix); err != nil {
 		return err.Error()
 	}
 	return ""
@@ -518,9 +516,9 @@ func (w *Wizard) relayout() {
 // validateDomain checks the name and domain as the user types.
 func (w *Wizard) validateDomain() bool {
 	msg := ""
-	if err := store.ValidateName("name", w.Name.Text); err != nil {
+	if err := w.u.opts.Checks.CheckName(w.Name.Text); err != nil {
 		msg = err.Error()
-	} else if err := store.ValidateDomain(w.Domain.Text, w.tlds); err != nil {
+	} else if err := w.u.opts.Checks.CheckDomain(w.Domain.Text); err != nil {
 		msg = err.Error()
 	} else {
 		for _, p := range w.u.Projects() {
@@ -538,11 +536,11 @@ func (w *Wizard) validateDomain() bool {
 	return msg == ""
 }
 
-func (w *Wizard) request() app.AddRequest {
-	req := app.AddRequest{Dir: w.Folder.Text, Name: w.Name.Text, Domain: strings.ToLower(w.Domain.Text),
-		Stack: w.stack(), Runtime: app.RuntimeProcess}
+func (w *Wizard) request() wire.AddRequest {
+	req := wire.AddRequest{Dir: w.Folder.Text, Name: w.Name.Text, Domain: strings.ToLower(w.Domain.Text),
+		Stack: w.stack(), Runtime: wire.RuntimeProcess}
 	if w.Runtime.Selected == runtimeCont && req.Stack != stackdef.Static {
-		req.Runtime = app.RuntimeContainer
+		req.Runtime = wire.RuntimeContainer
 	}
 	if runsApp(w.Stack.Selected) {
 		req.App = w.App.Text
@@ -568,7 +566,7 @@ func (w *Wizard) summary() string {
 	switch {
 	case r.Stack == stackdef.Static:
 		rt = "none: devport's proxy serves the folder"
-	case r.Runtime == app.RuntimeContainer:
+	case r.Runtime == wire.RuntimeContainer:
 		rt = "Docker containers"
 	}
 	return s + fmt.Sprintf("Name:     %s\nDomain:   https://%s/\nRuntime:  %s\n\nCreate stores the project; its certificate is issued by devport's local CA.", r.Name, r.Domain, rt)
@@ -614,16 +612,7 @@ func (w *Wizard) create() {
 }
 
 func (w *Wizard) showErr(err error) {
-	var ve *store.ValidationError
-	field := ""
-	if errors.As(err, &ve) {
-		field = ve.Field
-	}
-	var me *stacks.MissingError
-	if errors.As(err, &me) {
-		field = "stack"
-	}
-	switch field {
+	switch wire.FieldOf(err) {
 	case "folder":
 		w.goTo(StepFolder)
 		w.FolderErr.SetText(err.Error())
@@ -651,7 +640,7 @@ func (w *Wizard) close() {
 // defaultTLD is the TLD the wizard suggests ("test" unless set).
 func (u *UI) defaultTLD() string {
 	if u.opts.Host != nil {
-		if v, ok, err := u.opts.Host.Setting(u.ctx, app.SettingDefaultTLD); err == nil && ok && v != "" {
+		if v, ok, err := u.opts.Host.Setting(u.ctx, wire.SettingDefaultTLD); err == nil && ok && v != "" {
 			return v
 		}
 	}

@@ -16,11 +16,10 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/engine"
+	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/internal/testenv"
-	"github.com/devport/devport/stacks"
-	"github.com/devport/devport/store"
 )
 
 // get fetches url over HTTPS from the rig's engine, trusting devport's CA,
@@ -53,7 +52,7 @@ func (r *rig) get(url string) (int, string) {
 }
 
 // project is the stored project name, as the Manager lists it.
-func (r *rig) project(name string) app.ProjectStatus {
+func (r *rig) project(name string) wire.ProjectStatus {
 	r.t.Helper()
 	ps, err := r.m.List(context.Background())
 	if err != nil {
@@ -65,7 +64,7 @@ func (r *rig) project(name string) app.ProjectStatus {
 		}
 	}
 	r.t.Fatalf("project %s is not stored; stored: %+v", name, ps)
-	return app.ProjectStatus{}
+	return wire.ProjectStatus{}
 }
 
 // walkTo taps Next until the wizard reaches step, failing with the error
@@ -111,7 +110,7 @@ func TestWizardStaticSite(t *testing.T) {
 	}
 	// A container chosen for another stack earlier is not sent.
 	w.Runtime.Selected = runtimeCont
-	if req := w.request(); req.Stack != stackdef.Static || req.Runtime != app.RuntimeProcess || req.App != "" || req.Chain != "" {
+	if req := w.request(); req.Stack != stackdef.Static || req.Runtime != wire.RuntimeProcess || req.App != "" || req.Chain != "" {
 		t.Errorf("request: %+v", req)
 	}
 	w.Runtime.Selected = runtimeProc
@@ -127,11 +126,11 @@ func TestWizardStaticSite(t *testing.T) {
 	if w.Step != StepDone || w.Created == nil {
 		t.Fatalf("after Create: step %d, error %q, stack error %q", w.Step, w.CreateErr.Text, w.StackErr.Text)
 	}
-	if w.Created.State != app.StateStopped {
+	if w.Created.State != wire.StateStopped {
 		t.Errorf("state after Create: %s; a static site is served without a start", w.Created.State)
 	}
 	p := r.project("site")
-	if len(p.Services) != 1 || p.Services[0].Stack != stackdef.Static || p.Services[0].Runtime != app.RuntimeProcess || p.Root != dir {
+	if len(p.Services) != 1 || p.Services[0].Stack != stackdef.Static || p.Services[0].Runtime != wire.RuntimeProcess || p.Root != dir {
 		t.Fatalf("stored: %+v", p)
 	}
 	code, body := r.get(w.URL.Text)
@@ -149,7 +148,7 @@ func TestWizardApacheChain(t *testing.T) {
 	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true)
 	dir := r.example("apache-chain", "chain")
-	testenv.Need(t, "uvicorn for the Python side", stacks.Check(stackdef.Uvicorn, filepath.Join(dir, "py")) == nil, testenv.InstallFix)
+	testenv.Need(t, "uvicorn for the Python side", engine.Checks{}.CheckStack(stackdef.Uvicorn, filepath.Join(dir, "py")) == nil, testenv.InstallFix)
 	t.Cleanup(func() { // before the rig closes: nothing of the chain may outlive its stop
 		if err := r.m.Stop(context.Background(), "chain"); err != nil {
 			t.Errorf("stop: %v", err)
@@ -177,12 +176,12 @@ func TestWizardApacheChain(t *testing.T) {
 	}
 	test.Tap(w.Create)
 	r.ui.Idle()
-	if w.Step != StepDone || w.Created == nil || w.Created.State != app.StateRunning {
+	if w.Step != StepDone || w.Created == nil || w.Created.State != wire.StateRunning {
 		t.Fatalf("after Create: step %d, error %q, done %q", w.Step, w.CreateErr.Text, w.Done.Text)
 	}
 
 	p := r.project("chain")
-	var web, py *app.ServiceStatus
+	var web, py *wire.ServiceStatus
 	for i, s := range p.Services {
 		switch s.Name {
 		case "web":
@@ -197,18 +196,13 @@ func TestWizardApacheChain(t *testing.T) {
 	}
 	// The link: a declared route sends /py to the php service (not to
 	// uvicorn directly), and Apache forwards it.
-	db, err := store.Open(context.Background(), store.Options{Path: r.m.Paths().DB(), TLDs: app.ManagedTLDs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := db.Routes(context.Background(), "chain")
-	db.Close()
+	routes, err := r.m.Routes(context.Background(), "chain")
 	if err != nil {
 		t.Fatal(err)
 	}
 	linked := false
 	for _, rt := range routes {
-		linked = linked || rt.PathPrefix == "/py" && rt.Kind == store.RouteService && rt.Target == "web"
+		linked = linked || rt.Prefix == "/py" && rt.Declared && rt.Kind == "service" && rt.Target == "web" && rt.ForwardsTo == "py"
 	}
 	if !linked {
 		t.Fatalf("no route sends /py through Apache: %+v", routes)

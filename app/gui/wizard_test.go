@@ -16,7 +16,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/devport/devport/app"
+	"github.com/devport/devport/app/engine"
+	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/testenv"
 )
 
@@ -55,7 +56,7 @@ func TestWizardCreatesProject(t *testing.T) {
 		t.Fatalf("still on step %d: %s", w.Step, w.DomainErr.Text)
 	}
 	u.Idle() // the Docker check
-	if why := DockerReason(context.Background()); why != "" {
+	if why := (engine.Checks{}).DockerReason(context.Background()); why != "" {
 		if !w.Container.Disabled() || !strings.Contains(w.RuntimeWhy.Text, "unavailable: "+why) || len(w.Runtime.Options) != 1 {
 			t.Errorf("without Docker: container disabled=%v, options %v, reason %q", w.Container.Disabled(), w.Runtime.Options, w.RuntimeWhy.Text)
 		}
@@ -71,10 +72,10 @@ func TestWizardCreatesProject(t *testing.T) {
 	if w.Step != StepDone || w.Created == nil {
 		t.Fatalf("after Create: step %d, error %q", w.Step, w.CreateErr.Text)
 	}
-	if w.Created.State != app.StateRunning || !strings.Contains(w.URL.Text, "https://shop.test:") {
+	if w.Created.State != wire.StateRunning || !strings.Contains(w.URL.Text, "https://shop.test:") {
 		t.Fatalf("created %+v, URL %q", *w.Created, w.URL.Text)
 	}
-	r.waitState("my-shop", app.StateRunning)
+	r.waitState("my-shop", wire.StateRunning)
 
 	pool := x509.NewCertPool()
 	pem, err := os.ReadFile(r.m.CA().CertPath())
@@ -119,7 +120,7 @@ func TestWizardValidation(t *testing.T) {
 	shop := r.example("php-shop", "shop")
 	empty := filepath.Join(r.root, "empty")
 	os.Mkdir(empty, 0o755)
-	if _, err := r.m.Add(context.Background(), app.AddRequest{Dir: r.example("php-shop", "taken"), Domain: "taken.test"}); err != nil {
+	if _, err := r.m.Add(context.Background(), wire.AddRequest{Dir: r.example("php-shop", "taken"), Domain: "taken.test"}); err != nil {
 		t.Fatal(err)
 	}
 	r.ui.Refresh()
@@ -200,7 +201,7 @@ func TestWizardCreateErrorOnItsStep(t *testing.T) {
 	if w.Step != StepReview {
 		t.Fatalf("step %d, want review", w.Step)
 	}
-	if _, err := r.m.Add(context.Background(), app.AddRequest{Dir: r.example("php-shop", "other"), Name: "other", Domain: "shop.test"}); err != nil {
+	if _, err := r.m.Add(context.Background(), wire.AddRequest{Dir: r.example("php-shop", "other"), Name: "other", Domain: "shop.test"}); err != nil {
 		t.Fatal(err)
 	}
 	w.StartAfter.SetChecked(false)

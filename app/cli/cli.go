@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/devport/devport/app/engine"
+	"github.com/devport/devport/app/wire"
+)
+
+// Version is devport's version, set at build time with -ldflags "-X".
+var Version = "dev"
+
+// CLI runs devport's subcommands. Its fields are the process's streams and
+// environment, so tests can run it in-process.
+type CLI struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// Window opens the desktop window; nil in builds without one (then
+	// `devport` alone prints the usage).
+	Window WindowFunc
+}
+
+// Run runs devport with the process's own streams and environment.
+func Run(ctx context.Context, args []string) error {
+	return (&CLI{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}).Run(ctx, args)
+}
+
+// ErrUsage marks an error in how a command was called; main exits 2 for it.
+var ErrUsage = errors.New("usage")
+
+type command struct {
+	name, args, help string
+	run              func(c *CLI, ctx context.Context, args []string) error
+}
+
+// commands in the order `devport help` lists them.
+var commands = []command{
+	{"add", "DIR [--name N] [--domain D] [--stack php|uvicorn|gunicorn|wsgi|uwsgi|static] [--app MODULE:APP] [--runtime process|container] [--image IMAGE] [--chain PREFIX]\n       devport add --name N [--domain D] --proxy URL",
+		"add a project folder (detects the stack), or a server you already run", (*CLI).add},
+	{"init", "DIR [--force]", "write DIR/devport.toml from what detection finds, for the team to commit", (*CLI).initCmd},
+	{"export-config", "NAME [-o FILE|-]", "write a project as stored back to its folder's devport.toml (or FILE, or stdout)", (*CLI).exportConfig},
+	{"set", "NAME [--service S] --runtime process|container [--image IMAGE]", "switch a service between a local process and a Docker container", (*CLI).set},
+	{"ls", "[--json]", "list projects, their URLs and state", (*CLI).ls},
+	{"start", "NAME", "start a project's backends and route its domain to them (starts a background engine when none runs)", (*CLI).start},
+	{"stop", "NAME", "stop a project's backends", (*CLI).stop},
+	{"restart", "NAME", "stop and start a project", (*CLI).restart},
+	{"rm", "NAME", "stop and remove a project (its folder is untouched)", (*CLI).rm},
+	{"logs", "NAME [--service S] [--access] [-n LINES] [-f]", "show a project's backend logs, or its proxy access log", (*CLI).logs},
+	{"route", "NAME add PREFIX --service S|--static DIR|--url URL [--strip] [--cache-control V] [--connect-timeout D] [--read-timeout D] [--write-timeout D] [--max-body SIZE]\n       devport route NAME rm PREFIX\n       devport route NAME ls [--json]",
+		"route a path prefix of a project to a service, a folder or a URL", (*CLI).route},
+	{"export", "NAME --format nginx|compose [-o FILE] [--https-listen ADDR] [--http-listen ADDR] [--cert FILE] [--key FILE] [--publish-https ADDR] [--publish-http ADDR] [--nginx-image IMAGE]",
+		"write the project's routes as an nginx config, or a docker-compose.yml with nginx and the services", (*CLI).exportCmd},
+	{"config", "[ls] | get KEY | set KEY VALUE | unset KEY", "show or change devport's settings (container.image.STACK, gui.default_tld)", (*CLI).config},
+	{"trust", "[--system=false] [--nss=false] [--java]", "install the local CA into the system store, NSS (Chromium, Firefox) and, with --java, Java's keystore", (*CLI).trust},
+	{"untrust", "[--java]", "remove the local CA from every store", (*CLI).untrust},
+	{"ca", "", "print the path of the local CA certificate", (*CLI).ca},
+	{"dns", "status [--json] | hosts | resolver [--port N] [--responder-only] | off", "show how project domains resolve; keep them in /etc/hosts, or answer DNS for .test from the engine", (*CLI).dns},
+	{"doctor", "[--json]", "check trust stores, name resolution, ports, binaries and the data folder; print fixes", (*CLI).doctor},
+	{"setup", "", "let devport bind ports 443 and 80 without root (setcap; asks for root once)", (*CLI).setup},
+	{"serve", "[--headless] [--minimized] [--start NAME,NAME] [--https-port N] [--http-port N]", "run the engine until Ctrl-C: with the desktop window, or --headless without one", (*CLI).serve},
+	{"quit", "", "stop the running engine and every project it runs", (*CLI).quit},
+	{"version", "", "print devport's version", (*CLI).version},
+}
+
+// Run runs one subcommand.
+func (c *CLI) Run(ctx context.Context, args []string) error {
+	if c.Window != nil && (len(args) == 0 || (strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help")) {
+		return c.windowCmd(ctx, args)
+	}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		c.usage(c.Stdout)
+		return nil
+	}
+	for _, cmd := range commands {
+		if cmd.name == args[0] {
+			return cmd.run(c, ctx, args[1:])
+		}
+	}
+	c.usage(c.Stderr)
+	return fmt.Errorf("%w: unknown command %q; see devport help", ErrUsage, args[0])
+}
+
+func (c *CLI) usage(w io.Writer) {
+	fmt.Fprintf(w, "devport %s: local HTTPS domains and backends for your projects\n\nUsage:\n", Version)
+	for _, cmd := range commands {
+		fmt.Fprintf(w, "  %s\n        %s\n", strings.TrimSpace("devport "+cmd.name+" "+cmd.args), cmd.help)
+	}
+	fmt.Fprintf(w, "  %s\n        %s\n", windowUsage, windowHelp)
+	fmt.Fprint(w, "\nEnvironment:\n  DEVPORT_HOME  keep all of devport's data under this folder (default: XDG dirs)\n")
+}
+
+// flags parses a subcommand's flags, which may come before or after its
+// positional arguments (devport add DIR --name shop).
+func (c *CLI) flags(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(c.Stdout)
+				fs.PrintDefaults()
+			}
+			return nil, fmt.Errorf("%w: devport %s: %v", ErrUsage, fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (c *CLI) paths() (engine.Paths, error) { return engine.ResolvePaths(c.Getenv) }
+
+// manager opens a Manager on the store directly, for what is not the
+// running engine's business (reading logs, doctor, trust) or when none runs.
+func (c *CLI) manager(ctx context.Context) (*engine.Manager, error) {
+	p, err := c.paths()
+	if err != nil {
+		return nil, err
+	}
+	return engine.NewManager(ctx, engine.Options{Paths: p})
+}
+
+// engine returns a client when an engine is running, and nil when none is.
+func (c *CLI) engine(ctx context.Context) (*wire.Client, error) {
+	p, err := c.paths()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := wire.Dial(ctx, p.Control())
+	if errors.Is(err, wire.ErrEngineDown) {
+		return nil, nil
+	}
+	return cl, err
+}
+
+// api is what the commands that change projects, routes and settings
+// call: wire.Client for a running engine (it owns the ports and backends,
+// so changes must go through it) and engine.Local for a Manager of the
+// store when none runs. Both store, publish and announce the same way.
+type api interface {
+	List(ctx context.Context) ([]wire.ProjectStatus, error)
+	Add(ctx context.Context, req wire.AddRequest) (wire.ProjectStatus, error)
+	Remove(ctx context.Context, name string) error
+	SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error)
+	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)
+	RemoveRoute(ctx context.Context, name, prefix string) error
+	SetSetting(ctx context.Context, key, value string) error
+	UnsetSetting(ctx context.Context, key string) error
+}
+
+var (
+	_ api = (*wire.Client)(nil)
+	_ api = engine.Local{}
+)
+
+// withAPI runs fn on the running engine's client, or on a Manager of the
+// store when no engine runs; cl is the client, nil in the second case
+// (for progress drawing, which only a running engine streams).
+func (c *CLI) withAPI(ctx context.Context, fn func(a api, cl *wire.Client) error) error {
+	cl, err := c.engine(ctx)
+	if err != nil {
+		return err
+	}
+	if cl != nil {
+		return fn(cl, cl)
+	}
+	m, err := c.manager(ctx)
+	if err != nil {
+		return err
+	}
+	return joinClose(fn(engine.Local{M: m}, nil), m)
+}
+
+func oneName(cmd string, pos []string) (string, error) {
+	if len(pos) != 1 {
+		return "", fmt.Errorf("%w: devport %s NAME (got %d arguments)", ErrUsage, cmd, len(pos))
+	}
+	return pos[0], nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/devport/devport/app/engine"
+	"github.com/devport/devport/app/wire"
+	"github.com/devport/devport/internal/stackdef"
+)
+
+func (c *CLI) add(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("add", flag.ContinueOnError)
+	var req wire.AddRequest
+	fs.StringVar(&req.Name, "name", "", "project name (default: from the folder name)")
+	fs.StringVar(&req.Domain, "domain", "", "domain (default: NAME.test)")
+	fs.StringVar(&req.Stack, "stack", "", "php, uvicorn, gunicorn, wsgi or uwsgi (default: detected)")
+	fs.StringVar(&req.App, "app", "", "the Python app as MODULE:APP (default: detected)")
+	fs.StringVar(&req.Runtime, "runtime", "process", "process or container (Docker)")
+	fs.StringVar(&req.Image, "image", "", "container image (default: setting container.image.STACK, else php:8.3-apache or python:3.12-slim)")
+	fs.StringVar(&req.Proxy, "proxy", "", "URL of a server you already run, instead of DIR")
+	fs.StringVar(&req.Chain, "chain", "", "with --stack php: also run the FastAPI app in DIR/PREFIX, reached through Apache at PREFIX (e.g. /py)")
+	pos, err := c.flags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 1:
+		return fmt.Errorf("%w: devport add takes one folder, got %d: %s", ErrUsage, len(pos), strings.Join(pos, " "))
+	case len(pos) == 1:
+		if req.Dir, err = filepath.Abs(pos[0]); err != nil {
+			return err
+		}
+	}
+	preview, err := engine.DescribeAdd(req) // what will be created, before it is
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(c.Stdout, preview)
+	var st wire.ProjectStatus
+	err = c.withAPI(ctx, func(a api, _ *wire.Client) (err error) {
+		st, err = a.Add(ctx, req)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	svc := st.Services[0]
+	what := svc.Stack
+	if svc.App != "" {
+		what += " " + svc.App
+	}
+	if svc.URL != "" {
+		what += " → " + svc.URL
+	}
+	if len(st.Services) > 1 { // each was listed above
+		what = fmt.Sprintf("%d services", len(st.Services))
+	}
+	fmt.Fprintf(c.Stdout, "added %s (%s, %s) at %s\n", st.Name, what, svc.Runtime, st.URL)
+	if !stackdef.RunsNothing(svc.Stack) {
+		fmt.Fprintf(c.Stdout, "start it with: devport start %s\n", st.Name)
+	}
+	return nil
+}
+
+func (c *CLI) rm(ctx context.Context, args []string) error {
+	pos, err := c.flags(flag.NewFlagSet("rm", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	name, err := oneName("rm", pos)
+	if err != nil {
+		return err
+	}
+	err = c.withAPI(ctx, func(a api, _ *wire.Client) error { return a.Remove(ctx, name) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stdout, "removed %s (its folder is untouched)\n", name)
+	return nil
+}
+
+func (c *CLI) ls(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("ls", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := c.flags(fs, args); err != nil {
+		return err
+	}
+	var ps []wire.ProjectStatus
+	err := c.withAPI(ctx, func(a api, _ *wire.Client) (err error) {
+		ps, err = a.List(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if ps == nil {
+			ps = []wire.ProjectStatus{}
+		}
+		enc := json.NewEncoder(c.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ps)
+	}
+	if len(ps) == 0 {
+		fmt.Fprintln(c.Stdout, "no projects yet: add one with devport add DIR")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tURL\tSTACK\tRUNTIME\tSTATE\tFOLDER")
+	for _, p := range ps {
+		var stacks, runtimes []string
+		for _, s := range p.Services {
+			stacks = append(stacks, s.Stack)
+			runtimes = append(runtimes, s.Runtime)
+		}
+		state := string(p.State)
+		if p.Reason != "" {
+			state += ": " + p.Reason
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.URL, strings.Join(stacks, "+"),
+			strings.Join(runtimes, "+"), state, p.Root)
+	}
+	return tw.Flush()
+}

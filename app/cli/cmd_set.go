@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/devport/devport/app/wire"
+	"github.com/devport/devport/internal/stackdef"
+)
+
+// set switches a service's runtime: `devport set NAME --runtime container
+// [--image IMAGE] [--service S]`. Through the engine when one runs (it
+// restarts a running project on the new runtime), on the store otherwise.
+func (c *CLI) set(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("set", flag.ContinueOnError)
+	var req wire.RuntimeRequest
+	fs.StringVar(&req.Service, "service", "", "the service to change (default: the project's only one)")
+	fs.StringVar(&req.Runtime, "runtime", "", "process or container (Docker)")
+	fs.StringVar(&req.Image, "image", "", "container image (default: the service's, else setting container.image.STACK, else the stack's)")
+	pos, err := c.flags(fs, args)
+	if err != nil {
+		return err
+	}
+	name, err := oneName("set", pos)
+	if err != nil {
+		return err
+	}
+	if req.Runtime == "" {
+		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE]", ErrUsage, name)
+	}
+	var st wire.ProjectStatus
+	err = c.withAPI(ctx, func(a api, cl *wire.Client) error {
+		return c.withProgress(ctx, cl, name, func() (err error) {
+			st, err = a.SetRuntime(ctx, name, req)
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range st.Services {
+		if stackdef.RunsNothing(s.Stack) || (req.Service != "" && s.Name != req.Service) {
+			continue
+		}
+		what := s.Runtime
+		if s.Image != "" {
+			what += " " + s.Image
+		}
+		fmt.Fprintf(c.Stdout, "%s/%s runs as %s (%s)\n", st.Name, s.Name, what, st.State)
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/devport/devport/app/wire"
+)
+
+func TestPullProgress(t *testing.T) {
+	tests := []struct {
+		name   string
+		events []wire.Event
+		want   []string
+	}{
+		{"two layers of one image", []wire.Event{
+			{Kind: wire.EventProgress, Project: "shop", Detail: "php:8.3-apache aaa", Current: 1e6, Total: 4e6},
+			{Kind: wire.EventProgress, Project: "shop", Detail: "php:8.3-apache bbb", Current: 1e6, Total: 4e6},
+		}, []string{"pulling php:8.3-apache [=====>", "2.0/8.0 MB, 2 layers"}},
+		{"other projects and kinds are ignored", []wire.Event{
+			{Kind: wire.EventProgress, Project: "blog", Detail: "x y", Current: 1, Total: 2},
+			{Kind: wire.EventState, Project: "shop"},
+		}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			p := &pullProgress{w: &b, project: "shop"}
+			for _, e := range tc.events {
+				p.event(e)
+			}
+			p.finish()
+			out := b.String()
+			if tc.want == nil && out != "" {
+				t.Fatalf("drew %q", out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("%q lacks %q", out, w)
+				}
+			}
+			if tc.want != nil && !strings.HasSuffix(out, "\n") {
+				t.Errorf("line not ended: %q", out)
+			}
+		})
+	}
+}

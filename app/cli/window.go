@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/devport/devport/app/engine"
+)
+
+// WindowOptions are what the desktop window needs to host or attach to an
+// engine. The CLI fills them from `devport [flags]` and `devport serve`
+// without --headless.
+type WindowOptions struct {
+	Paths     engine.Paths
+	Serve     engine.ServeOptions // ports; Serve.Start is left empty (see Start)
+	Start     []string            // projects to start once the engine is ready
+	Minimized bool                // start in the tray, without showing the window
+	Stderr    io.Writer           // diagnostics
+}
+
+// WindowFunc opens the desktop window and blocks until it quits. main sets
+// it (see app/desktop), so that this package and every CLI command stay
+// free of the GL and windowing libraries.
+type WindowFunc func(ctx context.Context, o WindowOptions) error
+
+// RunWithWindow is Run with a desktop window: `devport` without a command,
+// or `devport serve` without --headless, opens it through open.
+func RunWithWindow(ctx context.Context, args []string, open WindowFunc) error {
+	return (&CLI{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Window: open}).Run(ctx, args)
+}
+
+// How `devport help` lists the window.
+const (
+	windowUsage = "devport [--minimized] [--start NAME,NAME] [--https-port N] [--http-port N]"
+	windowHelp  = "open the desktop window (it hosts the engine, or attaches to a running one)"
+)
+
+// windowCmd parses the launch flags of `devport [flags]` and opens the window.
+func (c *CLI) windowCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("devport", flag.ContinueOnError)
+	minimized := fs.Bool("minimized", false, "start in the tray without showing the window")
+	start := fs.String("start", "", "comma-separated projects to start")
+	var o engine.ServeOptions
+	fs.IntVar(&o.HTTPSPort, "https-port", 0, "HTTPS port (default 443, falling back to 8443)")
+	fs.IntVar(&o.HTTPPort, "http-port", 0, "HTTP port that redirects to HTTPS (default 80, falling back to 8080)")
+	pos, err := c.flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: unknown command %q; see devport help", ErrUsage, pos[0])
+	}
+	return c.openWindow(ctx, o, splitList(*start), *minimized)
+}
+
+// openWindow checks the ports and hands over to the window.
+func (c *CLI) openWindow(ctx context.Context, o engine.ServeOptions, start []string, minimized bool) error {
+	if c.Window == nil {
+		return fmt.Errorf("%w: this build has no desktop window: run devport serve --headless", ErrUsage)
+	}
+	for _, p := range []int{o.HTTPSPort, o.HTTPPort} {
+		if p < 0 || p > 65535 {
+			return fmt.Errorf("%w: port %d: pick one between 1 and 65535", ErrUsage, p)
+		}
+	}
+	if c.Getenv("DISPLAY") == "" && c.Getenv("WAYLAND_DISPLAY") == "" {
+		return fmt.Errorf("%w: no display (DISPLAY and WAYLAND_DISPLAY are unset): run devport serve --headless, or set DISPLAY", ErrUsage)
+	}
+	paths, err := c.paths()
+	if err != nil {
+		return err
+	}
+	return c.Window(ctx, WindowOptions{Paths: paths, Serve: o, Start: start, Minimized: minimized, Stderr: c.Stderr})
+}

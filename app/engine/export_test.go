@@ -1,0 +1,248 @@
+package engine
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devport/devport/certs"
+	"github.com/devport/devport/export"
+	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/store"
+)
+
+func TestParseUpstream(t *testing.T) {
+	cases := []struct{ in, network, address, protocol string }{
+		{"http://127.0.0.1:8081", "tcp", "127.0.0.1:8081", export.ProtocolHTTP},
+		{"unix:/run/d/api.sock", "unix", "/run/d/api.sock", export.ProtocolHTTP},
+		{"uwsgi://127.0.0.1:3031", "tcp", "127.0.0.1:3031", export.ProtocolUWSGI},
+		{"uwsgi:unix:/run/d/web.sock", "unix", "/run/d/web.sock", export.ProtocolUWSGI},
+	}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			n, a, p := parseUpstream(c.in)
+			if n != c.network || a != c.address || p != c.protocol {
+				t.Errorf("parseUpstream(%q) = %q %q %q, want %q %q %q", c.in, n, a, p, c.network, c.address, c.protocol)
+			}
+		})
+	}
+}
+
+// TestExportOf converts a stopped split project: sockets where devport
+// would start the Python services, a warning for php's port, stripping
+// exactly where the proxy strips, and live upstreams when running.
+func TestExportOf(t *testing.T) {
+	paths := Paths{Data: "/d", Logs: "/d/logs", Run: "/d/run"}
+	sp := store.Project{Name: "shop", Root: t.TempDir(), Domains: []string{"shop.test"}, Services: []store.Service{
+		{Name: "api", Stack: "uvicorn", App: "main:app", PathPrefix: "/api"},
+		{Name: "legacy", Stack: "uwsgi", App: "app:app", PathPrefix: "/legacy"},
+		{Name: "web", Stack: "php", PathPrefix: "/"},
+	}}
+	routes := []store.Route{{Project: "shop", PathPrefix: "/static", Kind: store.RouteStatic, Target: "/srv/static",
+		CacheControl: "max-age=60"}}
+
+	p, warnings, err := exportOf(sp, routes, nil, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]export.Service{}
+	for _, s := range p.Services {
+		byName[s.Name] = s
+	}
+	cases := []struct {
+		name string
+		got  export.Service
+		want export.Service
+	}{
+		{"uvicorn: socket, stripped", byName["api"], export.Service{Name: "api", Stack: "uvicorn", App: "main:app",
+			Prefix: "/api", Strip: true, Network: "unix", Address: "/d/run/shop-api/api.sock"}},
+		{"uwsgi: socket, uwsgi protocol, not stripped", byName["legacy"], export.Service{Name: "legacy", Stack: "uwsgi",
+			App: "app:app", Prefix: "/legacy", Network: "unix", Address: "/d/run/shop-legacy/legacy.sock", Protocol: export.ProtocolUWSGI}},
+		{"php: placeholder port", byName["web"], export.Service{Name: "web", Stack: "php", Prefix: "/", Network: "tcp",
+			Address: "127.0.0.1:8080"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if !reflect.DeepEqual(c.got, c.want) {
+				t.Errorf("got %+v\nwant %+v", c.got, c.want)
+			}
+		})
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "devport start shop") {
+		t.Errorf("warnings = %q, want one telling to start shop", warnings)
+	}
+	if len(p.Routes) != 1 || p.Routes[0].Kind != export.KindStatic || p.Routes[0].CacheControl != "max-age=60" {
+		t.Errorf("routes = %+v", p.Routes)
+	}
+
+	t.Run("running: live upstreams, no warning", func(t *testing.T) {
+		live := map[string]string{"web": "http://127.0.0.1:41000", "api": "unix:/x/api.sock", "legacy": "uwsgi:unix:/x/l.sock"}
+		p, warnings, err := exportOf(sp, nil, live, paths)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(warnings) != 0 {
+			t.Errorf("warnings = %q", warnings)
+		}
+		for _, s := range p.Services {
+			if want := live[s.Name]; !strings.HasSuffix(want, s.Address) {
+				t.Errorf("service %s address %q, want from %q", s.Name, s.Address, want)
+			}
+		}
+	})
+}
+
+// TestExportOfChain: the chain's declared route makes the php service's
+// Apache forward the prefix (export.Service.Links), and nginx sends the
+// prefix to php, not to the uvicorn service.
+func TestExportOfChain(t *testing.T) {
+	sp := store.Project{Name: "chain", Root: t.TempDir(), Domains: []string{"chain.test"}, Services: []store.Service{
+		{Name: "py", Stack: "uvicorn", App: "py.main:app", PathPrefix: "/py"},
+		{Name: "web", Stack: "php", PathPrefix: "/"},
+	}}
+	routes := []store.Route{{Project: "chain", PathPrefix: "/py", Kind: store.RouteService, Target: "web"}}
+	p, _, err := exportOf(sp, routes, nil, Paths{Data: "/d", Logs: "/d/logs", Run: "/d/run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := map[string][]export.Link{}
+	for _, s := range p.Services {
+		links[s.Name] = s.Links
+	}
+	want := map[string][]export.Link{"py": nil, "web": {{Prefix: "/py", Service: "py"}}}
+	if !reflect.DeepEqual(links, want) {
+		t.Errorf("links = %+v, want %+v", links, want)
+	}
+	p.Services[0].Address, p.Services[1].Address = "x", "y"
+	files, err := export.ComposeLayout(p, export.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Name == export.ComposeApacheFile("web") && !strings.Contains(string(f.Data), `ProxyPass "/py/" "http://py:8000/"`) {
+			t.Errorf("Apache site lacks the link:\n%s", f.Data)
+		}
+		if f.Name == export.ComposeNginxFile && strings.Contains(string(f.Data), "proxy_pass http://chain_py") {
+			t.Errorf("nginx routes /py itself:\n%s", f.Data)
+		}
+	}
+}
+
+// TestExportImage: the compose layout runs what devport's container
+// runtime would: the service's image, else the stack's setting, else
+// export's default ("").
+func TestExportImage(t *testing.T) {
+	ctx := context.Background()
+	m := testManager(t)
+	if err := m.SetSetting(ctx, SettingImagePrefix+"uvicorn", "devport-test/python:bookworm"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		s    store.Service
+		want string
+	}{
+		{"stack default", store.Service{Stack: "php"}, ""},
+		{"stack setting", store.Service{Stack: "uvicorn"}, "devport-test/python:bookworm"},
+		{"service image", store.Service{Stack: "php", Image: "mine/php:1"}, "mine/php:1"},
+		{"uwsgi keeps export's default", store.Service{Stack: "uwsgi"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := m.exportImage(ctx, c.s); got != c.want {
+				t.Errorf("exportImage = %q, want %q", got, c.want)
+			}
+		})
+	}
+	if stackdef.DefaultImage("uwsgi") == "" {
+		t.Error("stacks has no default uwsgi image; exportImage's fallback assumes one")
+	}
+}
+
+// TestWriteComposeCerts: the compose layout's certificate comes from
+// devport's CA for every domain, its key is 0600, and a certificate that is
+// not devport's is kept.
+func TestWriteComposeCerts(t *testing.T) {
+	ca, err := certs.Open(certs.Options{Dir: t.TempDir(), TLDs: []string{"test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "certs")
+	msg, err := writeComposeCerts(ca, dir, []string{"shop.test", "www.shop.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath := filepath.Join(dir, "shop.test.pem"), filepath.Join(dir, "shop.test-key.pem")
+	if !strings.Contains(msg, certPath) || !strings.Contains(msg, "devport's CA") {
+		t.Errorf("message %q does not name the files and the CA", msg)
+	}
+	t.Run("key is 0600", func(t *testing.T) {
+		fi, err := os.Stat(keyPath)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("key: %v %v", fi.Mode(), err)
+		}
+	})
+	t.Run("certificate verifies for every domain", func(t *testing.T) {
+		b, err := os.ReadFile(certPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := pem.Decode(b)
+		leaf, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AddCert(ca.Root())
+		for _, name := range []string{"shop.test", "www.shop.test", "api.shop.test"} {
+			if _, err := leaf.Verify(x509.VerifyOptions{DNSName: name, Roots: pool, CurrentTime: time.Now()}); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	})
+	t.Run("key matches", func(t *testing.T) {
+		b, _ := os.ReadFile(keyPath)
+		block, _ := pem.Decode(b)
+		if block == nil || block.Type != "PRIVATE KEY" {
+			t.Fatalf("key file: %q", b)
+		}
+		if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("a foreign certificate is kept", func(t *testing.T) {
+		other, err := certs.Open(certs.Options{Dir: t.TempDir(), TLDs: []string{"test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		odir := t.TempDir()
+		if _, err := writeComposeCerts(other, odir, []string{"shop.test"}); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := os.ReadFile(filepath.Join(odir, "shop.test.pem"))
+		msg, err := writeComposeCerts(ca, odir, []string{"shop.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, _ := os.ReadFile(filepath.Join(odir, "shop.test.pem"))
+		if !strings.HasPrefix(msg, "kept") || string(before) != string(after) {
+			t.Errorf("message %q; certificate replaced: %v", msg, string(before) != string(after))
+		}
+	})
+	t.Run("devport's own is renewed", func(t *testing.T) {
+		before, _ := os.ReadFile(certPath)
+		if _, err := writeComposeCerts(ca, dir, []string{"shop.test", "www.shop.test"}); err != nil {
+			t.Fatal(err)
+		}
+		after, _ := os.ReadFile(certPath)
+		if string(before) == string(after) {
+			t.Error("devport's certificate was not renewed")
+		}
+	})
+}

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/devport/devport/app/wire"
+)
+
+// Local is the engine's API for a Manager in this process: the methods
+// wire.Client offers for an engine in another process, with the same
+// types and the same errors (wire.FieldOf works on both). The CLI uses it
+// when no engine runs, the window when it hosts the engine, and the
+// control server behind every route, so the three never drift apart.
+type Local struct{ M *Manager }
+
+// Engine returns this engine's pid and, while it serves, its ports.
+func (l Local) Engine(context.Context) (wire.EngineInfo, error) { return l.M.Engine(), nil }
+
+// List returns every project with its live state.
+func (l Local) List(ctx context.Context) ([]wire.ProjectStatus, error) {
+	ps, err := l.M.List(ctx)
+	return ps, withField(err)
+}
+
+// Add adds a project.
+func (l Local) Add(ctx context.Context, req wire.AddRequest) (wire.ProjectStatus, error) {
+	p, err := l.M.Add(ctx, req)
+	if err != nil {
+		return wire.ProjectStatus{}, withField(err)
+	}
+	return l.M.Status(ctx, p.Name)
+}
+
+// Remove stops and removes a project.
+func (l Local) Remove(ctx context.Context, name string) error {
+	return withField(l.M.Remove(ctx, name))
+}
+
+// errUnknownAction is an Act that is not start, stop or restart.
+var errUnknownAction = errors.New("unknown action")
+
+// Act starts, stops or restarts a project and returns its new status.
+func (l Local) Act(ctx context.Context, action, name string) (wire.ProjectStatus, error) {
+	var err error
+	switch action {
+	case "start":
+		err = l.M.Start(ctx, name)
+	case "stop":
+		err = l.M.Stop(ctx, name)
+	case "restart":
+		err = l.M.Restart(ctx, name)
+	default:
+		return wire.ProjectStatus{}, fmt.Errorf("%w %q: use start, stop or restart", errUnknownAction, action)
+	}
+	if err != nil {
+		return wire.ProjectStatus{}, withField(err)
+	}
+	return l.M.Status(ctx, name)
+}
+
+// Start starts a project.
+func (l Local) Start(ctx context.Context, name string) error { return withField(l.M.Start(ctx, name)) }
+
+// Stop stops a project.
+func (l Local) Stop(ctx context.Context, name string) error { return withField(l.M.Stop(ctx, name)) }
+
+// Restart stops a project if it runs and starts it again.
+func (l Local) Restart(ctx context.Context, name string) error {
+	return withField(l.M.Restart(ctx, name))
+}
+
+// SetRuntime switches a service's runtime and returns the project.
+func (l Local) SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error) {
+	if _, err := l.M.SetRuntime(ctx, name, req); err != nil {
+		return wire.ProjectStatus{}, withField(err)
+	}
+	return l.M.Status(ctx, name)
+}
+
+// AddRoute declares a route of a project.
+func (l Local) AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error) {
+	r, err := l.M.AddRoute(ctx, name, req)
+	return r, withField(err)
+}
+
+// RemoveRoute removes a declared route of a project.
+func (l Local) RemoveRoute(ctx context.Context, name, prefix string) error {
+	return withField(l.M.RemoveRoute(ctx, name, prefix))
+}
+
+// SetSetting checks and stores a setting.
+func (l Local) SetSetting(ctx context.Context, key, value string) error {
+	return withField(l.M.SetSetting(ctx, key, value))
+}
+
+// UnsetSetting removes a setting.
+func (l Local) UnsetSetting(ctx context.Context, key string) error {
+	return withField(l.M.UnsetSetting(ctx, key))
+}
+
+// Subscribe returns the Manager's events and a function that ends them.
+func (l Local) Subscribe() (<-chan wire.Event, func()) { return l.M.Subscribe() }
+
+// fieldError carries the request field of an error (ErrorField) as
+// wire.FieldOf reads it, keeping the error itself for errors.As.
+type fieldError struct {
+	err   error
+	field string
+}
+
+func (e *fieldError) Error() string      { return e.err.Error() }
+func (e *fieldError) Unwrap() error      { return e.err }
+func (e *fieldError) ErrorField() string { return e.field }
+
+func withField(err error) error {
+	if f := ErrorField(err); err != nil && f != "" {
+		return &fieldError{err: err, field: f}
+	}
+	return err
+}

@@ -1,0 +1,188 @@
+package engine
+
+import (
+	"context"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/devport/devport/app/wire"
+	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/proxy"
+	"github.com/devport/devport/store"
+)
+
+// publish rebuilds the proxy's route table from the store and the live
+// state of each project, and swaps it in. Every project gets routes, so a
+// stopped one answers with a page that says how to start it.
+func (m *Manager) publish() {
+	ps, err := m.db.Projects(context.Background())
+	if err != nil {
+		m.log.Error("publish routes", "err", err)
+		return
+	}
+	hosts := make(map[string]string)
+	for _, p := range ps {
+		for _, d := range p.Domains {
+			hosts[d] = d
+		}
+	}
+	m.hosts.Store(&hosts)
+	extra, err := m.db.Routes(context.Background(), "")
+	if err != nil {
+		m.log.Error("publish routes: load declared routes", "err", err)
+	}
+	if srv := m.srv.Load(); srv != nil {
+		srv.SetRoutes(proxy.NewTable(m.routes(ps, extra)))
+	}
+}
+
+// AccessLog is the access log of one project, written by the proxy and
+// read by devport logs NAME --access.
+func (p Paths) AccessLog(project string) string {
+	return filepath.Join(p.Logs, project, "access.log")
+}
+
+// routes is the route table for the given projects: each service at its
+// own PathPrefix, plus the routes declared in the store (devport route),
+// which replace a service's default route at the same prefix.
+func (m *Manager) routes(ps []store.Project, declared []store.Route) []proxy.Route {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	byProject := make(map[string][]store.Route)
+	for _, r := range declared {
+		byProject[r.Project] = append(byProject[r.Project], r)
+	}
+	var out []proxy.Route
+	for _, p := range ps {
+		r := m.runs[p.Name]
+		taken := make(map[string]bool)
+		for _, d := range byProject[p.Name] {
+			taken[d.PathPrefix] = true
+		}
+		services := make(map[string]proxy.Route, len(p.Services))
+		for _, s := range p.Services {
+			rt := m.serviceRoute(p, s, r)
+			services[s.Name] = rt
+			if !taken[cleanPrefix(s.PathPrefix)] {
+				out = append(out, rt)
+			}
+		}
+		for _, d := range byProject[p.Name] {
+			out = append(out, declaredRoute(p, d, services))
+		}
+	}
+	return out
+}
+
+// cleanPrefix is a service's prefix as routes spell it ("" is "/").
+func cleanPrefix(prefix string) string {
+	if prefix == "" {
+		return "/"
+	}
+	return prefix
+}
+
+// serviceRoute is the route of service s of project p in run state r.
+func (m *Manager) serviceRoute(p store.Project, s store.Service, r *run) proxy.Route {
+	rt := proxy.Route{
+		Project:      p.Name,
+		Service:      s.Name,
+		Domains:      p.Domains,
+		PathPrefix:   s.PathPrefix,
+		StripPrefix:  stackdef.StripsPrefix(s.Stack) && s.PathPrefix != "/",
+		StartCommand: "devport start " + p.Name,
+	}
+	if dir := publicFolder(p, s); dir != "" { // app/static.go
+		rt.TryFiles, rt.CacheControl = dir, staticCacheControl
+	}
+	switch {
+	case s.Stack == stackdef.Static:
+		staticRoute(&rt, p, s) // app/static.go
+	case s.Stack == stackdef.Proxy:
+		u, err := url.Parse(s.URL)
+		if err != nil { // the store validated it; never route to garbage
+			rt.Down = "its URL " + s.URL + " does not parse"
+			break
+		}
+		rt.URL = u
+		rt.StartCommand = ""
+	case r == nil:
+		rt.Down = "the project is stopped"
+	case r.state == wire.StateRunning && r.services[s.Name] != nil:
+		up := r.services[s.Name].upstream
+		rt.Upstream = &proxy.Upstream{Network: up.Network, Address: up.Address, Protocol: up.Protocol}
+	case r.state == wire.StateCrashed:
+		rt.Down = "it crashed (" + r.reason + "); see devport logs " + p.Name
+		rt.StartCommand = "devport restart " + p.Name
+	default:
+		rt.Down = "the project is " + string(r.state)
+	}
+	return rt
+}
+
+// declaredRoute turns a route from the store into a proxy route; a
+// service route takes the state of that service's own route.
+func declaredRoute(p store.Project, d store.Route, services map[string]proxy.Route) proxy.Route {
+	rt := proxy.Route{
+		Project:      p.Name,
+		Domains:      p.Domains,
+		PathPrefix:   d.PathPrefix,
+		StripPrefix:  d.StripPrefix,
+		CacheControl: d.CacheControl,
+		Limits: proxy.Limits{
+			Connect: d.ConnectTimeout,
+			Read:    d.ReadTimeout,
+			Write:   d.WriteTimeout,
+			MaxBody: d.MaxBody,
+		},
+	}
+	switch d.Kind {
+	case store.RouteService:
+		svc, ok := services[d.Target]
+		rt.Service = d.Target
+		if !ok {
+			rt.Down = "the project has no service " + d.Target + "; see devport route " + p.Name + " ls"
+			break
+		}
+		rt.Upstream, rt.URL, rt.Down, rt.StartCommand = svc.Upstream, svc.URL, svc.Down, svc.StartCommand
+	case store.RouteStatic:
+		rt.Service = "static"
+		rt.Static = d.Target
+	case store.RouteURL:
+		rt.Service = "url"
+		u, err := url.Parse(d.Target)
+		if err != nil {
+			rt.Down = "its URL " + d.Target + " does not parse"
+			break
+		}
+		rt.URL = u
+	}
+	return rt
+}
+
+// certNames tells the issuer which names a certificate for serverName
+// should carry: the project's domain and its wildcard, so one certificate
+// covers shop.test and api.shop.test, plus the name itself when it is
+// deeper (a.b.shop.test). Unknown names get nil, and the issuer decides
+// (it refuses names outside the managed TLDs).
+func (m *Manager) certNames(serverName string) []string {
+	hosts := *m.hosts.Load()
+	full := strings.TrimSuffix(strings.ToLower(serverName), ".")
+	name := full
+	for {
+		if d, ok := hosts[name]; ok {
+			names := []string{d, "*." + d}
+			// A wildcard covers one label; a deeper name needs its own SAN.
+			if full != d && strings.Count(strings.TrimSuffix(full, "."+d), ".") > 0 {
+				names = append(names, full)
+			}
+			return names
+		}
+		i := strings.IndexByte(name, '.')
+		if i < 0 {
+			return nil
+		}
+		name = name[i+1:]
+	}
+}

@@ -1,0 +1,184 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// The control API is HTTP with JSON bodies on a unix socket in the data
+// dir (mode 0600, so only its owner can drive the engine). Commands run
+// while an engine serves go through it; the engine then owns every port
+// and backend process.
+//
+//	GET    /v1/engine                         EngineInfo
+//	POST   /v1/engine/quit                    stop every project and exit
+//	GET    /v1/projects                       []ProjectStatus
+//	POST   /v1/projects                       AddRequest -> ProjectStatus
+//	DELETE /v1/projects/{name}
+//	POST   /v1/projects/{name}/{start|stop|restart} -> ProjectStatus
+//	POST   /v1/projects/{name}/runtime        RuntimeRequest -> ProjectStatus
+//	POST   /v1/projects/{name}/routes         RouteRequest -> RouteStatus
+//	DELETE /v1/projects/{name}/routes?prefix=P
+//	PUT    /v1/settings/{key}                 Setting
+//	DELETE /v1/settings/{key}
+//	GET    /v1/events                         a stream of Event, one JSON object a line
+//
+// Errors come back as {"error": "...", "field": "..."} with a 4xx or 5xx
+// status; field names the request field a validation error is about.
+
+// Client talks to a running engine over its control socket.
+type Client struct {
+	socket string
+	hc     *http.Client
+}
+
+// ErrEngineDown means no engine answers on the control socket.
+var ErrEngineDown = errors.New("no engine answers on the control socket")
+
+// Dial connects to the engine whose control socket is socket, or returns
+// ErrEngineDown.
+func Dial(ctx context.Context, socket string) (*Client, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", socket)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", socket, ErrEngineDown)
+	}
+	c.Close()
+	return &Client{socket: socket, hc: &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, "unix", socket)
+		},
+	}}}, nil
+}
+
+// Engine returns the engine's pid and ports.
+func (c *Client) Engine(ctx context.Context) (EngineInfo, error) {
+	var info EngineInfo
+	return info, c.do(ctx, http.MethodGet, "/v1/engine", nil, &info)
+}
+
+// List returns every project with its live state.
+func (c *Client) List(ctx context.Context) ([]ProjectStatus, error) {
+	var ps []ProjectStatus
+	return ps, c.do(ctx, http.MethodGet, "/v1/projects", nil, &ps)
+}
+
+// Quit asks the engine to stop every project and exit.
+func (c *Client) Quit(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/engine/quit", nil, nil)
+}
+
+// Add adds a project through the engine.
+func (c *Client) Add(ctx context.Context, req AddRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects", req, &p)
+}
+
+// Remove removes a project through the engine, stopping it first.
+func (c *Client) Remove(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/projects/"+url.PathEscape(name), nil, nil)
+}
+
+// Act starts, stops or restarts a project.
+func (c *Client) Act(ctx context.Context, action, name string) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/"+action, nil, &p)
+}
+
+// SetRuntime switches a service's runtime through the engine.
+func (c *Client) SetRuntime(ctx context.Context, name string, req RuntimeRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/runtime", req, &p)
+}
+
+// AddRoute declares a route of project name; the engine publishes it.
+func (c *Client) AddRoute(ctx context.Context, name string, req RouteRequest) (RouteStatus, error) {
+	var r RouteStatus
+	return r, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/routes", req, &r)
+}
+
+// RemoveRoute removes the declared route at prefix of project name.
+func (c *Client) RemoveRoute(ctx context.Context, name, prefix string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/projects/"+url.PathEscape(name)+"/routes?prefix="+url.QueryEscape(prefix), nil, nil)
+}
+
+// SetSetting stores a setting through the engine, which checks it first.
+func (c *Client) SetSetting(ctx context.Context, key, value string) error {
+	return c.do(ctx, http.MethodPut, "/v1/settings/"+url.PathEscape(key), Setting{Key: key, Value: value}, nil)
+}
+
+// UnsetSetting removes a setting, so its default applies again.
+func (c *Client) UnsetSetting(ctx context.Context, key string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/settings/"+url.PathEscape(key), nil, nil)
+}
+
+// Events streams the engine's events to fn until ctx ends or the engine
+// closes the stream. It returns once the stream is open (ready) or failed;
+// done is closed when fn has been called for the last time.
+func (c *Client) Events(ctx context.Context, fn func(Event)) (done <-chan struct{}, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://devport/v1/events", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("engine at %s: %w", c.socket, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, &EngineError{Status: resp.StatusCode, Msg: "events: " + resp.Status}
+	}
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			var e Event
+			if json.Unmarshal(sc.Bytes(), &e) == nil {
+				fn(e)
+			}
+		}
+	}()
+	return ch, nil
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body bytes.Buffer
+	if in != nil {
+		if err := json.NewEncoder(&body).Encode(in); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, "http://devport"+path, &body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("engine at %s: %w", c.socket, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var ae ErrorBody
+		if err := json.NewDecoder(resp.Body).Decode(&ae); err != nil || ae.Error == "" {
+			ae.Error = resp.Status
+		}
+		return &EngineError{Status: resp.StatusCode, Msg: ae.Error, Field: ae.Field}
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}

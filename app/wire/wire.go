@@ -1,0 +1,235 @@
+// Package wire is devport's API as the control socket carries it: the
+// types a running engine sends and receives (projects, services, routes,
+// requests, events, engine info), and the Client that speaks to it.
+//
+// The CLI and the window use these types whether they talk to an engine in
+// another process (Client) or to one they host themselves, so the two
+// paths show the same things. The package imports the standard library
+// only: a face never needs the engine's domain packages to read a status.
+package wire
+
+import (
+	"strings"
+	"time"
+)
+
+// State is where a project is in its life.
+type State string
+
+// The states a project moves through.
+const (
+	StateStopped  State = "stopped"
+	StateStarting State = "starting"
+	StateRunning  State = "running"
+	StateStopping State = "stopping"
+	// StateCrashed is a project whose backend exited on its own; the
+	// engine restarts it with backoff.
+	StateCrashed State = "crashed"
+	// StateFailed is a project that failed to start, or crashed too often
+	// in a short time: the engine gave up, and Reason says why.
+	StateFailed State = "failed"
+)
+
+// The runtimes a service can use.
+const (
+	RuntimeProcess   = "process"
+	RuntimeContainer = "container"
+)
+
+// Settings keys that faces read and write (the engine lists them all:
+// `devport config ls`).
+const (
+	// SettingDefaultTLD is the TLD the new-project wizard suggests
+	// domains under ("test" or "localhost").
+	SettingDefaultTLD = "gui.default_tld"
+	// SettingImagePrefix + stack ("container.image.php") names the image
+	// of the container runtime for services that name none.
+	SettingImagePrefix = "container.image."
+)
+
+// EngineInfo describes a running engine.
+type EngineInfo struct {
+	PID       int `json:"pid"`
+	HTTPSPort int `json:"https_port"`
+	HTTPPort  int `json:"http_port"`
+}
+
+// ProjectStatus is a project as `devport ls` and the window show it.
+type ProjectStatus struct {
+	Name     string          `json:"name"`
+	Root     string          `json:"root,omitempty"`
+	Domains  []string        `json:"domains"`
+	URL      string          `json:"url"`
+	State    State           `json:"state"`
+	Reason   string          `json:"reason,omitempty"`
+	Services []ServiceStatus `json:"services"`
+	Routes   []RouteStatus   `json:"routes,omitempty"`
+}
+
+// ServiceStatus is one service of a project.
+type ServiceStatus struct {
+	Name       string `json:"name"`
+	Stack      string `json:"stack"`
+	Runtime    string `json:"runtime"`
+	Image      string `json:"image,omitempty"` // runtime container: the image it runs
+	PathPrefix string `json:"path_prefix"`
+	App        string `json:"app,omitempty"`
+	DocRoot    string `json:"doc_root,omitempty"`
+	URL        string `json:"url,omitempty"`      // stack proxy: where it forwards
+	Upstream   string `json:"upstream,omitempty"` // while running: where the proxy sends requests
+	Log        string `json:"log,omitempty"`
+}
+
+// RouteStatus is one route of a project as `devport route ls` and the
+// details window show it: declared ones, and each service's own.
+type RouteStatus struct {
+	Prefix       string `json:"prefix"`
+	Kind         string `json:"kind"`
+	Target       string `json:"target"`
+	Strip        bool   `json:"strip,omitempty"`
+	CacheControl string `json:"cache_control,omitempty"`
+	Limits       string `json:"limits,omitempty"`
+	Declared     bool   `json:"declared"`
+	// ForwardsTo is the service Apache forwards a chain route to.
+	ForwardsTo string `json:"forwards_to,omitempty"`
+	// FilesFirst is the folder whose files the proxy serves ahead of the
+	// service (a Python app's public/).
+	FilesFirst string `json:"files_first,omitempty"`
+}
+
+// Options is the route's options as `devport route ls` prints them.
+func (r RouteStatus) Options() string {
+	var opts []string
+	if r.Strip {
+		opts = append(opts, "strip")
+	}
+	if r.CacheControl != "" {
+		opts = append(opts, "cache-control="+r.CacheControl)
+	}
+	if r.Limits != "" {
+		opts = append(opts, r.Limits)
+	}
+	if r.FilesFirst != "" {
+		opts = append(opts, "(files of "+r.FilesFirst+" first)")
+	}
+	if !r.Declared {
+		opts = append(opts, "(service default)")
+	}
+	if r.ForwardsTo != "" {
+		opts = append(opts, "(Apache forwards to "+r.ForwardsTo+")")
+	}
+	return strings.Join(opts, " ")
+}
+
+// AddRequest is what `devport add` and POST /v1/projects carry. Empty
+// fields are detected or defaulted.
+type AddRequest struct {
+	Dir     string `json:"dir,omitempty"`     // project folder (absolute over the control API)
+	Name    string `json:"name,omitempty"`    // default: from the folder name
+	Domain  string `json:"domain,omitempty"`  // default: NAME.test
+	Stack   string `json:"stack,omitempty"`   // default: detected
+	App     string `json:"app,omitempty"`     // a Python stack's MODULE:APP; default: detected
+	Runtime string `json:"runtime,omitempty"` // process (default) | container
+	Image   string `json:"image,omitempty"`   // container image; default: setting container.image.STACK, else the stack's
+	Proxy   string `json:"proxy,omitempty"`   // URL of a server the user already runs
+	// Chain, with stack php, adds the ASGI app in DIR/<prefix> reached
+	// through Apache at this prefix ("/py").
+	Chain string `json:"chain,omitempty"`
+}
+
+// RuntimeRequest switches a service between the process and the container
+// runtime (`devport set`, POST /v1/projects/{name}/runtime).
+type RuntimeRequest struct {
+	Service string `json:"service,omitempty"` // "": the project's only service that runs something
+	Runtime string `json:"runtime"`           // process | container
+	Image   string `json:"image,omitempty"`   // container image; "" keeps the service's image
+}
+
+// RouteRequest declares a route of a project (`devport route NAME add`,
+// POST /v1/projects/{name}/routes): exactly one of Service, Static and URL.
+type RouteRequest struct {
+	Prefix       string `json:"prefix"`
+	Service      string `json:"service,omitempty"` // send the prefix to this service of the project
+	Static       string `json:"static,omitempty"`  // serve the prefix from this absolute folder
+	URL          string `json:"url,omitempty"`     // forward the prefix to this http(s) URL
+	Strip        bool   `json:"strip,omitempty"`
+	CacheControl string `json:"cache_control,omitempty"`
+	// Timeouts and the body limit; zero means the default, MaxBody -1 no limit.
+	ConnectTimeout time.Duration `json:"connect_timeout,omitempty"`
+	ReadTimeout    time.Duration `json:"read_timeout,omitempty"`
+	WriteTimeout   time.Duration `json:"write_timeout,omitempty"`
+	MaxBody        int64         `json:"max_body,omitempty"`
+}
+
+// Setting is one of devport's settings (`devport config`, PUT
+// /v1/settings/{key}).
+type Setting struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Detection is what devport finds in a project folder.
+type Detection struct {
+	Stack   string `json:"stack"`
+	App     string `json:"app,omitempty"`      // a Python stack's MODULE:ATTRIBUTE
+	DocRoot string `json:"doc_root,omitempty"` // an absolute folder, when not the project folder
+}
+
+// Trust store names in TrustState.Store.
+const (
+	StoreSystem = "system"
+	StoreNSS    = "nss"
+	StoreJava   = "java"
+)
+
+// TrustState is the local CA's state in one trust store (one NSS database
+// each).
+type TrustState struct {
+	Store    string `json:"store"`
+	Location string `json:"location"` // anchor file or database directory
+	Trusted  bool   `json:"trusted"`  // checked, not assumed
+	Detail   string `json:"detail,omitempty"`
+	Err      string `json:"error,omitempty"`
+}
+
+// NameResult is how one project domain resolves now, checked for real.
+type NameResult struct {
+	Name string `json:"name"`
+	// OK is true when the name answers loopback and nothing else.
+	OK          bool     `json:"ok"`
+	Method      string   `json:"method"`
+	Resolver    []string `json:"resolver,omitempty"`
+	ResolverErr string   `json:"resolver_error,omitempty"`
+	Getent      []string `json:"getent,omitempty"`
+	GetentRan   bool     `json:"getent_ran"`
+	Detail      string   `json:"detail"`
+	Fix         string   `json:"fix,omitempty"`
+}
+
+// Event is something that changed in the engine. The window and the tray
+// subscribe to redraw when something happens, instead of polling.
+type Event struct {
+	Kind    EventKind
+	Project string
+	Service string
+	State   State  // for EventState: the project's new state
+	Detail  string // human-readable: a crash reason, a cert's names, a pull's layer
+	// Current and Total are bytes done and expected for EventProgress
+	// (Total is 0 when unknown).
+	Current, Total int64
+}
+
+// EventKind says what an Event is about.
+type EventKind string
+
+// The kinds of Event.
+const (
+	EventAdded    EventKind = "added"
+	EventRemoved  EventKind = "removed"
+	EventState    EventKind = "state"
+	EventProgress EventKind = "progress"
+	EventCert     EventKind = "cert-issued"
+	// EventWarning is a problem the engine keeps working through, such as
+	// an access log it cannot write; Detail says what and the fix.
+	EventWarning EventKind = "warning"
+)
