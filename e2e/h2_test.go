@@ -17,6 +17,8 @@ import (
 // they open a websocket on an HTTP/2 connection.
 func TestEngineOffersWebsocketsOverHTTP2(t *testing.T) {
 	e := newEnv(t)
+	// The engine issues certificates only for the names it serves.
+	e.mustRun("add", t.TempDir(), "--name", "shop", "--stack", "static")
 	port := freePort(t)
 	g := e.serve("--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)))
 	defer g.stop(t)
