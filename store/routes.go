@@ -5,11 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"time"
-
-	"github.com/devport/devport/internal/pathprefix"
 )
 
 // Route kinds.
@@ -156,48 +152,3 @@ func (db *DB) Routes(ctx context.Context, project string) ([]Route, error) {
 }
 
 func ms(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
-
-// validateRoute checks the fields of r that need no database.
-func validateRoute(r Route) error {
-	bad := func(field, value, reason, fix string) error {
-		return &ValidationError{Field: field, Value: value, Reason: reason, Fix: fix}
-	}
-	if reason := pathprefix.Problem(r.PathPrefix); reason != "" {
-		fix := "give a prefix like /static"
-		if sugg := suggestPathPrefix(r.PathPrefix); pathprefix.Problem(sugg) == "" && sugg != r.PathPrefix {
-			fix = "use " + sugg
-		}
-		return bad("path prefix", r.PathPrefix, reason, fix)
-	}
-	switch r.Kind {
-	case RouteService:
-		if err := ValidateName("service", r.Target); err != nil {
-			return err
-		}
-	case RouteStatic:
-		if !filepath.IsAbs(r.Target) {
-			return bad("folder", r.Target, "must be an absolute path", "give the full path with --static")
-		}
-	case RouteURL:
-		if reason := upstreamURLReason(r.Target); reason != "" {
-			return bad("url", r.Target, reason, "use --url http://127.0.0.1:3000")
-		}
-	default:
-		return bad("kind", r.Kind, "must be service, static or url", "use --service NAME, --static DIR or --url URL")
-	}
-	if strings.ContainsAny(r.CacheControl, "\r\n") {
-		return bad("cache control", r.CacheControl, "must be one line", `use e.g. --cache-control "public, max-age=2592000"`)
-	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"connect timeout", r.ConnectTimeout}, {"read timeout", r.ReadTimeout}, {"write timeout", r.WriteTimeout}} {
-		if d.v < 0 {
-			return bad(d.name, d.v.String(), "must not be negative", "use 0 for the default, or e.g. 30s")
-		}
-	}
-	if r.MaxBody < -1 {
-		return bad("max body", fmt.Sprint(r.MaxBody), "must be -1 (no limit), 0 (default) or a size in bytes", "use e.g. --max-body 100m")
-	}
-	return nil
-}

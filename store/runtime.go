@@ -7,7 +7,8 @@ import (
 
 // SetServiceRuntime changes how one service of a project runs: its runtime
 // ("process" or "container"; the syntax is checked here, which ones exist is
-// the app's business) and its container image ("" for the default). Nothing
+// the app's business) and its container image ("" for the default; the
+// syntax of ValidateImage). Nothing
 // else of the project changes. A project or service that does not exist
 // gives an error wrapping ErrNotFound; a bad runtime a *ValidationError.
 func (db *DB) SetServiceRuntime(ctx context.Context, project, service, runtime, image string) error {
@@ -17,6 +18,9 @@ func (db *DB) SetServiceRuntime(ctx context.Context, project, service, runtime, 
 	if !isKeyword(runtime) {
 		return &ValidationError{Field: "runtime", Value: runtime,
 			Reason: "may only contain lowercase letters, digits and hyphens", Fix: "use --runtime process or --runtime container"}
+	}
+	if err := ValidateImage(image); err != nil {
+		return err
 	}
 	res, err := db.w.ExecContext(ctx, `UPDATE services SET runtime = ?, image = ?
 		WHERE name = ? AND project_id = (SELECT id FROM projects WHERE name = ?)`, runtime, image, service, project)

@@ -2,10 +2,12 @@ package store
 
 import (
 	"fmt"
+	"maps"
 	"net"
-	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/devport/devport/internal/pathprefix"
 )
@@ -276,6 +278,14 @@ func validateProject(p Project, tlds []string) error {
 		return &ValidationError{Field: "folder", Value: p.Root, Reason: "must be an absolute path",
 			Fix: "pass the folder as an absolute path: devport add /home/me/" + p.Name}
 	}
+	if p.Root != "" {
+		if err := ValidateFolder("folder", p.Root); err != nil {
+			return err
+		}
+	}
+	if r := hookReason(p.BeforeStart); r != "" {
+		return &ValidationError{Field: "before start", Value: p.BeforeStart, Reason: r, Fix: "fix hooks.before_start in devport.toml"}
+	}
 	if err := validateDomains(p, tlds); err != nil {
 		return err
 	}
@@ -380,15 +390,27 @@ func validateService(s Service) error {
 		return bad("url", s.URL, fmt.Sprintf("is only used by stack %q, not %q", stackProxy, s.Stack),
 			"drop --proxy, or give a folder instead")
 	}
-	if s.DocRoot != "" && !filepath.IsAbs(s.DocRoot) {
-		return bad("document root", s.DocRoot, "must be an absolute path", "give the full path with --docroot")
+	if s.DocRoot != "" {
+		if !filepath.IsAbs(s.DocRoot) {
+			return bad("document root", s.DocRoot, "must be an absolute path", "give the full path with --docroot")
+		}
+		if r := folderReason(s.DocRoot); r != "" {
+			return bad("document root", s.DocRoot, r, "rename or move the folder")
+		}
+	}
+	if s.App != "" && !appRE.MatchString(s.App) {
+		return bad("app", s.App, "must be MODULE:ATTRIBUTE of Python names", "pass --app main:app")
+	}
+	if r := imageReason(s.Image); r != "" {
+		return bad("image", s.Image, r, "pass an image reference such as --image php:8.3-apache")
 	}
 	if s.Workers < 0 {
 		return bad("workers", fmt.Sprint(s.Workers), "must not be negative", "use 0 for one per core, or a count")
 	}
-	for k := range s.Env {
-		if k == "" || strings.ContainsAny(k, "=\x00") {
-			return bad("env", k, "is not an environment variable name", "use letters, digits and _")
+	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
+		if err := ValidateEnv(k, s.Env[k]); err != nil {
+			ve := err.(*ValidationError)
+			return bad(ve.Field, ve.Value, ve.Reason, ve.Fix)
 		}
 	}
 	return nil
@@ -405,7 +427,7 @@ func suggestPathPrefix(p string) string {
 	var segs []string
 	for _, seg := range strings.Split(p, "/") {
 		seg = strings.Map(func(r rune) rune {
-			if r <= ' ' || r == 0x7f || r == '?' || r == '#' || r == '\\' {
+			if r >= 0x80 || !pathprefix.Allowed(byte(r)) {
 				return -1
 			}
 			return r
@@ -417,20 +439,50 @@ func suggestPathPrefix(p string) string {
 	return "/" + strings.Join(segs, "/")
 }
 
-func upstreamURLReason(raw string) string {
-	if raw == "" {
-		return `is required for stack "proxy"`
+// validateRoute checks the fields of r that need no database.
+func validateRoute(r Route) error {
+	bad := func(field, value, reason, fix string) error {
+		return &ValidationError{Field: field, Value: value, Reason: reason, Fix: fix}
 	}
-	lower := strings.ToLower(raw)
-	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
-		return "must start with http:// or https://"
+	if reason := pathprefix.Problem(r.PathPrefix); reason != "" {
+		fix := "give a prefix like /static"
+		if sugg := suggestPathPrefix(r.PathPrefix); pathprefix.Problem(sugg) == "" && sugg != r.PathPrefix {
+			fix = "use " + sugg
+		}
+		return bad("path prefix", r.PathPrefix, reason, fix)
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "is not a valid URL"
+	switch r.Kind {
+	case RouteService:
+		if err := ValidateName("service", r.Target); err != nil {
+			return err
+		}
+	case RouteStatic:
+		if !filepath.IsAbs(r.Target) {
+			return bad("folder", r.Target, "must be an absolute path", "give the full path with --static")
+		}
+		if reason := folderReason(r.Target); reason != "" {
+			return bad("folder", r.Target, reason, "rename or move the folder")
+		}
+	case RouteURL:
+		if reason := upstreamURLReason(r.Target); reason != "" {
+			return bad("url", r.Target, reason, "use --url http://127.0.0.1:3000")
+		}
+	default:
+		return bad("kind", r.Kind, "must be service, static or url", "use --service NAME, --static DIR or --url URL")
 	}
-	if u.Hostname() == "" {
-		return "must include a host"
+	if err := ValidateCacheControl(r.CacheControl); err != nil {
+		return err
 	}
-	return ""
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"connect timeout", r.ConnectTimeout}, {"read timeout", r.ReadTimeout}, {"write timeout", r.WriteTimeout}} {
+		if d.v < 0 {
+			return bad(d.name, d.v.String(), "must not be negative", "use 0 for the default, or e.g. 30s")
+		}
+	}
+	if r.MaxBody < -1 {
+		return bad("max body", fmt.Sprint(r.MaxBody), "must be -1 (no limit), 0 (default) or a size in bytes", "use e.g. --max-body 100m")
+	}
+	return nil
 }

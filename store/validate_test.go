@@ -220,7 +220,7 @@ func TestValidateProject(t *testing.T) {
 			`path prefix "/a/../b": must not contain "." or ".." segments (service "web"); use --path-prefix /a/b`},
 		{"prefix dot", svc(Service{Name: "web", Stack: "php", PathPrefix: "/./b"}), "path prefix", `"." or ".." segments`},
 		{"prefix space", svc(Service{Name: "web", Stack: "php", PathPrefix: "/a b"}), "path prefix", "use --path-prefix /ab"},
-		{"prefix query", svc(Service{Name: "web", Stack: "php", PathPrefix: "/a?b"}), "path prefix", `may not contain spaces`},
+		{"prefix query", svc(Service{Name: "web", Stack: "php", PathPrefix: "/a?b"}), "path prefix", `may only contain letters, digits`},
 		{"prefix twice", proj(func(p *Project) {
 			p.Services = []Service{web, {Name: "api", Stack: "uvicorn", PathPrefix: "/"}}
 		}), "path prefix", `path prefix "/": is used by both service "web" and service "api"; give each service its own --path-prefix, e.g. /api`},
