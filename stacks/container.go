@@ -112,7 +112,13 @@ func (r *containerRunner) Start(ctx context.Context) (Upstream, error) {
 	if err := PingDocker(ctx, r.cli); err != nil {
 		return Upstream{}, fmt.Errorf("start %s: %w", r.spec.label(), err)
 	}
-	plan, err := planContainer(r.spec, r.spec.Image)
+	// The network first: the php site trusts forwarding headers from its
+	// gateway only, which Docker picks when it creates the network.
+	proxyFrom, err := r.ensureNetwork(ctx, networkName(r.spec.Home, r.spec.Project))
+	if err != nil {
+		return Upstream{}, fmt.Errorf("start %s: %w", r.spec.label(), err)
+	}
+	plan, err := planContainer(r.spec, r.spec.Image, proxyFrom)
 	if err != nil {
 		return Upstream{}, fmt.Errorf("start %s: %w", r.spec.label(), err)
 	}
@@ -235,7 +241,7 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 	}
 	var netCfg *network.NetworkingConfig
 	if plan.network != "" {
-		if err := r.ensureNetwork(ctx, plan.network); err != nil {
+		if _, err := r.ensureNetwork(ctx, plan.network); err != nil { // gone since Start made it: a sibling removed it
 			return nil, fmt.Errorf("start %s: %w", r.spec.label(), err)
 		}
 		netCfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{

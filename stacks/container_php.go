@@ -24,14 +24,18 @@ type siteConfig struct {
 	ServerName string
 	DocRoot    string // in the container
 	KeepAlive  int    // KeepAliveTimeout, seconds (BackendKeepAlive)
-	Links      []apacheLink
+	// ProxyFrom is where devport's proxy connects from (the project
+	// network's gateways), space-separated: the one hop whose forwarding
+	// headers are trusted. "" trusts none.
+	ProxyFrom string
+	Links     []apacheLink
 }
 
 // planPHP mounts the project folder at /var/www/html and replaces the
 // image's default site with one that matches the process runtime: the
 // document root (public/ when present), .htaccess with mod_rewrite, HTTPS=on
 // for X-Forwarded-Proto: https and the client address from X-Forwarded-For.
-func planPHP(s Spec, image string) (containerPlan, error) {
+func planPHP(s Spec, image string, proxyFrom []string) (containerPlan, error) {
 	root := s.DocRoot
 	if root == "" {
 		root = s.Dir
@@ -65,7 +69,11 @@ func planPHP(s Spec, image string) (containerPlan, error) {
 	if !confSafe(inRoot) {
 		return containerPlan{}, fmt.Errorf("document root %q holds a character apache's config cannot carry (\", \\, a newline or ${): rename it", root)
 	}
-	cfg := siteConfig{ServerName: serverName(s), DocRoot: inRoot, KeepAlive: int(BackendKeepAlive / time.Second)}
+	cfg := siteConfig{ServerName: serverName(s), DocRoot: inRoot, KeepAlive: int(BackendKeepAlive / time.Second),
+		ProxyFrom: strings.Join(proxyFrom, " ")}
+	if !confSafe(cfg.ProxyFrom) {
+		return containerPlan{}, fmt.Errorf("gateway %q of the project network cannot be written into apache's config", cfg.ProxyFrom)
+	}
 	if cfg.Links, err = phpSiteLinks(s); err != nil {
 		return containerPlan{}, err
 	}

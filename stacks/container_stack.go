@@ -48,8 +48,10 @@ type containerPlan struct {
 
 // planContainer builds the container of spec's stack. It checks the bind
 // mount sources: a folder that does not exist is an error here, not an
-// empty folder Docker creates as root.
-func planContainer(s Spec, image string) (containerPlan, error) {
+// empty folder Docker creates as root. proxyFrom are the addresses devport's
+// proxy connects from, as the container sees them (the project network's
+// gateways): the only ones whose forwarding headers Apache trusts.
+func planContainer(s Spec, image string, proxyFrom []string) (containerPlan, error) {
 	if !isDir(s.Dir) {
 		return containerPlan{}, folderMissing(s.Dir)
 	}
@@ -57,7 +59,7 @@ func planContainer(s Spec, image string) (containerPlan, error) {
 	switch s.Stack {
 	case stackdef.PHP:
 		var err error
-		if p, err = planPHP(s, image); err != nil {
+		if p, err = planPHP(s, image, proxyFrom); err != nil {
 			return containerPlan{}, err
 		}
 	case stackdef.Uvicorn, stackdef.Gunicorn, stackdef.WSGI, stackdef.UWSGI:

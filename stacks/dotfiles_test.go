@@ -22,6 +22,7 @@ var ownFolderSite = map[string]string{
 	".htaccess":        "<FilesMatch \"^[.]\">\n    Require all granted\n</FilesMatch>\nRequire all granted\n",
 	".user.ini":        "display_errors=1\n",
 	"config/.keep/env": "hidden folder\n",
+	"client.php":       clientAddrPage,
 }
 
 // dotfileCases are the requests a project served from its own folder must

@@ -232,3 +232,13 @@ func runHelper(specJSON string) int {
 	time.Sleep(time.Minute)
 	return 0
 }
+
+// mustRead returns the content of file path.
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

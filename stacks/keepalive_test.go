@@ -48,7 +48,7 @@ func TestKeepAliveSettings(t *testing.T) {
 			var got string
 			if tc.container {
 				spec.Home = t.TempDir()
-				p, err := planContainer(spec, "img")
+				p, err := planContainer(spec, "img", []string{"172.18.0.1"})
 				if err != nil {
 					t.Fatal(err)
 				}

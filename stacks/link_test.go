@@ -227,7 +227,7 @@ func TestContainerSiteLinks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := testSpec(t, stackdef.PHP, map[string]string{"index.php": "<?php echo 1;"})
 			s.Home, s.Links = t.TempDir(), tc.links
-			p, err := planContainer(s, testPHPImage)
+			p, err := planContainer(s, testPHPImage, []string{"172.18.0.1"})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("planContainer = %v, want %q", err, tc.wantErr)
