@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // busyTimeout is how long a writer waits for another writer (another devport
@@ -151,15 +149,6 @@ func (db *DB) read(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	defer tx.Rollback() // read-only: nothing to keep
 	return fn(tx)
-}
-
-// isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint
-// failure, which a race with another writer can still produce after the
-// duplicate checks.
-func isUniqueViolation(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) &&
-		(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
 }
 
 // timeLayout is fixed-width UTC, so stored times sort as text and stay
