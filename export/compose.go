@@ -248,12 +248,20 @@ func (l *composeLayout) compose(w io.Writer) error {
 	}
 	for _, r := range p.Routes {
 		if r.Kind == KindStatic {
-			d.NginxMounts = append(d.NginxMounts, l.rel(r.Target)+":"+staticMount(r.Prefix)+":ro")
+			src, err := l.mountSource(r.Target)
+			if err != nil {
+				return err
+			}
+			d.NginxMounts = append(d.NginxMounts, src+":"+staticMount(r.Prefix)+":ro")
 		}
 	}
 	for _, s := range p.Services {
 		if s.Public != "" {
-			d.NginxMounts = append(d.NginxMounts, l.rel(s.Public)+":"+publicMount(s.Name)+":ro")
+			src, err := l.mountSource(s.Public)
+			if err != nil {
+				return err
+			}
+			d.NginxMounts = append(d.NginxMounts, src+":"+publicMount(s.Name)+":ro")
 		}
 	}
 	for _, s := range p.Services {
@@ -348,6 +356,16 @@ func (l *composeLayout) rel(path string) string {
 	return "./" + rel
 }
 
+// mountSource is path as the source of a short-syntax volume (rel),
+// which compose splits on ":".
+func (l *composeLayout) mountSource(path string) (string, error) {
+	src := l.rel(path)
+	if strings.Contains(src, ":") {
+		return "", fmt.Errorf("export: project %s: folder %s holds \":\", which compose's volume syntax splits on: rename it, or write the layout into a folder inside it", l.p.Name, path)
+	}
+	return src, nil
+}
+
 // inside reports whether path lies in (or is) dir, and where relative to it.
 func inside(dir, path string) (string, bool) {
 	if dir == "" || path == "" {
@@ -380,14 +398,20 @@ func (l *composeLayout) service(s Service) (composeService, []string, error) {
 		workers = 2
 	}
 	prefix := clean(s.Prefix)
+	// Every value goes into the sh -c script as one word (shellQuote),
+	// whatever validation let through; app is the quoted s.App.
+	app := shellQuote(s.App)
 	pip := func(server string) string {
 		if s.Requirements != "" {
-			return "python3 -m pip install -r " + s.Requirements + " " + server
+			return "python3 -m pip install -r " + shellQuote(s.Requirements) + " " + server
 		}
 		return "python3 -m pip install " + server
 	}
 	cache := "pip-cache-" + s.Name
-	root := l.rel(p.Root)
+	root, err := l.mountSource(p.Root)
+	if err != nil {
+		return composeService{}, nil, err
+	}
 	python := func(def string) {
 		cs.Image = image(s, def)
 		cs.WorkingDir = pythonAppDir
@@ -407,10 +431,10 @@ func (l *composeLayout) service(s Service) (composeService, []string, error) {
 		return cs, nil, nil
 	case stackdef.Uvicorn:
 		python(stackdef.DefaultPythonImage)
-		cmd := pip("uvicorn") + " && exec python3 -m uvicorn " + s.App + " --host 0.0.0.0 --port " + pythonPort +
+		cmd := pip("uvicorn") + " && exec python3 -m uvicorn " + app + " --host 0.0.0.0 --port " + pythonPort +
 			" --proxy-headers --forwarded-allow-ips '*'"
 		if prefix != "/" {
-			cmd += " --root-path " + prefix
+			cmd += " --root-path " + shellQuote(prefix)
 		}
 		cs.Command = cmd
 	case stackdef.Gunicorn:
@@ -424,11 +448,11 @@ func (l *composeLayout) service(s Service) (composeService, []string, error) {
 			cs.Volumes = append(cs.Volumes, "./"+composeWorkerFile+":"+pythonWorkerIn+"/"+composeWorkerFile+":ro")
 		}
 		cs.Command = pip("gunicorn uvicorn") + " && exec python3 -m gunicorn " + worker + " -w " +
-			strconv.Itoa(workers) + " -b 0.0.0.0:" + pythonPort + " --forwarded-allow-ips '*' " + s.App
+			strconv.Itoa(workers) + " -b 0.0.0.0:" + pythonPort + " --forwarded-allow-ips '*' " + app
 	case stackdef.WSGI:
 		python(stackdef.DefaultPythonImage)
 		cs.Command = pip("gunicorn") + " && exec python3 -m gunicorn -w " + strconv.Itoa(workers) + " -b 0.0.0.0:" +
-			pythonPort + " --forwarded-allow-ips '*' " + s.App
+			pythonPort + " --forwarded-allow-ips '*' " + app
 		if prefix != "/" {
 			cs.Environment = append(cs.Environment, "SCRIPT_NAME="+prefix)
 		}
@@ -438,9 +462,9 @@ func (l *composeLayout) service(s Service) (composeService, []string, error) {
 		cmd := pip("pyuwsgi") + " && exec uwsgi --socket 0.0.0.0:" + pythonPort + " --master --die-on-term --vacuum --need-app" +
 			" --buffer-size 65535 --processes " + strconv.Itoa(workers)
 		if prefix != "/" {
-			cmd += " --manage-script-name --mount " + prefix + "=" + s.App
+			cmd += " --manage-script-name --mount " + shellQuote(prefix+"="+s.App)
 		} else {
-			cmd += " --module " + s.App
+			cmd += " --module " + app
 		}
 		cs.Command = cmd
 	default:
@@ -493,8 +517,9 @@ func (l *composeLayout) apacheSite(w io.Writer, s Service) error {
 		bare := clean(lk.Prefix)
 		d.Links = append(d.Links, apacheLink{Bare: bare, Prefix: bare + "/", Target: "http://" + lk.Service + ":" + pythonPort + "/"})
 	}
-	if strings.ContainsAny(d.DocRoot+d.Guard+d.ServerName, "\"\\\n") {
-		return fmt.Errorf("export: project %s, service %s: the document root or domain holds a quote, backslash or newline, which Apache's config cannot carry: rename the folder",
+	if v := d.DocRoot + d.Guard + d.ServerName; strings.ContainsAny(v, "\"\\") || strings.Contains(v, "${") ||
+		strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return fmt.Errorf("export: project %s, service %s: the document root or domain holds a quote, backslash, \"${\" or control character, which Apache's config cannot carry: rename the folder",
 			p.Name, s.Name)
 	}
 	var buf bytes.Buffer

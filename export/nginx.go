@@ -61,21 +61,41 @@ func renderNginx(w io.Writer, p Project, o Options, httpsPort string, server fun
 	}
 	for i := range locs {
 		locs[i].Map = "$" + ident(p.Name) + "_connection_upgrade"
+		if err := locs[i].quote(); err != nil {
+			return fmt.Errorf("export: project %s, location %s: %w", p.Name, locs[i].Prefix, err)
+		}
+	}
+	domains, err := nginxArgs(p.Domains)
+	if err != nil {
+		return fmt.Errorf("export: project %s: domain %w", p.Name, err)
 	}
 	d := nginxData{
 		Project:   p.Name,
-		Domains:   strings.Join(p.Domains, " "),
+		Domains:   domains,
 		Map:       "$" + ident(p.Name) + "_connection_upgrade",
 		Locations: locs,
-		Cert:      o.Cert,
-		Key:       o.Key,
 		MaxBody:   defaultMaxBody,
 	}
-	if d.Cert == "" {
-		d.Cert = "/etc/nginx/certs/" + p.Domains[0] + ".pem"
+	cert, key := o.Cert, o.Key
+	if cert == "" {
+		cert = "/etc/nginx/certs/" + p.Domains[0] + ".pem"
 	}
-	if d.Key == "" {
-		d.Key = "/etc/nginx/certs/" + p.Domains[0] + "-key.pem"
+	if key == "" {
+		key = "/etc/nginx/certs/" + p.Domains[0] + "-key.pem"
+	}
+	if d.Cert, err = nginxArg(cert); err != nil {
+		return fmt.Errorf("export: certificate %w", err)
+	}
+	if d.Key, err = nginxArg(key); err != nil {
+		return fmt.Errorf("export: key %w", err)
+	}
+	for _, v := range []string{o.HTTPSListen, o.HTTPListen} {
+		if v != "" && !listenRe.MatchString(v) {
+			return fmt.Errorf("export: listen address %q: give PORT or HOST:PORT, such as 127.0.0.1:8443", v)
+		}
+	}
+	if httpsPort != "" && !listenRe.MatchString(httpsPort) {
+		return fmt.Errorf("export: https port %q is not a port", httpsPort)
 	}
 	d.HTTPSListen = listens(o.HTTPSListen, "443")
 	d.HTTPListen = listens(o.HTTPListen, "80")
@@ -87,10 +107,14 @@ func renderNginx(w io.Writer, p Project, o Options, httpsPort string, server fun
 		if s.Stack == stackdef.Proxy {
 			continue
 		}
-		d.Upstreams = append(d.Upstreams, upstream{Name: ident(p.Name, s.Name), Server: server(s)})
+		srv, err := nginxArg(server(s))
+		if err != nil {
+			return fmt.Errorf("export: project %s, service %s: upstream address %w", p.Name, s.Name, err)
+		}
+		d.Upstreams = append(d.Upstreams, upstream{Name: ident(p.Name, s.Name), Server: srv})
 	}
 	var buf bytes.Buffer
-	if err := nginxTmpl.Execute(&buf, d); err != nil {
+	if err = nginxTmpl.Execute(&buf, d); err != nil {
 		return fmt.Errorf("export: render nginx config of %s: %w", p.Name, err)
 	}
 	_, err = w.Write(buf.Bytes())

@@ -147,6 +147,47 @@ type location struct {
 	// Root and Named: files under Root answer first (try_files $uri), the
 	// rest goes to the named location Named ("@shop_web").
 	Root, Named string
+
+	// Set by quote, for the template: nginx arguments, quoted as needed.
+	LocSlash, LocExact string // the location's Slash and Prefix
+	Pass               string // proxy_pass of a url location
+}
+
+// quote fills the location's nginx arguments and quotes its folders and
+// Cache-Control value in place: each stays one argument, whatever it holds.
+func (l *location) quote() error {
+	var err error
+	if l.LocSlash, err = nginxArg(l.Slash()); err != nil {
+		return fmt.Errorf("prefix %w", err)
+	}
+	if l.LocExact, err = nginxArg(l.Prefix); err != nil {
+		return fmt.Errorf("prefix %w", err)
+	}
+	if l.Kind == KindURL {
+		pass := l.Upstream
+		if l.Strip {
+			pass += "/"
+		}
+		if l.Pass, err = nginxArg(pass); err != nil {
+			return fmt.Errorf("url %w", err)
+		}
+	}
+	if l.Alias != "" {
+		if l.Alias, err = nginxArg(l.Alias); err != nil {
+			return fmt.Errorf("static folder %w", err)
+		}
+	}
+	if l.Root != "" {
+		if l.Root, err = nginxArg(l.Root); err != nil {
+			return fmt.Errorf("public folder %w", err)
+		}
+	}
+	if l.Cache != "" {
+		if l.Cache, err = nginxQuoted(l.Cache); err != nil {
+			return fmt.Errorf("Cache-Control %w", err)
+		}
+	}
+	return nil
 }
 
 // Slash is the location's prefix with a trailing slash ("/api/", "/").
@@ -169,8 +210,21 @@ func (p Project) validate() error {
 	if p.Name == "" {
 		return fmt.Errorf("export: project name is empty")
 	}
+	if !devportNameRe.MatchString(p.Name) {
+		return fmt.Errorf("export: project name %q is not a devport name (lowercase letters, digits and hyphens)", p.Name)
+	}
 	if len(p.Domains) == 0 {
 		return fmt.Errorf("export: project %s has no domain", p.Name)
+	}
+	for _, d := range p.Domains {
+		if !domainRe.MatchString(d) || len(d) > 253 {
+			return fmt.Errorf("export: project %s: domain %q is not a lowercase DNS name", p.Name, d)
+		}
+	}
+	for _, s := range p.Services {
+		if !devportNameRe.MatchString(s.Name) {
+			return fmt.Errorf("export: project %s: service name %q is not a devport name (lowercase letters, digits and hyphens)", p.Name, s.Name)
+		}
 	}
 	byName := make(map[string]Service, len(p.Services))
 	for _, s := range p.Services {

@@ -1,0 +1,80 @@
+package export
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Each writer quotes what it writes (issue 11.6). The store and
+// devport.toml refuse values no consumer can carry before they are stored,
+// but the writers do not rely on it: a value is one shell word in
+// compose's sh -c script, one nginx argument, one YAML string, whatever it
+// holds; what a format cannot carry at all is an error, never output.
+
+// shellQuote is s as one sh word: as it is when sh reads every character
+// literally, else in single quotes, inside which only a single quote needs
+// care: it closes the quotes, is escaped with a backslash, and reopens them.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !shellSafe(r) }) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func shellSafe(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,/:=@%+", r)
+}
+
+// nginxArg is s as one nginx argument: as it is when nginx reads it so,
+// else double-quoted (nginxQuoted).
+func nginxArg(s string) (string, error) {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !nginxSafe(r) }) < 0 {
+		return s, nil
+	}
+	return nginxQuoted(s)
+}
+
+func nginxSafe(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-./:@[]=,+~*%", r)
+}
+
+// nginxQuoted is s as a double-quoted nginx string, with '"' and '\'
+// escaped. nginx expands variables inside quotes too and has no escape
+// for "$", so a "$" is an error, as are control characters (a line break
+// would survive in the string, but nothing devport writes needs one).
+func nginxQuoted(s string) (string, error) {
+	for _, r := range s {
+		switch {
+		case r == '$':
+			return "", fmt.Errorf("%q holds \"$\", which nginx reads as a variable even in quotes", s)
+		case r < 0x20 || r == 0x7f:
+			return "", fmt.Errorf("%q holds a control character, which nginx's config should not carry", s)
+		}
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`, nil
+}
+
+// nginxArgs is nginxArg of each word of ws, separated by spaces.
+func nginxArgs(ws []string) (string, error) {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		q, err := nginxArg(w)
+		if err != nil {
+			return "", err
+		}
+		out[i] = q
+	}
+	return strings.Join(out, " "), nil
+}
+
+// nameRe is a devport project or service name (store.ValidateName), which
+// the templates write as YAML keys, nginx identifiers and comments.
+var devportNameRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// domainRe is a DNS name as the store keeps domains.
+var domainRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// listenRe is a listen value devport writes: PORT, HOST:PORT or
+// [IPV6]:PORT.
+var listenRe = regexp.MustCompile(`^(([A-Za-z0-9.*-]+|\[[0-9A-Fa-f:.]+\]):)?[0-9]{1,5}$`)
