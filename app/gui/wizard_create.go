@@ -1,0 +1,109 @@
+package gui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/devport/devport/app/wire"
+	"github.com/devport/devport/internal/stackdef"
+)
+
+// The wizard's last steps: the request it sends, the review of it, and
+// what Create does with the answer.
+
+func (w *Wizard) request() wire.AddRequest {
+	req := wire.AddRequest{Dir: w.Folder.Text, Name: w.Name.Text, Domain: strings.ToLower(w.Domain.Text),
+		Stack: w.stack(), Runtime: wire.RuntimeProcess}
+	if w.Runtime.Selected == runtimeCont && req.Stack != stackdef.Static {
+		req.Runtime = wire.RuntimeContainer
+	}
+	if runsApp(w.Stack.Selected) {
+		req.App = w.App.Text
+	}
+	req.Chain = w.chain()
+	return req
+}
+
+func (w *Wizard) summary() string {
+	r := w.request()
+	stack := r.Stack
+	if stack == "" {
+		stack = strings.ReplaceAll(strings.TrimRight(w.plan, "\n"), "\n", "\n          ")
+	}
+	s := fmt.Sprintf("Folder:   %s\nStack:    %s\n", r.Dir, stack)
+	if r.App != "" {
+		s += fmt.Sprintf("App:      %s\n", r.App)
+	}
+	if r.Chain != "" {
+		s += fmt.Sprintf("Chain:    %s goes through Apache to the Python app in %s/ (uvicorn)\n", r.Chain, strings.Trim(r.Chain, "/"))
+	}
+	rt := "local processes"
+	switch {
+	case r.Stack == stackdef.Static:
+		rt = "none: devport's proxy serves the folder"
+	case r.Runtime == wire.RuntimeContainer:
+		rt = "Docker containers"
+	}
+	return s + fmt.Sprintf("Name:     %s\nDomain:   https://%s/\nRuntime:  %s\n\nCreate stores the project; its certificate is issued by devport's local CA.", r.Name, r.Domain, rt)
+}
+
+// create stores the project, optionally starts it, and shows the URL. A
+// validation error sends the user back to the step of its field.
+func (w *Wizard) create() {
+	req := w.request()
+	start := w.StartAfter.Checked && req.Stack != stackdef.Static
+	w.Create.Disable()
+	w.CreateErr.SetText("Creating…")
+	w.u.bg(func() {
+		p, err := w.u.opts.Engine.Add(w.u.ctx, req)
+		var startErr error
+		if err == nil && start {
+			startErr = w.u.opts.Engine.Start(w.u.ctx, p.Name)
+			if ps, lerr := w.u.opts.Engine.List(w.u.ctx); lerr == nil {
+				for _, q := range ps {
+					if q.Name == p.Name {
+						p = q
+					}
+				}
+			}
+		}
+		w.u.do(func() {
+			w.Create.Enable()
+			w.CreateErr.SetText("")
+			if err != nil {
+				w.showErr(err)
+				return
+			}
+			w.Created = &p
+			w.Done.SetText(fmt.Sprintf("%s is added (state: %s).", p.Name, p.State))
+			if startErr != nil {
+				w.Done.SetText(fmt.Sprintf("%s is added, but it did not start: %v", p.Name, startErr))
+			}
+			w.URL.SetText(p.URL)
+			_ = w.URL.SetURLFromString(p.URL)
+			w.goTo(StepDone)
+		})
+	})
+}
+
+func (w *Wizard) showErr(err error) {
+	switch wire.FieldOf(err) {
+	case "folder":
+		w.goTo(StepFolder)
+		w.FolderErr.SetText(err.Error())
+	case "stack", "app":
+		w.goTo(StepStack)
+		w.StackErr.SetText(err.Error())
+	case "chain":
+		w.goTo(StepStack)
+		w.setChainErr(err.Error())
+	case "name", "domain":
+		w.goTo(StepDomain)
+		w.DomainErr.SetText(err.Error())
+	case "runtime":
+		w.goTo(StepRuntime)
+		w.RuntimeWhy.SetText(err.Error())
+	default:
+		w.CreateErr.SetText(err.Error())
+	}
+}
