@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/template"
 	"time"
 
@@ -32,7 +30,7 @@ type httpdConfig struct {
 	MutexDir      string // "file:RunDir": file-based mutexes live (briefly: they are unlinked at once) there
 	PHPModule     string // absolute path of libphp*.so
 	PHPModuleName string // "php_module" (PHP 8) or "php7_module"
-	User, Group   string // only when devport runs as root (Apache refuses to serve as root)
+	User, Group   string // only when devport runs as root (Apache refuses to serve as root): the folder's owner, or nobody
 	Listen        string // 127.0.0.1:port
 	ServerName    string
 	TypesConfig   string // /etc/mime.types, or /dev/null without it
@@ -50,8 +48,9 @@ type apache struct {
 	// freePort picks the port for an attempt. Tests replace it to hand out
 	// a port that is already taken.
 	freePort func(ctx context.Context, attempt int) (int, error)
-	// asRoot adds User/Group to the config and checks that the document
-	// root is readable by that user.
+	// asRoot adds User/Group to the config (the project folder's owner, or
+	// nobody: workerAccount) and checks that the document root is readable
+	// by that user.
 	asRoot bool
 }
 
@@ -125,7 +124,7 @@ func (a *apache) config() (httpdConfig, error) {
 		cfg.Links = append(cfg.Links, l.render(false))
 	}
 	if a.asRoot {
-		u, err := apacheUser()
+		u, err := workerAccount(a.spec.Dir)
 		if err != nil {
 			return httpdConfig{}, err
 		}
@@ -139,7 +138,7 @@ func (a *apache) config() (httpdConfig, error) {
 				}
 			}
 		}
-		cfg.User, cfg.Group = u.name, u.group
+		cfg.User, cfg.Group = u.user, u.group
 	}
 	return cfg, nil
 }
@@ -245,83 +244,4 @@ func confQuote(s string) string { return `"` + s + `"` }
 // expansion).
 func confSafe(s string) bool {
 	return !strings.ContainsAny(s, "\"\\\n\r") && !strings.Contains(s, "${")
-}
-
-// apacheAccount is the user Apache's workers run as when devport is root.
-type apacheAccount struct {
-	name, group string
-	uid, gid    uint32
-}
-
-// apacheUser is nobody, with group nogroup (Debian) or nobody (macOS, Fedora).
-func apacheUser() (apacheAccount, error) {
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		return apacheAccount{}, fmt.Errorf("apache must not serve as root, and user nobody does not exist: %w", err)
-	}
-	acct := apacheAccount{name: u.Username}
-	uid, err := strconv.ParseUint(u.Uid, 10, 32)
-	if err != nil {
-		return apacheAccount{}, fmt.Errorf("user nobody: uid %q: %w", u.Uid, err)
-	}
-	acct.uid = uint32(uid)
-	for _, name := range []string{"nogroup", "nobody"} {
-		if g, err := user.LookupGroup(name); err == nil {
-			gid, err := strconv.ParseUint(g.Gid, 10, 32)
-			if err != nil {
-				return apacheAccount{}, fmt.Errorf("group %s: gid %q: %w", name, g.Gid, err)
-			}
-			acct.group, acct.gid = g.Name, uint32(gid)
-			return acct, nil
-		}
-	}
-	return apacheAccount{}, fmt.Errorf("apache must not serve as root, and neither group nogroup nor nobody exists")
-}
-
-// readableBy checks that acct can reach docRoot (search permission on every
-// folder above it) and list and read it. It checks mode bits, not ACLs or
-// supplementary groups: enough for the usual case of a private home folder.
-func readableBy(docRoot string, acct apacheAccount) error {
-	real, err := filepath.EvalSymlinks(docRoot)
-	if err != nil {
-		return fmt.Errorf("document root %q: %w", docRoot, err)
-	}
-	const search, read = 1, 4
-	check := func(dir string, want uint32) error {
-		fi, err := os.Stat(dir)
-		if err != nil {
-			return fmt.Errorf("document root %q: %w", docRoot, err)
-		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		if !ok {
-			return nil
-		}
-		perm := uint32(fi.Mode().Perm())
-		var bits uint32
-		switch {
-		case st.Uid == acct.uid:
-			bits = perm >> 6
-		case st.Gid == acct.gid:
-			bits = perm >> 3
-		default:
-			bits = perm
-		}
-		if bits&want == want {
-			return nil
-		}
-		fix := "chmod o+x"
-		if want&read != 0 {
-			fix = "chmod o+rx"
-		}
-		return fmt.Errorf("document root %q: folder %q (mode %s) is %w %s, which serves requests because devport runs as root: %s %q, or run devport as your own user",
-			docRoot, dir, fi.Mode(), ErrNotReadable, acct.name, fix, dir)
-	}
-	dir := string(filepath.Separator)
-	for _, part := range strings.Split(strings.TrimPrefix(real, dir), dir) {
-		if err := check(dir, search); err != nil {
-			return err
-		}
-		dir = filepath.Join(dir, part)
-	}
-	return check(real, read|search)
 }

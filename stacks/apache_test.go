@@ -31,8 +31,9 @@ echo "env=", getenv('DEVPORT_TEST_VAR'), "\n";
 RewriteCond %{REQUEST_FILENAME} !-f
 RewriteRule ^ index.php [L]
 `,
-	"public/hello.txt": "static file\n",
-	"composer.json":    "{}\n",
+	"public/hello.txt":  "static file\n",
+	"public/upload.php": uploadPage,
+	"composer.json":     "{}\n",
 }
 
 func TestApacheServes(t *testing.T) {

@@ -224,10 +224,20 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 		}
 	}
 	labels[LabelConfig] = hash
+	cmd := plan.cmd
+	if plan.imageCmd {
+		img, err := r.cli.ImageInspect(ctx, plan.image)
+		if err != nil {
+			return nil, fmt.Errorf("start %s: inspect image %s: %w", r.spec.label(), plan.image, r.wrap(err))
+		}
+		if img.Config != nil {
+			cmd = append(slices.Clone(cmd), img.Config.Cmd...)
+		}
+	}
 	port := nat.Port(plan.port + "/tcp")
 	cfg := &container.Config{
 		Image:        plan.image,
-		Cmd:          plan.cmd,
+		Cmd:          cmd,
 		Env:          append(slices.Clone(plan.env), r.spec.Env...),
 		WorkingDir:   plan.workDir,
 		Labels:       labels,
@@ -250,7 +260,7 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 		host.NetworkMode = container.NetworkMode(plan.network)
 	}
 	name := containerName(r.spec.Home, r.spec.Project, r.spec.Service)
-	command := shellJoin(append([]string{"docker", "run", plan.image}, plan.cmd...))
+	command := shellJoin(append([]string{"docker", "run", plan.image}, cmd...))
 	created, err := r.cli.ContainerCreate(ctx, cfg, host, netCfg, nil, name)
 	if err != nil {
 		err = r.wrap(err)

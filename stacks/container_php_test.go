@@ -3,7 +3,11 @@ package stacks
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"maps"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +20,32 @@ import (
 )
 
 // TestContainerOwnFolder serves a php project from its own folder (no
-// public/) in a container: its dotfiles stay private, and Apache trusts
+// public/), which belongs to an ordinary user, in a container: Apache's
+// workers write as that user, its dotfiles stay private, and Apache trusts
 // forwarding headers only from the address devport's proxy reaches it from
 // (the project network's gateway, where Docker's port publishing connects).
 func TestContainerOwnFolder(t *testing.T) {
 	cli := requireDocker(t, testPHPImage)
-	spec := containerSpec(t, cli, stackdef.PHP, testPHPImage, ownFolderSite)
+	files := maps.Clone(ownFolderSite)
+	files["upload.php"] = uploadPage
+	spec := containerSpec(t, cli, stackdef.PHP, testPHPImage, files)
+	if os.Geteuid() != 0 {
+		t.Skip("hands the project folder to another uid: needs root")
+	}
+	chownTree(t, spec.Dir, freshUID, freshUID)
 	r := mustContainerRunner(t, spec)
 	up := startRunner(t, r)
+	t.Run("workers write as the folder's owner", func(t *testing.T) {
+		status, body := get(t, up, "/upload.php", nil)
+		want := fmt.Sprintf("uid=%d\ngid=%d\nwrote=yes\n", freshUID, freshUID)
+		if status != 200 || !strings.Contains(body, want) {
+			t.Fatalf("GET /upload.php = %d:\n%s\nwant\n%s", status, body, want)
+		}
+		uid, gid := ownerOfFile(t, filepath.Join(spec.Dir, "wp-content/uploads/2026/hello.txt"))
+		if uid != freshUID || gid != freshUID {
+			t.Errorf("the upload belongs to %d:%d, want %d:%d", uid, gid, freshUID, freshUID)
+		}
+	})
 	t.Run("dotfiles", func(t *testing.T) { checkDotfiles(t, up) })
 
 	gw := networkGateway(t, cli, networkName(spec.Home, spec.Project))

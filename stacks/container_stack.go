@@ -25,16 +25,21 @@ const (
 	pyPort          = "8000"
 	pyScriptPath    = "/devport/run.sh"
 	pyWorkerDir     = "/devport/py"        // gunicorn's --pythonpath for RootPathWorker
+	phpScriptPath   = "/devport/php-run.sh"
 	containerVhost  = "apache-site.conf"   // in RunDir
 	containerEntry  = "python-run.sh"      // in RunDir
 	containerWorker = "gunicorn-worker.py" // in RunDir
+	containerPHPRun = "php-run.sh"         // in RunDir
 )
 
 // containerPlan is what one service's container is made of.
 type containerPlan struct {
-	image   string
-	cmd     []string // nil: the image's own CMD
-	env     []string
+	image string
+	cmd   []string // nil: the image's own CMD
+	// imageCmd appends the image's own CMD to cmd when the container is
+	// created: cmd wraps it.
+	imageCmd bool
+	env      []string
 	workDir string
 	port    string // the container's TCP port
 	// protocol is what the server speaks on port: ProtocolHTTP or
@@ -239,7 +244,7 @@ func (p containerPlan) hash() string {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	_ = enc.Encode([]any{p.image, p.cmd, p.env, p.workDir, p.port, p.mounts, p.volume, p.network, names})
+	_ = enc.Encode([]any{p.image, p.cmd, p.imageCmd, p.env, p.workDir, p.port, p.mounts, p.volume, p.network, names})
 	for _, n := range names {
 		h.Write(p.files[n])
 	}

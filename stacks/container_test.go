@@ -127,6 +127,12 @@ func TestContainerPHP(t *testing.T) {
 			t.Fatalf("GET /some/route: %d %q", code, body)
 		}
 	})
+	t.Run("workers of root's folder are the image's www-data", func(t *testing.T) {
+		code, body := get(t, up, "/upload.php", nil)
+		if code != 200 || !strings.Contains(body, "uid=33\ngid=33\nwrote=no\n") {
+			t.Fatalf("GET /upload.php: %d %q, want uid=33 gid=33 (www-data) that cannot write", code, body)
+		}
+	})
 	t.Run("static file from public/", func(t *testing.T) {
 		if code, body := get(t, up, "/hello.txt", nil); code != 200 || body != "static file\n" {
 			t.Fatalf("GET /hello.txt: %d %q", code, body)

@@ -16,8 +16,10 @@ var (
 	ErrUnknownStack = errors.New("unknown stack")
 	// ErrNotDetected is wrapped by Detect when a folder matches no stack.
 	ErrNotDetected = errors.New("no stack detected")
-	// ErrNotReadable is wrapped when Apache's unprivileged user (nobody,
-	// used when devport runs as root) cannot read the document root.
+	// ErrNotReadable is wrapped when the account Apache's workers run as
+	// cannot read the document root: the project folder's owner or nobody
+	// when devport runs as root (WorkerUser), the owner or www-data in a
+	// container.
 	ErrNotReadable = errors.New("not readable by apache's user")
 	// ErrSocketPath is wrapped when a unix socket path is too long for the
 	// platform (sun_path is 104 bytes on macOS, 108 on Linux).

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 
 	"github.com/devport/devport/internal/stackdef"
 )
@@ -124,29 +123,4 @@ func shareSocket(sock string, acct apacheAccount) error {
 			return nil
 		}
 	}
-}
-
-// searchableBy checks that acct may search folder dir (mode bits only).
-func searchableBy(dir string, acct apacheAccount) error {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return err
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return nil
-	}
-	perm := uint32(fi.Mode().Perm())
-	bits := perm
-	switch {
-	case st.Uid == acct.uid:
-		bits = perm >> 6
-	case st.Gid == acct.gid:
-		bits = perm >> 3
-	}
-	if bits&1 == 0 {
-		return fmt.Errorf("folder %q (mode %s) is %w %s, which runs Apache's workers because devport runs as root: chmod o+x %q, or run devport as your own user",
-			dir, fi.Mode(), ErrNotReadable, acct.name, dir)
-	}
-	return nil
 }
