@@ -35,11 +35,57 @@ type h1Transport struct {
 
 // h1Conn is one keep-alive connection to the upstream.
 type h1Conn struct {
-	c        net.Conn
+	c net.Conn
+	// cr is what br reads c through: it bounds the response headers and
+	// counts the bytes of each response.
+	cr       connReader
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	lastUsed time.Time
 }
+
+// maxResponseHeaderBytes bounds the status line and headers of a
+// response from an upstream, as net/http's default MaxHeaderBytes does for
+// requests: a backend whose headers do not end fails the request instead
+// of filling memory.
+const maxResponseHeaderBytes = 1 << 20
+
+// errResponseHeaderTooLarge fails a request whose response headers from
+// the upstream are larger than 1 MiB; the 502 page says so.
+var errResponseHeaderTooLarge = errors.New("proxy: upstream response headers larger than 1 MiB")
+
+// connReader reads from an upstream connection with a budget: while
+// limit is not negative, at most limit more bytes (the response headers
+// being read), then errResponseHeaderTooLarge. n counts the bytes read
+// since it was last reset.
+type connReader struct {
+	c     net.Conn
+	limit int64
+	n     int64
+}
+
+func (r *connReader) Read(p []byte) (int, error) {
+	if r.limit >= 0 {
+		if r.limit == 0 {
+			return 0, errResponseHeaderTooLarge
+		}
+		if int64(len(p)) > r.limit {
+			p = p[:r.limit]
+		}
+	}
+	n, err := r.c.Read(p)
+	r.n += int64(n)
+	if r.limit >= 0 {
+		r.limit -= int64(n)
+	}
+	return n, err
+}
+
+// readHeaders starts a response: the headers get their budget.
+func (r *connReader) readHeaders() { r.limit, r.n = maxResponseHeaderBytes, 0 }
+
+// readBody lifts the budget once the headers are in.
+func (r *connReader) readBody() { r.limit = -1 }
 
 // errUpstreamClosed is a connection that the upstream closed before it
 // sent any byte of the response; on a reused connection it means the
@@ -101,12 +147,13 @@ func (t *h1Transport) send(pc *h1Conn, req *http.Request) (*http.Response, error
 	if t.readHeader > 0 {
 		_ = pc.c.SetReadDeadline(time.Now().Add(t.readHeader))
 	}
+	pc.cr.readHeaders()
 	var resp *http.Response
 	for {
 		var err error
 		resp, err = http.ReadResponse(pc.br, req)
 		if err != nil {
-			return fail(err, pc.br.Buffered() == 0)
+			return fail(err, pc.cr.n == 0)
 		}
 		// Interim responses (100 Continue, 103 Early Hints) are not
 		// forwarded on this path; the final one follows.
@@ -114,8 +161,15 @@ func (t *h1Transport) send(pc *h1Conn, req *http.Request) (*http.Response, error
 			break
 		}
 	}
+	pc.cr.readBody()
 	if t.readHeader > 0 {
 		_ = pc.c.SetReadDeadline(time.Time{})
+		if ctx.Err() != nil {
+			// Cancelled while the deadline was cleared, which may have
+			// undone the cancellation's own deadline: the body would wait
+			// on the upstream with nothing to stop it.
+			return fail(ctx.Err(), false)
+		}
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// Not asked for (no Upgrade header): the upstream is confused.
@@ -125,7 +179,10 @@ func (t *h1Transport) send(pc *h1Conn, req *http.Request) (*http.Response, error
 	}
 	reuse := !resp.Close && !req.Close
 	if resp.Body == http.NoBody { // HEAD, 204, 304: done already
-		if stop() && reuse {
+		// Bytes after a response without a body (a body sent with a HEAD
+		// answer) would be read as the next response: reuse only a
+		// connection with nothing more in it.
+		if stop() && reuse && pc.br.Buffered() == 0 {
 			t.put(pc)
 		} else {
 			_ = pc.c.Close()
@@ -138,20 +195,27 @@ func (t *h1Transport) send(pc *h1Conn, req *http.Request) (*http.Response, error
 
 // get returns an idle connection, or dials a new one. reused reports
 // which: a reused connection may have been closed by the upstream since.
+// Idle connections past UpstreamIdleTimeout are closed, and so are those
+// the upstream closed or sent bytes on while they were idle (an
+// unsolicited response, which must not become the next request's).
 func (t *h1Transport) get(ctx context.Context) (pc *h1Conn, reused bool, err error) {
 	now := time.Now()
-	t.mu.Lock()
-	for len(t.idle) > 0 {
-		pc = t.idle[len(t.idle)-1]
-		t.idle[len(t.idle)-1] = nil
-		t.idle = t.idle[:len(t.idle)-1]
-		if now.Sub(pc.lastUsed) < UpstreamIdleTimeout {
+	for {
+		t.mu.Lock()
+		n := len(t.idle)
+		if n == 0 {
 			t.mu.Unlock()
+			break
+		}
+		pc = t.idle[n-1]
+		t.idle[n-1] = nil
+		t.idle = t.idle[:n-1]
+		t.mu.Unlock()
+		if now.Sub(pc.lastUsed) < UpstreamIdleTimeout && idleConnQuiet(pc.c) {
 			return pc, true, nil
 		}
 		_ = pc.c.Close()
 	}
-	t.mu.Unlock()
 	pc, err = t.dialConn(ctx)
 	return pc, false, err
 }
@@ -162,7 +226,9 @@ func (t *h1Transport) dialConn(ctx context.Context) (*h1Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &h1Conn{c: c, br: bufio.NewReaderSize(c, 16<<10), bw: bufio.NewWriterSize(c, 8<<10)}, nil
+	pc := &h1Conn{c: c, cr: connReader{c: c, limit: -1}, bw: bufio.NewWriterSize(c, 8<<10)}
+	pc.br = bufio.NewReaderSize(&pc.cr, 16<<10)
+	return pc, nil
 }
 
 // put returns pc to the pool, or closes it when the pool is full or the
@@ -233,11 +299,21 @@ func (b *h1Body) Close() error {
 }
 
 // finish releases the connection: back to the pool after a complete body
-// (and while the request's context still stands), closed otherwise.
+// (and while the request's context still stands) when nothing follows it,
+// closed otherwise. A body that was not read to its end is not drained:
+// the connection is closed under it, so an endless stream or a large
+// download the client abandoned costs nothing more.
 func (b *h1Body) finish(complete bool) {
 	b.done = true
+	if !complete {
+		b.stop()
+		_ = b.pc.c.Close()
+		return
+	}
 	_ = b.rc.Close()
-	if b.stop() && complete && b.reuse {
+	// Bytes after the body are more than the upstream was asked for: an
+	// extra response would be handed to the next request.
+	if b.stop() && b.reuse && b.pc.br.Buffered() == 0 {
 		b.t.put(b.pc)
 		return
 	}

@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -229,5 +231,279 @@ func TestUpstreamIdleTimeout(t *testing.T) {
 	get(t, c, "GET", "https://shop.test/", nil)
 	if n := conns.Load(); n != 2 {
 		t.Errorf("%d upstream connections, want 2: one idle past UpstreamIdleTimeout must not be reused", n)
+	}
+}
+
+// rawBackend listens on loopback and runs serve on each connection it
+// accepts, with a reader over it; it closes its listener and every
+// connection when the test ends, and waits for serve to return.
+func rawBackend(t *testing.T, serve func(c net.Conn, br *bufio.Reader)) *Upstream {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() {
+				defer c.Close()
+				serve(c, bufio.NewReader(c))
+			})
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return &Upstream{Address: ln.Addr().String()}
+}
+
+// answerPath answers a request with its own path as the body.
+func answerPath(w io.Writer, req *http.Request) error {
+	_, err := fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(req.URL.Path), req.URL.Path)
+	return err
+}
+
+// TestHotPathNoDesync: a backend that sends more than one response for a
+// request (an extra response, at once or a little later, or a body after
+// a HEAD answer) loses that connection; the extra bytes never reach the
+// next client, which gets the answer to its own request.
+func TestHotPathNoDesync(t *testing.T) {
+	const extra = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nextra"
+	tests := []struct {
+		name string
+		// misbehave answers the first request wrongly.
+		misbehave func(c net.Conn, req *http.Request)
+		first     string // method of the first request
+		pause     time.Duration
+	}{
+		{"extra response at once", func(c net.Conn, req *http.Request) {
+			// One write, as an app that writes more than its
+			// Content-Length does: the extra arrives with the answer.
+			var b strings.Builder
+			_ = answerPath(&b, req)
+			_, _ = io.WriteString(c, b.String()+extra)
+		}, "GET", 0},
+		{"extra response later", func(c net.Conn, req *http.Request) {
+			_ = answerPath(c, req)
+			time.Sleep(50 * time.Millisecond)
+			_, _ = io.WriteString(c, extra)
+		}, "GET", 300 * time.Millisecond},
+		{"body after a HEAD answer", func(c net.Conn, req *http.Request) {
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+		}, "HEAD", 0},
+		{"body after a HEAD answer, later", func(c net.Conn, req *http.Request) {
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+			time.Sleep(50 * time.Millisecond)
+			_, _ = io.WriteString(c, "hello")
+		}, "HEAD", 300 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var first atomic.Bool
+			first.Store(true)
+			up := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					if first.CompareAndSwap(true, false) {
+						tc.misbehave(c, req)
+						continue
+					}
+					if answerPath(c, req) != nil {
+						return
+					}
+				}
+			})
+			p := startProxy(t, []Route{{Project: "shop", Service: "web", Domains: []string{"shop.test"}, Upstream: up}}, nil)
+			c := p.client(t, false)
+			if resp, _ := get(t, c, tc.first, "https://shop.test/first", nil); resp.StatusCode != 200 {
+				t.Fatalf("first request: %d", resp.StatusCode)
+			}
+			time.Sleep(tc.pause)
+			for i := range 3 {
+				path := fmt.Sprintf("/next%d", i)
+				resp, body := get(t, c, "GET", "https://shop.test"+path, nil)
+				if resp.StatusCode != 200 || body != path {
+					t.Errorf("GET %s: %d %q, want 200 and its own answer", path, resp.StatusCode, body)
+				}
+			}
+		})
+	}
+}
+
+// TestResponseHeaderLimit: a backend whose response headers never end
+// gets a 502 that says so once they pass 1 MiB; they are not read into
+// memory without end, nor forwarded.
+func TestResponseHeaderLimit(t *testing.T) {
+	up := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+		line := "X-Junk: " + strings.Repeat("j", 1000) + "\r\n"
+		for range 2 << 10 { // 2 MiB of headers
+			if _, err := io.WriteString(c, line); err != nil {
+				return
+			}
+		}
+		_, _ = io.WriteString(c, "Content-Length: 2\r\n\r\nok")
+	})
+	p := startProxy(t, []Route{{Project: "shop", Service: "web", Domains: []string{"shop.test"}, Upstream: up}}, nil)
+	for _, method := range []string{"GET", "POST"} { // the hot path and net/http's transport
+		t.Run(method, func(t *testing.T) {
+			resp, body := get(t, p.client(t, false), method, "https://shop.test/", nil)
+			if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "headers") {
+				t.Errorf("status %d, %d header fields, body %.300q; want 502 naming the headers", resp.StatusCode, len(resp.Header["X-Junk"]), body)
+			}
+		})
+	}
+}
+
+// hotPath returns the hot-path transport of one upstream, closed when the
+// test ends.
+func hotPath(t *testing.T, up *Upstream, limits transportLimits) *h1Transport {
+	t.Helper()
+	ts := newTransports()
+	t.Cleanup(ts.closeIdle)
+	k := transportKey{up: *up, limits: limits}
+	k.up.Network = k.up.network()
+	return ts.sync([]transportKey{k})[k].rt
+}
+
+// TestHotPathAbandonedBody: a response body the client stops reading is
+// closed with its connection at once, not drained to its end (an endless
+// stream would hold the request forever).
+func TestHotPathAbandonedBody(t *testing.T) {
+	closed := make(chan struct{})
+	up := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+		for range 1000 { // 10 s of events
+			if _, err := io.WriteString(c, "6\r\nevent\n\r\n"); err != nil {
+				close(closed)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	rt := hotPath(t, up, transportLimits{})
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", "http://shop.test/events", nil)
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 6)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		resp.Body.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close of an abandoned body is still draining it after 2 s")
+	}
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Error("the backend's connection is still open after the body was closed")
+	}
+}
+
+// cancelOnClear is an upstream connection that cancels its request just
+// as the transport clears the read deadline of the response headers, and
+// waits until the cancellation has set its deadline: the order in which
+// a clear could undo the cancellation.
+type cancelOnClear struct {
+	net.Conn
+	cancel   context.CancelFunc
+	deadline chan struct{} // closed when the cancellation set a deadline
+	once     sync.Once
+}
+
+func (c *cancelOnClear) SetDeadline(d time.Time) error {
+	err := c.Conn.SetDeadline(d)
+	c.once.Do(func() { close(c.deadline) })
+	return err
+}
+
+func (c *cancelOnClear) SetReadDeadline(d time.Time) error {
+	if d.IsZero() {
+		c.cancel()
+		select {
+		case <-c.deadline:
+		case <-time.After(time.Second):
+		}
+	}
+	return c.Conn.SetReadDeadline(d)
+}
+
+// TestHotPathCancelWhileClearingDeadline: a request cancelled while the
+// transport clears its header deadline ends; its body does not wait on a
+// backend that stopped sending.
+func TestHotPathCancelWhileClearingDeadline(t *testing.T) {
+	up := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf!")
+		_, _ = br.ReadByte() // hold the connection until it is closed
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var d net.Dialer
+	rt := &h1Transport{
+		dial: func(ctx context.Context) (net.Conn, error) {
+			c, err := d.DialContext(ctx, "tcp", up.Address)
+			if err != nil {
+				return nil, err
+			}
+			return &cancelOnClear{Conn: c, cancel: cancel, deadline: make(chan struct{})}, nil
+		},
+		fallback:   &http.Transport{},
+		readHeader: 5 * time.Second,
+	}
+	t.Cleanup(rt.close)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://shop.test/", nil)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := rt.RoundTrip(req)
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("a cancelled request read its whole body")
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("a request cancelled while its header deadline was cleared still waits on the backend")
 	}
 }

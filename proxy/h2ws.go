@@ -97,12 +97,15 @@ func (s *Server) h2Handshake(w http.ResponseWriter, r *http.Request, h *routeHan
 		s.proxyError(w, r, route, &instanceError{ut: ut, err: err})
 		return nil, false
 	}
-	br = bufio.NewReader(conn)
+	cr := &connReader{c: conn}
+	cr.readHeaders()
+	br = bufio.NewReader(cr)
 	resp, err := http.ReadResponse(br, out)
 	if err != nil {
 		s.proxyError(w, r, route, &instanceError{ut: ut, err: err})
 		return nil, false
 	}
+	cr.readBody()
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		// Refused (401, 403, 404...): the client gets the backend's answer.
 		defer resp.Body.Close()

@@ -381,6 +381,8 @@ func errorReason(err error) string {
 		badProt *UnknownProtocolError
 	)
 	switch {
+	case errors.Is(err, errResponseHeaderTooLarge):
+		return "its response headers are larger than 1 MiB"
 	case errors.As(err, &closed):
 		return closed.Error()
 	case errors.As(err, &badProt):

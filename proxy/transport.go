@@ -93,10 +93,11 @@ func newTransports() *transports {
 // baseTransport is the configuration shared by every upstream transport.
 func baseTransport() *http.Transport {
 	return &http.Transport{
-		Proxy:                 nil, // never send local traffic through HTTP_PROXY
-		MaxIdleConnsPerHost:   maxIdlePerHost,
-		IdleConnTimeout:       UpstreamIdleTimeout,
-		ExpectContinueTimeout: time.Second,
+		Proxy:                  nil, // never send local traffic through HTTP_PROXY
+		MaxIdleConnsPerHost:    maxIdlePerHost,
+		IdleConnTimeout:        UpstreamIdleTimeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 		// Pass Accept-Encoding and compressed bodies through untouched.
 		DisableCompression: true,
 		WriteBufferSize:    32 << 10,

@@ -180,12 +180,14 @@ func (t *uwsgiTransport) roundTrip(req *http.Request, scriptName string) (*http.
 	if t.readHeader > 0 {
 		_ = conn.SetReadDeadline(time.Now().Add(t.readHeader))
 	}
-	br := bufio.NewReaderSize(conn, 16<<10)
+	cr := &connReader{c: conn}
+	cr.readHeaders()
+	br := bufio.NewReaderSize(cr, 16<<10)
 	var resp *http.Response
 	for {
 		resp, err = http.ReadResponse(br, req)
 		if err != nil {
-			nothingRead := br.Buffered() == 0
+			nothingRead := cr.n == 0
 			_ = conn.Close()
 			select {
 			case e := <-werr: // nil channel without a body: never ready
@@ -205,8 +207,14 @@ func (t *uwsgiTransport) roundTrip(req *http.Request, scriptName string) (*http.
 			break
 		}
 	}
+	cr.readBody()
 	if t.readHeader > 0 {
 		_ = conn.SetReadDeadline(time.Time{})
+		if ctx.Err() != nil {
+			// Cancelled while the deadline was cleared, which may have
+			// undone the cancellation's own deadline.
+			return fail(ctx.Err())
+		}
 	}
 	// uWSGI writes the request's SERVER_PROTOCOL in its status line
 	// ("HTTP/2.0" for an HTTP/2 client); the response was received over
@@ -262,11 +270,13 @@ func (b *uwsgiBody) Close() error {
 	return nil
 }
 
+// finish closes the connection, and then the body: closed first, an
+// unfinished body would be drained to its end.
 func (b *uwsgiBody) finish() {
 	b.done = true
 	b.stop()
-	_ = b.rc.Close()
 	_ = b.conn.Close()
+	_ = b.rc.Close()
 }
 
 // uwsgiUpgraded is the body of a 101 response: the connection itself,
