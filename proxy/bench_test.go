@@ -97,6 +97,6 @@ func BenchmarkAccessLogEntry(b *testing.B) {
 func BenchmarkForwarded(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = forwarded(nil, "127.0.0.1", "shop.test")
+		_ = forwarded("127.0.0.1", "shop.test")
 	}
 }

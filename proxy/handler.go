@@ -228,31 +228,41 @@ var (
 	protoHTTP  = []string{"http"}[:1:1]
 )
 
-// setForwardedHeaders tells the backend who asked and how: the client
-// appended to X-Forwarded-For (after the chain it arrived with),
-// X-Forwarded-Host and -Proto, X-Real-IP, a Forwarded entry (RFC 7239)
-// and devport in Via. It does what ProxyRequest.SetXForwarded does, with
-// one allocation for all the value slices instead of one each.
+// spoofable are the forwarding headers a client could send to pose as
+// another address, scheme, host, port or path prefix. The proxy is the
+// first hop, so none of them is believed: they are removed (ReverseProxy
+// already removes X-Forwarded-For, -Host and -Proto) and the proxy's own
+// are set.
+var spoofable = [...]string{
+	"X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Ssl",
+	"X-Forwarded-Scheme", "X-Forwarded-Server", "X-Forwarded-Protocol",
+}
+
+// setForwardedHeaders tells the backend who asked and how, replacing
+// whatever the client said about it: the client's address in
+// X-Forwarded-For and X-Real-IP, X-Forwarded-Host and -Proto, a Forwarded
+// entry (RFC 7239) and devport in Via. It does what
+// ProxyRequest.SetXForwarded does for a first hop, with one allocation
+// for all the value slices instead of one each.
 func setForwardedHeaders(in, out *http.Request) {
 	h := out.Header
-	vals := make([]string, 5)
+	for _, k := range spoofable {
+		delete(h, k)
+	}
+	vals := make([]string, 4)
 	ip, _, err := net.SplitHostPort(in.RemoteAddr)
 	if err == nil {
-		xff := ip
-		if prior := in.Header["X-Forwarded-For"]; len(prior) > 0 {
-			xff = strings.Join(prior, ", ") + ", " + ip
-		}
-		vals[0], vals[1] = xff, ip
+		vals[0] = ip
 		h["X-Forwarded-For"] = vals[0:1:1]
-		h["X-Real-Ip"] = vals[1:2:2]
+		h["X-Real-Ip"] = vals[0:1:1]
 	} else {
 		ip = ""
 		delete(h, "X-Forwarded-For")
 		delete(h, "X-Real-Ip")
 	}
 	if in.Host != "" {
-		vals[2] = in.Host
-		h["X-Forwarded-Host"] = vals[2:3:3]
+		vals[1] = in.Host
+		h["X-Forwarded-Host"] = vals[1:2:2]
 	} else {
 		delete(h, "X-Forwarded-Host")
 	}
@@ -261,24 +271,20 @@ func setForwardedHeaders(in, out *http.Request) {
 	} else {
 		h["X-Forwarded-Proto"] = protoHTTP
 	}
-	vals[3] = forwarded(in.Header["Forwarded"], ip, in.Host)
-	h["Forwarded"] = vals[3:4:4]
+	vals[2] = forwarded(ip, in.Host)
+	h["Forwarded"] = vals[2:3:3]
 	if prior := in.Header["Via"]; len(prior) > 0 {
 		h["Via"] = append(prior[:len(prior):len(prior)], viaFor(in.ProtoMajor, in.ProtoMinor))
 	} else {
-		vals[4] = viaFor(in.ProtoMajor, in.ProtoMinor)
-		h["Via"] = vals[4:5:5]
+		vals[3] = viaFor(in.ProtoMajor, in.ProtoMinor)
+		h["Via"] = vals[3:4:4]
 	}
 }
 
-// forwarded appends this hop to a Forwarded header (RFC 7239): the client
+// forwarded is this hop's Forwarded header (RFC 7239): the client
 // address, the host it asked for and https.
-func forwarded(prior []string, ip, host string) string {
+func forwarded(ip, host string) string {
 	b := make([]byte, 0, 64)
-	for _, p := range prior {
-		b = append(b, p...)
-		b = append(b, ", "...)
-	}
 	b = append(b, "for="...)
 	switch {
 	case ip == "":

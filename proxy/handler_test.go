@@ -35,7 +35,7 @@ func TestForwardedHeaders(t *testing.T) {
 			}}, nil)
 			c := p.client(t, false)
 			resp, body := get(t, c, "GET", "https://shop.test/items?id=3", http.Header{
-				"X-Forwarded-For": {"203.0.113.7"},
+				"X-Forwarded-For": {"203.0.113.7"},  // spoofed: must be replaced
 				"X-Real-Ip":       {"198.51.100.1"}, // spoofed: must be replaced
 			})
 			if resp.StatusCode != http.StatusOK {
@@ -44,7 +44,7 @@ func TestForwardedHeaders(t *testing.T) {
 			got := decodeSeen(t, body)
 			want := seen{
 				Backend: "web", Host: "shop.test", Path: "/items", Query: "id=3",
-				XFF: "203.0.113.7, 127.0.0.1", XFProto: "https", XFHost: "shop.test", XRealIP: "127.0.0.1",
+				XFF: "127.0.0.1", XFProto: "https", XFHost: "shop.test", XRealIP: "127.0.0.1",
 				ProtoMaj: 1,
 			}
 			if got != want {
@@ -471,5 +471,66 @@ func TestBadGatewayHints(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestClientAddressNotSpoofable: the proxy is the first hop, so what a
+// client says about itself in X-Forwarded-*, X-Real-IP or Forwarded never
+// reaches the backend; the backend sees the real client address only.
+func TestClientAddressNotSpoofable(t *testing.T) {
+	got := make(chan http.Header, 1)
+	backend := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+	})
+	ext := httptest.NewServer(backend)
+	t.Cleanup(ext.Close)
+	extURL, _ := url.Parse(ext.URL)
+	p := startProxy(t, []Route{
+		{Project: "shop", Service: "web", Domains: []string{"shop.test"}, Upstream: tcpBackend(t, backend)},
+		{Project: "docs", Service: "site", Domains: []string{"docs.test"}, URL: extURL},
+	}, nil)
+	spoofed := http.Header{
+		"X-Forwarded-For":    {"6.6.6.6"},
+		"X-Real-Ip":          {"6.6.6.6"},
+		"Forwarded":          {"for=6.6.6.6;proto=http"},
+		"X-Forwarded-Host":   {"evil.test"},
+		"X-Forwarded-Proto":  {"http"},
+		"X-Forwarded-Port":   {"1"},
+		"X-Forwarded-Prefix": {"/evil"},
+		"X-Forwarded-Ssl":    {"off"},
+	}
+	tests := []struct {
+		name, host string
+		h2         bool
+	}{
+		{"HTTP/1.1 to a service", "shop.test", false},
+		{"HTTP/2 to a service", "shop.test", true},
+		{"HTTP/2 to a URL route", "docs.test", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, _ := get(t, p.client(t, tc.h2), "GET", "https://"+tc.host+"/", spoofed)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			h := <-got
+			want := map[string]string{
+				"X-Forwarded-For":   "127.0.0.1",
+				"X-Real-Ip":         "127.0.0.1",
+				"Forwarded":         `for=127.0.0.1;host="` + tc.host + `";proto=https`,
+				"X-Forwarded-Host":  tc.host,
+				"X-Forwarded-Proto": "https",
+			}
+			for k, v := range want {
+				if g := h.Values(k); len(g) != 1 || g[0] != v {
+					t.Errorf("backend saw %s %q, want only %q", k, g, v)
+				}
+			}
+			for _, k := range []string{"X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Ssl"} {
+				if g := h.Values(k); len(g) > 0 {
+					t.Errorf("backend saw the client's %s %q", k, g)
+				}
+			}
+		})
 	}
 }
