@@ -61,12 +61,12 @@ func (s *Server) install(t *Table) *active {
 		h := &a.handlers[i]
 		h.route = route
 		if route.TryFiles != "" {
-			h.tryFiles = &staticHandler{dir: route.TryFiles, prefix: route.PathPrefix, cacheControl: route.CacheControl}
+			h.tryFiles = newStaticHandler(route.TryFiles, route.PathPrefix, route.CacheControl, route.Confine, s.log)
 		}
 		var tr http.RoundTripper
 		switch route.Kind() {
 		case KindStatic:
-			h.static = &staticHandler{dir: route.Static, prefix: route.PathPrefix, cacheControl: route.CacheControl}
+			h.static = newStaticHandler(route.Static, route.PathPrefix, route.CacheControl, route.Confine, s.log)
 			h.upstream = "static"
 			continue
 		case KindService:

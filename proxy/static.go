@@ -3,12 +3,15 @@ package proxy
 import (
 	"errors"
 	"io/fs"
+	"log/slog"
 	"mime"
 	"net/http"
 	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // staticHandler serves a route's folder (Route.Static) the way nginx's
@@ -20,12 +23,106 @@ import (
 // Every file is opened through an os.Root on the folder, so no request
 // reaches outside it: not by "..", not by an encoded slash, and not by a
 // symlink that points out (symlinks that stay inside are followed).
-// The folder is opened per request, so it may be created, replaced or
-// removed while the route is installed.
+// Hidden files and folders (any name that starts with ".": .env,
+// .git/config) are never served. With a confine folder (Route.Confine,
+// the project folder) the folder itself is opened through an os.Root on
+// that one, so a folder that is, or passes through, a symlink out of the
+// project serves nothing. The folder is opened per request, so it may be
+// created, replaced or removed while the route is installed.
 type staticHandler struct {
 	dir          string
 	prefix       string
 	cacheControl string
+	// confine, when set, is the folder dir must stay inside, and rel is
+	// dir relative to it ("" when dir cannot be inside: serve nothing).
+	confine, rel string
+	// log receives one line when the folder leads out of confine.
+	log    *slog.Logger
+	warned atomic.Bool
+}
+
+// newStaticHandler serves dir for a route at prefix, confined to confine
+// when it is not empty.
+func newStaticHandler(dir, prefix, cacheControl, confine string, log *slog.Logger) *staticHandler {
+	h := &staticHandler{dir: dir, prefix: prefix, cacheControl: cacheControl, confine: confine, log: log}
+	if confine != "" {
+		h.rel = confinedRel(confine, dir)
+	}
+	return h
+}
+
+// confinedRel is dir relative to confine: by their real paths when both
+// exist (so a project reached through a symlink, or a folder named through
+// one, still fits, and a symlink out is found now), else by their names;
+// "" when dir is outside confine. Either way os.Root checks again on every
+// request.
+func confinedRel(confine, dir string) string {
+	inside := func(base, p string) string {
+		rel, err := filepath.Rel(base, p)
+		if err != nil || !filepath.IsLocal(rel) {
+			return ""
+		}
+		return rel
+	}
+	c, errC := filepath.Abs(confine)
+	d, errD := filepath.Abs(dir)
+	if errC != nil || errD != nil {
+		return ""
+	}
+	rc, errC := filepath.EvalSymlinks(c)
+	rd, errD := filepath.EvalSymlinks(d)
+	if errC == nil && errD == nil {
+		return inside(rc, rd)
+	}
+	return inside(c, d)
+}
+
+// errOutsideConfine refuses a static folder that leads out of its
+// route's confine folder.
+var errOutsideConfine = errors.New("the folder is outside the project folder")
+
+// openRoot opens the folder as an os.Root, through the confine folder
+// when there is one. A folder that leads out of it is logged once.
+func (h *staticHandler) openRoot() (*os.Root, error) {
+	if h.confine == "" {
+		return os.OpenRoot(h.dir)
+	}
+	if h.rel == "" {
+		h.refuse(errOutsideConfine)
+		return nil, errOutsideConfine
+	}
+	base, err := os.OpenRoot(h.confine)
+	if err != nil {
+		return nil, err
+	}
+	defer base.Close()
+	root, err := base.OpenRoot(h.rel)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// Most likely "path escapes from parent": a symlink out.
+		h.refuse(err)
+	}
+	return root, err
+}
+
+// refuse logs, once, that the folder serves nothing.
+func (h *staticHandler) refuse(err error) {
+	if h.log != nil && h.warned.CompareAndSwap(false, true) {
+		h.log.Warn("static folder leads out of its project folder; serving nothing from it",
+			"dir", h.dir, "confine", h.confine, "err", err)
+	}
+}
+
+// hidden reports whether a name under the folder has a segment that
+// starts with ".": dotfiles and dot-folders are never served.
+func hidden(name string) bool {
+	for name != "" {
+		var seg string
+		seg, name, _ = strings.Cut(name, "/")
+		if seg != "" && seg[0] == '.' && seg != "." {
+			return true
+		}
+	}
+	return false
 }
 
 // fileName is the name under the folder of routed path urlPath ("." for
@@ -63,7 +160,15 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, urlPat
 		plainError(w, http.StatusBadRequest, "400 Bad Request: invalid path.\n")
 		return
 	}
-	root, err := os.OpenRoot(h.dir)
+	if hidden(name) {
+		plainError(w, http.StatusNotFound, "404 Not Found: "+urlPath+"\n")
+		return
+	}
+	root, err := h.openRoot()
+	if errors.Is(err, errOutsideConfine) || err != nil && !errors.Is(err, fs.ErrNotExist) {
+		plainError(w, http.StatusNotFound, "404 Not Found: the static folder of this route leads out of its project folder.\n")
+		return
+	}
 	if err != nil {
 		plainError(w, http.StatusNotFound, "404 Not Found: the static folder of this route is missing.\n")
 		return
@@ -139,10 +244,10 @@ func (h *staticHandler) hasFile(r *http.Request, urlPath string) bool {
 		return false
 	}
 	name, ok := h.fileName(urlPath)
-	if !ok || name == "." {
+	if !ok || name == "." || hidden(name) {
 		return false
 	}
-	root, err := os.OpenRoot(h.dir)
+	root, err := h.openRoot()
 	if err != nil {
 		return false
 	}

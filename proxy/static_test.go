@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -274,4 +276,163 @@ func TestStaticHandlerConfined(t *testing.T) {
 			t.Errorf("status %d, want 404", w.Code)
 		}
 	})
+}
+
+// TestStaticHidesDotfiles: no path segment that starts with "." is served
+// from a folder, neither by a static route (404) nor by TryFiles (the
+// request goes to the backend): .env, .git/config, .htpasswd.
+func TestStaticHidesDotfiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		".env":             "SECRET_KEY=dotenv",
+		".git/config":      "[remote] url = SECRET",
+		"sub/.htpasswd":    "admin:SECRET",
+		".hidden/page.txt": "SECRET page",
+		"visible.txt":      "visible",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	backend := &echoBackend{name: "app"}
+	p := startProxy(t, []Route{
+		{Project: "shop", Service: "static", Domains: []string{"shop.test"}, PathPrefix: "/static", Static: dir},
+		{Project: "shop", Service: "web", Domains: []string{"shop.test"}, Upstream: tcpBackend(t, backend), TryFiles: dir},
+	}, nil)
+	c := p.client(t, true)
+	tests := []struct {
+		name, path string
+		status     int
+	}{
+		{"static .env", "/static/.env", 404},
+		{"static .git/config", "/static/.git/config", 404},
+		{"static .git folder", "/static/.git", 404},
+		{"static dotfile in a subfolder", "/static/sub/.htpasswd", 404},
+		{"static file in a dot-folder", "/static/.hidden/page.txt", 404},
+		{"static visible file", "/static/visible.txt", 200},
+		{"try_files .env goes to the app", "/.env", 200},
+		{"try_files .git/config goes to the app", "/.git/config", 200},
+		{"try_files dot-folder goes to the app", "/.hidden/page.txt", 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := get(t, c, "GET", "https://shop.test"+tc.path, nil)
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if strings.Contains(body, "SECRET") {
+				t.Errorf("served a hidden file: %q", body)
+			}
+		})
+	}
+}
+
+// TestStaticConfine: with Route.Confine set, a static or TryFiles folder
+// that is, or passes through, a symlink out of the project folder serves
+// nothing (and says so once in the log), while folders inside it, and
+// symlinks that stay inside, work as before.
+func TestStaticConfine(t *testing.T) {
+	base := t.TempDir()
+	project := filepath.Join(base, "shop")
+	outside := filepath.Join(base, "outside")
+	for _, d := range []string{filepath.Join(project, "public"), filepath.Join(project, "build", "assets"), outside} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p, body string) {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(project, "public", "app.js"), "app")
+	write(filepath.Join(project, "build", "assets", "main.css"), "css")
+	write(filepath.Join(outside, "secret.txt"), "TOP SECRET")
+	link := func(target, name string) {
+		if err := os.Symlink(target, filepath.Join(project, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link("/etc", "files")                   // ln -s /etc files
+	link(outside, "media")                  // a folder elsewhere
+	link(outside, "uploads")                // the same, for try_files
+	link("build/assets", "assets")          // a symlink that stays inside
+	link(filepath.Join(base, "shop"), "me") // the project itself, by another name
+
+	var logs strings.Builder
+	var logsMu sync.Mutex
+	backend := &echoBackend{name: "app"}
+	route := func(prefix, static string) Route {
+		return Route{Project: "shop", Service: "static", Domains: []string{"shop.test"}, PathPrefix: prefix,
+			Static: static, Confine: project}
+	}
+	p := startProxy(t, []Route{
+		route("/etc", filepath.Join(project, "files")),
+		route("/media", filepath.Join(project, "media")),
+		route("/assets", filepath.Join(project, "assets")),
+		route("/public", filepath.Join(project, "me", "public")),
+		route("/later", filepath.Join(project, "later")), // missing until the route is installed
+		{Project: "shop", Service: "web", Domains: []string{"shop.test"}, Upstream: tcpBackend(t, backend),
+			TryFiles: filepath.Join(project, "uploads"), Confine: project},
+		{Project: "blog", Service: "web", Domains: []string{"blog.test"}, Upstream: tcpBackend(t, backend),
+			TryFiles: filepath.Join(project, "public"), Confine: project},
+	}, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logsMu, &logs}, nil))
+	})
+	link("/etc", "later") // after the route was installed: refused on the request
+	c := p.client(t, true)
+	tests := []struct {
+		name, url string
+		status    int
+		body      string // when not empty, the body wanted
+	}{
+		{"ln -s /etc made after the route", "https://shop.test/later/passwd", 404, ""},
+		{"ln -s /etc files", "https://shop.test/etc/passwd", 404, ""},
+		{"ln -s /etc files, again", "https://shop.test/etc/hostname", 404, ""},
+		{"a folder linked from elsewhere", "https://shop.test/media/secret.txt", 404, ""},
+		{"a symlink that stays inside", "https://shop.test/assets/main.css", 200, "css"},
+		{"the project by another name", "https://shop.test/public/app.js", 200, "app"},
+		{"try_files through a link out goes to the app", "https://shop.test/secret.txt", 200, ""},
+		{"try_files inside serves its file", "https://blog.test/app.js", 200, "app"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := get(t, c, "GET", tc.url, nil)
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if strings.Contains(body, "TOP SECRET") || strings.Contains(body, "root:") {
+				t.Fatalf("served a file outside the project: %.100q", body)
+			}
+			if tc.body != "" && body != tc.body {
+				t.Errorf("body %q, want %q", body, tc.body)
+			}
+		})
+	}
+	t.Run("one log line per folder", func(t *testing.T) {
+		logsMu.Lock()
+		defer logsMu.Unlock()
+		for _, dir := range []string{"files", "media", "uploads", "later"} {
+			n := strings.Count(logs.String(), filepath.Join(project, dir)+" ")
+			if n != 1 {
+				t.Errorf("%d log lines name %s, want 1:\n%s", n, dir, logs.String())
+			}
+		}
+	})
+}
+
+// lockedWriter serialises writes to a builder shared with the test.
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }

@@ -119,6 +119,15 @@ type Route struct {
 	// file, as Static would serve it; every other request (a directory,
 	// a missing file, another method) goes to the backend.
 	TryFiles string
+	// Confine, when set, is the folder that Static and TryFiles must stay
+	// inside: the project folder. A folder whose real path is not inside
+	// the real path of Confine (a symlink out of the project, such as
+	// "ln -s /etc files") serves nothing: its requests get 404 (TryFiles:
+	// go to the backend) and the log gets one line. The check is made on
+	// every request, through os.Root, so a folder swapped for such a
+	// symlink later is refused too. Files and folders whose name starts
+	// with "." are never served from Static or TryFiles, Confine or not.
+	Confine string
 	// CacheControl is sent with every static file, e.g.
 	// "public, max-age=2592000" for nginx's "expires 30d". Empty sends none
 	// (browsers revalidate with the ETag).
