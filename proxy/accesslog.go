@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,6 +48,21 @@ type AccessLogConfig struct {
 	// entries are dropped and counted (Dropped), never waited for: the
 	// request path does not block on the disk. Default 8192.
 	Buffer int
+
+	// Logger gets one line when a project's log cannot be written (disk
+	// full, no permission, a folder that went away) and one when it is
+	// written again. Nil takes the Logger of the Server the log is given
+	// to (Config.Logger), else nothing.
+	Logger *slog.Logger
+	// OnError, when set, is called when entries start failing to be
+	// written, once per failure episode (until OnRecover), with the first
+	// error (naming the project and the file). Requests are served all
+	// along; the entries that fail are lost and counted (WriteErrors). It
+	// runs on the writer goroutine: it must not block for long.
+	OnError func(error)
+	// OnRecover, when set, is called when every project whose entries
+	// failed is written to again, ending the episode OnError began.
+	OnRecover func()
 }
 
 // AccessLog writes access entries in the background, one file per
@@ -61,6 +77,10 @@ type AccessLog struct {
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
+	log     atomic.Pointer[slog.Logger]
+	// failing holds the projects whose last entry could not be written,
+	// with the number of entries lost since; owned by the writer goroutine.
+	failing map[string]int64
 }
 
 // NewAccessLog starts the writer goroutine.
@@ -78,10 +98,14 @@ func NewAccessLog(cfg AccessLogConfig) (*AccessLog, error) {
 		cfg.Buffer = 8192
 	}
 	l := &AccessLog{
-		cfg:  cfg,
-		ch:   make(chan AccessEntry, cfg.Buffer),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		cfg:     cfg,
+		ch:      make(chan AccessEntry, cfg.Buffer),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+		failing: make(map[string]int64),
+	}
+	if cfg.Logger != nil {
+		l.log.Store(cfg.Logger)
 	}
 	go l.run()
 	return l, nil
@@ -99,6 +123,12 @@ func (l *AccessLog) Log(e AccessEntry) {
 	default:
 		l.dropped.Add(1)
 	}
+}
+
+// useLogger makes logger the one failures are told to, unless the config
+// named one.
+func (l *AccessLog) useLogger(logger *slog.Logger) {
+	l.log.CompareAndSwap(nil, logger)
 }
 
 // Dropped is how many entries were dropped because the writer fell behind.
@@ -171,24 +201,72 @@ func (l *AccessLog) run() {
 	}
 }
 
+// write appends e to its project's log and notes whether that worked.
 func (l *AccessLog) write(files map[string]*logFile, buf []byte, e AccessEntry) []byte {
-	lf, err := l.file(files, e.Project)
+	buf = appendEntry(buf[:0], e)
+	err := l.writeLine(files, e.Project, buf)
 	if err != nil {
 		l.errs.Add(1)
-		return buf
 	}
-	buf = appendEntry(buf[:0], e)
-	if lf.size+int64(len(buf)) > l.cfg.MaxSize && lf.size > 0 {
+	l.health(e.Project, err)
+	return buf
+}
+
+// writeLine appends one line to project's log, rotating it first when it
+// is full. A file that failed is closed, so the next entry opens the
+// path again: a disk with space again, or a log path that now leads
+// somewhere writable, is found without a restart.
+func (l *AccessLog) writeLine(files map[string]*logFile, project string, line []byte) error {
+	lf, err := l.file(files, project)
+	if err != nil {
+		return err
+	}
+	if lf.size+int64(len(line)) > l.cfg.MaxSize && lf.size > 0 {
 		if err := l.rotate(lf); err != nil {
-			l.errs.Add(1)
+			if lf.f == nil { // not reopened: the entry has nowhere to go
+				delete(files, project)
+				return fmt.Errorf("proxy: access log of %s: rotate: %w", project, err)
+			}
+			l.errs.Add(1) // not rotated, but still written below
 		}
 	}
-	n, err := lf.f.Write(buf)
+	n, err := lf.f.Write(line)
 	lf.size += int64(n)
 	if err != nil {
-		l.errs.Add(1)
+		_ = lf.f.Close()
+		delete(files, project)
+		return fmt.Errorf("proxy: access log of %s: %w", project, err)
 	}
-	return buf
+	return nil
+}
+
+// health follows the failure episodes: the first entry of a project that
+// fails is logged, and calls OnError when no other project was failing;
+// the first that is written again is logged, and calls OnRecover when it
+// was the last one failing.
+func (l *AccessLog) health(project string, err error) {
+	lost, failing := l.failing[project]
+	switch {
+	case err != nil && failing:
+		l.failing[project] = lost + 1
+	case err != nil:
+		l.failing[project] = 1
+		if log := l.log.Load(); log != nil {
+			log.Error("access log cannot be written; requests are served, their entries are lost until it can",
+				"project", project, "err", err)
+		}
+		if len(l.failing) == 1 && l.cfg.OnError != nil {
+			l.cfg.OnError(err)
+		}
+	case failing:
+		delete(l.failing, project)
+		if log := l.log.Load(); log != nil {
+			log.Info("access log is written again", "project", project, "lost", lost)
+		}
+		if len(l.failing) == 0 && l.cfg.OnRecover != nil {
+			l.cfg.OnRecover()
+		}
+	}
 }
 
 func (l *AccessLog) file(files map[string]*logFile, project string) (*logFile, error) {
@@ -214,18 +292,29 @@ func (l *AccessLog) file(files map[string]*logFile, project string) (*logFile, e
 }
 
 // rotate shifts path.N to path.N+1 (dropping the oldest), path to path.1,
-// and reopens path empty.
+// and reopens path empty. When path could not be renamed it is reopened
+// as it is, never truncated; when it could not be reopened lf.f is nil.
 func (l *AccessLog) rotate(lf *logFile) error {
 	_ = lf.f.Close()
+	lf.f = nil
 	for i := l.cfg.Keep - 1; i >= 1; i-- {
 		_ = os.Rename(lf.path+"."+strconv.Itoa(i), lf.path+"."+strconv.Itoa(i+1))
 	}
 	renameErr := os.Rename(lf.path, lf.path+".1")
-	f, err := os.OpenFile(lf.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC, 0o600)
+	flags := os.O_WRONLY | os.O_APPEND | os.O_CREATE
+	if renameErr == nil {
+		flags |= os.O_TRUNC
+	}
+	f, err := os.OpenFile(lf.path, flags, 0o600)
 	if err != nil {
-		return err
+		return errors.Join(renameErr, err)
 	}
 	lf.f, lf.size = f, 0
+	if renameErr != nil {
+		if fi, err := f.Stat(); err == nil {
+			lf.size = fi.Size()
+		}
+	}
 	return renameErr
 }
 

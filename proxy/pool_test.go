@@ -5,13 +5,17 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -461,4 +465,94 @@ func readAll(paths ...string) (string, error) {
 		b.Write(f)
 	}
 	return b.String(), nil
+}
+
+// TestAccessLogDiskFull: when the access log cannot be written (here a
+// symlink to /dev/full, where every write fails with ENOSPC) the proxy
+// keeps serving, says so once in its log, and writes again once the disk
+// takes writes (the symlink replaced by a real file).
+func TestAccessLogDiskFull(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "shop", "access.log")
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/full", logPath); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	var logsMu sync.Mutex
+	logged := func(s string) int {
+		logsMu.Lock()
+		defer logsMu.Unlock()
+		return strings.Count(logs.String(), s)
+	}
+	var onError, onRecover atomic.Int64
+	var firstErr atomic.Pointer[error]
+	al, err := NewAccessLog(AccessLogConfig{
+		Path: func(p string) string { return filepath.Join(dir, p, "access.log") },
+		OnError: func(err error) {
+			onError.Add(1)
+			firstErr.CompareAndSwap(nil, &err)
+		},
+		OnRecover: func() { onRecover.Add(1) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = al.Close(context.Background()) })
+	p := startProxy(t, []Route{{Project: "shop", Service: "web", Domains: []string{"shop.test"},
+		Upstream: tcpBackend(t, &echoBackend{name: "web"})}}, func(c *Config) {
+		c.AccessLog = al
+		c.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logsMu, &logs}, nil))
+	})
+	c := p.client(t, true)
+	waitFor := func(t *testing.T, what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("after 5 s: %s", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	for i := range 20 {
+		if resp, _ := get(t, c, "GET", "https://shop.test/full", nil); resp.StatusCode != 200 {
+			t.Fatalf("request %d while the log cannot be written: status %d", i, resp.StatusCode)
+		}
+	}
+	waitFor(t, "20 write errors", func() bool { return al.WriteErrors() >= 20 })
+	t.Run("said once", func(t *testing.T) {
+		if n := logged("access log cannot be written"); n != 1 {
+			t.Errorf("%d log lines say the access log cannot be written, want 1:\n%s", n, logs.String())
+		}
+		if n := onError.Load(); n != 1 {
+			t.Errorf("OnError called %d times, want once", n)
+		}
+		if e := firstErr.Load(); e == nil || !errors.Is(*e, syscall.ENOSPC) || !strings.Contains((*e).Error(), logPath) {
+			t.Errorf("OnError got %v, want ENOSPC naming %s", e, logPath)
+		}
+		if n := onRecover.Load(); n != 0 {
+			t.Errorf("OnRecover called %d times while the disk is full", n)
+		}
+	})
+	if err := os.Remove(logPath); err != nil { // space is back
+		t.Fatal(err)
+	}
+	t.Run("recovers", func(t *testing.T) {
+		waitFor(t, "entries in the log after the disk took writes again", func() bool {
+			get(t, c, "GET", "https://shop.test/after", nil)
+			b, _ := os.ReadFile(logPath)
+			return strings.Contains(string(b), `"path":"/after"`)
+		})
+		waitFor(t, "a log line saying so", func() bool { return logged("access log is written again") == 1 })
+		waitFor(t, "OnRecover", func() bool { return onRecover.Load() == 1 })
+		if n := onError.Load(); n != 1 {
+			t.Errorf("OnError called %d times in one episode", n)
+		}
+	})
 }

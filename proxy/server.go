@@ -44,7 +44,8 @@ type Config struct {
 	// Logger receives backend failures and listener errors; nil discards.
 	Logger *slog.Logger
 	// AccessLog, when set, gets one entry per routed request. The caller
-	// owns it: Close it after Shutdown.
+	// owns it: Close it after Shutdown. It tells Logger when it cannot
+	// write, unless its own AccessLogConfig.Logger is set.
 	AccessLog *AccessLog
 }
 
@@ -88,6 +89,9 @@ func New(cfg Config) *Server {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.AccessLog != nil {
+		cfg.AccessLog.useLogger(logger)
 	}
 	s := &Server{
 		cfg:      cfg,
