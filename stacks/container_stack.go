@@ -24,7 +24,7 @@ const (
 	pyDepsDir       = "/devport/deps" // the named volume with the installed requirements
 	pyPort          = "8000"
 	pyScriptPath    = "/devport/run.sh"
-	pyWorkerDir     = "/devport/py"        // gunicorn's --pythonpath for RootPathWorker
+	pyWorkerDir     = "/devport/py" // gunicorn's --pythonpath for RootPathWorker
 	phpScriptPath   = "/devport/php-run.sh"
 	containerVhost  = "apache-site.conf"   // in RunDir
 	containerEntry  = "python-run.sh"      // in RunDir
@@ -40,8 +40,8 @@ type containerPlan struct {
 	// created: cmd wraps it.
 	imageCmd bool
 	env      []string
-	workDir string
-	port    string // the container's TCP port
+	workDir  string
+	port     string // the container's TCP port
 	// protocol is what the server speaks on port: ProtocolHTTP or
 	// ProtocolUWSGI.
 	protocol string
