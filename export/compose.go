@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"unicode/utf8"
 
 	"github.com/devport/devport/assets"
 	"github.com/devport/devport/internal/stackdef"
@@ -23,15 +24,40 @@ var composeSource string
 var apacheSource string
 
 var (
-	composeTmpl = template.Must(template.New("compose").Funcs(template.FuncMap{"quote": yamlQuote}).Parse(composeSource))
+	composeTmpl = template.Must(template.New("compose").Funcs(template.FuncMap{"quote": yamlQuote, "scalar": yamlScalar}).Parse(composeSource))
 	apacheTmpl  = template.Must(template.New("apache").Parse(apacheSource))
 )
 
 // yamlQuote is s as a double-quoted YAML string, with "$" doubled so
-// compose does not take it for a variable.
-func yamlQuote(s string) string {
-	return strconv.Quote(strings.ReplaceAll(s, "$", "$$"))
+// compose does not take it for a variable. Go's escapes (\n, \x01, \u2028)
+// are YAML's too; bytes that are not UTF-8 are an error, since a YAML
+// file is Unicode text and "\xee" in it is the character U+00EE.
+func yamlQuote(s string) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", fmt.Errorf("%q is not UTF-8, which a YAML file cannot carry", s)
+	}
+	return strconv.Quote(strings.ReplaceAll(s, "$", "$$")), nil
 }
+
+// yamlScalar is s as a YAML scalar that reads back as the string s: as
+// it is when neither YAML 1.1 (PyYAML, docker-compose 1.29) nor 1.2 reads
+// it as anything else, else yamlQuote. Plain means: starting with a
+// lowercase letter (so never a number, a date or an indicator), ending
+// with a letter, digit or "_" (so never "key:"), image-reference
+// characters only, and not a word YAML 1.1 reads as a boolean or null.
+// Service names and images such as php:8.3-apache stay as they are.
+func yamlScalar(s string) (string, error) {
+	if yamlPlainRe.MatchString(s) && !yamlWords[s] {
+		return s, nil
+	}
+	return yamlQuote(s)
+}
+
+var yamlPlainRe = regexp.MustCompile(`^[a-z]([A-Za-z0-9._/:@+-]*[A-Za-z0-9_])?$`)
+
+// yamlWords are the plain words YAML 1.1 reads as booleans or null.
+var yamlWords = map[string]bool{"y": true, "n": true, "yes": true, "no": true, "on": true, "off": true,
+	"true": true, "false": true, "null": true}
 
 // Names of the compose layout's files, in the folder of docker-compose.yml.
 const (

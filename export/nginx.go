@@ -16,6 +16,10 @@ var nginxSource string
 
 var nginxTmpl = template.Must(template.New("nginx").Parse(nginxSource))
 
+// maxSocketPath is the longest unix socket path: sun_path holds 108
+// bytes with the NUL on Linux (104 on macOS), and nginx refuses longer.
+const maxSocketPath = 107
+
 // upstream is one rendered upstream block.
 type upstream struct {
 	Name, Server string
@@ -40,6 +44,12 @@ type nginxData struct {
 // the address devport ran it on, a port-80 server that redirects to
 // https, and the https server with one location per route.
 func Nginx(w io.Writer, p Project, o Options) error {
+	for _, s := range p.Services {
+		if s.Network == "unix" && len(s.Address) > maxSocketPath {
+			return fmt.Errorf("export: project %s, service %s: socket %s is longer than the %d bytes of a unix socket address: use a shorter DEVPORT_HOME or XDG_RUNTIME_DIR",
+				p.Name, s.Name, s.Address, maxSocketPath)
+		}
+	}
 	return renderNginx(w, p, o, listenPort(o.HTTPSListen), func(s Service) string {
 		if s.Network == "unix" {
 			return "unix:" + s.Address

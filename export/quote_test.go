@@ -276,3 +276,34 @@ func TestComposeMountsWithColon(t *testing.T) {
 		})
 	}
 }
+
+// TestYAMLScalar: every value reads back from YAML as the same string.
+// The fuzzer found "000000:" (an image the charset allows) breaking the
+// compose file when it was written plain.
+func TestYAMLScalar(t *testing.T) {
+	for _, s := range []string{"web", "api-2", "php:8.3-apache", "registry.example:5000/team/php@sha256:abcd",
+		"000000:", "a:", "1", "1.0", "1e3", "0x1f", "12:30", "2001-12-14", "true", "yes", "no", "on", "off", "y", "n", "null", "~",
+		"Yes", "NULL", "-a", "a b", "a #b", "'a'", `"a"`, "$HOME", "a\nb", "\u2028", "é", ""} {
+		t.Run(s, func(t *testing.T) {
+			q, err := yamlScalar(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc map[string]any
+			if err := yaml.Unmarshal([]byte("k: "+q+"\n"+q+": v\n"), &doc); err != nil {
+				t.Fatalf("%s does not parse: %v", q, err)
+			}
+			// compose reads "$$" as "$".
+			want := strings.ReplaceAll(s, "$", "$$")
+			if got, ok := doc["k"].(string); !ok || got != want {
+				t.Errorf("value %s reads back as %#v, want %q", q, doc["k"], want)
+			}
+			if _, ok := doc[want]; !ok {
+				t.Errorf("key %s does not read back as %q: %#v", q, want, doc)
+			}
+		})
+	}
+	if _, err := yamlScalar("\xee"); err == nil {
+		t.Error("yamlScalar accepted bytes that are not UTF-8")
+	}
+}

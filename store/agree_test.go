@@ -20,10 +20,15 @@ var agreeValues = []string{
 	"main:app;id", "php$(id)", "A", "A_B", "1A", "A-B", strings.Repeat("x", 300),
 }
 
-// TestManifestAgrees holds store's rules and their copies in
-// manifest/validate.go to the same verdict on every value: what one
-// accepts, the other must not refuse (issue 11.6).
-func TestManifestAgrees(t *testing.T) {
+// agreeKind is one kind of value, judged by the store and by devport.toml.
+type agreeKind struct {
+	name     string
+	store    func(v string) bool // refuses
+	manifest func(v string) bool // refuses
+	skip     func(v string) bool // values outside the kind's shape
+}
+
+func agreeKinds() []agreeKind {
 	manifestRefuses := func(f manifest.File, key string) bool {
 		err := f.Validate()
 		return err != nil && strings.Contains(err.Error(), key+": ")
@@ -31,12 +36,7 @@ func TestManifestAgrees(t *testing.T) {
 	web := func(s manifest.Service) manifest.File {
 		return manifest.File{Services: map[string]manifest.Service{"web": s}}
 	}
-	kinds := []struct {
-		name     string
-		store    func(v string) bool // refuses
-		manifest func(v string) bool // refuses
-		skip     func(v string) bool // values outside the kind's shape
-	}{
+	return []agreeKind{
 		{"folder",
 			func(v string) bool { return ValidateFolder("folder", "/srv/pub/"+v) != nil },
 			func(v string) bool {
@@ -90,7 +90,13 @@ func TestManifestAgrees(t *testing.T) {
 			},
 			nil},
 	}
-	for _, k := range kinds {
+}
+
+// TestManifestAgrees holds store's rules and their copies in
+// manifest/validate.go to the same verdict on every value: what one
+// accepts, the other must not refuse (issue 11.6).
+func TestManifestAgrees(t *testing.T) {
+	for _, k := range agreeKinds() {
 		t.Run(k.name, func(t *testing.T) {
 			for _, v := range agreeValues {
 				if k.skip != nil && k.skip(v) {
@@ -102,4 +108,22 @@ func TestManifestAgrees(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzManifestAgrees is TestManifestAgrees on random values.
+func FuzzManifestAgrees(f *testing.F) {
+	for _, v := range agreeValues {
+		f.Add(v)
+	}
+	kinds := agreeKinds()
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, k := range kinds {
+			if k.skip != nil && k.skip(v) {
+				continue
+			}
+			if s, m := k.store(v), k.manifest(v); s != m {
+				t.Errorf("%s %q: store refuses = %v, devport.toml refuses = %v", k.name, v, s, m)
+			}
+		}
+	})
 }
