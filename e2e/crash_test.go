@@ -73,9 +73,9 @@ func TestCrashRecovery(t *testing.T) {
 		fmt.Fprintln(f, `raise RuntimeError("broken on purpose")`)
 		f.Close()
 		killBackend()
-		waitFor("given up", 40*time.Second, func() bool {
+		waitFor("given up", 60*time.Second, func() bool {
 			st, why := status()
-			return st == "crashed" && strings.Contains(why, "gave up after 4 restarts")
+			return st == "failed" && strings.Contains(why, "crashed 5 times") && strings.Contains(why, "broken on purpose")
 		})
 		if left := processesMentioning(filepath.Join(e.home, "run", "api-web")); len(left) > 0 {
 			t.Errorf("failed restarts left processes: %v", left)

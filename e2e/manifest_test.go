@@ -173,8 +173,8 @@ func TestManifestSplit(t *testing.T) {
 		if r.code == 0 || !strings.Contains(r.stderr, "cannot-install") || !strings.Contains(r.stderr, "exit status 3") {
 			t.Errorf("start with a failing hook: exit %d, stderr %q", r.code, r.stderr)
 		}
-		if b := e.mustRun("ls"); !strings.Contains(b, "stopped") {
-			t.Errorf("project not stopped after a failed hook:\n%s", b)
+		if b := e.mustRun("ls"); !strings.Contains(b, "failed: start hooked: hooks.before_start") {
+			t.Errorf("project not failed, with the hook's error, after a failed hook:\n%s", b)
 		}
 	})
 

@@ -120,8 +120,9 @@ func (c *CLI) ls(ctx context.Context, args []string) error {
 			runtimes = append(runtimes, s.Runtime)
 		}
 		state := string(p.State)
-		if p.Reason != "" {
-			state += ": " + p.Reason
+		if p.Reason != "" { // its first line: the rest is a log tail (ls --json has it all)
+			first, _, _ := strings.Cut(p.Reason, "\n")
+			state += ": " + first
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.URL, strings.Join(stacks, "+"),
 			strings.Join(runtimes, "+"), state, p.Root)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,7 +87,7 @@ func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Se
 		if err := stacks.Check(s.Stack, p.Root); err != nil {
 			return nil, err
 		}
-		if b := cmpOr(m.processBundle, m.caBundle); b != "" {
+		if b := cmp.Or(m.processBundle, m.caBundle); b != "" {
 			spec.Env = append(certs.BundleEnv(b), spec.Env...)
 		}
 		return m.newRunner(spec)

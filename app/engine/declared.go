@@ -31,6 +31,15 @@ func (m *Manager) AddRoute(ctx context.Context, name string, req wire.RouteReque
 		return wire.RouteStatus{}, &store.ValidationError{Field: "route", Value: req.Prefix,
 			Reason: "needs exactly one target", Fix: "give one of --service, --static or --url"}
 	}
+	if r.Kind == store.RouteStatic {
+		p, err := m.db.Project(ctx, name)
+		if err != nil {
+			return wire.RouteStatus{}, err
+		}
+		if err := checkStaticFolder("static", p.Root, r.Target); err != nil {
+			return wire.RouteStatus{}, err
+		}
+	}
 	r, err := m.db.AddRoute(ctx, r)
 	if err != nil {
 		return wire.RouteStatus{}, err

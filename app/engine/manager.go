@@ -44,6 +44,23 @@ type Manager struct {
 	mu    sync.Mutex
 	runs  map[string]*run        // by project name, only while not stopped
 	locks map[string]*sync.Mutex // serialises start/stop/remove per project
+	// starts are the cancel functions of the starts in progress, by
+	// project: Stop cancels them before it waits for the project's lock.
+	starts    map[string]map[int]context.CancelFunc
+	nextStart int
+	// crashes are the times each project's backends crashed lately
+	// (lifecycle.go: crashLimit in crashWindow makes it failed).
+	crashes map[string][]time.Time
+
+	// pubMu serialises publish: the store read and the table swap of one
+	// publish never interleave with another's.
+	pubMu sync.Mutex
+
+	// The background work of a Serve: crash watches and restart timers.
+	bgMu     sync.Mutex
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bgWG     sync.WaitGroup
 
 	subs subscribers
 
@@ -64,19 +81,6 @@ type Manager struct {
 	// hosts maps every served domain to its project's primary domain, for
 	// the certificate issuer. Rebuilt on every publish.
 	hosts atomic.Pointer[map[string]string]
-}
-
-// run is a project that is starting, running, stopping or crashed.
-type run struct {
-	state    wire.State
-	reason   string // why it crashed
-	services map[string]*serviceRun
-}
-
-type serviceRun struct {
-	runner   stacks.Runner
-	upstream stacks.Upstream
-	err      error // set when it exited on its own
 }
 
 // Options configure a Manager.
@@ -115,6 +119,8 @@ func NewManager(ctx context.Context, o Options) (*Manager, error) {
 		hostsPath: cmp.Or(o.HostsPath, resolve.DefaultHostsPath),
 		runs:      map[string]*run{},
 		locks:     map[string]*sync.Mutex{},
+		starts:    map[string]map[int]context.CancelFunc{},
+		crashes:   map[string][]time.Time{},
 	}
 	empty := map[string]string{}
 	m.hosts.Store(&empty)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -140,7 +141,7 @@ func planFile(ctx context.Context, req wire.AddRequest, f manifest.File) (store.
 	if err != nil {
 		return store.Project{}, nil, err
 	}
-	name := cmpOr(req.Name, f.Name, nameFromFolder(dir))
+	name := cmp.Or(req.Name, f.Name, nameFromFolder(dir))
 	domains := f.Domains
 	if req.Domain != "" {
 		domains = []string{req.Domain}
@@ -151,8 +152,8 @@ func planFile(ctx context.Context, req wire.AddRequest, f manifest.File) (store.
 	p := store.Project{Name: name, Root: dir, Domains: domains, BeforeStart: f.Hooks.BeforeStart}
 	for _, sn := range sortedKeys(f.Services) {
 		s := f.Services[sn]
-		svc := store.Service{Name: sn, Stack: s.Stack, Runtime: cmpOr(s.Runtime, wire.RuntimeProcess), Image: s.Image,
-			App: s.App, PathPrefix: cmpOr(s.Prefix, "/"), Workers: s.Workers, Env: s.Env}
+		svc := store.Service{Name: sn, Stack: s.Stack, Runtime: cmp.Or(s.Runtime, wire.RuntimeProcess), Image: s.Image,
+			App: s.App, PathPrefix: cmp.Or(s.Prefix, "/"), Workers: s.Workers, Env: s.Env}
 		if s.DocRoot != "" {
 			svc.DocRoot = filepath.Join(dir, filepath.FromSlash(s.DocRoot))
 		}
@@ -169,6 +170,9 @@ func planFile(ctx context.Context, req wire.AddRequest, f manifest.File) (store.
 			sr.Kind, sr.Target = store.RouteService, r.Service
 		case r.Static != "":
 			sr.Kind, sr.Target = store.RouteStatic, filepath.Join(dir, filepath.FromSlash(r.Static))
+			if err := checkStaticFolder("routes."+r.Prefix+".static", dir, sr.Target); err != nil {
+				return store.Project{}, nil, fmt.Errorf("%s: %w", filepath.Join(dir, manifest.FileName), err)
+			}
 		default:
 			sr.Kind, sr.Target = store.RouteURL, r.URL
 		}
@@ -255,7 +259,7 @@ func DescribeAdd(req wire.AddRequest) (string, error) {
 		fmt.Fprintf(&b, "  %s\n", describeService(sn, f.Services[sn]))
 	}
 	for _, r := range f.Routes {
-		target := cmpOr(r.Service, r.Static, r.URL)
+		target := cmp.Or(r.Service, r.Static, r.URL)
 		kind := "service"
 		if r.Static != "" {
 			kind = "static"
@@ -271,7 +275,7 @@ func DescribeAdd(req wire.AddRequest) (string, error) {
 }
 
 func describeService(name string, s manifest.Service) string {
-	line := fmt.Sprintf("service %s: %s at %s", name, s.Stack, cmpOr(s.Prefix, "/"))
+	line := fmt.Sprintf("service %s: %s at %s", name, s.Stack, cmp.Or(s.Prefix, "/"))
 	if s.App != "" {
 		line += ", app " + s.App
 	}
@@ -427,14 +431,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// cmpOr is the first non-empty string.
-func cmpOr(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

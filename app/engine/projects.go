@@ -176,22 +176,24 @@ func nameFromFolder(dir string) string {
 	return name
 }
 
-// Remove stops a project if it runs, then deletes it from the store.
+// Remove stops a project if it runs, then deletes it from the store. A
+// start in progress is cancelled, and the project's lock is held from the
+// stop to the removal, so no start slips in between.
 func (m *Manager) Remove(ctx context.Context, name string) error {
-	if _, err := m.db.Project(ctx, name); err != nil {
+	p, err := m.db.Project(ctx, name)
+	if err != nil {
 		return err
 	}
-	if err := m.Stop(ctx, name); err != nil && !errors.Is(err, ErrNotRunning) {
-		return err
-	}
-	if p, err := m.db.Project(ctx, name); err == nil {
-		if err := m.removeProjectContainers(ctx, p); err != nil {
-			return err
-		}
-	}
+	m.cancelStarts(name)
 	l := m.lock(name)
 	l.Lock()
 	defer l.Unlock()
+	if err := m.stopLocked(ctx, name); err != nil && !errors.Is(err, ErrNotRunning) {
+		return err
+	}
+	if err := m.removeProjectContainers(ctx, p); err != nil {
+		return err
+	}
 	if err := m.db.RemoveProject(ctx, name); err != nil {
 		return err
 	}

@@ -14,8 +14,19 @@ import (
 
 // publish rebuilds the proxy's route table from the store and the live
 // state of each project, and swaps it in. Every project gets routes, so a
-// stopped one answers with a page that says how to start it.
+// stopped one answers with a page that says how to start it. Publishes
+// are serialised: the table swapped in last is built from the newest
+// state, and so is the issuer's host map.
 func (m *Manager) publish() {
+	if srv := m.srv.Load(); srv != nil {
+		m.publishTo(srv)
+	}
+}
+
+// publishTo is publish for srv, which may not serve yet.
+func (m *Manager) publishTo(srv *proxy.Server) {
+	m.pubMu.Lock()
+	defer m.pubMu.Unlock()
 	ps, err := m.db.Projects(context.Background())
 	if err != nil {
 		m.log.Error("publish routes", "err", err)
@@ -32,9 +43,7 @@ func (m *Manager) publish() {
 	if err != nil {
 		m.log.Error("publish routes: load declared routes", "err", err)
 	}
-	if srv := m.srv.Load(); srv != nil {
-		srv.SetRoutes(proxy.NewTable(m.routes(ps, extra)))
-	}
+	srv.SetRoutes(proxy.NewTable(m.routes(ps, extra)))
 }
 
 // AccessLog is the access log of one project, written by the proxy and
@@ -94,7 +103,7 @@ func (m *Manager) serviceRoute(p store.Project, s store.Service, r *run) proxy.R
 		StartCommand: "devport start " + p.Name,
 	}
 	if dir := publicFolder(p, s); dir != "" { // app/static.go
-		rt.TryFiles, rt.CacheControl = dir, staticCacheControl
+		rt.TryFiles, rt.CacheControl, rt.Confine = dir, staticCacheControl, p.Root
 	}
 	switch {
 	case s.Stack == stackdef.Static:
@@ -112,9 +121,16 @@ func (m *Manager) serviceRoute(p store.Project, s store.Service, r *run) proxy.R
 	case r.state == wire.StateRunning && r.services[s.Name] != nil:
 		up := r.services[s.Name].upstream
 		rt.Upstream = &proxy.Upstream{Network: up.Network, Address: up.Address, Protocol: up.Protocol}
+	case r.state == wire.StateStarting:
+		// Requests wait for the start's outcome, then route again.
+		rt.Pending, rt.Down = r.ready.ch, "the project is still starting"
 	case r.state == wire.StateCrashed:
-		rt.Down = "it crashed (" + r.reason + "); see devport logs " + p.Name
+		// A restart is on its way (a crash loop ends as failed): wait for it.
+		rt.Pending = r.ready.ch
+		rt.Down = "it crashed (" + r.reason + ") and devport is starting it again"
 		rt.StartCommand = "devport restart " + p.Name
+	case r.state == wire.StateFailed:
+		rt.Down = "it failed: " + r.reason
 	default:
 		rt.Down = "the project is " + string(r.state)
 	}
@@ -145,10 +161,13 @@ func declaredRoute(p store.Project, d store.Route, services map[string]proxy.Rou
 			rt.Down = "the project has no service " + d.Target + "; see devport route " + p.Name + " ls"
 			break
 		}
-		rt.Upstream, rt.URL, rt.Down, rt.StartCommand = svc.Upstream, svc.URL, svc.Down, svc.StartCommand
+		rt.Upstream, rt.URL, rt.Down, rt.StartCommand, rt.Pending = svc.Upstream, svc.URL, svc.Down, svc.StartCommand, svc.Pending
 	case store.RouteStatic:
 		rt.Service = "static"
 		rt.Static = d.Target
+		if within(p.Root, d.Target) { // one the user named elsewhere is served as named
+			rt.Confine = p.Root
+		}
 	case store.RouteURL:
 		rt.Service = "url"
 		u, err := url.Parse(d.Target)

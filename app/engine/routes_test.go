@@ -61,18 +61,23 @@ func TestRoutes(t *testing.T) {
 		"web": {upstream: stacks.Upstream{Network: "tcp", Address: "127.0.0.1:8081"}},
 		"api": {upstream: stacks.Upstream{Network: "unix", Address: "/run/api.sock"}},
 	}}
+	starting, crashed := newRun(wire.StateStarting), newRun(wire.StateCrashed)
+	crashed.reason = "service api exited: exit status 1"
+	failed := newRun(wire.StateFailed)
+	failed.reason = "crashed 5 times in 1m0s, so devport stopped restarting it"
 	tests := []struct {
 		name     string
 		run      *run
 		wantUp   map[string]string // service -> upstream address ("" = down)
 		wantDown string            // substring of Down for down services
 		wantCmd  string
+		pending  bool // requests wait for the run's start
 	}{
-		{"stopped", nil, map[string]string{"web": "", "api": ""}, "stopped", "devport start shop"},
-		{"running", running, map[string]string{"web": "127.0.0.1:8081", "api": "/run/api.sock"}, "", "devport start shop"},
-		{"starting", &run{state: wire.StateStarting}, map[string]string{"web": "", "api": ""}, "starting", "devport start shop"},
-		{"crashed", &run{state: wire.StateCrashed, reason: "service api exited: exit status 1"},
-			map[string]string{"web": "", "api": ""}, "crashed (service api exited", "devport restart shop"},
+		{"stopped", nil, map[string]string{"web": "", "api": ""}, "stopped", "devport start shop", false},
+		{"running", running, map[string]string{"web": "127.0.0.1:8081", "api": "/run/api.sock"}, "", "devport start shop", false},
+		{"starting", starting, map[string]string{"web": "", "api": ""}, "starting", "devport start shop", true},
+		{"crashed", crashed, map[string]string{"web": "", "api": ""}, "crashed (service api exited", "devport restart shop", true},
+		{"failed", failed, map[string]string{"web": "", "api": ""}, "failed: crashed 5 times", "devport start shop", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,6 +107,9 @@ func TestRoutes(t *testing.T) {
 				}
 				if r.StartCommand != tc.wantCmd {
 					t.Errorf("%s: StartCommand %q, want %q", r.Service, r.StartCommand, tc.wantCmd)
+				}
+				if wait := r.Pending != nil; wait != tc.pending || (wait && r.Pending != tc.run.ready.ch) {
+					t.Errorf("%s: Pending %v, want the run's gate: %v", r.Service, r.Pending, tc.pending)
 				}
 				if strip := r.Service == "api"; r.StripPrefix != strip {
 					t.Errorf("%s: StripPrefix %v, want %v", r.Service, r.StripPrefix, strip)

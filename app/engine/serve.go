@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/assets"
 	"github.com/devport/devport/proxy"
 )
@@ -55,7 +56,8 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 		return err
 	}
 	defer unlock()
-	proxy.TuneGC() // collect less often: the proxy's hot path allocates per request
+	m.startBackground() // crash watches and restart timers; StopAll ends them
+	proxy.TuneGC()      // collect less often: the proxy's hot path allocates per request
 	if m.caBundle, err = m.ca.WriteBundle(); err != nil {
 		return err
 	}
@@ -75,6 +77,16 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 		err = errors.Join(err, al.Close(cctx))
 	}()
 
+	// The --start projects are starting before the proxy accepts its
+	// first connection: their requests wait for them (Route.Pending)
+	// rather than finding a stopped project.
+	m.mu.Lock()
+	for _, name := range o.Start {
+		if _, err := m.db.Project(ctx, name); err == nil && m.runs[name] == nil {
+			m.runs[name] = &run{state: wire.StateStarting, ready: newGate()}
+		}
+	}
+	m.mu.Unlock()
 	srv, err := m.listen(ctx, o, out, al)
 	if err != nil {
 		return err
@@ -161,6 +173,7 @@ func (m *Manager) listen(ctx context.Context, o ServeOptions, out io.Writer, al 
 			Logger:         m.log,
 			AccessLog:      al,
 		})
+		m.publishTo(srv) // the table is there before the first connection
 		return srv, srv.Start(ctx)
 	}
 	srv, err := bind(https, http)

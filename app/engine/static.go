@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/proxy"
@@ -27,6 +29,7 @@ func staticFolder(p store.Project, s store.Service) string {
 // not, since there is nothing to start.
 func staticRoute(rt *proxy.Route, p store.Project, s store.Service) {
 	rt.Static = staticFolder(p, s)
+	rt.Confine = p.Root // a symlink out of the project serves nothing
 	rt.CacheControl = staticCacheControl
 	rt.StartCommand = ""
 }
@@ -71,9 +74,44 @@ func staticFolderRoutes(p store.Project) []store.Route {
 		return nil
 	}
 	dir := filepath.Join(p.Root, "static")
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() || checkStaticFolder("static", p.Root, dir) != nil {
+		return nil // none, or a symlink out of the project: not served
 	}
 	return []store.Route{{Project: p.Name, PathPrefix: "/static", Kind: store.RouteStatic, Target: dir,
 		CacheControl: staticCacheControl}}
+}
+
+// within reports whether path is root or lies under it, by their names.
+func within(root, path string) bool {
+	if root == "" {
+		return false
+	}
+	rel, err := filepath.Rel(filepath.Clean(root), filepath.Clean(path))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+// checkStaticFolder refuses a folder for the proxy to serve (field names
+// it for the user) that lies in the project folder root by its name but
+// leaves it by its real path: a symlink such as "files -> /etc" would
+// otherwise serve /etc/shadow to anyone who can reach the proxy. A folder
+// outside the project, named so on purpose, is the user's choice.
+func checkStaticFolder(field, root, dir string) error {
+	if !within(root, dir) {
+		return nil
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil // the folder checks say what is missing
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return &store.ValidationError{Field: field, Value: dir, Reason: "does not exist",
+			Fix: "create the folder, or name one that exists"}
+	}
+	if !within(realRoot, real) {
+		return &store.ValidationError{Field: field, Value: dir,
+			Reason: fmt.Sprintf("leads out of the project folder (to %s) through a symlink", real),
+			Fix:    "serve a folder inside the project, or name the outside folder itself"}
+	}
+	return nil
 }
