@@ -11,7 +11,8 @@
 //     swapped in atomically with [Server.SetRoutes], so lookups take no
 //     lock and a reload drops no connection.
 //   - server.go: [Server], its listeners and its lifecycle
-//     ([Server.Start], [Server.Shutdown]).
+//     ([Server.Start], [Server.Shutdown]); hold.go: requests to a backend
+//     that is starting ([Route.Pending]) wait for the next table.
 //   - handler.go: one handler per route, built when a table is installed:
 //     the per-route [net/http/httputil.ReverseProxy] with its Rewrite
 //     (X-Forwarded-*, Forwarded, Via, X-Real-IP, the original Host,

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // active is an installed table with a ready handler for each of its
@@ -118,6 +119,17 @@ func (s *Server) serveHTTPS(w http.ResponseWriter, r *http.Request) {
 	a := s.active.Load()
 	urlPath := cleanPath(r.URL.Path)
 	i, known := a.table.lookup(host, urlPath)
+	var start time.Time // of a held request, for its access entry
+	if i >= 0 && a.table.routes[i].Pending != nil {
+		start = time.Now()
+		if a, i, known = s.hold(r.Context(), host, urlPath, a, i); a == nil {
+			// The client went away while the backend was starting.
+			if al := s.cfg.AccessLog; al != nil {
+				s.logGone(al, r, host, start)
+			}
+			return
+		}
+	}
 	switch {
 	case i < 0 && !known:
 		s.unknownHost(w, host, a.table)
@@ -128,7 +140,7 @@ func (s *Server) serveHTTPS(w http.ResponseWriter, r *http.Request) {
 	}
 	h := &a.handlers[i]
 	if al := s.cfg.AccessLog; al != nil {
-		s.serveLogged(al, w, r, h, host, urlPath)
+		s.serveLogged(al, w, r, h, host, urlPath, start)
 		return
 	}
 	s.serveRoute(w, r, h, h.proxy, nil, host, urlPath)
@@ -149,7 +161,14 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, h *routeHand
 	}
 	if rp == nil {
 		reason := route.Down
-		if reason == "" {
+		switch {
+		case route.Pending != nil:
+			// Held for HoldTimeout (or not at all, with holding off).
+			reason = "it is still starting"
+			if d := s.holdTimeout(); d > 0 {
+				reason += " after " + d.String()
+			}
+		case reason == "":
 			reason = "not running"
 		}
 		s.badGateway(w, host, route, reason)

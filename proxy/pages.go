@@ -120,7 +120,10 @@ func (s *Server) badGateway(w http.ResponseWriter, host string, route *Route, re
 		LogsCommand: route.logsCommand(),
 	}
 	if route.Kind() == KindDown {
-		data.Down, data.StartCommand = true, route.StartCommand
+		data.Down = true
+		if route.Pending == nil { // starting already: nothing to start
+			data.StartCommand = route.StartCommand
+		}
 	}
 	text := fmt.Sprintf("502 Bad Gateway: %s: the %s service of project %s is not answering: %s.\n",
 		host, route.Service, route.Project, reason)

@@ -41,11 +41,14 @@ func (rec *recorder) Write(p []byte) (int, error) {
 }
 
 // serveLogged serves a routed request through a recorder and queues its
-// access entry. A service route's request goes through a copy of the
+// access entry. start is when the request began, when it was held before
+// (zero: now). A service route's request goes through a copy of the
 // route's reverse proxy whose pool writes the instance it picks to
 // rec.upstream.
-func (s *Server) serveLogged(al *AccessLog, w http.ResponseWriter, r *http.Request, h *routeHandler, host, urlPath string) {
-	start := time.Now()
+func (s *Server) serveLogged(al *AccessLog, w http.ResponseWriter, r *http.Request, h *routeHandler, host, urlPath string, start time.Time) {
+	if start.IsZero() {
+		start = time.Now()
+	}
 	rec, _ := s.recs.Get().(*recorder)
 	if rec == nil {
 		rec = new(recorder)
@@ -85,3 +88,29 @@ func (s *Server) serveLogged(al *AccessLog, w http.ResponseWriter, r *http.Reque
 	*rec = recorder{}
 	s.recs.Put(rec)
 }
+
+// logGone queues the access entry of a request whose client went away
+// while it was held for a backend that was starting: 499, nginx's
+// "client closed request".
+func (s *Server) logGone(al *AccessLog, r *http.Request, host string, start time.Time) {
+	a := s.active.Load()
+	project, prefix := "", ""
+	if i, _ := a.table.lookup(host, cleanPath(r.URL.Path)); i >= 0 {
+		project, prefix = a.table.routes[i].Project, a.table.routes[i].PathPrefix
+	}
+	al.Log(AccessEntry{
+		Time:     start,
+		Project:  project,
+		Route:    prefix,
+		Method:   r.Method,
+		Host:     host,
+		Path:     r.URL.Path,
+		Proto:    r.Proto,
+		Status:   statusClientClosed,
+		Duration: time.Since(start),
+	})
+}
+
+// statusClientClosed is nginx's 499: the client closed the connection
+// before it got an answer.
+const statusClientClosed = 499

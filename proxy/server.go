@@ -43,6 +43,11 @@ type Config struct {
 	Pages Pages
 	// Logger receives backend failures and listener errors; nil discards.
 	Logger *slog.Logger
+	// HoldTimeout is how long a request to a route whose backend is
+	// starting (Route.Pending) waits for it before it is answered with
+	// the route as it then is. Zero takes DefaultHoldTimeout (60 s); a
+	// negative value holds nothing.
+	HoldTimeout time.Duration
 	// AccessLog, when set, gets one entry per routed request. The caller
 	// owns it: Close it after Shutdown. It tells Logger when it cannot
 	// write, unless its own AccessLogConfig.Logger is set.
@@ -61,6 +66,9 @@ type Server struct {
 	recs     sync.Pool // *recorder, for the access log
 	trs      *transports
 	upgrades *upgrades
+	// stopping is closed when Shutdown begins: requests held for a
+	// starting backend are answered at once.
+	stopping chan struct{}
 
 	active    atomic.Pointer[active]
 	httpsPort atomic.Int32
@@ -100,6 +108,7 @@ func New(cfg Config) *Server {
 		bufs:     &bufferPool{},
 		trs:      newTransports(),
 		upgrades: newUpgrades(),
+		stopping: make(chan struct{}),
 	}
 	s.active.Store(s.install(NewTable(nil)))
 	return s
@@ -209,6 +218,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.state = stateClosed
 	servers, lns := s.servers, s.listeners
 	s.mu.Unlock()
+	close(s.stopping)
 
 	// First the websockets: http.Server.Shutdown does not know them.
 	s.upgrades.closeAll()

@@ -100,6 +100,17 @@ type Route struct {
 	// for a static or URL route.
 	LogsCommand string
 
+	// Pending, when not nil, says the backend is starting or restarting:
+	// a request for the route waits until the channel is closed (or its
+	// client leaves, or Config.HoldTimeout passes, or the Server shuts
+	// down), and is then routed again against the table installed at that
+	// moment. So the engine publishes the new table first (the route up,
+	// or Down with the start error, which the 502 page then shows) and
+	// closes the channel after. A route still Pending when its hold ends
+	// gets a 502 that says it is still starting, without StartCommand.
+	// HTTP/1.1, HTTP/2 and websockets are held alike.
+	Pending <-chan struct{}
+
 	// Upstreams are more instances of the same service (gunicorn -w or
 	// several containers). Upstream, when set, is the first instance.
 	// Requests go to the instance with the fewest requests in flight; an
