@@ -162,7 +162,7 @@ func TestNoBadGatewayAfterPause(t *testing.T) {
 		pause    time.Duration
 		parallel int
 	}{
-		{"go server closing idle after 300ms", goBackend, time.Second, 40},
+		{"go server closing idle after 300ms", goBackend, 1500 * time.Millisecond, 40},
 		{"uvicorn --timeout-keep-alive 1", func(t *testing.T) *Upstream {
 			return startUvicorn(t, slowASGI, "--timeout-keep-alive", "1")
 		}, 2 * time.Second, 12},
@@ -194,7 +194,11 @@ func TestNoBadGatewayAfterPause(t *testing.T) {
 						resp.Body.Close()
 						if resp.StatusCode != http.StatusOK {
 							bad.Add(1)
-							t.Logf("round %d request %d: %d %.200q", round, i, resp.StatusCode, body)
+							reason := string(body)
+							if j := strings.Index(reason, "</strong>: "); j >= 0 {
+								reason = reason[j:]
+							}
+							t.Logf("round %d request %d: %d %.200q", round, i, resp.StatusCode, reason)
 						}
 					})
 				}
