@@ -275,7 +275,7 @@ func TestWebSocketHTTP2Pool(t *testing.T) {
 	p := startProxy(t, []Route{{Project: "shop", Service: "api", Domains: []string{"shop.test"},
 		Upstreams: []Upstream{{Address: deadAddress(t)}, *tcpBackend(t, wsEcho(t))},
 		Limits:    Limits{FailTimeout: time.Minute}}}, nil)
-	pl := p.active.Load().handlers[0].proxy.Transport.(*pool)
+	pl := p.active.Load().handlers[0].pool
 	dead, live := pl.insts[0], pl.insts[1]
 
 	type stream struct {
