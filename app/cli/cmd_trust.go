@@ -8,8 +8,12 @@ import (
 	"github.com/devport/devport/app/engine"
 )
 
-func (c *CLI) trustOptions(name string, args []string) (engine.TrustOptions, error) {
+func (c *CLI) trustOptions(name string, args []string) (engine.TrustOptions, bool, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	newRoot := false
+	if name == "trust" {
+		fs.BoolVar(&newRoot, "new-root", false, "replace a root made by an older devport with one that signs TLS servers only, and trust it instead")
+	}
 	o := engine.TrustOptions{Home: c.Getenv("HOME")}
 	fs.BoolVar(&o.System, "system", true, "the system store (curl, Python, Go, most CLIs); needs root")
 	fs.BoolVar(&o.NSS, "nss", true, "NSS in ~/.pki/nssdb (Chromium, Firefox)")
@@ -18,7 +22,7 @@ func (c *CLI) trustOptions(name string, args []string) (engine.TrustOptions, err
 	if err == nil && len(pos) > 0 {
 		err = fmt.Errorf("%w: devport %s takes no arguments", ErrUsage, name)
 	}
-	return o, err
+	return o, newRoot, err
 }
 
 func (c *CLI) trust(ctx context.Context, args []string) error {
@@ -32,9 +36,12 @@ func (c *CLI) untrust(ctx context.Context, args []string) error {
 // changeTrust runs Trust or Untrust and prints what each store now says.
 func (c *CLI) changeTrust(ctx context.Context, name string, args []string,
 	change func(*engine.Manager, context.Context, engine.TrustOptions) (string, error)) error {
-	o, err := c.trustOptions(name, args)
+	o, newRoot, err := c.trustOptions(name, args)
 	if err != nil {
 		return err
+	}
+	if newRoot {
+		change = (*engine.Manager).RenewCA
 	}
 	m, err := c.manager(ctx)
 	if err != nil {
