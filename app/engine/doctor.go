@@ -119,7 +119,12 @@ func (m *Manager) checkDataDir() []Check {
 	} else if fi.Mode().Perm()&0o077 != 0 {
 		key.OK, key.Detail, key.Fix = false, fmt.Sprintf("%s is mode %o", kp, fi.Mode().Perm()), "chmod 600 "+kp
 	}
-	return []Check{c, key}
+	limits := Check{Name: "CA limits", OK: true, Detail: "the root signs TLS servers for .test and .localhost only"}
+	if m.ca.Legacy() {
+		limits.Detail = "the root was made by an older devport: it is limited to .test and .localhost, but not to TLS servers"
+		limits.Fix = "devport trust --new-root (then trust the new root: the command does it for the stores it names)"
+	}
+	return []Check{c, key, limits}
 }
 
 func ownerOf(fi os.FileInfo) int {
