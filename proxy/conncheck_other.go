@@ -4,7 +4,11 @@ package proxy
 
 import "net"
 
-// idleConnQuiet cannot peek at a socket here: a connection closed while
-// idle is found when the request sent on it gets nothing back (and
+// idlePeek cannot look into a socket here: a connection closed while idle
+// is found when the request sent on it gets nothing back (and is
 // retried), and one with unsolicited bytes when they fail to parse.
-func idleConnQuiet(net.Conn) bool { return true }
+type idlePeek struct{}
+
+func newIdlePeek(net.Conn) *idlePeek { return nil }
+
+func (*idlePeek) isQuiet() bool { return true }

@@ -8,32 +8,52 @@ import (
 	"syscall"
 )
 
-// idleConnQuiet reports whether an idle upstream connection is still open
-// with nothing to read: no unsolicited bytes (which would be taken for the
-// next response) and no end of stream (the upstream closed it). It peeks
-// at the socket without waiting; a connection it cannot look into counts
-// as quiet.
-func idleConnQuiet(c net.Conn) bool {
+// idlePeek looks into the socket of an idle upstream connection without
+// waiting: quiet reports whether it is still open with nothing to read,
+// that is no unsolicited bytes (which would be taken for the next
+// response) and no end of stream (the upstream closed it). It is made
+// once per connection, when it is dialed, so that a look allocates
+// nothing.
+type idlePeek struct {
+	raw   syscall.RawConn
+	look  func(fd uintptr) bool
+	quiet bool
+	b     [1]byte
+}
+
+// newIdlePeek returns the peek of c, or nil when c has no socket to look
+// into (a nil peek reports every connection quiet).
+func newIdlePeek(c net.Conn) *idlePeek {
 	if wc, ok := c.(*writeDeadlineConn); ok {
 		c = wc.Conn
 	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return true
+		return nil
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
-		return true
+		return nil
 	}
-	quiet := true
-	var b [1]byte
-	err = raw.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	p := &idlePeek{raw: raw}
+	p.look = func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), p.b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		// Only "nothing to read yet" is quiet: data, the end of the
 		// stream (no error) and any other error all mean the connection
 		// cannot carry the next request.
-		quiet = errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK)
+		p.quiet = errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK)
 		return true
-	})
-	return quiet && err == nil
+	}
+	return p
+}
+
+func (p *idlePeek) isQuiet() bool {
+	if p == nil {
+		return true
+	}
+	p.quiet = false
+	if err := p.raw.Read(p.look); err != nil {
+		return false
+	}
+	return p.quiet
 }

@@ -42,6 +42,9 @@ type h1Conn struct {
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	lastUsed time.Time
+	// peek tells, before reuse, whether the upstream closed c or sent
+	// bytes on it while it was idle.
+	peek *idlePeek
 }
 
 // maxResponseHeaderBytes bounds the status line and headers of a
@@ -211,7 +214,7 @@ func (t *h1Transport) get(ctx context.Context) (pc *h1Conn, reused bool, err err
 		t.idle[n-1] = nil
 		t.idle = t.idle[:n-1]
 		t.mu.Unlock()
-		if now.Sub(pc.lastUsed) < UpstreamIdleTimeout && idleConnQuiet(pc.c) {
+		if now.Sub(pc.lastUsed) < UpstreamIdleTimeout && pc.peek.isQuiet() {
 			return pc, true, nil
 		}
 		_ = pc.c.Close()
@@ -226,7 +229,7 @@ func (t *h1Transport) dialConn(ctx context.Context) (*h1Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := &h1Conn{c: c, cr: connReader{c: c, limit: -1}, bw: bufio.NewWriterSize(c, 8<<10)}
+	pc := &h1Conn{c: c, cr: connReader{c: c, limit: -1}, bw: bufio.NewWriterSize(c, 8<<10), peek: newIdlePeek(c)}
 	pc.br = bufio.NewReaderSize(&pc.cr, 16<<10)
 	return pc, nil
 }
