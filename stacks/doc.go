@@ -14,6 +14,17 @@
 // Stop can take down everything it spawned (Apache's workers included) and
 // returns only when nothing of that group is left.
 //
+// With Spec.Supervisor set (the engine passes its own binary and
+// SuperviseCommand), each backend runs under a supervisor (Supervise,
+// supervise.go) that leads its process group and is the subreaper of its
+// tree, so that nothing of it survives the engine, not even a SIGKILL of
+// the engine: Pdeathsig reaches only a direct child, and Apache's children
+// and gunicorn's workers would go on serving. SupervisedCommand runs the
+// engine's hooks the same way. Every process of a backend carries its
+// group's token in DEVPORT_PROCESS_GROUP; the engine records each runner's
+// ProcessGroup, and KillGroups, given what an earlier engine recorded,
+// kills what it left behind and nothing else (group.go).
+//
 // Apache runs from a private config generated from assets.HTTPDConf: it
 // reads nothing from /etc/apache2 and writes only into the service's run
 // folder, so it never collides with a system Apache.

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -198,11 +199,115 @@ func isClosed(ch <-chan struct{}) bool {
 // runHelper) instead of running tests.
 const helperEnv = "DEVPORT_STACKS_HELPER_SPEC"
 
+// escapeArg makes the test binary a process that leaves its process group
+// for a session of its own and sleeps: what a backend's daemonizing child
+// does.
+const escapeArg = "__stacks_test_escape"
+
 func TestMain(m *testing.M) {
+	// The test binary is its own supervisor, as devport is: see
+	// testSupervisor.
+	if len(os.Args) > 1 && os.Args[1] == SuperviseCommand {
+		os.Exit(Supervise(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == escapeArg {
+		_, _ = syscall.Setsid()
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
 	if spec := os.Getenv(helperEnv); spec != "" {
 		os.Exit(runHelper(spec))
 	}
+	if cfg := os.Getenv(engineHelperEnv); cfg != "" {
+		os.Exit(runEngineHelper(cfg))
+	}
 	os.Exit(m.Run())
+}
+
+// engineHelperEnv makes the test binary an engine stand-in (see
+// runEngineHelper) instead of running tests.
+const engineHelperEnv = "DEVPORT_STACKS_HELPER_ENGINE"
+
+// engineHelperConfig is what the engine stand-in runs.
+type engineHelperConfig struct {
+	Specs []Spec
+	// Hook is a before_start hook's argv, started after the backends and
+	// left running.
+	Hook []string
+	// Supervised runs everything under the supervisor, as the engine does.
+	Supervised bool
+}
+
+// engineHelperReport is the engine stand-in's one line of output.
+type engineHelperReport struct {
+	Groups []Group // of the backends, as ProcessGroup reports them
+	Err    string  `json:",omitempty"`
+}
+
+// runEngineHelper starts what cfg (JSON) describes, the way the engine
+// does, prints an engineHelperReport and waits to be killed: an engine
+// that dies without stopping anything.
+func runEngineHelper(cfgJSON string) int {
+	var groups []Group
+	report := func(err error) int {
+		r := engineHelperReport{Groups: groups}
+		if err != nil {
+			r.Err = err.Error()
+		}
+		b, _ := json.Marshal(r)
+		fmt.Println(string(b))
+		if err != nil {
+			return 1
+		}
+		time.Sleep(time.Minute)
+		return 0
+	}
+	var cfg engineHelperConfig
+	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
+		return report(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var supervisor []string
+	if cfg.Supervised {
+		var err error
+		if supervisor, err = testSupervisor(); err != nil {
+			return report(err)
+		}
+	}
+	for _, spec := range cfg.Specs {
+		spec.Supervisor = supervisor
+		r, err := NewRunner(spec)
+		if err != nil {
+			return report(err)
+		}
+		if _, err := r.Start(ctx); err != nil {
+			return report(err)
+		}
+		g, ok := r.(interface{ ProcessGroup() (Group, bool) }).ProcessGroup()
+		if !ok {
+			return report(fmt.Errorf("%s: no process group after Start", spec.Service))
+		}
+		groups = append(groups, g)
+	}
+	if len(cfg.Hook) > 0 {
+		cmd := SupervisedCommand(context.Background(), supervisor, time.Second, cfg.Hook[0], cfg.Hook[1:]...)
+		if err := cmd.Start(); err != nil {
+			return report(err)
+		}
+	}
+	return report(nil)
+}
+
+// testSupervisor is Spec.Supervisor for tests: the test binary runs
+// Supervise when its first argument is SuperviseCommand (TestMain), as
+// devport's main does.
+func testSupervisor() ([]string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return []string{exe, SuperviseCommand}, nil
 }
 
 // runHelper starts the backend described by the JSON spec, prints

@@ -2,9 +2,11 @@ package stacks
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -18,21 +20,29 @@ type launch struct {
 	env      []string // full environment
 	upstream Upstream // where it will answer once ready
 	token    string   // when set, the probe's answer must carry it in probeTokenHeader
+
+	// supervisor, when set, is the argv prefix that runs the backend under
+	// Supervise (Spec.Supervisor), with grace as its stop grace period.
+	supervisor []string
+	grace      time.Duration
 }
 
 func (l launch) command() string { return shellJoin(append([]string{l.path}, l.args...)) }
 
-// process is one running backend: the leader of its own process group.
-// The goroutine started by spawn owns cmd.Wait; everything else learns of
-// the exit through done.
+// process is one running backend: the leader of its own process group
+// (or its supervisor, which leads the group the backend runs in). The
+// goroutine started by spawn owns cmd.Wait; everything else learns of the
+// exit through done.
 type process struct {
-	cmd       *exec.Cmd
-	command   string
-	pgid      int
-	upstream  Upstream
-	token     string
-	logPath   string
-	logOffset int64 // where this run's output starts in the log
+	cmd        *exec.Cmd
+	command    string // the backend's, without the supervisor
+	pgid       int
+	group      Group // what ProcessGroup reports
+	supervised bool  // the leader is a supervisor: it forwards a stop
+	upstream   Upstream
+	token      string
+	logPath    string
+	logOffset  int64 // where this run's output starts in the log
 
 	done    chan struct{} // closed once the leader is reaped
 	waitErr error         // cmd.Wait's result; read only after done
@@ -46,31 +56,43 @@ type process struct {
 }
 
 // spawn starts l in a new process group with its output appended to logPath.
+// Every process of the group carries the group's token in its environment
+// (groupEnv), by which KillGroups knows it later.
 func spawn(l launch, logPath string) (*process, error) {
 	command := l.command()
 	f, off, err := openLog(logPath, command)
 	if err != nil {
 		return nil, &StartError{Command: command, Err: err}
 	}
-	cmd := exec.Command(l.path, l.args...)
+	argv := append([]string{l.path}, l.args...)
+	attr := sysProcAttr()
+	if len(l.supervisor) > 0 {
+		argv = supervisorArgv(l.supervisor, l.grace, argv)
+		attr = supervisorProcAttr()
+	}
+	token := rand.Text()
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = l.dir
-	cmd.Env = l.env
+	cmd.Env = append(slices.Clip(l.env), groupEnv+"="+token)
 	cmd.Stdout, cmd.Stderr = f, f // *os.File: the child writes to it directly, no copying goroutine
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = attr
 	err = cmd.Start()
 	f.Close() // the child has its own descriptor now
 	if err != nil {
 		return nil, &StartError{Command: command, Err: err}
 	}
+	pid := cmd.Process.Pid // Setpgid with Pgid 0: the group id is the leader's pid
 	p := &process{
-		cmd:       cmd,
-		command:   command,
-		pgid:      cmd.Process.Pid, // Setpgid with Pgid 0: the group id is the leader's pid
-		upstream:  l.upstream,
-		token:     l.token,
-		logPath:   logPath,
-		logOffset: off,
-		done:      make(chan struct{}),
+		cmd:        cmd,
+		command:    command,
+		pgid:       pid,
+		group:      newGroup(pid, token),
+		supervised: len(l.supervisor) > 0,
+		upstream:   l.upstream,
+		token:      l.token,
+		logPath:    logPath,
+		logOffset:  off,
+		done:       make(chan struct{}),
 	}
 	go p.wait()
 	return p, nil
@@ -143,6 +165,20 @@ func (p *process) signal(sig syscall.Signal) {
 	}
 }
 
+// signalStop asks the backend to stop: SIGTERM to the group, or to the
+// supervisor alone, which forwards it to the group and to what left it.
+func (p *process) signalStop() {
+	if !p.supervised {
+		p.signal(syscall.SIGTERM)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.exited {
+		_ = syscall.Kill(p.pgid, syscall.SIGTERM)
+	}
+}
+
 // waitReady probes the upstream until it answers, the leader exits, or ctx
 // ends. The backoff starts at 5 ms (Apache is up in ~40 ms) and caps at 50 ms:
 // a refused connection costs next to nothing, and uvicorn (~250 ms) should
@@ -191,13 +227,16 @@ func (p *process) waitReady(ctx context.Context) error {
 
 // terminate stops the whole group: SIGTERM, SIGKILL after grace, and it
 // returns once the leader is reaped and no process of the group is left.
-// When ctx ends first it sends SIGKILL and returns ctx's error; calling it
-// again finishes the job.
+// A supervisor gets a margin to escalate first. When ctx ends first it
+// sends SIGKILL and returns ctx's error; calling it again finishes the job.
 func (p *process) terminate(ctx context.Context, grace time.Duration) error {
 	p.mu.Lock()
 	p.stopping = true
 	p.mu.Unlock()
-	p.signal(syscall.SIGTERM)
+	p.signalStop()
+	if p.supervised {
+		grace += supervisorMargin
+	}
 
 	deadline := time.NewTimer(grace)
 	defer deadline.Stop()

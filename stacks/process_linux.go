@@ -18,6 +18,20 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
+// supervisorProcAttr starts a supervisor (Supervise) as the leader of the
+// backend's process group, with a parent-death signal it can catch: it
+// then takes the backend's whole tree down before it exits.
+func supervisorProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: parentDeathSignal}
+}
+
+// supervisedChildAttr is how a supervisor starts its command: in the
+// supervisor's group, and killed by the kernel should the supervisor itself
+// be killed (its workers then wait for KillGroups).
+func supervisedChildAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
+
 // groupAlive reports whether a live process is still in group pgid.
 // kill(-pgid, 0) answers for the common case. When it says "present", the
 // members may all be zombies: dead processes whose new parent does not reap

@@ -13,9 +13,6 @@ import (
 	"github.com/devport/devport/internal/stackdef"
 )
 
-// prSetChildSubreaper is prctl's PR_SET_CHILD_SUBREAPER (linux/prctl.h).
-const prSetChildSubreaper = 36
-
 // TestPdeathsig kills a process that started a backend (a devport dying
 // without Stop) and checks that the kernel kills the backend too.
 func TestPdeathsig(t *testing.T) {

@@ -13,6 +13,15 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
 
+// supervisorProcAttr starts a supervisor as the leader of the backend's
+// group; it notices its parent's death by polling.
+func supervisorProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
+
+// supervisedChildAttr keeps a supervisor's command in its group.
+func supervisedChildAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{} }
+
 // groupAlive reports whether any process is still in group pgid.
 func groupAlive(pgid int) bool {
 	return !errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH)

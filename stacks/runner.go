@@ -15,8 +15,9 @@ type Runner interface {
 	// back as a *StartError, and nothing of it is left running. Start on a
 	// running backend returns its upstream.
 	Start(ctx context.Context) (Upstream, error)
-	// Stop sends SIGTERM to the backend's process group, SIGKILL after
-	// Spec.StopTimeout, and returns once nothing of the group is left. It
+	// Stop sends SIGTERM to the backend's process group (through its
+	// supervisor, when it has one), SIGKILL after Spec.StopTimeout, and
+	// returns once nothing of the group is left. It
 	// cancels a Start in progress, and it is safe to call twice or after a
 	// failed Start. When ctx ends first the group gets SIGKILL and Stop
 	// returns ctx's error; calling Stop again finishes the job.
@@ -45,7 +46,8 @@ type backend interface {
 }
 
 // NewRunner returns a process Runner for spec. It checks the spec, not the
-// system: missing binaries show up in Check and in Start.
+// system: missing binaries show up in Check and in Start. The Runner also
+// has ProcessGroup() (Group, bool), for the engine to record.
 func NewRunner(spec Spec) (Runner, error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
@@ -108,6 +110,7 @@ func (r *procRunner) Start(ctx context.Context) (Upstream, error) {
 		if err != nil {
 			return Upstream{}, fmt.Errorf("start %s: %w", r.spec.label(), err)
 		}
+		l.supervisor, l.grace = r.spec.Supervisor, r.spec.StopTimeout
 		p, err := spawn(l, r.spec.LogPath)
 		if err != nil {
 			return Upstream{}, err

@@ -100,6 +100,16 @@ type Spec struct {
 	// StopTimeout is how long Stop lets the backend shut down gracefully
 	// before it kills the group; 0 means DefaultStopTimeout.
 	StopTimeout time.Duration
+	// Supervisor, when set, is the argv prefix that runs devport's
+	// supervisor (Supervise), e.g. []string{os.Executable(),
+	// SuperviseCommand}: the process runtime then starts the backend as
+	// Supervisor + [-grace StopTimeout -- backend argv...]. The supervisor
+	// leads the backend's process group, is the subreaper of its tree, and
+	// takes the whole tree down when the engine dies, even by SIGKILL
+	// (Pdeathsig alone reaches only the direct child: Apache's children and
+	// gunicorn's workers went on serving). Empty starts the backend
+	// directly, as before. The container runtime ignores it.
+	Supervisor []string `json:",omitempty"`
 
 	// The container runtime only (NewContainerRunner):
 
