@@ -180,6 +180,7 @@ func TestContainerPHP(t *testing.T) {
 }
 
 func TestContainerUvicorn(t *testing.T) {
+	t.Parallel() // it mostly waits for pip in the container: alongside the other parallel tests
 	cli := requireDocker(t, testUvicornImage)
 	files := map[string]string{
 		"main.py": `from fastapi import FastAPI, Request

@@ -85,6 +85,8 @@ func TestKeepAliveSettings(t *testing.T) {
 // idle pool (which closes after proxy.UpstreamIdleTimeout, below
 // BackendKeepAlive) never writes to a connection the backend has closed.
 func TestBackendKeepsIdleConnections(t *testing.T) {
+	// It mostly waits: alongside the other parallel tests.
+	t.Parallel()
 	const idle = 6 * time.Second // > 5 s, the longest default (Apache, uvicorn)
 	if BackendKeepAlive <= idle {
 		t.Fatalf("BackendKeepAlive %s is not above the %s this test idles", BackendKeepAlive, idle)
