@@ -198,3 +198,56 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestAccessLogDiskFull points a project's access log at /dev/full, where
+// every write fails with ENOSPC as on a full disk: requests are still
+// served, the engine says so once (not once per request), and when the
+// log can be written again it says that too and logs again.
+func TestAccessLogDiskFull(t *testing.T) {
+	e := newEnv(t)
+	site := e.writeApp(map[string]string{"index.html": "<p>static hello</p>\n"})
+	e.mustRun("add", site, "--name", "full", "--stack", "static")
+	logDir := filepath.Join(e.home, "logs", "full")
+	if err := os.MkdirAll(logDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(logDir, "access.log")
+	if err := os.Symlink("/dev/full", logPath); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	g := e.serve("--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)))
+	defer g.stop(t)
+	client := siteClient(t, e, port)
+	fetch := func() {
+		t.Helper()
+		code, body, err := get(client, fmt.Sprintf("https://full.test:%d/", port))
+		if err != nil || code != 200 || !strings.Contains(body, "static hello") {
+			t.Fatalf("GET with the disk full: %d %v %q", code, err, body)
+		}
+	}
+	for i := 0; i < 5; i++ {
+		fetch()
+	}
+	waitUntil(t, 10*time.Second, "the engine says the log cannot be written", func() bool {
+		return strings.Contains(g.output(), "access log cannot be written")
+	})
+	time.Sleep(500 * time.Millisecond)
+	if n := strings.Count(g.output(), "access log cannot be written"); n != 1 {
+		t.Errorf("said %d times, want once for the episode:\n%s", n, g.output())
+	}
+	// Space returns: the log is a file again.
+	if err := os.Remove(logPath); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		fetch()
+	}
+	waitUntil(t, 10*time.Second, "the engine says the log is written again", func() bool {
+		return strings.Contains(g.output(), "access log is written again")
+	})
+	waitUntil(t, 10*time.Second, "entries reach the log", func() bool {
+		b, err := os.ReadFile(logPath)
+		return err == nil && strings.Contains(string(b), `"status":200`)
+	})
+}

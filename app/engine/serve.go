@@ -67,7 +67,15 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 
 	// The proxy's access log, one file per project; closed after the
 	// proxy's Shutdown (defers run last-registered first).
-	al, err := proxy.NewAccessLog(proxy.AccessLogConfig{Path: m.paths.AccessLog})
+	al, err := proxy.NewAccessLog(proxy.AccessLogConfig{
+		Path: m.paths.AccessLog,
+		// The proxy logs each episode once; the window and attached
+		// clients hear of it as a warning, and of its end.
+		OnError: func(err error) {
+			m.emit(wire.Event{Kind: wire.EventWarning, Detail: fmt.Sprintf("the access log cannot be written (%v): requests are served, but not logged; free some disk space", err)})
+		},
+		OnRecover: func() { m.emit(wire.Event{Kind: wire.EventWarning, Detail: "the access log is written again"}) },
+	})
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ func (u *UI) TrayMenu() *fyne.Menu {
 	for _, p := range u.Projects() {
 		name := p.Name
 		toggle := fyne.NewMenuItem("Start", func() { u.act("start", name) })
-		if p.State == wire.StateRunning || p.State == wire.StateCrashed || p.State == wire.StateStarting {
+		if p.State == wire.StateRunning || p.State == wire.StateCrashed || p.State == wire.StateStarting || p.State == wire.StateFailed {
 			toggle = fyne.NewMenuItem("Stop", func() { u.act("stop", name) })
 		}
 		open := fyne.NewMenuItem("Open "+p.URL, func() { u.OpenSite(name) })
@@ -54,7 +54,7 @@ func (u *UI) trayIcon() fyne.Resource {
 	icon := u.opts.Icons.Stopped
 	for _, p := range u.Projects() {
 		switch p.State {
-		case wire.StateCrashed:
+		case wire.StateCrashed, wire.StateFailed:
 			return orDefault(u.opts.Icons.Error, u.app.Icon())
 		case wire.StateRunning:
 			icon = u.opts.Icons.Running

@@ -207,11 +207,16 @@ func (u *UI) follow(events <-chan wire.Event) {
 		if u.ctx.Err() != nil {
 			continue // closing: drain until the channel closes
 		}
-		if e.Kind == wire.EventState && e.State == wire.StateCrashed {
-			n := fyne.NewNotification("devport: "+e.Project+" crashed", e.Detail)
+		if e.Kind == wire.EventState && (e.State == wire.StateCrashed || e.State == wire.StateFailed) {
+			n := fyne.NewNotification("devport: "+e.Project+" "+string(e.State), firstLine(e.Detail))
 			u.do(func() { u.app.SendNotification(n) })
 		}
-		if e.Kind == wire.EventProgress {
+		switch e.Kind {
+		case wire.EventProgress:
+			continue
+		case wire.EventWarning: // the engine works on, but something needs the user
+			detail := e.Detail
+			u.do(func() { u.Status.SetText(detail) })
 			continue
 		}
 		u.Refresh()
@@ -325,8 +330,9 @@ func (r *Row) update(p wire.ProjectStatus) {
 	running := p.State == wire.StateRunning
 	busy := p.State == wire.StateStarting || p.State == wire.StateStopping
 	setEnabled(r.Start, !running && !busy)
-	setEnabled(r.Stop, running || p.State == wire.StateCrashed)
-	setEnabled(r.Restart, running || p.State == wire.StateCrashed)
+	troubled := p.State == wire.StateCrashed || p.State == wire.StateFailed
+	setEnabled(r.Stop, running || troubled)
+	setEnabled(r.Restart, running || troubled)
 	setEnabled(r.Folder, p.Root != "")
 	setEnabled(r.Lg, len(p.Services) > 0)
 }
@@ -358,7 +364,7 @@ func stateColor(s wire.State) color.Color {
 		return color.NRGBA{0x16, 0xa3, 0x4a, 0xff}
 	case wire.StateStarting, wire.StateStopping:
 		return color.NRGBA{0xf5, 0x9e, 0x0b, 0xff}
-	case wire.StateCrashed:
+	case wire.StateCrashed, wire.StateFailed:
 		return color.NRGBA{0xdc, 0x26, 0x26, 0xff}
 	default:
 		return color.NRGBA{0x9c, 0xa3, 0xaf, 0xff}
@@ -457,4 +463,10 @@ func (u *UI) ConfirmRemove(name string) {
 	rd.d = dialog.NewCustomWithoutButtons("Remove "+name+"?", container.NewVBox(msg, container.NewHBox(layout.NewSpacer(), rd.Cancel, rd.Yes)), u.Window)
 	u.Remove = rd
 	rd.d.Show()
+}
+
+// firstLine is the first line of s: reasons carry log tails.
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
 }
