@@ -63,5 +63,8 @@ func TestWarningShows(t *testing.T) {
 	defer u.Close()
 	ch <- wire.Event{Kind: wire.EventWarning, Detail: "the access log cannot be written (no space left on device)"}
 	close(ch)
-	eventually(t, "the warning shows", func() bool { u.Idle(); return u.Status.Text == "the access log cannot be written (no space left on device)" })
+	eventually(t, "the warning shows", func() bool {
+		u.Idle()
+		return u.Status.Text == "the access log cannot be written (no space left on device)"
+	})
 }
