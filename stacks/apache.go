@@ -19,8 +19,12 @@ import (
 
 // httpdTemplate is parsed once; it is never modified afterwards.
 var httpdTemplate = template.Must(template.New("httpd.conf").
-	Funcs(template.FuncMap{"q": confQuote}).
+	Funcs(confFuncs).
 	Parse(assets.HTTPDConf))
+
+// confFuncs quote values for the Apache config templates: q a value, dirq
+// a path as a <Directory> pattern.
+var confFuncs = template.FuncMap{"q": confQuote, "dirq": dirQuote}
 
 // httpdConfig is the data of assets.HTTPDConf.
 type httpdConfig struct {
@@ -238,6 +242,17 @@ func serverName(s Spec) string {
 
 // confQuote quotes a value for the Apache config; confSafe has vetted it.
 func confQuote(s string) string { return `"` + s + `"` }
+
+// dirPattern escapes the characters a <Directory> path treats as
+// wildcards (apr_fnmatch: "*", "?" and "[", which opens a class; "]" alone
+// is literal) as one-character classes, so that the section matches the
+// folder itself: a folder named "my[1]" otherwise matches no <Directory>,
+// and every request to it is denied. A backslash would not do: Apache then
+// takes the path as a literal with the backslashes in it.
+var dirPattern = strings.NewReplacer("[", "[[]", "*", "[*]", "?", "[?]")
+
+// dirQuote quotes path as a <Directory> pattern that matches exactly it.
+func dirQuote(path string) string { return confQuote(dirPattern.Replace(path)) }
 
 // confSafe rejects what cannot sit inside a quoted Apache config value: a
 // quote or backslash (Apache's escaping), a line break, or ${ (variable

@@ -16,7 +16,7 @@ import (
 
 // siteTemplate is parsed once; it is never modified afterwards.
 var siteTemplate = template.Must(template.New("apache-site.conf").
-	Funcs(template.FuncMap{"q": confQuote}).
+	Funcs(confFuncs).
 	Parse(assets.ApacheSiteConf))
 
 // siteConfig is the data of assets.ApacheSiteConf, the site of a php
