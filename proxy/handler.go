@@ -163,10 +163,13 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, h *routeHand
 		reason := route.Down
 		switch {
 		case route.Pending != nil:
-			// Held for HoldTimeout (or not at all, with holding off).
-			reason = "it is still starting"
+			// Held for HoldTimeout (or not at all, with holding off): the
+			// engine's own words for the start, and how long it waited.
+			if reason == "" {
+				reason = "it is still starting"
+			}
 			if d := s.holdTimeout(); d > 0 {
-				reason += " after " + d.String()
+				reason += " (waited " + d.String() + ")"
 			}
 		case reason == "":
 			reason = "not running"

@@ -129,9 +129,9 @@ func TestHoldWhileStarting(t *testing.T) {
 		if d := time.Since(start); d < 300*time.Millisecond || d > 5*time.Second {
 			t.Errorf("answered after %v, want the hold timeout of 300ms", d)
 		}
-		if r.status != http.StatusBadGateway || !strings.Contains(r.body, "still starting") ||
+		if r.status != http.StatusBadGateway || !strings.Contains(r.body, "the project is starting (waited 300ms)") ||
 			strings.Contains(r.body, "Start it") {
-			t.Errorf("after the hold timeout: %d %q, want a 502 that says it is still starting", r.status, r.body)
+			t.Errorf("after the hold timeout: %d %q, want a 502 that says it is still starting, and how long it waited", r.status, r.body)
 		}
 	})
 	t.Run("shutdown answers held requests", func(t *testing.T) {

@@ -107,7 +107,8 @@ type Route struct {
 	// moment. So the engine publishes the new table first (the route up,
 	// or Down with the start error, which the 502 page then shows) and
 	// closes the channel after. A route still Pending when its hold ends
-	// gets a 502 that says it is still starting, without StartCommand.
+	// gets a 502 with its Down text and how long the request waited, and
+	// without StartCommand (a start is under way already).
 	// HTTP/1.1, HTTP/2 and websockets are held alike.
 	Pending <-chan struct{}
 
