@@ -20,7 +20,7 @@ import (
 )
 
 // requireStack skips (or fails) when Check says stack cannot run here.
-func requireStack(t *testing.T, stack string) {
+func requireStack(t testing.TB, stack string) {
 	t.Helper()
 	if err := Check(stack, t.TempDir()); err != nil {
 		testenv.Need(t, "stack "+stack, false, err.Error()+" ("+testenv.InstallFix+")")
