@@ -13,7 +13,8 @@ import (
 
 // gunicorn runs the gunicorn and wsgi stacks: `<python> -m gunicorn [-k
 // uvicorn.workers.UvicornWorker] -w N --bind unix:RunDir/<service>.sock
-// --forwarded-allow-ips '*' --chdir Dir MODULE:APP`, run in Dir. The
+// --forwarded-allow-ips '*' --keep-alive 15 (BackendKeepAlive) --chdir Dir
+// MODULE:APP`, run in Dir. The
 // gunicorn stack serves an ASGI app with uvicorn's workers, the wsgi stack
 // a WSGI app with gunicorn's own sync workers.
 //

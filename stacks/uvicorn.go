@@ -16,7 +16,8 @@ const maxSocketPath = 103
 
 // uvicorn is the uvicorn stack: `<python> -m uvicorn MODULE:APP --uds
 // RunDir/<service>.sock --proxy-headers --forwarded-allow-ips '*'
-// [--root-path PREFIX] --app-dir Dir`, run in Dir.
+// --timeout-keep-alive 15 (BackendKeepAlive) --app-dir Dir [--root-path
+// PREFIX]`, run in Dir.
 type uvicorn struct {
 	spec   Spec
 	python *interpreter
