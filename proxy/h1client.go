@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -31,6 +32,9 @@ type h1Transport struct {
 	mu     sync.Mutex
 	idle   []*h1Conn // most recently used last
 	closed bool
+	// reaper closes the connections idle for UpstreamIdleTimeout; armed
+	// while any is idle (nil or stopped otherwise).
+	reaper *time.Timer
 }
 
 // h1Conn is one keep-alive connection to the upstream.
@@ -245,7 +249,35 @@ func (t *h1Transport) put(pc *h1Conn) {
 		return
 	}
 	t.idle = append(t.idle, pc)
+	if t.reaper == nil {
+		t.reaper = time.AfterFunc(UpstreamIdleTimeout, t.reap)
+	} else if len(t.idle) == 1 {
+		t.reaper.Reset(UpstreamIdleTimeout)
+	}
 	t.mu.Unlock()
+}
+
+// reap closes the connections idle for UpstreamIdleTimeout, oldest first,
+// and arms itself again for the next one to expire. Idle connections are
+// not kept until the backend gives up on them: each one may hold a whole
+// worker of a prefork Apache, and a burst's other requests would wait in
+// its backlog meanwhile.
+func (t *h1Transport) reap() {
+	now := time.Now()
+	t.mu.Lock()
+	n := 0
+	for n < len(t.idle) && now.Sub(t.idle[n].lastUsed) >= UpstreamIdleTimeout {
+		n++
+	}
+	expired := slices.Clone(t.idle[:n])
+	t.idle = slices.Delete(t.idle, 0, n)
+	if len(t.idle) > 0 && !t.closed {
+		t.reaper.Reset(UpstreamIdleTimeout - now.Sub(t.idle[0].lastUsed))
+	}
+	t.mu.Unlock()
+	for _, pc := range expired {
+		_ = pc.c.Close()
+	}
 }
 
 // CloseIdleConnections closes the pooled connections; connections in use
@@ -266,6 +298,9 @@ func (t *h1Transport) CloseIdleConnections() {
 func (t *h1Transport) close() {
 	t.mu.Lock()
 	t.closed = true
+	if t.reaper != nil {
+		t.reaper.Stop()
+	}
 	t.mu.Unlock()
 	t.CloseIdleConnections()
 }

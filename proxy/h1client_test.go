@@ -511,3 +511,31 @@ func TestHotPathCancelWhileClearingDeadline(t *testing.T) {
 		t.Fatal("a request cancelled while its header deadline was cleared still waits on the backend")
 	}
 }
+
+// TestIdleConnectionsReaped: with no further traffic, a pooled connection
+// is closed by the proxy once it has been idle for UpstreamIdleTimeout,
+// not left open until the backend gives up on it. A prefork Apache gives
+// each open connection a whole worker: idle ones kept for the backend's
+// keep-alive would leave a burst's other requests waiting in its backlog.
+func TestIdleConnectionsReaped(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	up := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				closed <- struct{}{} // the proxy closed its side
+				return
+			}
+			if answerPath(c, req) != nil {
+				return
+			}
+		}
+	})
+	p := startProxy(t, []Route{{Project: "shop", Service: "web", Domains: []string{"shop.test"}, Upstream: up}}, nil)
+	get(t, p.client(t, false), "GET", "https://shop.test/x", nil)
+	select {
+	case <-closed:
+	case <-time.After(UpstreamIdleTimeout + 2*time.Second):
+		t.Fatalf("the idle upstream connection is still open %v after its request", UpstreamIdleTimeout+2*time.Second)
+	}
+}
