@@ -22,6 +22,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cli.RunWithWindow(ctx, os.Args[1:], desktop.Open)
 	stop()
+	var exit *cli.ExitError
+	if errors.As(err, &exit) {
+		os.Exit(exit.Code)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "devport:", err)
 		if errors.Is(err, cli.ErrUsage) {

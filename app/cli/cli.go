@@ -34,6 +34,13 @@ func Run(ctx context.Context, args []string) error {
 // ErrUsage marks an error in how a command was called; main exits 2 for it.
 var ErrUsage = errors.New("usage")
 
+// ExitError is a command that ended with an exit code of its own and has
+// said what it had to say (the supervisor passes its backend's on): main
+// exits with Code and prints nothing.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
 type command struct {
 	name, args, help string
 	run              func(c *CLI, ctx context.Context, args []string) error
@@ -70,6 +77,12 @@ var commands = []command{
 
 // Run runs one subcommand.
 func (c *CLI) Run(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == engine.SuperviseCommand { // hidden: the engine runs backends under it
+		if code := engine.Supervise(args[1:]); code != 0 {
+			return &ExitError{Code: code}
+		}
+		return nil
+	}
 	if c.Window != nil && (len(args) == 0 || (strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help")) {
 		return c.windowCmd(ctx, args)
 	}

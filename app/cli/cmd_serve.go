@@ -38,7 +38,8 @@ func (c *CLI) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := engine.NewManager(ctx, engine.Options{Paths: paths, Logger: slog.New(slog.NewTextHandler(c.Stderr, nil))})
+	m, err := engine.NewManager(ctx, engine.Options{Paths: paths, Logger: slog.New(slog.NewTextHandler(c.Stderr, nil)),
+		Supervisor: engine.SelfSupervisor()})
 	if err != nil {
 		return err
 	}

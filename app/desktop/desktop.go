@@ -120,7 +120,8 @@ func connect(ctx context.Context, o cli.WindowOptions, stderr io.Writer) (gui.En
 	if !errors.Is(err, wire.ErrEngineDown) {
 		return nil, nil, nil, err
 	}
-	m, err := engine.NewManager(ctx, engine.Options{Paths: o.Paths, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	m, err := engine.NewManager(ctx, engine.Options{Paths: o.Paths, Logger: slog.New(slog.NewTextHandler(stderr, nil)),
+		Supervisor: engine.SelfSupervisor()})
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -90,6 +90,7 @@ func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Se
 		if b := cmp.Or(m.processBundle, m.caBundle); b != "" {
 			spec.Env = append(certs.BundleEnv(b), spec.Env...)
 		}
+		spec.Supervisor = m.supervisor
 		return m.newRunner(spec)
 	}
 	if m.caBundle != "" { // mounted read-only where the container expects it

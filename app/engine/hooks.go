@@ -6,18 +6,22 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
 
 // hookTimeout bounds a before_start hook: long enough for a cold
-// `composer install` or `pip install -r requirements.txt`.
-const hookTimeout = 10 * time.Minute
+// `composer install` or `pip install -r requirements.txt`. A stop ends it
+// at once (its SIGTERM, then SIGKILL after hookGrace).
+const (
+	hookTimeout = 10 * time.Minute
+	hookGrace   = 2 * time.Second
+)
 
 // HookError is a before_start hook that failed, with its last output lines.
 type HookError struct {
@@ -67,11 +71,11 @@ func (m *Manager) runBeforeStart(ctx context.Context, p store.Project) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, hookTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", p.BeforeStart)
+	// Under the supervisor, as the backends run: nothing the hook starts
+	// outlives it, a stop (ctx) or the engine, even a killed one.
+	cmd := stacks.SupervisedCommand(ctx, m.supervisor, hookGrace, "/bin/sh", "-c", p.BeforeStart)
 	cmd.Dir = p.Root
 	cmd.Stdout, cmd.Stderr = w, w
-	ownGroup(cmd) // hooks_unix.go: the whole group is stopped on cancel
-	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
 		return &HookError{Command: p.BeforeStart, Err: err, Tail: tail.lines(10)}
 	}

@@ -152,7 +152,9 @@ func (m *Manager) start(ctx context.Context, name string, kind startKind) error 
 		err = fmt.Errorf("start %s: %w", name, errInterrupted)
 	}
 	if err != nil {
-		_ = m.stopServices(context.WithoutCancel(ctx), r)
+		if m.stopServices(context.WithoutCancel(ctx), r) == nil {
+			m.forgetGroups(ctx, name)
+		}
 		m.mu.Lock()
 		current := m.runs[name] == r
 		if current {
@@ -232,6 +234,7 @@ func (m *Manager) startService(ctx context.Context, p store.Project, s store.Ser
 		_ = runner.Stop(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	m.recordGroup(ctx, p.Name, s.Name, runner) // orphans.go: what a killed engine leaves is found
 	return &serviceRun{runner: runner, upstream: up}, nil
 }
 
@@ -295,7 +298,9 @@ func (m *Manager) crashed(project string, r *run, why, logPath string) {
 	if state == wire.StateFailed {
 		m.log.Warn("gave up restarting", "project", project, "crashes", n)
 		m.event(context.Background(), store.Event{Project: project, Kind: "failed", Detail: reason})
-		_ = m.stopServices(context.Background(), r)
+		if m.stopServices(context.Background(), r) == nil {
+			m.forgetGroups(context.Background(), project)
+		}
 		m.publish()
 		m.stateEvent(project, state, reason)
 		return
@@ -374,6 +379,9 @@ func (m *Manager) stopLocked(ctx context.Context, name string) error {
 	m.publish() // route to the stopped page before the backend goes away
 	m.stateEvent(name, wire.StateStopping, "")
 	err := m.stopServices(ctx, r)
+	if err == nil {
+		m.forgetGroups(ctx, name) // nothing of them runs any more
+	}
 	m.mu.Lock()
 	if m.runs[name] == r {
 		delete(m.runs, name)

@@ -77,6 +77,8 @@ type Manager struct {
 
 	// hostsPath is the hosts file the "hosts" DNS method keeps in step.
 	hostsPath string
+	// supervisor is Options.Supervisor.
+	supervisor []string
 
 	// hosts maps every served domain to its project's primary domain, for
 	// the certificate issuer. Rebuilt on every publish.
@@ -90,6 +92,12 @@ type Options struct {
 	// HostsPath is the hosts file the "hosts" DNS method manages; default
 	// /etc/hosts. Tests point it at a file of their own.
 	HostsPath string
+	// Supervisor is the argv prefix that runs devport's supervisor
+	// (SelfSupervisor: this binary's hidden subcommand), under which every
+	// backend process and hook runs so that nothing outlives the engine,
+	// even a killed one. Nil runs them directly (tests of this package,
+	// whose binary has no such command).
+	Supervisor []string
 }
 
 // NewManager opens the store and the CA (creating both on first use).
@@ -111,16 +119,17 @@ func NewManager(ctx context.Context, o Options) (*Manager, error) {
 		return nil, fmt.Errorf("open CA: %w", err)
 	}
 	m := &Manager{
-		paths:     o.Paths,
-		log:       log,
-		db:        db,
-		ca:        ca,
-		newRunner: stacks.NewRunner,
-		hostsPath: cmp.Or(o.HostsPath, resolve.DefaultHostsPath),
-		runs:      map[string]*run{},
-		locks:     map[string]*sync.Mutex{},
-		starts:    map[string]map[int]context.CancelFunc{},
-		crashes:   map[string][]time.Time{},
+		paths:      o.Paths,
+		log:        log,
+		db:         db,
+		ca:         ca,
+		newRunner:  stacks.NewRunner,
+		hostsPath:  cmp.Or(o.HostsPath, resolve.DefaultHostsPath),
+		supervisor: o.Supervisor,
+		runs:       map[string]*run{},
+		locks:      map[string]*sync.Mutex{},
+		starts:     map[string]map[int]context.CancelFunc{},
+		crashes:    map[string][]time.Time{},
 	}
 	empty := map[string]string{}
 	m.hosts.Store(&empty)

@@ -56,8 +56,9 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 		return err
 	}
 	defer unlock()
-	m.startBackground() // crash watches and restart timers; StopAll ends them
-	proxy.TuneGC()      // collect less often: the proxy's hot path allocates per request
+	m.killLeftovers(ctx, out) // orphans.go: what a killed engine left running
+	m.startBackground()       // crash watches and restart timers; StopAll ends them
+	proxy.TuneGC()            // collect less often: the proxy's hot path allocates per request
 	if m.caBundle, err = m.ca.WriteBundle(); err != nil {
 		return err
 	}
