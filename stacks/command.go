@@ -21,8 +21,7 @@ import (
 // DefaultStopTimeout.
 //
 // The caller sets Dir, Env, Stdout and Stderr, and runs it with Run, or
-// Start and Wait. The environment gets DEVPORT_PROCESS_GROUP, so the
-// command's processes are recognised as devport's.
+// Start and Wait.
 func SupervisedCommand(ctx context.Context, supervisor []string, grace time.Duration, name string, arg ...string) *exec.Cmd {
 	if grace <= 0 {
 		grace = DefaultStopTimeout
