@@ -24,8 +24,12 @@ func setSubreaper() error {
 
 // parentDeathSignal is the signal the kernel sends a supervisor whose
 // parent (the engine) dies: one it can catch, so that it takes the
-// backend's whole tree down with it.
-const parentDeathSignal = syscall.SIGTERM
+// backend's whole tree down with it, and not the one a stop sends. The
+// kernel also sends it when the engine's thread that started the
+// supervisor ends while the engine lives on (Go retires a thread whose
+// goroutine exits while locked to it); the supervisor tells the two apart
+// by its parent, which changes only in the first case.
+const parentDeathSignal = syscall.SIGUSR2
 
 // procInfo is one process as /proc/PID/stat shows it.
 type procInfo struct {

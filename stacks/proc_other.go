@@ -10,9 +10,10 @@ import (
 // setSubreaper is Linux's; elsewhere an orphan goes to init.
 func setSubreaper() error { return errors.ErrUnsupported }
 
-// parentDeathSignal is what a supervisor treats as its parent's death; only
-// Linux sends it by itself (elsewhere the supervisor polls its parent).
-const parentDeathSignal = syscall.SIGTERM
+// parentDeathSignal is what a supervisor treats as a sign of its parent's
+// death; only Linux sends it by itself (elsewhere the supervisor polls its
+// parent).
+const parentDeathSignal = syscall.SIGUSR2
 
 // procInfo is one process; without /proc nothing fills it.
 type procInfo struct {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -30,16 +31,21 @@ const supervisorPoll = 200 * time.Millisecond
 // runs a unit: nothing the command starts outlives it, its supervisor or
 // the engine that started the supervisor. args are
 //
-//	[-grace DURATION] [--] PROGRAM [ARG...]
+//	[-grace DURATION] [-parent PID] [--] PROGRAM [ARG...]
+//
+// where PID is the engine's (the process runtime passes it): a supervisor
+// whose parent is another process by the time it looks is an orphan
+// already, and starts nothing.
 //
 // It runs PROGRAM in its own process group (the supervisor's: the engine
 // starts it as a group leader), with the supervisor as the subreaper of
 // everything below it (on Linux), so that what a worker leaves behind is
 // reparented to the supervisor, not to init. When the supervisor gets
-// SIGTERM (a stop, or the kernel's parent-death signal when the engine
-// dies; a parent that vanishes is also noticed by polling), it sends
-// SIGTERM to the group and to every descendant that left it, and SIGKILL
-// to all of them after the grace period (DefaultStopTimeout by default).
+// SIGTERM (a stop), or its parent dies (the kernel's parent-death signal,
+// SIGUSR2, which the engine's SysProcAttr asks for; a parent that vanishes
+// is also noticed by polling), it sends SIGTERM to the group and to every
+// descendant that left it, and SIGKILL to all of them after the grace
+// period (DefaultStopTimeout by default).
 // When PROGRAM exits on its own (a crash, or a hook that finished), what is
 // left of its tree is killed at once. The supervisor reaps every process it
 // adopted and returns PROGRAM's exit status (re-raising the signal that
@@ -51,22 +57,28 @@ const supervisorPoll = 200 * time.Millisecond
 func Supervise(args []string) int {
 	fs := flag.NewFlagSet("devport "+SuperviseCommand, flag.ContinueOnError)
 	usage := func() {
-		fmt.Fprintf(os.Stderr, "usage: devport %s [-grace DURATION] [--] PROGRAM [ARG...]\n", SuperviseCommand)
+		fmt.Fprintf(os.Stderr, "usage: devport %s [-grace DURATION] [-parent PID] [--] PROGRAM [ARG...]\n", SuperviseCommand)
 	}
 	fs.Usage = usage
 	grace := fs.Duration("grace", DefaultStopTimeout, "how long a stop waits after SIGTERM before SIGKILL")
+	parent := fs.Int("parent", 0, "the engine's pid (default: the parent at start)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() == 0 || *grace < 0 {
+	if fs.NArg() == 0 || *grace < 0 || *parent < 0 {
 		usage()
 		return 2
+	}
+	ppid := os.Getppid()
+	if *parent != 0 && ppid != *parent {
+		fmt.Fprintf(os.Stderr, "devport: the engine (pid %d) is gone: not starting %s\n", *parent, fs.Arg(0))
+		return 1
 	}
 	// Signals go to the group: it must be ours alone, never the engine's.
 	if syscall.Getpgrp() != os.Getpid() {
 		_ = syscall.Setpgid(0, 0)
 	}
-	s := &supervisor{grace: *grace, self: os.Getpid(), pgid: syscall.Getpgrp(), ppid: os.Getppid()}
+	s := &supervisor{grace: *grace, self: os.Getpid(), pgid: syscall.Getpgrp(), ppid: ppid}
 	return s.run(fs.Args())
 }
 
@@ -81,7 +93,11 @@ type supervisor struct {
 func (s *supervisor) run(argv []string) int {
 	_ = setSubreaper() // without it (not Linux), orphans go to init: the group signals still reach them
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGCHLD)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGCHLD, parentDeathSignal)
+	if os.Getppid() != s.ppid { // it died before the parent-death signal had a handler
+		fmt.Fprintf(os.Stderr, "devport: the engine is gone: not starting %s\n", argv[0])
+		return 1
+	}
 
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr // *os.File: inherited, nothing copies
@@ -136,8 +152,12 @@ func (s *supervisor) run(argv []string) int {
 		}
 		select {
 		case sig := <-sigs:
-			if sig != syscall.SIGCHLD {
+			switch {
+			case sig == syscall.SIGCHLD:
+			case sig != parentDeathSignal:
 				stop("")
+			case os.Getppid() != s.ppid:
+				stop("the engine is gone")
 			}
 		case <-poll.C:
 			if os.Getppid() != s.ppid {
@@ -210,9 +230,10 @@ func exitStatus(ws syscall.WaitStatus) int {
 }
 
 // supervisorArgv is the argv that runs argv under supervisor (the argv
-// prefix of Spec.Supervisor) with grace as its stop grace period.
+// prefix of Spec.Supervisor) with grace as its stop grace period, for this
+// process as the engine.
 func supervisorArgv(supervisor []string, grace time.Duration, argv []string) []string {
 	out := slices.Clone(supervisor)
-	out = append(out, "-grace", grace.String(), "--")
+	out = append(out, "-grace", grace.String(), "-parent", strconv.Itoa(os.Getpid()), "--")
 	return append(out, argv...)
 }

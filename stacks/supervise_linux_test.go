@@ -125,10 +125,35 @@ func TestSupervisedLifecycle(t *testing.T) {
 		stopRunner(t, r)
 	})
 	t.Run("bad arguments", func(t *testing.T) {
-		for _, args := range [][]string{nil, {"-grace"}, {"-grace", "-1s", "true"}, {"--"}} {
+		for _, args := range [][]string{nil, {"-grace"}, {"-grace", "-1s", "true"}, {"--"}, {"-parent", "x", "true"}} {
 			if got := Supervise(args); got != 2 {
 				t.Errorf("Supervise(%q) = %d, want 2", args, got)
 			}
+		}
+	})
+	t.Run("an engine gone before the start starts nothing", func(t *testing.T) {
+		// No process is its own parent.
+		if got := Supervise([]string{"-parent", strconv.Itoa(os.Getpid()), "--", "/bin/sh", "-c", "exit 0"}); got != 1 {
+			t.Errorf("Supervise with another parent = %d, want 1", got)
+		}
+	})
+	t.Run("the parent-death signal while the engine lives is not a stop", func(t *testing.T) {
+		t.Parallel()
+		spec := supervisedSpec(t, stackdef.Uvicorn, map[string]string{"main.py": fastAPIApp})
+		spec.App = "main:api"
+		r := mustRunner(t, spec)
+		up := startRunner(t, r)
+		// As when the engine's thread that started it ends (Go retires a
+		// thread whose goroutine exits locked to it).
+		if err := syscall.Kill(pgidOf(t, r), parentDeathSignal); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * supervisorPoll)
+		if isClosed(r.Exited()) {
+			t.Fatalf("the backend stopped: %v", r.Err())
+		}
+		if got := getInfo(t, up, nil); got.Scheme != "http" {
+			t.Errorf("no answer after the signal: %+v", got)
 		}
 	})
 }
