@@ -38,9 +38,9 @@ func SupervisedCommand(ctx context.Context, supervisor []string, grace time.Dura
 	cmd.Cancel = func() error {
 		pgid := cmd.Process.Pid
 		if len(supervisor) > 0 {
-			_ = syscall.Kill(pgid, syscall.SIGTERM) // the supervisor forwards it
+			_ = kill(pgid, syscall.SIGTERM) // the supervisor forwards it
 		} else {
-			_ = syscall.Kill(-pgid, syscall.SIGTERM)
+			_ = kill(-pgid, syscall.SIGTERM)
 		}
 		// The group gets SIGKILL after grace; this goroutine ends then, or
 		// as soon as the group is gone.
@@ -53,7 +53,7 @@ func SupervisedCommand(ctx context.Context, supervisor []string, grace time.Dura
 				time.Sleep(20 * time.Millisecond)
 			}
 			if groupAlive(pgid) { // while a member lives, no other group can have its id
-				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+				_ = kill(-pgid, syscall.SIGKILL)
 			}
 		}()
 		return nil

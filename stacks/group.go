@@ -86,7 +86,7 @@ func KillGroups(ctx context.Context, groups []Group) (int, error) {
 	}
 	targets := leftovers(groups, bootID())
 	for _, p := range targets {
-		_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		_ = kill(p.pid, syscall.SIGKILL)
 	}
 	poll := time.NewTicker(10 * time.Millisecond)
 	defer poll.Stop()

@@ -161,7 +161,7 @@ func (p *process) signal(sig syscall.Signal) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.gone {
-		_ = syscall.Kill(-p.pgid, sig) // ESRCH: already gone, which is what we want
+		_ = kill(-p.pgid, sig) // ESRCH: already gone, which is what we want
 	}
 }
 
@@ -175,7 +175,7 @@ func (p *process) signalStop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.exited {
-		_ = syscall.Kill(p.pgid, syscall.SIGTERM)
+		_ = kill(p.pgid, syscall.SIGTERM)
 	}
 }
 

@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build unix && !linux
 
 package stacks
 
@@ -24,5 +24,5 @@ func supervisedChildAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{} 
 
 // groupAlive reports whether any process is still in group pgid.
 func groupAlive(pgid int) bool {
-	return !errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH)
+	return !errors.Is(kill(-pgid, 0), syscall.ESRCH)
 }

@@ -49,6 +49,9 @@ type backend interface {
 // system: missing binaries show up in Check and in Start. The Runner also
 // has ProcessGroup() (Group, bool), for the engine to record.
 func NewRunner(spec Spec) (Runner, error) {
+	if err := processRuntime(); err != nil {
+		return nil, err
+	}
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}

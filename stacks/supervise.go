@@ -1,3 +1,5 @@
+//go:build unix
+
 package stacks
 
 import (
@@ -7,21 +9,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"slices"
-	"strconv"
 	"syscall"
 	"time"
 )
-
-// SuperviseCommand is the hidden subcommand of the devport binary that
-// runs Supervise: the engine sets Spec.Supervisor to
-// []string{os.Executable(), SuperviseCommand}, and devport's main hands
-// `devport __supervise ARGS...` to Supervise(ARGS) before anything else.
-const SuperviseCommand = "__supervise"
-
-// supervisorMargin is how much longer than a supervisor's grace the engine
-// waits before it kills the group itself: the supervisor escalates first,
-// and reaches the processes that left the group.
-const supervisorMargin = time.Second
 
 // supervisorPoll is how often a supervisor checks that its parent is alive
 // (in case the parent-death signal never comes) and reaps orphans.
@@ -227,13 +217,4 @@ func exitStatus(ws syscall.WaitStatus) int {
 		return 128 + int(sig)
 	}
 	return 1
-}
-
-// supervisorArgv is the argv that runs argv under supervisor (the argv
-// prefix of Spec.Supervisor) with grace as its stop grace period, for this
-// process as the engine.
-func supervisorArgv(supervisor []string, grace time.Duration, argv []string) []string {
-	out := slices.Clone(supervisor)
-	out = append(out, "-grace", grace.String(), "-parent", strconv.Itoa(os.Getpid()), "--")
-	return append(out, argv...)
 }

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // apacheAccount is the account Apache's workers run as when devport is
@@ -70,11 +69,7 @@ func fileOwner(path string) (uid, gid uint32, ok bool) {
 	if err != nil {
 		return 0, 0, false
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, 0, false
-	}
-	return st.Uid, st.Gid, true
+	return ownerIDs(fi) // sys_unix.go
 }
 
 // accountNameRe is a user or group name Apache's config can carry as is.
@@ -131,16 +126,16 @@ const (
 // allows reports whether acct has the want bits on fi by its mode bits
 // (not ACLs or supplementary groups), and the chmod that would grant them.
 func allows(fi os.FileInfo, acct apacheAccount, want uint32) (ok bool, fix string) {
-	st, isUnix := fi.Sys().(*syscall.Stat_t)
+	uid, gid, isUnix := ownerIDs(fi)
 	if !isUnix {
 		return true, ""
 	}
 	perm := uint32(fi.Mode().Perm())
 	bits, class := perm, "o"
 	switch {
-	case st.Uid == acct.uid:
+	case uid == acct.uid:
 		bits, class = perm>>6, "u"
-	case st.Gid == acct.gid:
+	case gid == acct.gid:
 		bits, class = perm>>3, "g"
 	}
 	fix = "chmod " + class + "+x"

@@ -127,13 +127,6 @@ func (m *Manager) checkDataDir() []Check {
 	return []Check{c, key, limits}
 }
 
-func ownerOf(fi os.FileInfo) int {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return int(st.Uid)
-	}
-	return -1
-}
-
 func (m *Manager) checkTrust(ctx context.Context, home string) []Check {
 	var out []Check
 	for _, r := range m.ca.TrustStatus(ctx, certs.TrustOptions{System: true, NSS: true, Home: home}) {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/devport/devport/app/wire"
@@ -243,6 +242,9 @@ func parsePages() (proxy.Pages, error) {
 	return proxy.Pages{UnknownHost: unknown, BadGateway: bad}, nil
 }
 
+// errLocked is a lock another process holds.
+var errLocked = errors.New("locked")
+
 // lockEngine makes sure one engine at a time serves a data dir, so two
 // never fight over ports or backends. The lock is an flock, which the
 // kernel releases even when the engine is killed.
@@ -252,9 +254,9 @@ func (m *Manager) lockEngine() (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil { // sys_unix.go
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLocked) {
 			return nil, fmt.Errorf("an engine is already running for %s (control socket %s): use devport start/stop, or stop that engine first", m.paths.Data, m.paths.Control())
 		}
 		return nil, fmt.Errorf("engine lock %s: %w", path, err)
