@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
-	"time"
 
 	"github.com/devport/devport/assets"
 )
@@ -40,7 +39,7 @@ type httpdConfig struct {
 	TypesConfig   string // /etc/mime.types, or /dev/null without it
 	DocRoot       string
 	ProbeToken    string // sent back to the readiness probe only: proves the answer is this Apache's
-	KeepAlive     int    // KeepAliveTimeout, seconds (BackendKeepAlive)
+	KeepAlive     string // Off (ApacheKeepAlive)
 	Links         []apacheLink
 }
 
@@ -114,7 +113,7 @@ func (a *apache) config() (httpdConfig, error) {
 		ServerName:    serverName(a.spec),
 		TypesConfig:   "/etc/mime.types",
 		DocRoot:       docRoot,
-		KeepAlive:     int(BackendKeepAlive / time.Second),
+		KeepAlive:     ApacheKeepAlive,
 	}
 	if !isFile(cfg.TypesConfig) {
 		cfg.TypesConfig = os.DevNull // mod_mime fails to start without a types file

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
-	"time"
 
 	"github.com/devport/devport/assets"
 	"github.com/docker/docker/api/types/mount"
@@ -24,7 +23,7 @@ var siteTemplate = template.Must(template.New("apache-site.conf").
 type siteConfig struct {
 	ServerName string
 	DocRoot    string // in the container
-	KeepAlive  int    // KeepAliveTimeout, seconds (BackendKeepAlive)
+	KeepAlive  string // Off (ApacheKeepAlive)
 	// ProxyFrom is where devport's proxy connects from (the project
 	// network's gateways), space-separated: the one hop whose forwarding
 	// headers are trusted. "" trusts none.
@@ -88,7 +87,7 @@ func planPHP(s Spec, image string, proxyFrom []string) (containerPlan, error) {
 	if !confSafe(inRoot) {
 		return containerPlan{}, fmt.Errorf("document root %q holds a character apache's config cannot carry (\", \\, a newline or ${): rename it", root)
 	}
-	cfg := siteConfig{ServerName: serverName(s), DocRoot: inRoot, KeepAlive: int(BackendKeepAlive / time.Second),
+	cfg := siteConfig{ServerName: serverName(s), DocRoot: inRoot, KeepAlive: ApacheKeepAlive,
 		ProxyFrom: strings.Join(proxyFrom, " "), RunAsOwner: runAsOwner}
 	if !confSafe(cfg.ProxyFrom) {
 		return containerPlan{}, fmt.Errorf("gateway %q of the project network cannot be written into apache's config", cfg.ProxyFrom)

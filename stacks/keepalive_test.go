@@ -30,8 +30,8 @@ func TestKeepAliveSettings(t *testing.T) {
 		container bool
 		want      string // in the generated config, script or command line
 	}{
-		{name: "apache process", stack: stackdef.PHP, want: "\nKeepAlive On\nKeepAliveTimeout " + secs + "\n"},
-		{name: "apache container", stack: stackdef.PHP, container: true, want: "\nKeepAlive On\nKeepAliveTimeout " + secs + "\n"},
+		{name: "apache process", stack: stackdef.PHP, want: "\nKeepAlive " + ApacheKeepAlive + "\n"},
+		{name: "apache container", stack: stackdef.PHP, container: true, want: "\nKeepAlive " + ApacheKeepAlive + "\n"},
 		{name: "uvicorn process", stack: stackdef.Uvicorn, want: " --timeout-keep-alive " + secs + " "},
 		{name: "uvicorn container", stack: stackdef.Uvicorn, container: true, want: " --timeout-keep-alive " + secs + " "},
 		{name: "gunicorn process", stack: stackdef.Gunicorn, want: " --keep-alive " + secs + " "},
@@ -100,7 +100,6 @@ func TestBackendKeepsIdleConnections(t *testing.T) {
 		files map[string]string
 		app   string
 	}{
-		{name: "apache", stack: stackdef.PHP, files: map[string]string{"index.php": "<?php echo 'ok';"}},
 		{name: "uvicorn", stack: stackdef.Uvicorn, files: map[string]string{"main.py": fastAPIApp}, app: "main:api"},
 		{name: "gunicorn", stack: stackdef.Gunicorn, files: map[string]string{"main.py": fastAPIApp}, app: "main:api"},
 	}
