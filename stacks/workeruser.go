@@ -187,3 +187,37 @@ func searchableBy(dir string, acct apacheAccount) error {
 	}
 	return nil
 }
+
+// permWrite is the write bit of one class.
+const permWrite = 2
+
+// WorkerWrites checks that the account the php stack's workers run as in
+// the process runtime (WorkerUser) can create files in dir, by its mode
+// bits: WordPress writes .htaccess and wp-content/uploads, Laravel its
+// storage/. It returns that account's name, and an error that names the
+// account and the fix when it cannot.
+func WorkerWrites(dir string) (string, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return "", err
+	}
+	acct := apacheAccount{name: "uid " + strconv.Itoa(os.Geteuid()), uid: uint32(os.Geteuid()), gid: uint32(os.Getegid())}
+	if os.Geteuid() == 0 {
+		if acct, err = workerAccount(dir); err != nil {
+			return "", err
+		}
+	} else if u, err := user.Current(); err == nil {
+		acct.name = u.Username
+	}
+	if acct.uid == 0 {
+		return acct.name, nil
+	}
+	if ok, _ := allows(fi, acct, permWrite|permSearch); ok {
+		return acct.name, nil
+	}
+	fix := fmt.Sprintf("make it theirs (sudo chown -R %s %s), or writable for them", acct.name, dir)
+	if uid, _, ok := ownerIDs(fi); ok && uid == 0 {
+		fix = fmt.Sprintf("the folder belongs to root; give it to the user who works in it (sudo chown -R USER %s), whose account the workers then run as", dir)
+	}
+	return acct.name, fmt.Errorf("PHP runs as %s, who cannot write %s (uploads, caches and .htaccess fail): %s", acct.name, dir, fix)
+}

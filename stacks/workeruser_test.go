@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/internal/testenv"
 )
 
 // freshUID is a uid no account on the test machine has (chown accepts
@@ -188,4 +189,41 @@ func TestWorkerUser(t *testing.T) {
 			t.Errorf("WorkerUser = %d %d %q, want nobody", uid, gid, name)
 		}
 	})
+}
+
+func TestWorkerWrites(t *testing.T) {
+	testenv.Need(t, "root", os.Geteuid() == 0, "run the tests as root, as CI does: only then is the worker account not devport's own")
+	user, _, _ := namedAccount(t)
+	tests := []struct {
+		name  string
+		owner int // uid to chown the folder to; 0 keeps root
+		mode  os.FileMode
+		ok    bool
+	}{
+		{"a user's folder", user, 0o755, true},
+		{"root's folder, read-only for nobody", 0, 0o755, false},
+		{"root's folder, writable for all", 0, 0o777, true},
+		{"an account-less owner: nobody cannot write", 4242, 0o755, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "site")
+			if err := os.Mkdir(dir, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(dir, tc.owner, tc.owner); err != nil {
+				t.Fatal(err)
+			}
+			name, err := WorkerWrites(dir)
+			if (err == nil) != tc.ok {
+				t.Fatalf("WorkerWrites = %q, %v; want ok %v", name, err, tc.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "chown") {
+				t.Errorf("the error names no fix: %v", err)
+			}
+		})
+	}
 }

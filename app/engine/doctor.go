@@ -198,7 +198,24 @@ func checkStacks(ctx context.Context, ps []store.Project) []Check {
 				}
 			}
 			out = append(out, c)
+			if stackdef.IsPHP(s.Stack) {
+				out = append(out, checkWorkerWrites(p))
+			}
 		}
 	}
 	return out
+}
+
+// checkWorkerWrites says whether the account PHP runs as can write the
+// project folder. A site that writes nothing works without it, so it is a
+// tip, not a failure.
+func checkWorkerWrites(p store.Project) Check {
+	c := Check{Name: "php writes (" + p.Name + ")", OK: true}
+	name, err := stacks.WorkerWrites(p.Root)
+	if err != nil {
+		c.Detail, c.Fix = err.Error(), "only needed when the app writes its folder (uploads, caches, .htaccess)"
+		return c
+	}
+	c.Detail = "PHP runs as " + name + ", who can write " + p.Root
+	return c
 }

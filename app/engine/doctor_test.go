@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/testenv"
+	"github.com/devport/devport/store"
 )
 
 // TestCheckDataDir: the data folder may be searchable by others (devport
@@ -78,5 +81,26 @@ func TestShareBundle(t *testing.T) {
 	}
 	if c := m.checkDataDir()[0]; !c.OK {
 		t.Errorf("doctor flags the shared data folder: %s", c.Detail)
+	}
+}
+
+// TestCheckWorkerWrites: as root, a PHP project in a folder only root may
+// write is served by nobody, who cannot write it: doctor says so, with the
+// chown that fixes it, as a tip (a site that writes nothing is fine).
+func TestCheckWorkerWrites(t *testing.T) {
+	testenv.Need(t, "root", os.Geteuid() == 0, "run the tests as root, as CI does")
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := checkWorkerWrites(store.Project{Name: "wp", Root: dir})
+	if !c.OK || !strings.Contains(c.Detail, "cannot write "+dir) || !strings.Contains(c.Detail, "chown") || c.Fix == "" {
+		t.Errorf("check %+v", c)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if c := checkWorkerWrites(store.Project{Name: "wp", Root: dir}); !strings.Contains(c.Detail, "who can write") || c.Fix != "" {
+		t.Errorf("writable folder: %+v", c)
 	}
 }
