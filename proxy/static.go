@@ -24,7 +24,7 @@ import (
 // reaches outside it: not by "..", not by an encoded slash, and not by a
 // symlink that points out (symlinks that stay inside are followed).
 // Hidden files and folders (any name that starts with ".": .env,
-// .git/config) are never served. With a confine folder (Route.Confine,
+// .git/config) are never served, but for .well-known/ at the top. With a confine folder (Route.Confine,
 // the project folder) the folder itself is opened through an os.Root on
 // that one, so a folder that is, or passes through, a symlink out of the
 // project serves nothing. The folder is opened per request, so it may be
@@ -113,8 +113,13 @@ func (h *staticHandler) refuse(err error) {
 }
 
 // hidden reports whether a name under the folder has a segment that
-// starts with ".": dotfiles and dot-folders are never served.
+// starts with ".": dotfiles and dot-folders are never served, but for the
+// public .well-known/ at the top (RFC 8615), as devport's Apache configs
+// do too.
 func hidden(name string) bool {
+	if rest, ok := strings.CutPrefix(name, ".well-known/"); ok {
+		name = rest
+	}
 	for name != "" {
 		var seg string
 		seg, name, _ = strings.Cut(name, "/")

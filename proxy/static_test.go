@@ -284,11 +284,12 @@ func TestStaticHandlerConfined(t *testing.T) {
 func TestStaticHidesDotfiles(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
-		".env":             "SECRET_KEY=dotenv",
-		".git/config":      "[remote] url = SECRET",
-		"sub/.htpasswd":    "admin:SECRET",
-		".hidden/page.txt": "SECRET page",
-		"visible.txt":      "visible",
+		".env":                     "SECRET_KEY=dotenv",
+		".git/config":              "[remote] url = SECRET",
+		"sub/.htpasswd":            "admin:SECRET",
+		".hidden/page.txt":         "SECRET page",
+		"visible.txt":              "visible",
+		".well-known/security.txt": "Contact: me@shop.test",
 	} {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -314,6 +315,7 @@ func TestStaticHidesDotfiles(t *testing.T) {
 		{"static dotfile in a subfolder", "/static/sub/.htpasswd", 404},
 		{"static file in a dot-folder", "/static/.hidden/page.txt", 404},
 		{"static visible file", "/static/visible.txt", 200},
+		{"static .well-known is public, as in Apache", "/static/.well-known/security.txt", 200},
 		{"try_files .env goes to the app", "/.env", 200},
 		{"try_files .git/config goes to the app", "/.git/config", 200},
 		{"try_files dot-folder goes to the app", "/.hidden/page.txt", 200},
