@@ -98,8 +98,9 @@ func stackLinks(links []chainLink, started map[string]*serviceRun) ([]stacks.Lin
 const sharedBundleName = "ca-bundle.pem"
 
 // shareBundle returns the CA bundle path for local processes. As root,
-// Apache's workers run as nobody and cannot enter ca/, which holds the
-// CA's key and stays 0700; they get a copy in the run folder (roots are
+// Apache's workers run as another user (the project folder's owner, or
+// nobody: stacks.WorkerUser) and cannot enter ca/, which holds the CA's
+// key and stays 0700; they get a copy in the run folder (roots are
 // public), which shareRunFolders lets them reach by name.
 func (m *Manager) shareBundle(bundle string) (string, error) {
 	if os.Geteuid() != 0 {
@@ -130,10 +131,10 @@ func (m *Manager) shareBundle(bundle string) (string, error) {
 }
 
 // shareRunFolders lets Apache's workers reach a linked socket when devport
-// runs as root: the workers run as nobody, and devport's own run folder
-// (and its data folder above it, when it is one) are 0700. They get
-// search permission for others, which lists nothing; the sockets
-// themselves are handed to nobody by the php stack. A folder above that
+// runs as root: the workers run as another user (stacks.WorkerUser), and
+// devport's own run folder (and its data folder above it, when it is one)
+// are 0700. They get search permission for others, which lists nothing;
+// the sockets themselves are handed to the workers' user by the php stack. A folder above that
 // devport does not own is only checked (stacks names it and the fix).
 func (m *Manager) shareRunFolders() error {
 	if os.Geteuid() != 0 {

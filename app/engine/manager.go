@@ -72,7 +72,7 @@ type Manager struct {
 	// sites. Set once by Serve, before any project starts.
 	caBundle string
 	// processBundle is the bundle path local processes get: caBundle, or
-	// as root a copy Apache's workers (nobody) can read (shareBundle).
+	// as root a copy Apache's workers (another user) can read (shareBundle).
 	processBundle string
 
 	// hostsPath is the hosts file the "hosts" DNS method keeps in step.
