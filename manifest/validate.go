@@ -3,18 +3,15 @@ package manifest
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/devport/devport/internal/pathprefix"
 	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/internal/valuerule"
 )
 
 var (
@@ -154,7 +151,7 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 	if s.Image != "" {
 		if s.Runtime != "container" {
 			v.add(k+".image", "only the container runtime uses an image: add runtime = \"container\", or remove it")
-		} else if reason := imageReason(s.Image); reason != "" {
+		} else if reason := valuerule.Image(s.Image); reason != "" {
 			v.add(k+".image", "%q %s, e.g. %q", s.Image, reason, "php:8.3-apache")
 		}
 	}
@@ -217,14 +214,14 @@ func (v *validator) route(i int, r Route, prefixes map[string]string) {
 			at("strip", "static routes always serve the path below the prefix: remove strip")
 		}
 	case r.URL != "":
-		if reason := urlReason(r.URL); reason != "" {
+		if reason := valuerule.URL(r.URL); reason != "" {
 			at("url", "%q %s, e.g. %q", r.URL, reason, "http://127.0.0.1:3000")
 		}
 	}
 	if r.CacheControl != "" {
 		if r.Static == "" {
 			at("cache_control", "only static routes send Cache-Control: remove it")
-		} else if reason := cacheControlReason(r.CacheControl); reason != "" {
+		} else if reason := valuerule.CacheControl(r.CacheControl); reason != "" {
 			at("cache_control", "%q %s, e.g. %q", r.CacheControl, reason, "public, max-age=2592000")
 		}
 	}
@@ -232,7 +229,7 @@ func (v *validator) route(i int, r Route, prefixes map[string]string) {
 
 // relReason says why dir is not a folder inside the project folder, or "".
 func relReason(dir string) string {
-	if reason := folderReason(dir); reason != "" {
+	if reason := valuerule.Folder(dir); reason != "" {
 		return reason
 	}
 	if filepath.IsAbs(dir) || strings.HasPrefix(dir, "/") {
@@ -252,105 +249,4 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-// The rules below are store's (store/values.go) for the same kinds of
-// value, applied here so that a devport.toml from a cloned repository is
-// refused with its line before anything is stored (issue 11.6). manifest
-// may not import store; store's TestManifestAgrees holds the two copies
-// to the same answers.
-
-const (
-	maxFolderLen       = 4095
-	maxURLLen          = 2048
-	maxCacheControlLen = 256
-	maxImageLen        = 255
-)
-
-// folderReason says why a folder cannot be carried by Apache's and nginx's
-// configs and the command lines, or "": a quote, a backslash, a "$",
-// control characters, bytes that are not UTF-8. Spaces are fine.
-func folderReason(path string) string {
-	switch {
-	case len(path) > maxFolderLen:
-		return fmt.Sprintf("must be at most %d bytes", maxFolderLen)
-	case !utf8.ValidString(path):
-		return "must be valid UTF-8"
-	}
-	for _, r := range path {
-		switch {
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
-			return "may not contain control characters such as a newline or a tab"
-		case r == '"' || r == '\\' || r == '$':
-			return `may not contain '"', '\' or '$', which Apache's and nginx's configs cannot carry`
-		}
-	}
-	return ""
-}
-
-var hostnameRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
-
-// urlReason says why raw is not an upstream URL, or "".
-func urlReason(raw string) string {
-	if len(raw) > maxURLLen {
-		return fmt.Sprintf("must be at most %d characters", maxURLLen)
-	}
-	for i := 0; i < len(raw); i++ {
-		if c := raw[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("\"'`\\<>{}|^$", c) >= 0 {
-			return `may not contain spaces, quotes, control characters or any of \ < > { } | ^ $ (percent-encode them)`
-		}
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https"):
-		return "is not an http:// or https:// URL"
-	case u.Hostname() == "":
-		return "must include a host"
-	case u.User != nil:
-		return "must not include a user or password"
-	case u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "#"):
-		return "must not include a query or a fragment: requests keep their own"
-	case net.ParseIP(u.Hostname()) == nil && !hostnameRe.MatchString(u.Hostname()):
-		return "must have a host name of letters, digits, dots and hyphens, or an IP address"
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "must have a port from 1 to 65535"
-		}
-	}
-	return ""
-}
-
-var cacheDirectiveRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*(=[A-Za-z0-9-]+)?$`)
-
-// cacheControlReason says why v is not a Cache-Control value nginx's
-// add_header can carry, or "".
-func cacheControlReason(v string) string {
-	if len(v) > maxCacheControlLen {
-		return fmt.Sprintf("must be at most %d characters", maxCacheControlLen)
-	}
-	for _, d := range strings.Split(v, ",") {
-		d = strings.Trim(d, " ")
-		if d == "" {
-			return "has an empty directive: separate directives with one comma"
-		}
-		if !cacheDirectiveRe.MatchString(d) {
-			return `may only hold directives such as public or max-age=2592000, separated by commas (no quotes, ";", "{", "}", "$" or line breaks)`
-		}
-	}
-	return ""
-}
-
-var imageRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$`)
-
-// imageReason says why image is not an image reference a shell, YAML and
-// a script carry as they are, or "".
-func imageReason(image string) string {
-	switch {
-	case len(image) > maxImageLen:
-		return fmt.Sprintf("must be at most %d characters", maxImageLen)
-	case !imageRe.MatchString(image):
-		return "is not an image reference: letters, digits and . _ / : @ + - only"
-	}
-	return ""
 }

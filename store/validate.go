@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/devport/devport/internal/pathprefix"
+	"github.com/devport/devport/internal/valuerule"
 )
 
 const (
@@ -394,14 +395,14 @@ func validateService(s Service) error {
 		if !filepath.IsAbs(s.DocRoot) {
 			return bad("document root", s.DocRoot, "must be an absolute path", "give the full path with --docroot")
 		}
-		if r := folderReason(s.DocRoot); r != "" {
+		if r := valuerule.Folder(s.DocRoot); r != "" {
 			return bad("document root", s.DocRoot, r, "rename or move the folder")
 		}
 	}
 	if s.App != "" && !appRE.MatchString(s.App) {
 		return bad("app", s.App, "must be MODULE:ATTRIBUTE of Python names", "pass --app main:app")
 	}
-	if r := imageReason(s.Image); r != "" {
+	if r := valuerule.Image(s.Image); r != "" {
 		return bad("image", s.Image, r, "pass an image reference such as --image php:8.3-apache")
 	}
 	if s.Workers < 0 {
@@ -460,7 +461,7 @@ func validateRoute(r Route) error {
 		if !filepath.IsAbs(r.Target) {
 			return bad("folder", r.Target, "must be an absolute path", "give the full path with --static")
 		}
-		if reason := folderReason(r.Target); reason != "" {
+		if reason := valuerule.Folder(r.Target); reason != "" {
 			return bad("folder", r.Target, reason, "rename or move the folder")
 		}
 	case RouteURL:
