@@ -1,19 +1,6 @@
-//go:build unix && !linux
+//go:build !linux
 
 package stacks
-
-import (
-	"errors"
-	"syscall"
-)
-
-// setSubreaper is Linux's; elsewhere an orphan goes to init.
-func setSubreaper() error { return errors.ErrUnsupported }
-
-// parentDeathSignal is what a supervisor treats as a sign of its parent's
-// death; only Linux sends it by itself (elsewhere the supervisor polls its
-// parent).
-const parentDeathSignal = syscall.SIGUSR2
 
 // procInfo is one process; without /proc nothing fills it.
 type procInfo struct {
@@ -27,9 +14,5 @@ func (p procInfo) live() bool { return true }
 func readProc(int) (procInfo, bool) { return procInfo{}, false }
 
 func listProcs() ([]procInfo, bool) { return nil, false }
-
-// treeAndGroup needs /proc: without it the supervisor signals the group
-// only.
-func treeAndGroup(int, int) []procInfo { return nil }
 
 func bootID() string { return "" }

@@ -38,14 +38,39 @@ const (
 	windowHelp  = "open the desktop window (it hosts the engine, or attaches to a running one)"
 )
 
+// launch is what devport serve and devport [flags] are told: the
+// engine's ports, the projects to start, and for the window whether to
+// start in the tray.
+type launch struct {
+	serve     engine.ServeOptions
+	start     string
+	minimized bool
+}
+
+// launchFlags adds the flags of launch to fs.
+func launchFlags(fs *flag.FlagSet, minimizedHelp string) *launch {
+	l := &launch{}
+	fs.BoolVar(&l.minimized, "minimized", false, minimizedHelp)
+	fs.StringVar(&l.start, "start", "", "comma-separated projects to start")
+	fs.IntVar(&l.serve.HTTPSPort, "https-port", 0, "HTTPS port (default 443, falling back to 8443)")
+	fs.IntVar(&l.serve.HTTPPort, "http-port", 0, "HTTP port that redirects to HTTPS (default 80, falling back to 8080)")
+	return l
+}
+
+// checkPorts refuses ports no listener can have.
+func (l *launch) checkPorts() error {
+	for _, p := range []int{l.serve.HTTPSPort, l.serve.HTTPPort} {
+		if p < 0 || p > 65535 {
+			return fmt.Errorf("%w: port %d: pick one between 1 and 65535", ErrUsage, p)
+		}
+	}
+	return nil
+}
+
 // windowCmd parses the launch flags of `devport [flags]` and opens the window.
 func (c *CLI) windowCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("devport", flag.ContinueOnError)
-	minimized := fs.Bool("minimized", false, "start in the tray without showing the window")
-	start := fs.String("start", "", "comma-separated projects to start")
-	var o engine.ServeOptions
-	fs.IntVar(&o.HTTPSPort, "https-port", 0, "HTTPS port (default 443, falling back to 8443)")
-	fs.IntVar(&o.HTTPPort, "http-port", 0, "HTTP port that redirects to HTTPS (default 80, falling back to 8080)")
+	l := launchFlags(fs, "start in the tray without showing the window")
 	pos, err := c.flags(fs, args)
 	if err != nil {
 		return err
@@ -53,18 +78,16 @@ func (c *CLI) windowCmd(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: unknown command %q; see devport help", ErrUsage, pos[0])
 	}
-	return c.openWindow(ctx, o, splitList(*start), *minimized)
+	return c.openWindow(ctx, l)
 }
 
 // openWindow checks the ports and hands over to the window.
-func (c *CLI) openWindow(ctx context.Context, o engine.ServeOptions, start []string, minimized bool) error {
+func (c *CLI) openWindow(ctx context.Context, l *launch) error {
 	if c.Window == nil {
 		return fmt.Errorf("%w: this build has no desktop window: run devport serve --headless", ErrUsage)
 	}
-	for _, p := range []int{o.HTTPSPort, o.HTTPPort} {
-		if p < 0 || p > 65535 {
-			return fmt.Errorf("%w: port %d: pick one between 1 and 65535", ErrUsage, p)
-		}
+	if err := l.checkPorts(); err != nil {
+		return err
 	}
 	if c.Getenv("DISPLAY") == "" && c.Getenv("WAYLAND_DISPLAY") == "" {
 		return fmt.Errorf("%w: no display (DISPLAY and WAYLAND_DISPLAY are unset): run devport serve --headless, or set DISPLAY", ErrUsage)
@@ -73,5 +96,5 @@ func (c *CLI) openWindow(ctx context.Context, o engine.ServeOptions, start []str
 	if err != nil {
 		return err
 	}
-	return c.Window(ctx, WindowOptions{Paths: paths, Serve: o, Start: start, Minimized: minimized, Stderr: c.Stderr})
+	return c.Window(ctx, WindowOptions{Paths: paths, Serve: l.serve, Start: splitList(l.start), Minimized: l.minimized, Stderr: c.Stderr})
 }

@@ -10,12 +10,7 @@ import (
 
 func TestSubscribe(t *testing.T) {
 	ctx := context.Background()
-	home := t.TempDir()
-	m, err := NewManager(ctx, Options{Paths: Paths{Data: home, Logs: home + "/logs", Run: home + "/run"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := testManager(t)
 	events, cancel := m.Subscribe()
 	next := func() wire.Event {
 		t.Helper()

@@ -78,12 +78,7 @@ func TestAddSourceRefusesFlags(t *testing.T) {
 // TestStoreRoundTrip stores a devport.toml's project and writes it back.
 func TestStoreRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	home := t.TempDir()
-	m, err := NewManager(ctx, Options{Paths: Paths{Data: home, Logs: home + "/logs", Run: home + "/run"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := testManager(t)
 	src := `name = "shop"
 domains = ["shop.test", "www.shop.test"]
 
@@ -147,16 +142,11 @@ before_start = "true"
 // the project added just before it.
 func TestAddPlannedRollsBack(t *testing.T) {
 	ctx := context.Background()
-	home := t.TempDir()
-	m, err := NewManager(ctx, Options{Paths: Paths{Data: home, Logs: home + "/logs", Run: home + "/run"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := testManager(t)
 	dir := t.TempDir()
 	p := store.Project{Name: "shop", Root: dir, Domains: []string{"shop.test"},
 		Services: []store.Service{{Name: "web", Stack: "php"}}}
-	_, err = m.addPlanned(ctx, p, []store.Route{{Project: "shop", PathPrefix: "/x", Kind: store.RouteService, Target: "nope"}})
+	_, err := m.addPlanned(ctx, p, []store.Route{{Project: "shop", PathPrefix: "/x", Kind: store.RouteService, Target: "nope"}})
 	if err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("got %v, want the route's error", err)
 	}
