@@ -39,6 +39,8 @@ type routeHandler struct {
 	// upstream names the target in the access log when there is a single
 	// one (static routes, URL routes); pools name the instance they pick.
 	upstream string
+	// act is the traffic of the route's project (Server.Activity).
+	act *activity
 }
 
 // install builds the handlers for t. Transports of upstreams that t keeps
@@ -56,11 +58,13 @@ func (s *Server) install(t *Table) *active {
 		}
 	}
 	trs := s.trs.sync(keys)
+	acts := s.activities(t)
 	a := &active{table: t, handlers: make([]routeHandler, len(t.routes))}
 	for i := range t.routes {
 		route := &t.routes[i]
 		h := &a.handlers[i]
 		h.route = route
+		h.act = acts[route.Project]
 		if route.TryFiles != "" {
 			h.tryFiles = newStaticHandler(route.TryFiles, route.PathPrefix, route.CacheControl, route.Confine, s.log)
 		}
@@ -120,7 +124,7 @@ func (s *Server) serveHTTPS(w http.ResponseWriter, r *http.Request) {
 	urlPath := cleanPath(r.URL.Path)
 	i, known := a.table.lookup(host, urlPath)
 	var start time.Time // of a held request, for its access entry
-	if i >= 0 && a.table.routes[i].Pending != nil {
+	if i >= 0 && a.table.routes[i].held() {
 		start = time.Now()
 		if a, i, known = s.hold(r.Context(), host, urlPath, a, i); a == nil {
 			// The client went away while the backend was starting.
@@ -139,6 +143,8 @@ func (s *Server) serveHTTPS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := &a.handlers[i]
+	h.act.begin()
+	defer h.act.end()
 	if al := s.cfg.AccessLog; al != nil {
 		s.serveLogged(al, w, r, h, host, urlPath, start)
 		return

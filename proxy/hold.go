@@ -23,14 +23,22 @@ func (s *Server) holdTimeout() time.Duration {
 	}
 }
 
+// held reports whether a request for r waits before it is served: r is
+// starting (Pending), or down with a Wake that starts it.
+func (r *Route) held() bool {
+	return r.Pending != nil || r.Wake != nil && r.Kind() == KindDown
+}
+
 // hold waits while the route that a request for host and urlPath matched
-// in a (a.table.routes[i]) is starting (Route.Pending): until the engine
-// closes the channel, the request's context ends, HoldTimeout passes or
-// the Server shuts down. Then it matches the request again against the
-// table of that moment, and waits again, within the same HoldTimeout, if
-// that route is starting too (a restart right after a start). It returns
-// the table, the route index and whether the host is known, as lookup
-// does, or a nil table when the client went away.
+// in a (a.table.routes[i]) is starting (Route.Pending), or, for a route
+// that is down and has Route.Wake, wakes it (once per request) and waits
+// on the channel Wake returns: until the engine closes the channel, the
+// request's context ends, HoldTimeout passes or the Server shuts down.
+// Then it matches the request again against the table of that moment, and
+// waits again, within the same HoldTimeout, if that route is starting too
+// (a restart right after a start). It returns the table, the route index
+// and whether the host is known, as lookup does, or a nil table when the
+// client went away.
 func (s *Server) hold(ctx context.Context, host, urlPath string, a *active, i int) (*active, int, bool) {
 	limit := s.holdTimeout()
 	if limit <= 0 {
@@ -38,8 +46,24 @@ func (s *Server) hold(ctx context.Context, host, urlPath string, a *active, i in
 	}
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
+	known := true
+	woken := false
+	var closed <-chan struct{} // the channel waited on last
 	for {
-		pending := a.table.routes[i].Pending
+		route := &a.table.routes[i]
+		pending := route.Pending
+		if pending == nil && !woken && route.Wake != nil && route.Kind() == KindDown {
+			// A start failed after a wake: its route is down again, Wake
+			// and all, and this request shows why instead of starting it
+			// over.
+			woken = true
+			pending = route.Wake()
+		}
+		if pending == nil || pending == closed {
+			// Up, failed, gone, or still the channel that was closed
+			// (waiting on it again would spin).
+			return a, i, known
+		}
 		select {
 		case <-pending:
 		case <-ctx.Done():
@@ -49,11 +73,8 @@ func (s *Server) hold(ctx context.Context, host, urlPath string, a *active, i in
 		case <-s.stopping:
 			return s.rematch(host, urlPath)
 		}
-		var known bool
-		a, i, known = s.rematch(host, urlPath)
-		if i < 0 || a.table.routes[i].Pending == nil || a.table.routes[i].Pending == pending {
-			// Up, failed, gone, or still the channel that was closed
-			// (waiting on it again would spin).
+		closed = pending
+		if a, i, known = s.rematch(host, urlPath); i < 0 {
 			return a, i, known
 		}
 	}

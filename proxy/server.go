@@ -70,7 +70,10 @@ type Server struct {
 	// starting backend are answered at once.
 	stopping chan struct{}
 
-	active    atomic.Pointer[active]
+	active atomic.Pointer[active]
+	// acts is each project's traffic, by project (activity.go); replaced
+	// by install, the activities themselves kept across tables.
+	acts      atomic.Pointer[map[string]*activity]
 	httpsPort atomic.Int32
 	httpPort  atomic.Int32
 

@@ -112,6 +112,17 @@ type Route struct {
 	// HTTP/1.1, HTTP/2 and websockets are held alike.
 	Pending <-chan struct{}
 
+	// Wake, on a route that is down (Kind() == KindDown), starts its
+	// backend on demand (devport's parked projects): a request for the
+	// route calls it and is then held on the channel it returns exactly as
+	// for Pending, within the same HoldTimeout, and routed again against
+	// the table installed when the channel closes. Wake runs on the
+	// request's goroutine, so it must be cheap and idempotent: the engine
+	// starts the backend in the background, once, and returns the same
+	// channel to every request that asks meanwhile. A nil channel holds
+	// nothing (the route answers as down). A held request calls Wake once.
+	Wake func() <-chan struct{}
+
 	// Upstreams are more instances of the same service (gunicorn -w or
 	// several containers). Upstream, when set, is the first instance.
 	// Requests go to the instance with the fewest requests in flight; an
