@@ -123,6 +123,24 @@ func (m *Manager) controlHandler() http.Handler {
 	mux.HandleFunc("DELETE /v1/settings/{key}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, m.UnsetSetting(r.Context(), r.PathValue("key")))
 	})
+	mux.HandleFunc("GET /v1/parked", func(w http.ResponseWriter, r *http.Request) {
+		fs, err := l.Parked(r.Context())
+		reply(w, fs, err)
+	})
+	mux.HandleFunc("POST /v1/parked", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.ParkRequest
+		if decode(w, r, &req) {
+			rep, err := l.Park(r.Context(), req.Dir)
+			reply(w, rep, err)
+		}
+	})
+	mux.HandleFunc("POST /v1/parked/unpark", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.ParkRequest
+		if decode(w, r, &req) {
+			rep, err := l.Unpark(r.Context(), req.Dir)
+			reply(w, rep, err)
+		}
+	})
 	mux.HandleFunc("POST /v1/projects/{name}/{action}", func(w http.ResponseWriter, r *http.Request) {
 		p, err := l.Act(r.Context(), r.PathValue("action"), r.PathValue("name"))
 		if errors.Is(err, errUnknownAction) {

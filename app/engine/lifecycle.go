@@ -459,18 +459,20 @@ func (m *Manager) cancelStarts(name string) {
 }
 
 // goBackground runs fn in a goroutine that the Manager owns: its ctx ends
-// when the engine stops serving (stopBackground), which waits for it.
-func (m *Manager) goBackground(fn func(ctx context.Context)) {
+// when the engine stops serving (stopBackground), which waits for it. It
+// reports false, and runs nothing, when the Manager does not serve.
+func (m *Manager) goBackground(fn func(ctx context.Context)) bool {
 	m.bgMu.Lock()
 	defer m.bgMu.Unlock()
 	if m.bgCtx == nil || m.bgCtx.Err() != nil {
-		return // not serving, or stopping: nothing may start now
+		return false // not serving, or stopping: nothing may start now
 	}
 	m.bgWG.Add(1)
 	go func() {
 		defer m.bgWG.Done()
 		fn(m.bgCtx)
 	}()
+	return true
 }
 
 // startBackground opens the Manager's background work for one Serve.

@@ -100,6 +100,25 @@ func (l Local) UnsetSetting(ctx context.Context, key string) error {
 	return withField(l.M.UnsetSetting(ctx, key))
 }
 
+// Park makes every subfolder of dir a project, and watches dir while the
+// engine serves.
+func (l Local) Park(ctx context.Context, dir string) (wire.ParkReport, error) {
+	r, err := l.M.Park(ctx, dir)
+	return r, withField(err)
+}
+
+// Unpark removes the projects of a parked folder and forgets it.
+func (l Local) Unpark(ctx context.Context, dir string) (wire.ParkReport, error) {
+	r, err := l.M.Unpark(ctx, dir)
+	return r, withField(err)
+}
+
+// Parked lists the parked folders and their projects.
+func (l Local) Parked(ctx context.Context) ([]wire.ParkedFolder, error) {
+	fs, err := l.M.Parked(ctx)
+	return fs, withField(err)
+}
+
 // Subscribe returns the Manager's events and a function that ends them.
 func (l Local) Subscribe() (<-chan wire.Event, func()) { return l.M.Subscribe() }
 

@@ -83,6 +83,9 @@ type Manager struct {
 	// hosts maps every served domain to its project's primary domain, for
 	// the certificate issuer. Rebuilt on every publish.
 	hosts atomic.Pointer[map[string]string]
+
+	// park is the state of the parked folders (park.go).
+	park parking
 }
 
 // Options configure a Manager.

@@ -187,7 +187,18 @@ func planFile(ctx context.Context, req wire.AddRequest, f manifest.File) (store.
 // then its routes, and when a route fails the project is removed again,
 // so nothing half-written remains.
 func (m *Manager) addPlanned(ctx context.Context, p store.Project, routes []store.Route) (store.Project, error) {
-	p, err := m.db.AddProject(ctx, p)
+	return m.storePlanned(ctx, p, routes, "")
+}
+
+// storePlanned is addPlanned for a project of the parked folder parked
+// (app/engine/park.go), or of none when parked is "".
+func (m *Manager) storePlanned(ctx context.Context, p store.Project, routes []store.Route, parked string) (store.Project, error) {
+	var err error
+	if parked != "" {
+		p, err = m.db.AddParkedProject(ctx, p, parked)
+	} else {
+		p, err = m.db.AddProject(ctx, p)
+	}
 	if err != nil {
 		return store.Project{}, err
 	}
@@ -211,19 +222,25 @@ func (m *Manager) addPlanned(ctx context.Context, p store.Project, routes []stor
 // addFromFile is Add for a folder with a devport.toml or the split shape;
 // ok is false when the request is for plan() instead.
 func (m *Manager) addFromFile(ctx context.Context, req wire.AddRequest) (p store.Project, ok bool, err error) {
-	f, _, ok, err := addSource(req)
+	p, routes, ok, err := planFromFile(ctx, req)
 	if err != nil || !ok {
 		return store.Project{}, ok, err
 	}
-	if err := checkRuntime(req.Runtime, ""); err != nil {
-		return store.Project{}, true, err
-	}
-	p, routes, err := planFile(ctx, req, f)
-	if err != nil {
-		return store.Project{}, true, err
-	}
 	p, err = m.addPlanned(ctx, p, routes)
 	return p, true, err
+}
+
+// planFromFile is what addFromFile stores, before it is stored.
+func planFromFile(ctx context.Context, req wire.AddRequest) (p store.Project, routes []store.Route, ok bool, err error) {
+	f, _, ok, err := addSource(req)
+	if err != nil || !ok {
+		return store.Project{}, nil, ok, err
+	}
+	if err := checkRuntime(req.Runtime, ""); err != nil {
+		return store.Project{}, nil, true, err
+	}
+	p, routes, err = planFile(ctx, req, f)
+	return p, routes, true, err
 }
 
 // DescribeAdd says what `devport add` will create for req, one line per

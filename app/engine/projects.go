@@ -24,24 +24,34 @@ var stackFix = "use --stack " + stackdef.List(stackdef.Names(stackdef.Folder), "
 // Add validates the request, detects what it leaves out, and stores the
 // project. Nothing is written unless every check passed.
 func (m *Manager) Add(ctx context.Context, req wire.AddRequest) (store.Project, error) {
+	p, routes, err := m.planAdd(ctx, req)
+	if err != nil {
+		return store.Project{}, err
+	}
+	return m.addPlanned(ctx, p, routes)
+}
+
+// planAdd is the project and routes Add stores for req, checked, before
+// anything is stored (a parked folder's subfolders are planned so too).
+func (m *Manager) planAdd(ctx context.Context, req wire.AddRequest) (store.Project, []store.Route, error) {
 	// A folder's devport.toml, or the split shape: app/manifest.go.
-	if p, ok, err := m.addFromFile(ctx, req); ok || err != nil {
-		return p, err
+	if p, routes, ok, err := planFromFile(ctx, req); ok || err != nil {
+		return p, routes, err
 	}
 	p, err := m.plan(req)
 	if err != nil {
-		return store.Project{}, err
+		return store.Project{}, nil, err
 	}
 	var routes []store.Route
 	if req.Chain != "" {
 		chain, err := planChain(&p, req.Chain)
 		if err != nil {
-			return store.Project{}, err
+			return store.Project{}, nil, err
 		}
 		routes = append(routes, chain)
 	}
 	routes = append(routes, staticFolderRoutes(p)...)
-	return m.addPlanned(ctx, p, routes)
+	return p, routes, nil
 }
 
 // issueCert issues (and caches) the certificate of a new domain while the
@@ -180,6 +190,14 @@ func nameFromFolder(dir string) string {
 // start in progress is cancelled, and the project's lock is held from the
 // stop to the removal, so no start slips in between.
 func (m *Manager) Remove(ctx context.Context, name string) error {
+	if err := m.refuseParked(ctx, name); err != nil { // app/engine/park.go: it would come back
+		return err
+	}
+	return m.remove(ctx, name)
+}
+
+// remove is Remove for a project of any kind, parked ones included.
+func (m *Manager) remove(ctx context.Context, name string) error {
 	p, err := m.db.Project(ctx, name)
 	if err != nil {
 		return err
@@ -214,10 +232,15 @@ func (m *Manager) List(ctx context.Context) ([]wire.ProjectStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	parked, err := m.db.ParkedProjects(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]wire.ProjectStatus, 0, len(ps))
 	for _, p := range ps {
 		st := m.status(p)
 		st.Routes = routeRows(p, declared)
+		st.Parked = parked[p.Name]
 		out = append(out, st)
 	}
 	return out, nil
@@ -231,6 +254,7 @@ func (m *Manager) Status(ctx context.Context, name string) (wire.ProjectStatus, 
 	}
 	st := m.status(p)
 	st.Routes = routeRows(p, declared)
+	st.Parked, _ = m.parkedDir(ctx, name)
 	return st, nil
 }
 

@@ -43,7 +43,11 @@ func (m *Manager) publishTo(srv *proxy.Server) {
 	if err != nil {
 		m.log.Error("publish routes: load declared routes", "err", err)
 	}
-	srv.SetRoutes(proxy.NewTable(m.routes(ps, extra)))
+	parked, err := m.db.ParkedProjects(context.Background())
+	if err != nil {
+		m.log.Error("publish routes: load parked projects", "err", err)
+	}
+	srv.SetRoutes(proxy.NewTable(m.parkedRoutes(ps, extra, parked)))
 }
 
 // AccessLog is the access log of one project, written by the proxy and
@@ -56,6 +60,13 @@ func (p Paths) AccessLog(project string) string {
 // own PathPrefix, plus the routes declared in the store (devport route),
 // which replace a service's default route at the same prefix.
 func (m *Manager) routes(ps []store.Project, declared []store.Route) []proxy.Route {
+	return m.parkedRoutes(ps, declared, nil)
+}
+
+// parkedRoutes is routes, where the projects of parked folders (parked:
+// project to folder) start on their first request (app/engine/park.go).
+func (m *Manager) parkedRoutes(ps []store.Project, declared []store.Route, parked map[string]string) []proxy.Route {
+	gone := m.park.goneDirs()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	byProject := make(map[string][]store.Route)
@@ -70,8 +81,22 @@ func (m *Manager) routes(ps []store.Project, declared []store.Route) []proxy.Rou
 			taken[d.PathPrefix] = true
 		}
 		services := make(map[string]proxy.Route, len(p.Services))
+		dir, isParked := parked[p.Name]
+		var wake func() <-chan struct{}
+		if isParked && !gone[dir] {
+			wake = m.waker(p.Name)
+		}
 		for _, s := range p.Services {
 			rt := m.serviceRoute(p, s, r)
+			switch {
+			case !isParked || rt.Kind() != proxy.KindDown:
+			case gone[dir]:
+				if r == nil {
+					rt.Down = "its folder went with the parked folder " + dir + "; it comes back when that folder does"
+				}
+			case r == nil || r.state == wire.StateFailed || r.state == wire.StateStopping:
+				rt.Wake = wake // the next request starts it
+			}
 			services[s.Name] = rt
 			if !taken[cleanPrefix(s.PathPrefix)] {
 				out = append(out, rt)
@@ -161,7 +186,7 @@ func declaredRoute(p store.Project, d store.Route, services map[string]proxy.Rou
 			rt.Down = "the project has no service " + d.Target + "; see devport route " + p.Name + " ls"
 			break
 		}
-		rt.Upstream, rt.URL, rt.Down, rt.StartCommand, rt.Pending = svc.Upstream, svc.URL, svc.Down, svc.StartCommand, svc.Pending
+		rt.Upstream, rt.URL, rt.Down, rt.StartCommand, rt.Pending, rt.Wake = svc.Upstream, svc.URL, svc.Down, svc.StartCommand, svc.Pending, svc.Wake
 	case store.RouteStatic:
 		rt.Service = "static"
 		rt.Static = d.Target

@@ -134,6 +134,7 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 	// Containers of the projects just started were adopted; the rest of
 	// what a killed engine left behind goes now.
 	m.reconcileContainers(ctx, out)
+	m.startParking(ctx) // park_watch.go: watch the parked folders, stop their idle projects
 	fmt.Fprintf(out, "devport: ready (control socket %s); press Ctrl-C to stop\n", m.paths.Control())
 	<-ctx.Done()
 	fmt.Fprintln(out, "devport: stopping")

@@ -42,6 +42,8 @@ func KnownSettings() []SettingInfo {
 		out = append(out, SettingInfo{Key: SettingImagePrefix + st, Default: stackdef.DefaultImage(st),
 			Help: "the image of " + st + " services in the container runtime that name none"})
 	}
+	out = append(out, SettingInfo{Key: SettingParkIdle, Default: defaultParkIdle.String(),
+		Help: "how long a project of a parked folder (devport park) may go without a request before devport stops it; 0: never"})
 	return out
 }
 
@@ -80,6 +82,8 @@ func CheckSetting(key, value string) error {
 		if err := checkRuntime(wire.RuntimeContainer, value); err != nil {
 			return err
 		}
+	case key == SettingParkIdle: // park_idle.go
+		return checkParkIdle(value)
 	}
 	return nil
 }

@@ -30,6 +30,9 @@ import (
 //	PUT    /v1/settings/{key}                 Setting
 //	DELETE /v1/settings/{key}
 //	GET    /v1/events                         a stream of Event, one JSON object a line
+//	GET    /v1/parked                         []ParkedFolder
+//	POST   /v1/parked                         ParkRequest -> ParkReport
+//	POST   /v1/parked/unpark                  ParkRequest -> ParkReport
 //
 // Errors come back as {"error": "...", "field": "..."} with a 4xx or 5xx
 // status; field names the request field a validation error is about.
@@ -118,6 +121,25 @@ func (c *Client) SetSetting(ctx context.Context, key, value string) error {
 // UnsetSetting removes a setting, so its default applies again.
 func (c *Client) UnsetSetting(ctx context.Context, key string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/settings/"+url.PathEscape(key), nil, nil)
+}
+
+// Park makes every subfolder of a folder a project, and has the engine
+// watch the folder for more.
+func (c *Client) Park(ctx context.Context, dir string) (ParkReport, error) {
+	var r ParkReport
+	return r, c.do(ctx, http.MethodPost, "/v1/parked", ParkRequest{Dir: dir}, &r)
+}
+
+// Unpark removes the projects of a parked folder and forgets it.
+func (c *Client) Unpark(ctx context.Context, dir string) (ParkReport, error) {
+	var r ParkReport
+	return r, c.do(ctx, http.MethodPost, "/v1/parked/unpark", ParkRequest{Dir: dir}, &r)
+}
+
+// Parked lists the parked folders and their projects.
+func (c *Client) Parked(ctx context.Context) ([]ParkedFolder, error) {
+	var fs []ParkedFolder
+	return fs, c.do(ctx, http.MethodGet, "/v1/parked", nil, &fs)
 }
 
 // Events streams the engine's events to fn until ctx ends or the engine

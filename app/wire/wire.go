@@ -45,6 +45,9 @@ const (
 	// SettingImagePrefix + stack ("container.image.php") names the image
 	// of the container runtime for services that name none.
 	SettingImagePrefix = "container.image."
+	// SettingParkIdle is how long a parked project may go without a
+	// request before the engine stops it (a Go duration; 0: never).
+	SettingParkIdle = "park.idle_timeout"
 )
 
 // EngineInfo describes a running engine.
@@ -64,6 +67,10 @@ type ProjectStatus struct {
 	Reason   string          `json:"reason,omitempty"`
 	Services []ServiceStatus `json:"services"`
 	Routes   []RouteStatus   `json:"routes,omitempty"`
+	// Parked is the parked folder the project came from (devport park),
+	// "" for a project added by hand. A parked project starts on its
+	// first request and stops when idle.
+	Parked string `json:"parked,omitempty"`
 }
 
 // ServiceStatus is one service of a project.
@@ -159,6 +166,29 @@ type RouteRequest struct {
 	ReadTimeout    time.Duration `json:"read_timeout,omitempty"`
 	WriteTimeout   time.Duration `json:"write_timeout,omitempty"`
 	MaxBody        int64         `json:"max_body,omitempty"`
+}
+
+// ParkRequest names a folder to park or unpark (`devport park DIR`, POST
+// /v1/parked; `devport unpark DIR`, POST /v1/parked/unpark).
+type ParkRequest struct {
+	Dir string `json:"dir"` // absolute over the control API
+}
+
+// ParkReport is what a park or an unpark did: one line per project added,
+// removed or stopped, and per subfolder skipped with the reason.
+type ParkReport struct {
+	Dir   string   `json:"dir"`
+	Lines []string `json:"lines"`
+}
+
+// ParkedFolder is a parked folder and the projects it made (`devport
+// parked`, GET /v1/parked).
+type ParkedFolder struct {
+	Dir      string   `json:"dir"`
+	Projects []string `json:"projects,omitempty"`
+	// Missing says the folder is gone: its projects are stopped, and come
+	// back when it does.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // Setting is one of devport's settings (`devport config`, PUT

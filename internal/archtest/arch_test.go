@@ -25,7 +25,7 @@ const mod = "github.com/devport/devport"
 var allowed = map[string][]string{
 	".":                     {"app/cli", "app/desktop", "app/desktop/quietinit", "proxy/xconnect"},
 	"app/wire":              {},
-	"app/engine":            {"app/wire", "store", "certs", "stacks", "proxy", "resolve", "manifest", "export", "assets", "internal/stackdef", "github.com/distribution/reference", "golang.org/x/sys/unix"},
+	"app/engine":            {"app/wire", "store", "certs", "stacks", "proxy", "resolve", "manifest", "export", "assets", "internal/stackdef", "github.com/distribution/reference", "github.com/fsnotify/fsnotify", "golang.org/x/sys/unix"},
 	"app/cli":               {"app/wire", "app/engine", "internal/stackdef"},
 	"app/gui":               {"app/wire", "internal/stackdef", "fyne.io/fyne/v2", "github.com/fsnotify/fsnotify"},
 	"app/desktop":           {"app/cli", "app/engine", "app/gui", "app/wire", "assets", "fyne.io/fyne/v2", "github.com/godbus/dbus/v5"},
