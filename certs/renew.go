@@ -187,3 +187,21 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// OpenRoot loads only the root certificate at path, for the trust stores:
+// the Authority it returns can Trust, Untrust and TrustStatus, and nothing
+// else (it has no key; Issue gives ErrRetired). devport setup's privileged
+// part uses it, so that root never opens, let alone creates files in, the
+// CA folder of the user who asked.
+func OpenRoot(path string) (*Authority, error) {
+	cert, err := readCert(path)
+	if err != nil {
+		return nil, &CAFileError{Path: path, Err: err}
+	}
+	if !cert.IsCA {
+		return nil, &CAFileError{Path: path, Err: errors.New("not a CA certificate")}
+	}
+	a := &Authority{dir: filepath.Dir(path), certPath: path, cert: cert, now: time.Now, leafValidity: leafValidity}
+	a.setDomains()
+	return a, nil
+}

@@ -278,3 +278,21 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	write(t, to, data)
 }
+
+func TestOpenRoot(t *testing.T) {
+	dir := t.TempDir()
+	a := openDir(t, dir)
+	r, err := OpenRoot(a.CertPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Root().Equal(a.Root()) {
+		t.Error("OpenRoot read another certificate")
+	}
+	if _, err := r.Issue([]string{"shop.test"}); !errors.Is(err, ErrRetired) {
+		t.Errorf("Issue without the key = %v, want ErrRetired", err)
+	}
+	if _, err := OpenRoot(filepath.Join(dir, "root-key.pem")); err == nil {
+		t.Error("a key file opened as a root")
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -349,14 +348,4 @@ func TestTrustNSSForOtherUser(t *testing.T) {
 // system trust store (these and e2e's), which go test runs in parallel
 // packages: two update-ca-certificates runs at once would race on
 // /etc/ssl/certs. The same lock file is taken in e2e/helpers_test.go.
-func systemStoreLock(t *testing.T) {
-	t.Helper()
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "devport-truststore.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-}
+func systemStoreLock(t *testing.T) { testenv.Lock(t, "truststore") }

@@ -33,6 +33,7 @@ func TestDNSHostsAndHealthyDoctor(t *testing.T) {
 	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
 	testenv.Tool(t, "curl")
 	testenv.Need(t, "certutil (libnss3-tools)", testenv.Have("certutil"), testenv.InstallFix)
+	testenv.Lock(t, "hosts")
 	original, err := os.ReadFile("/etc/hosts")
 	if err != nil {
 		t.Fatal(err)

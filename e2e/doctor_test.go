@@ -51,9 +51,9 @@ func TestDoctorBroken(t *testing.T) {
 	}{
 		{"data folder", true, ""},
 		{"CA key", true, ""},
-		{"CA in system store", false, "devport trust"},
-		{"CA in nss store", false, "devport trust"},
-		{"resolve doctor-broken.test", false, "devport dns hosts"},
+		{"CA in system store", false, "devport setup"},
+		{"CA in nss store", false, "devport setup"},
+		{"resolve doctor-broken.test", false, "devport setup"},
 		{"stack php (shop)", true, ""},
 	}
 	for _, tc := range tests {
@@ -69,7 +69,7 @@ func TestDoctorBroken(t *testing.T) {
 	}
 	t.Run("text output gives fixes", func(t *testing.T) {
 		r := e.run("doctor")
-		if r.code == 0 || !strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "fix: sudo devport trust") {
+		if r.code == 0 || !strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "fix: devport setup") {
 			t.Errorf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	})

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devport/devport/internal/testenv"
 )
 
 // bin is the devport binary built once for the whole package.
@@ -322,14 +324,4 @@ func processesMentioning(s string) []string {
 
 // trustLock serialises the tests of this repository that change the
 // system trust store (certs' and these), which go test runs in parallel.
-func trustLock(t *testing.T) {
-	t.Helper()
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "devport-truststore.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-}
+func trustLock(t *testing.T) { testenv.Lock(t, "truststore") }

@@ -1,60 +1,167 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devport/devport/internal/testenv"
 )
 
-// TestSetupGrantsLowPorts runs devport setup on a copy of the binary, then
-// starts that copy as an ordinary user, which must now bind 443 and 80.
-func TestSetupGrantsLowPorts(t *testing.T) {
-	testenv.Need(t, "root (setcap, and setpriv to drop to nobody)", os.Geteuid() == 0, testenv.InstallFix)
-	testenv.Tool(t, "setpriv")
-	testenv.Need(t, "getcap (libcap2-bin)", testenv.Have("getcap") || fileExists("/usr/sbin/getcap"), testenv.InstallFix)
+// TestSetupFirstSite is a new user's first site, as root in CI, from a
+// fresh data folder and a fresh HOME: devport setup, then add a project.
+// curl with no --resolve, no --cacert and no port gets the page, and so
+// does headless Chromium with that HOME (its NSS) and no certificate flag
+// or resolver rule; a project added while the engine runs opens with no
+// further step. devport setup --undo then leaves /etc/hosts byte for byte
+// as it was and no devport certificate in any store; the cleanup undoes
+// even when the test fails.
+func TestSetupFirstSite(t *testing.T) {
+	testenv.Need(t, "root (the system store, /etc/hosts, setcap, port 443)", os.Geteuid() == 0, testenv.InstallFix)
+	for _, tool := range []string{"curl", "chromium", "certutil", "setpriv", "getcap", "apache2"} {
+		testenv.Tool(t, tool)
+	}
+	testenv.Lock(t, "hosts") // the order of dns_test.go: hosts, then the trust store
+	trustLock(t)
 	for _, p := range []string{"127.0.0.1:443", "127.0.0.1:80"} {
 		l, err := net.Listen("tcp", p)
-		if err != nil {
-			t.Skipf("%s is taken on this machine: %v", p, err)
-		}
+		testenv.Need(t, p+" free", err == nil, fmt.Sprintf("%v: stop what listens there", err))
 		l.Close()
 	}
+	hosts, err := os.ReadFile("/etc/hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := newEnv(t)
-	copyBin := filepath.Join(e.root, "devport")
+	// setup grants the capability to the binary: a copy of its own.
+	dp := filepath.Join(e.root, "devport")
 	raw, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(copyBin, raw, 0o755); err != nil {
+	if err := os.WriteFile(dp, raw, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	out := e.mustRun2(copyBin, "setup")
-	if !strings.Contains(out, "may now bind ports 443 and 80") {
-		t.Errorf("setup said: %s", out)
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(dp, args...)
+		cmd.Env = e.environ()
+		out, err := cmd.CombinedOutput()
+		return string(out), err
 	}
-	getcap, _ := exec.LookPath("getcap")
-	if getcap == "" {
-		getcap = "/usr/sbin/getcap"
+	caPath := ""
+	t.Cleanup(func() {
+		out, err := run("setup", "--undo")
+		if err != nil || strings.Contains(out, "failed") {
+			t.Errorf("setup --undo: %v\n%s", err, out)
+		}
+		if now, _ := os.ReadFile("/etc/hosts"); !bytes.Equal(now, hosts) {
+			t.Errorf("/etc/hosts is not byte for byte what it was after setup --undo:\n%s", now)
+			_ = os.WriteFile("/etc/hosts", hosts, 0o644)
+		}
+		if caPath != "" {
+			assertCAGone(t, e, caPath)
+		}
+		if caps, _ := exec.Command(testenv.Look("getcap"), dp).Output(); strings.Contains(string(caps), "cap_net_bind_service") {
+			t.Errorf("the capability stayed after setup --undo: %s", caps)
+		}
+	})
+
+	out, err := run("setup")
+	if err != nil || strings.Contains(out, "failed") {
+		t.Fatalf("setup: %v\n%s", err, out)
 	}
-	caps, err := exec.Command(getcap, copyBin).Output()
-	if err != nil || !strings.Contains(string(caps), "cap_net_bind_service=ep") {
-		t.Fatalf("getcap %s: %q, %v", copyBin, caps, err)
-	}
-	for _, d := range []string{e.home, e.user} {
-		if err := os.Chown(d, 65534, 65534); err != nil {
-			t.Fatal(err)
+	for _, want := range []string{"CA in your browsers (NSS)", "CA in the system store", "name resolution", "bind ports 443 and 80", "names resolve"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("setup says nothing of %q:\n%s", want, out)
 		}
 	}
-	g := e.serveArgv([]string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", copyBin, "serve", "--headless"})
-	if o := g.output(); !strings.Contains(o, "serving https on 127.0.0.1:443") || strings.Contains(o, "instead") {
-		t.Errorf("engine as nobody after setup:\n%s", o)
+	caPath = strings.TrimSpace(e.mustRun("ca"))
+	again, err := run("setup")
+	if err != nil || strings.Contains(again, "done ") && !strings.Contains(again, "already done") {
+		t.Errorf("setup is not idempotent: %v\n%s", err, again)
 	}
-	if err := g.stop(t); err != nil {
-		t.Errorf("exit after SIGTERM: %v\n%s", err, g.output())
+	if caps, _ := exec.Command(testenv.Look("getcap"), dp).Output(); !strings.Contains(string(caps), "cap_net_bind_service") {
+		t.Errorf("no capability after setup: %s", caps)
+	}
+
+	e.mustRun2(dp, "add", e.copyExample("php-shop", "firstsite"))
+	g := e.serveArgv([]string{dp, "serve", "--headless", "--start", "firstsite"})
+	defer g.stop(t)
+	if o := g.output(); !strings.Contains(o, "serving https on 127.0.0.1:443") {
+		t.Fatalf("the engine is not on 443:\n%s", o)
+	}
+	plainCurl := func(url string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "curl", "-sS", "--fail", url)
+		cmd.Env = e.environ()
+		body, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl %s, no --resolve, --cacert or port: %v\n%s", url, err, body)
+		}
+		return string(body)
+	}
+	if body := plainCurl("https://firstsite.test/"); !strings.Contains(body, "php-shop says hello") {
+		t.Errorf("curl https://firstsite.test/: %s", body)
+	}
+	t.Run("chromium with this HOME, no flags", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+			"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--user-data-dir="+t.TempDir(), "--dump-dom", "https://firstsite.test/")
+		cmd.Env = e.environ() // HOME is the fresh one: its NSS database is setup's
+		var dom, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &dom, &errb
+		if err := cmd.Run(); err != nil || strings.Contains(errb.String(), "ERR_") || !strings.Contains(dom.String(), "php-shop says hello") {
+			t.Errorf("chromium: %v\n%s\n%s", err, dom.String(), errb.String())
+		}
+	})
+	t.Run("a project added later opens with no further step", func(t *testing.T) {
+		e.mustRun2(dp, "add", e.copyExample("php-shop", "secondsite"))
+		e.mustRun2(dp, "start", "secondsite")
+		if body := plainCurl("https://secondsite.test/"); !strings.Contains(body, "php-shop says hello") {
+			t.Errorf("curl https://secondsite.test/: %s", body)
+		}
+		e.mustRun2(dp, "rm", "secondsite")
+		if now, _ := os.ReadFile("/etc/hosts"); strings.Contains(string(now), "secondsite.test") {
+			t.Errorf("rm left its name in /etc/hosts")
+		}
+	})
+	t.Run("doctor is green", func(t *testing.T) {
+		out, err := run("doctor")
+		if err != nil {
+			t.Errorf("doctor: %v\n%s", err, out)
+		}
+	})
+}
+
+// assertCAGone fails when the CA at caPath is in the system store, the
+// system bundle, or the NSS database of e's HOME.
+func assertCAGone(t *testing.T, e *env, caPath string) {
+	t.Helper()
+	matches, _ := filepath.Glob("/usr/local/share/ca-certificates/devport*")
+	if len(matches) > 0 {
+		t.Errorf("devport anchors left in the system store: %v", matches)
+	}
+	ca, err := os.ReadFile(caPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := ca[bytes.Index(ca, []byte("\n"))+1 : bytes.LastIndex(bytes.TrimRight(ca, "\n"), []byte("\n"))]
+	if bundle, _ := os.ReadFile("/etc/ssl/certs/ca-certificates.crt"); bytes.Contains(bundle, body) {
+		t.Error("the CA is still in the system bundle")
+	}
+	db := filepath.Join(e.user, ".pki", "nssdb")
+	if out, err := exec.Command("certutil", "-d", "sql:"+db, "-L").CombinedOutput(); err == nil && strings.Contains(string(out), "devport") {
+		t.Errorf("the CA is still in %s:\n%s", db, out)
 	}
 }

@@ -49,6 +49,7 @@ func getentFields(t *testing.T, db, name string) []string {
 func TestRealHostsFile(t *testing.T) {
 	testenv.Need(t, "root (to edit the real /etc/hosts)", os.Geteuid() == 0, testenv.InstallFix)
 	testenv.Tool(t, "getent")
+	testenv.Lock(t, "hosts")
 	original, err := os.ReadFile(DefaultHostsPath)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -103,6 +104,16 @@ func (m *Manager) syncHosts(ctx context.Context) {
 		err = resolve.SetHosts(ctx, m.hostsPath, names)
 	}
 	var ne *resolve.NeedsElevationError
+	if errors.As(err, &ne) && m.hostsPath == resolve.DefaultHostsPath {
+		// devport setup's sudoers grant lets this run without a prompt;
+		// without it, sudo -n fails at once rather than asking.
+		argv := append([]string{"sudo", "-n", selfExe(), "dns", "hosts", "--apply"}, names...)
+		if out, serr := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput(); serr == nil {
+			err = nil
+		} else {
+			m.log.Debug("sudo -n dns hosts --apply", "err", serr, "out", strings.TrimSpace(string(out)))
+		}
+	}
 	switch {
 	case errors.As(err, &ne):
 		m.log.Warn("cannot update the hosts file; run devport dns hosts", "path", ne.Path)
@@ -178,6 +189,13 @@ func elevated(err error, elevate Elevate) error {
 func ApplyDNS(ctx context.Context, action string, names []string, addr string) error {
 	switch action {
 	case "hosts":
+		// devport setup may let the user run this without a password
+		// (setupSudoers): it writes names under the managed TLDs only.
+		for _, n := range names {
+			if !managedName(n) {
+				return fmt.Errorf("dns hosts --apply: %q is not under .%s: devport manages those names only", n, strings.Join(managedTLDs, " or ."))
+			}
+		}
 		return resolve.SetHosts(ctx, resolve.DefaultHostsPath, names)
 	case "off":
 		return errors.Join(resolve.RemoveHosts(ctx, resolve.DefaultHostsPath), resolve.RemoveSplit(ctx, resolve.Split{TLDs: managedTLDs}))
@@ -228,4 +246,15 @@ func (m *Manager) DNSOff(ctx context.Context, elevate Elevate) error {
 		}
 	}
 	return m.SetDNSMethod(ctx, dnsNone)
+}
+
+// managedName reports whether name is under one of the managed TLDs.
+func managedName(name string) bool {
+	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	for _, tld := range managedTLDs {
+		if strings.HasSuffix(name, "."+tld) {
+			return true
+		}
+	}
+	return false
 }

@@ -66,7 +66,7 @@ func (m *Manager) checkDNSMethod(ctx context.Context) Check {
 		c.Detail = fmt.Sprintf("the engine answers DNS on 127.0.0.1:%d", m.DNSPort(ctx))
 	default:
 		c.Detail = "devport manages none"
-		c.Fix = "devport dns hosts"
+		c.Fix = "devport setup"
 	}
 	return c
 }
@@ -138,10 +138,7 @@ func (m *Manager) checkTrust(ctx context.Context, home string) []Check {
 			c.Detail += ": " + r.Err.Error()
 		}
 		if !r.Trusted {
-			c.Fix = "sudo devport trust"
-			if r.Store == certs.StoreNSS && home != "" {
-				c.Fix = "devport trust --system=false"
-			}
+			c.Fix = "devport setup (it asks for root once)"
 		}
 		out = append(out, c)
 	}
@@ -155,7 +152,7 @@ func checkPorts(engine *wire.EngineInfo) []Check {
 		c := Check{Name: "ports", OK: true, Detail: fmt.Sprintf("the engine (pid %d) serves https on %d, http on %d", engine.PID, engine.HTTPSPort, engine.HTTPPort)}
 		if engine.HTTPSPort != defaultHTTPSPort {
 			c.Detail += "; URLs carry the port"
-			c.Fix = "sudo devport setup, then restart the engine, to use 443 and 80"
+			c.Fix = "devport setup, then restart the engine, to use 443 and 80"
 		}
 		return []Check{c}
 	}
@@ -168,7 +165,7 @@ func checkPorts(engine *wire.EngineInfo) []Check {
 			l.Close()
 		case errors.Is(err, syscall.EACCES):
 			c.OK, c.Detail = false, "only root may bind it; devport falls back to 8443/8080"
-			c.Fix = "sudo devport setup"
+			c.Fix = "devport setup"
 		case errors.Is(err, syscall.EADDRINUSE):
 			c.OK, c.Detail = false, "in use by "+describeHolder(p)
 			c.Fix = "stop that program, or run devport serve with --https-port/--http-port"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/devport/devport/stacks"
@@ -25,6 +26,19 @@ const SuperviseCommand = stacks.SuperviseCommand
 // Supervise runs the supervisor (devport __supervise ARGS...) and returns
 // its exit code.
 func Supervise(args []string) int { return stacks.Supervise(args) }
+
+// selfExe is this binary's path, links resolved (what devport setup
+// grants), or "devport".
+func selfExe() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "devport"
+	}
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		return real
+	}
+	return exe
+}
 
 // SelfSupervisor is Options.Supervisor for the devport binary that runs
 // now, or nil when it cannot find itself.

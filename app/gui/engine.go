@@ -39,6 +39,10 @@ type Host interface {
 	// NameStatus and UseHostsFile are the settings' Names card.
 	NameStatus(ctx context.Context) (string, []wire.NameResult, error)
 	UseHostsFile(ctx context.Context, elevate func(argv []string) error) ([]string, error)
+	// SetupNeeds says what devport setup would put in order (the banner),
+	// and FinishSetup runs it, asking for root through pkexec.
+	SetupNeeds(ctx context.Context) []wire.SetupNeed
+	FinishSetup(ctx context.Context) ([]wire.SetupStep, error)
 }
 
 // Checks are what the wizard asks about the folder being added, before

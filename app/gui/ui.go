@@ -60,6 +60,7 @@ type UI struct {
 	// RefreshBtn exists only when attached to another process's engine.
 	RefreshBtn *widget.Button
 	Status     *widget.Label // last error or what is happening
+	Banner     *Banner       // what devport setup would put in order (banner.go)
 	list       *fyne.Container
 	empty      *widget.Label
 
@@ -112,7 +113,8 @@ func New(a fyne.App, o Options) *UI {
 		u.RefreshBtn = widget.NewButton("Refresh", u.Refresh)
 		top.Add(u.RefreshBtn)
 	}
-	u.Window.SetContent(container.NewBorder(top, u.Status, nil, nil, container.NewVScroll(u.list)))
+	u.Banner = u.newBanner() // banner.go: below the list, so rows keep their place
+	u.Window.SetContent(container.NewBorder(top, container.NewVBox(u.Banner.Box, u.Status), nil, nil, container.NewVScroll(u.list)))
 	u.Window.Resize(fyne.NewSize(960, 540))
 	u.Window.SetMaster()
 	if o.Tray {
@@ -136,6 +138,7 @@ func New(a fyne.App, o Options) *UI {
 	}()
 	go u.follow(events)
 	u.Refresh()
+	u.refreshBanner()
 	return u
 }
 
@@ -218,6 +221,8 @@ func (u *UI) follow(events <-chan wire.Event) {
 			detail := e.Detail
 			u.do(func() { u.Status.SetText(detail) })
 			continue
+		case wire.EventAdded, wire.EventRemoved: // a new name may not resolve yet
+			u.refreshBanner()
 		}
 		u.Refresh()
 	}
@@ -417,6 +422,11 @@ func (u *UI) OpenSite(name string) {
 	p, ok := u.project(name)
 	if !ok {
 		return
+	}
+	if warn := u.setupWarning(); warn != "" { // it opens, but may show an error page
+		u.Status.SetText(p.URL + " may not open: " + warn)
+	} else {
+		u.Status.SetText("Opening " + p.URL + " in your browser")
 	}
 	if uu, err := url.Parse(p.URL); err == nil {
 		if err := u.app.OpenURL(uu); err != nil {

@@ -9,6 +9,7 @@
 package wire
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -263,3 +264,37 @@ const (
 	// an access log it cannot write; Detail says what and the fix.
 	EventWarning EventKind = "warning"
 )
+
+// The results of a setup step.
+const (
+	SetupDone    = "done"
+	SetupAlready = "already done"
+	SetupSkipped = "skipped"
+	SetupFailed  = "failed"
+)
+
+// SetupStep is one step of devport setup and what came of it.
+type SetupStep struct {
+	Step   string `json:"step"`
+	Result string `json:"result"` // SetupDone, SetupAlready, SetupSkipped or SetupFailed
+	Detail string `json:"detail,omitempty"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+func (s SetupStep) String() string {
+	line := fmt.Sprintf("%-13s %s", s.Result, s.Step)
+	if s.Detail != "" {
+		line += ": " + s.Detail
+	}
+	if s.Fix != "" {
+		line += "\n              fix: " + s.Fix
+	}
+	return line
+}
+
+// SetupNeed is something devport setup would put in order, and why it
+// matters to the user.
+type SetupNeed struct {
+	What string `json:"what"` // "trust", "names" or "ports"
+	Why  string `json:"why"`  // e.g. "shop.test will not open in your browser: its name does not resolve"
+}

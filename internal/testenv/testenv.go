@@ -105,3 +105,21 @@ func Tool(t testing.TB, name string) string {
 
 // Have reports whether program name is installed (see Look).
 func Have(name string) bool { return Look(name) != "" }
+
+// Lock holds an exclusive lock named name across every test process of
+// this machine until t ends: go test runs packages in parallel, and tests
+// that change something the machine shares must take turns. Use
+// "truststore" for the system trust store, NSS and Java's keystore, and
+// "hosts" for /etc/hosts and port 443.
+func Lock(t testing.TB, name string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "devport-"+name+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+}
