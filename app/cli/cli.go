@@ -58,12 +58,15 @@ var commands = []command{
 	{"stop", "NAME", "stop a project's backends", (*CLI).stop},
 	{"restart", "NAME", "stop and start a project", (*CLI).restart},
 	{"rm", "NAME", "stop and remove a project (its folder is untouched)", (*CLI).rm},
+	{"park", "[DIR]", "make every subfolder of DIR a project at SUBFOLDER.test that starts on its first request and stops when idle, and watch DIR for more; without DIR, list the parked folders", (*CLI).park},
+	{"unpark", "DIR", "stop and remove the projects of a parked folder, and stop watching it (its folders are untouched)", (*CLI).unpark},
+	{"parked", "[--json]", "list the parked folders and their projects", (*CLI).parked},
 	{"logs", "NAME [--service S] [--access] [-n LINES] [-f]", "show a project's backend logs, or its proxy access log", (*CLI).logs},
 	{"route", "NAME add PREFIX --service S|--static DIR|--url URL [--strip] [--cache-control V] [--connect-timeout D] [--read-timeout D] [--write-timeout D] [--max-body SIZE]\n       devport route NAME rm PREFIX\n       devport route NAME ls [--json]",
 		"route a path prefix of a project to a service, a folder or a URL", (*CLI).route},
 	{"export", "NAME --format nginx|compose [-o FILE|-] [--https-listen ADDR] [--http-listen ADDR] [--cert FILE] [--key FILE] [--publish-https ADDR] [--publish-http ADDR] [--nginx-image IMAGE]",
 		"write the project's routes as an nginx config, or a docker-compose.yml with nginx and the services", (*CLI).exportCmd},
-	{"config", "[ls] | get KEY | set KEY VALUE | unset KEY", "show or change devport's settings (container.image.STACK, gui.default_tld)", (*CLI).config},
+	{"config", "[ls] | get KEY | set KEY VALUE | unset KEY", "show or change devport's settings (container.image.STACK, gui.default_tld, park.idle_timeout)", (*CLI).config},
 	{"trust", "[--system=false] [--nss=false] [--java] [--new-root]", "install the local CA into the system store, NSS (Chromium, Firefox) and, with --java, Java's keystore; --new-root replaces a root made by an older devport", (*CLI).trust},
 	{"untrust", "[--java]", "remove the local CA from every store", (*CLI).untrust},
 	{"ca", "", "print the path of the local CA certificate", (*CLI).ca},
@@ -168,6 +171,9 @@ type api interface {
 	RemoveRoute(ctx context.Context, name, prefix string) error
 	SetSetting(ctx context.Context, key, value string) error
 	UnsetSetting(ctx context.Context, key string) error
+	Park(ctx context.Context, dir string) (wire.ParkReport, error)
+	Unpark(ctx context.Context, dir string) (wire.ParkReport, error)
+	Parked(ctx context.Context) ([]wire.ParkedFolder, error)
 }
 
 var (
