@@ -18,6 +18,8 @@ type Engine interface {
 	Remove(ctx context.Context, name string) error
 	// SetRuntime switches a service to another runtime (devport set).
 	SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error)
+	// Park makes every subfolder of dir a project (devport park).
+	Park(ctx context.Context, dir string) (wire.ParkReport, error)
 	// Subscribe returns change events and a function that ends them.
 	Subscribe() (<-chan wire.Event, func())
 	// Engine returns the engine's pid and ports.
@@ -122,6 +124,14 @@ func (r *remote) SetRuntime(ctx context.Context, name string, req wire.RuntimeRe
 		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
 	}
 	return p, err
+}
+
+func (r *remote) Park(ctx context.Context, dir string) (wire.ParkReport, error) {
+	rep, err := r.c.Park(ctx, dir)
+	if err == nil {
+		r.emit(wire.Event{Kind: wire.EventAdded})
+	}
+	return rep, err
 }
 
 func (r *remote) Subscribe() (<-chan wire.Event, func()) {

@@ -56,6 +56,7 @@ type UI struct {
 
 	Window   fyne.Window
 	NewBtn   *widget.Button
+	ParkBtn  *widget.Button // "Add a folder of projects…" (park.go)
 	Settings *widget.Button
 	// RefreshBtn exists only when attached to another process's engine.
 	RefreshBtn *widget.Button
@@ -72,6 +73,8 @@ type UI struct {
 
 	// Wizard, SettingsView, Logs and RemoveDialog are the views open now.
 	Wizard       *Wizard
+	ParkPicker   *dialog.FileDialog // the folder picker of ShowPark
+	ParkResult   *ParkView          // what the last park did
 	SettingsView *SettingsView
 	Logs         map[string]*LogsView
 	Remove       *RemoveDialog
@@ -101,12 +104,13 @@ func New(a fyne.App, o Options) *UI {
 	}
 	u.Window = a.NewWindow("devport")
 	u.NewBtn = widget.NewButton("New project…", u.ShowWizard)
+	u.ParkBtn = widget.NewButton("Add a folder of projects…", u.ShowPark)
 	u.Settings = widget.NewButton("Settings", u.ShowSettings)
 	u.Status = widget.NewLabel("")
 	u.Status.Wrapping = fyne.TextWrapWord
 	u.empty = widget.NewLabel("No projects yet. Click \"New project…\" to add a folder.")
 	u.list = container.NewVBox()
-	top := container.NewHBox(u.NewBtn, u.Settings, layout.NewSpacer())
+	top := container.NewHBox(u.NewBtn, u.ParkBtn, u.Settings, layout.NewSpacer())
 	if o.Host == nil {
 		// Attached to another process's engine: the control API has no
 		// event stream, so changes made elsewhere show on Refresh.
