@@ -180,16 +180,20 @@ func (m *Manager) Unpark(ctx context.Context, dir string) (wire.ParkReport, erro
 	return rep, nil
 }
 
-// Parked lists the parked folders with their projects.
+// Parked lists the parked folders with their projects. A folder is
+// missing when it is not there, or when the engine has not seen it back
+// yet (its projects wake once it has); a scan in progress finishes first.
 func (m *Manager) Parked(ctx context.Context) ([]wire.ParkedFolder, error) {
+	m.park.mu.Lock()
+	defer m.park.mu.Unlock()
 	dirs, err := m.db.ParkedDirs(ctx)
 	if err != nil {
 		return nil, err
 	}
+	gone := m.park.goneDirs()
 	out := make([]wire.ParkedFolder, 0, len(dirs))
 	for _, d := range dirs {
-		fi, err := os.Stat(d.Path)
-		out = append(out, wire.ParkedFolder{Dir: d.Path, Projects: d.Projects, Missing: err != nil || !fi.IsDir()})
+		out = append(out, wire.ParkedFolder{Dir: d.Path, Projects: d.Projects, Missing: gone[d.Path] || !isDir(d.Path)})
 	}
 	return out, nil
 }
@@ -231,7 +235,9 @@ func (m *Manager) scanParked(ctx context.Context, dir string) (lines, waiting []
 		}
 		return []string{fmt.Sprintf("cannot read %s: %v", dir, err)}, nil
 	}
-	back := m.park.setGone(dir, false)
+	if m.park.setGone(dir, false) {
+		m.publish() // it is back: its projects wake again
+	}
 	ps, err := m.db.Projects(ctx)
 	if err != nil {
 		return []string{fmt.Sprintf("cannot read the projects: %v", err)}, nil
@@ -283,9 +289,6 @@ func (m *Manager) scanParked(ctx context.Context, dir string) (lines, waiting []
 		if !ok {
 			waiting = append(waiting, sub)
 		}
-	}
-	if back {
-		m.publish() // its projects wake again
 	}
 	return lines, waiting
 }
