@@ -7,6 +7,7 @@ package desktop
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -90,6 +92,13 @@ func Open(ctx context.Context, o cli.WindowOptions) error {
 		}()
 	}
 	go startProjects(sctx, u, eng, serve != nil, o.Start, stderr)
+	if path := os.Getenv("DEVPORT_LAYOUT_FILE"); path != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			writeLayout(sctx, a, u, path)
+		}()
+	}
 	go func() {
 		<-ctx.Done()
 		u.Close() // nothing may draw once the loop has ended
@@ -189,4 +198,43 @@ func haveTrayHost() bool {
 	var has bool
 	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
 	return err == nil && has
+}
+
+// writeLayout writes where the window's controls are (gui.UI.Targets),
+// twice a second until ctx ends, for tests that click them under Xvfb:
+// one JSON object, name => [x, y] of the control's centre in the window
+// (absent while it is hidden).
+func writeLayout(ctx context.Context, a fyne.App, u *gui.UI, path string) {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		places := map[string][2]int{}
+		done := make(chan struct{})
+		fyne.Do(func() {
+			defer close(done)
+			for name, o := range u.Targets() {
+				if o == nil || !o.Visible() {
+					continue
+				}
+				p, s := a.Driver().AbsolutePositionForObject(o), o.Size()
+				places[name] = [2]int{int(p.X + s.Width/2), int(p.Y + s.Height/2)}
+			}
+		})
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
+		}
+		if b, err := json.Marshal(places); err == nil {
+			tmp := path + ".tmp"
+			if os.WriteFile(tmp, b, 0o644) == nil {
+				_ = os.Rename(tmp, path)
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
 }

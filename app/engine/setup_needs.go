@@ -19,14 +19,14 @@ import (
 func (m *Manager) SetupNeeds(ctx context.Context) []wire.SetupNeed {
 	var needs []wire.SetupNeed
 	domains, _ := m.Domains(ctx)
-	site := "a project's site"
+	certOf := "every site's certificate"
 	if len(domains) > 0 {
-		site = domains[0]
+		certOf = domains[0] + "'s certificate"
 	}
 	for _, st := range m.ca.TrustStatus(ctx, certs.TrustOptions{System: true, NSS: true}) {
 		if !st.Trusted {
 			needs = append(needs, wire.SetupNeed{What: "trust",
-				Why: fmt.Sprintf("your browser will warn about %s's certificate: devport's CA is not trusted (%s store)", site, st.Store)})
+				Why: fmt.Sprintf("your browser will warn about %s: devport's CA is not trusted (%s store)", certOf, st.Store)})
 			break
 		}
 	}

@@ -122,3 +122,16 @@ func (u *UI) setupWarning() string {
 	}
 	return u.Banner.needs[0].Why + ". Finish setup (below) puts it in order."
 }
+
+// Targets are the window's controls by name, for a test that clicks them
+// in a real window: it asks where they are (app/desktop writes their
+// places when DEVPORT_LAYOUT_FILE is set) instead of guessing pixels.
+// Call it on the UI's goroutine.
+func (u *UI) Targets() map[string]fyne.CanvasObject {
+	t := map[string]fyne.CanvasObject{"new-project": u.NewBtn, "settings": u.Settings}
+	if u.Banner != nil {
+		t["finish-setup"] = u.Banner.Finish
+		t["dismiss-setup"] = u.Banner.Dismiss
+	}
+	return t
+}
