@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,16 +16,37 @@ import (
 	"github.com/devport/devport/internal/testenv"
 )
 
-// Where the main window's buttons are, relative to the window (960×540,
-// Fyne's bundled font, so the layout is the same on every machine).
-var (
-	btnNewProject   = [2]int{60, 21}
-	btnSettings     = [2]int{156, 21}
-	btnStartFirst   = [2]int{429, 81} // Start in the first project's row
-	btnDetailsFirst = [2]int{361, 81} // Details… in the first project's row
-	// Cancel in the wizard (640×360) on its stack step.
-	btnWizardCancel = [2]int{497, 337}
-)
+// layout reads where the window's controls are: the window writes their
+// places to DEVPORT_LAYOUT_FILE (gui.UI.Targets), so a button that moves
+// with the layout is still found.
+type layout struct {
+	t    *testing.T
+	path string
+}
+
+// at waits until target is shown and its place holds still, and returns
+// it.
+func (l layout) at(target string) [2]int {
+	l.t.Helper()
+	var last [2]int
+	stable := 0
+	waitFor(l.t, target+" in the window's layout", func() bool {
+		b, _ := os.ReadFile(l.path)
+		var places map[string][2]int
+		if json.Unmarshal(b, &places) != nil {
+			return false
+		}
+		p, ok := places[target]
+		if ok && p == last {
+			stable++
+		} else {
+			stable, last = 0, p
+		}
+		time.Sleep(200 * time.Millisecond)
+		return ok && stable >= 3
+	})
+	return last
+}
 
 // TestDesktopWindow runs the real binary under Xvfb: it waits for the
 // window, clicks Start, checks the site over HTTPS with devport's CA,
@@ -60,7 +82,8 @@ func TestDesktopWindow(t *testing.T) {
 
 			argv := append(append([]string{}, tc.prefix...), bin, "--https-port", strconv.Itoa(https), "--http-port", strconv.Itoa(http))
 			cmd := exec.Command(argv[0], argv[1:]...)
-			cmd.Env = append(withoutDBus(e.environ()), "DISPLAY="+display, "LANG=en_US.UTF-8")
+			places := layout{t: t, path: filepath.Join(e.root, "layout.json")}
+			cmd.Env = append(withoutDBus(e.environ()), "DISPLAY="+display, "LANG=en_US.UTF-8", "DEVPORT_LAYOUT_FILE="+places.path)
 			var tray *trayHost
 			if tc.tray {
 				tray = startTrayHost(t)
@@ -115,7 +138,7 @@ func TestDesktopWindow(t *testing.T) {
 			case tray != nil:
 				tray.click(item, "shop (stopped)", "Start")
 			default:
-				x.click(main, btnStartFirst)
+				x.click(main, places.at("start:shop"))
 			}
 			url := fmt.Sprintf("https://shop.test:%d/", https)
 			waitFor(t, "the site answers over HTTPS", func() bool {
@@ -130,17 +153,17 @@ func TestDesktopWindow(t *testing.T) {
 			}
 			x.shot(main, filepath.Join(shots, "main-window.png"))
 
-			x.click(main, btnNewProject)
+			x.click(main, places.at("new-project"))
 			wiz := x.waitWindow("^devport: new project$")
 			time.Sleep(300 * time.Millisecond)
 			x.run("type", "--window", wiz, "--delay", "5", api)
 			x.run("key", "--window", wiz, "Return")
 			time.Sleep(500 * time.Millisecond)
 			x.shot(wiz, filepath.Join(shots, "wizard.png"))
-			x.click(wiz, btnWizardCancel)
+			x.click(wiz, places.at("wizard-cancel"))
 			x.waitGone("^devport: new project$")
 
-			x.click(main, btnDetailsFirst)
+			x.click(main, places.at("details:shop"))
 			det := x.waitWindow("^devport: shop$")
 			time.Sleep(300 * time.Millisecond)
 			x.shot(det, filepath.Join(shots, "project.png"))
@@ -148,7 +171,7 @@ func TestDesktopWindow(t *testing.T) {
 			// window manager; destroying it from outside would upset GLX).
 			x.run("windowmove", det, "1000", "600")
 
-			x.click(main, btnSettings)
+			x.click(main, places.at("settings"))
 			set := x.waitWindow("^devport: settings$")
 			time.Sleep(2 * time.Second) // trust stores and tool versions load
 			x.shot(set, filepath.Join(shots, "settings.png"))

@@ -133,5 +133,13 @@ func (u *UI) Targets() map[string]fyne.CanvasObject {
 		t["finish-setup"] = u.Banner.Finish
 		t["dismiss-setup"] = u.Banner.Dismiss
 	}
+	u.mu.Lock()
+	for name, r := range u.rows { // a row's buttons: "start:shop"
+		t["start:"+name], t["stop:"+name], t["details:"+name] = r.Start, r.Stop, r.Details
+	}
+	u.mu.Unlock()
+	if u.Wizard != nil && u.Wizard.Win != nil { // places in the wizard's own window
+		t["wizard-cancel"] = u.Wizard.Cancel
+	}
 	return t
 }
