@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -163,5 +164,134 @@ func assertCAGone(t *testing.T, e *env, caPath string) {
 	db := filepath.Join(e.user, ".pki", "nssdb")
 	if out, err := exec.Command("certutil", "-d", "sql:"+db, "-L").CombinedOutput(); err == nil && strings.Contains(string(out), "devport") {
 		t.Errorf("the CA is still in %s:\n%s", db, out)
+	}
+}
+
+// TestSetupAsUser is devport setup the way a developer runs it: as an
+// ordinary user (nobody here), asking for root through sudo for the steps
+// that need it (a test grant lets nobody run exactly devport setup --apply
+// without a password). Then, as that user, a project added with no engine
+// running gets its name into /etc/hosts through setup's own grant (sudo
+// -n dns hosts --apply), the engine binds 443 through setup's capability,
+// and curl opens the site. setup --undo, as the user, takes everything
+// back; the cleanup runs it even when the test fails.
+func TestSetupAsUser(t *testing.T) {
+	testenv.Need(t, "root (to become nobody and to grant it sudo)", os.Geteuid() == 0, testenv.InstallFix)
+	for _, tool := range []string{"sudo", "visudo", "setpriv", "curl", "apache2", "certutil"} {
+		testenv.Tool(t, tool)
+	}
+	testenv.Lock(t, "hosts")
+	trustLock(t)
+	for _, p := range []string{"127.0.0.1:443", "127.0.0.1:80"} {
+		l, err := net.Listen("tcp", p)
+		testenv.Need(t, p+" free", err == nil, fmt.Sprintf("%v: stop what listens there", err))
+		l.Close()
+	}
+	hosts, err := os.ReadFile("/etc/hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	const nobody = 65534
+	mine := func(dirs ...string) {
+		for _, d := range dirs {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(d, nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	home, data := filepath.Join(e.root, "nobody-home"), filepath.Join(e.root, "nobody-devport")
+	mine(home, data)
+	dp := filepath.Join(e.root, "devport")
+	raw, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dp, raw, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The developer's own sudo rights, for this test: devport setup --apply.
+	grant := fmt.Sprintf("/etc/sudoers.d/devport-e2e-%d", os.Getpid())
+	if err := os.WriteFile(grant, []byte(fmt.Sprintf("nobody ALL=(root) NOPASSWD: %s setup --apply *\n", dp)), 0o440); err != nil {
+		t.Fatal(err)
+	}
+	// Registered before the undo below, so it runs after it: undo needs the
+	// grant to reach root.
+	t.Cleanup(func() { os.Remove(grant) })
+	if out, err := exec.Command("visudo", "-cf", grant).CombinedOutput(); err != nil {
+		t.Fatalf("visudo refused the test's grant: %v\n%s", err, out)
+	}
+	userEnv := []string{"HOME=" + home, "DEVPORT_HOME=" + data, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LANG=C.UTF-8"}
+	asUser := func(args ...string) (string, error) {
+		cmd := exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", dp}, args...)...)
+		cmd.Env = userEnv
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	t.Cleanup(func() {
+		out, err := asUser("setup", "--undo")
+		if err != nil || strings.Contains(out, "failed") {
+			t.Errorf("setup --undo as the user: %v\n%s", err, out)
+		}
+		if now, _ := os.ReadFile("/etc/hosts"); !bytes.Equal(now, hosts) {
+			t.Errorf("/etc/hosts is not byte for byte what it was after setup --undo:\n%s", now)
+			_ = os.WriteFile("/etc/hosts", hosts, 0o644)
+		}
+		if left, _ := filepath.Glob("/etc/sudoers.d/devport-nobody"); len(left) > 0 {
+			t.Errorf("setup --undo left its sudoers grant")
+			os.Remove(left[0])
+		}
+		assertCAGone(t, &env{user: home}, filepath.Join(data, "ca", "root.pem"))
+	})
+
+	out, err := asUser("setup")
+	if err != nil || strings.Contains(out, "failed") {
+		t.Fatalf("setup as the user: %v\n%s", err, out)
+	}
+	for _, want := range []string{"done          CA in your browsers (NSS): " + home, "done          CA in the system store",
+		"done          hosts block follows your projects: /etc/sudoers.d/devport-nobody", "done          bind ports 443 and 80"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("setup as the user did not say %q:\n%s", want, out)
+		}
+	}
+
+	site := e.copyExample("php-shop", "usersite")
+	if out, err := asUser("add", site); err != nil {
+		t.Fatalf("add as the user: %v\n%s", err, out)
+	}
+	if now, _ := os.ReadFile("/etc/hosts"); !strings.Contains(string(now), "usersite.test") {
+		t.Errorf("a project the user added is not in /etc/hosts:\n%s", now)
+	}
+	serve := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", dp, "serve", "--headless", "--start", "usersite")
+	serve.Env = userEnv
+	var sout lockedBuffer
+	serve.Stdout, serve.Stderr = &sout, &sout
+	serve.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- serve.Wait() }()
+	defer func() {
+		syscall.Kill(-serve.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-served:
+		case <-time.After(30 * time.Second):
+			syscall.Kill(-serve.Process.Pid, syscall.SIGKILL)
+			<-served
+		}
+	}()
+	waitUntil(t, 60*time.Second, "the user's engine is ready", func() bool { return strings.Contains(sout.String(), "devport: ready") })
+	if !strings.Contains(sout.String(), "serving https on 127.0.0.1:443") {
+		t.Fatalf("the user's engine is not on 443:\n%s", sout.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	body, err := exec.CommandContext(ctx, "curl", "-sS", "--fail", "https://usersite.test/").CombinedOutput()
+	if err != nil || !strings.Contains(string(body), "php-shop says hello") {
+		t.Errorf("curl https://usersite.test/: %v\n%s\nengine:\n%s", err, body, sout.String())
 	}
 }

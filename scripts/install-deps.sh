@@ -32,6 +32,7 @@ test_pkgs=(
   uwsgi uwsgi-plugin-python3 python3-flask  # uwsgi stack: the proxy speaks the uwsgi protocol to it
   nginx-light                         # nginx -t on the nginx export (export, e2e)
   procps                              # pgrep in process checks
+  sudo                                # devport setup as an ordinary user asks for root through it (e2e)
 )
 bench_pkgs=(
   caddy wrk                           # the proxy benchmark's peers and load generator (nginx: the test set)

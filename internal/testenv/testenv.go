@@ -59,6 +59,8 @@ var Tools = map[string]string{
 	"pgrep":                  "procps",
 	"python3":                "python3",
 	"setpriv":                "", // util-linux, Essential
+	"sudo":                   "sudo",
+	"visudo":                 "sudo",
 	"unshare":                "", // util-linux, Essential
 	"update-ca-certificates": "ca-certificates",
 	"uwsgi":                  "uwsgi",
