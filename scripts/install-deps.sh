@@ -33,6 +33,7 @@ test_pkgs=(
   nginx-light                         # nginx -t on the nginx export (export, e2e)
   procps                              # pgrep in process checks
   sudo                                # devport setup as an ordinary user asks for root through it (e2e)
+  systemd                             # systemctl: setup where systemd-resolved is installed but not running (e2e)
 )
 bench_pkgs=(
   caddy wrk                           # the proxy benchmark's peers and load generator (nginx: the test set)

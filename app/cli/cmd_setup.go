@@ -151,6 +151,11 @@ func (c *CLI) setupForAsker(ctx context.Context, uid, gid int, args []string) er
 		return fmt.Errorf("devport setup as uid %d planned nothing:\n%s", uid, out)
 	}
 	steps = append(steps, engine.ApplySetup(ctx, plan)...)
+	if skip, ok := engine.FinishSkipped(steps); ok {
+		steps = append(steps, skip)
+		c.printSetup(steps)
+		return setupFailures(steps)
+	}
 	fin, err := asUser("--phase", "finish", "--plan", plan.Encode())
 	if err != nil {
 		return fmt.Errorf("devport setup as uid %d: %w", uid, err)

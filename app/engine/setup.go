@@ -134,9 +134,32 @@ func (m *Manager) Setup(ctx context.Context, o SetupOptions) ([]SetupStep, error
 		}
 		steps = append(steps, root...)
 	}
+	if skip, ok := FinishSkipped(steps); ok {
+		return append(steps, skip), setupErr(steps)
+	}
 	steps = append(steps, m.SetupFinish(ctx, plan)...)
 	return steps, setupErr(steps)
 }
+
+// FinishSkipped is the last step of devport setup when the root part
+// (whose steps are in steps) did not install name resolution, or did not
+// run: the method is then not recorded, so the engine does not ask sudo to
+// keep a hosts block that is not there. ok is false when SetupFinish runs.
+func FinishSkipped(steps []SetupStep) (SetupStep, bool) {
+	for _, s := range steps {
+		if s.Step == stepNames && (s.Result == SetupDone || s.Result == SetupAlready) {
+			return SetupStep{}, false
+		}
+	}
+	return SetupStep{Step: stepResolve, Result: SetupSkipped,
+		Detail: "nothing recorded, since name resolution was not installed (see above); .localhost domains resolve without it"}, true
+}
+
+// The steps FinishSkipped looks for.
+const (
+	stepNames   = "name resolution"
+	stepResolve = "names resolve"
+)
 
 // SetupUser is the user's part of devport setup: NSS, and the plan of
 // what needs root.
@@ -218,8 +241,12 @@ func ApplySetup(ctx context.Context, plan SetupPlan) []SetupStep {
 		hostsPath = resolve.DefaultHostsPath
 	}
 	steps := setupTrust(ctx, plan)
-	steps = append(steps, setupNames(ctx, plan, hostsPath), setupSudoers(plan), setupBind(ctx, plan))
-	return steps
+	names := setupNames(ctx, plan, hostsPath)
+	grant := setupSudoers(plan)
+	if names.Result == SetupFailed && !plan.Undo {
+		grant = SetupStep{Step: grant.Step, Result: SetupSkipped, Detail: "no hosts block to keep in step (name resolution failed)"}
+	}
+	return append(steps, names, grant, setupBind(ctx, plan))
 }
 
 // setupTrust trusts or untrusts the CA in the system store, and in Java's
@@ -268,7 +295,7 @@ func setupTrust(ctx context.Context, plan SetupPlan) []SetupStep {
 // setupNames installs (or removes) name resolution: the hosts block with
 // exactly plan.Names, or the split-DNS drop-in for the responder.
 func setupNames(ctx context.Context, plan SetupPlan, hostsPath string) SetupStep {
-	step := SetupStep{Step: "name resolution"}
+	step := SetupStep{Step: stepNames}
 	if plan.Undo {
 		before, _ := os.ReadFile(hostsPath)
 		err := resolve.RemoveHosts(ctx, hostsPath)
@@ -440,15 +467,15 @@ func hasBindCap(ctx context.Context, exe string) bool {
 // is recorded (the engine keeps the hosts block in step from now on) and
 // every project domain is looked up for real.
 func (m *Manager) SetupFinish(ctx context.Context, plan SetupPlan) []SetupStep {
-	step := SetupStep{Step: "names resolve"}
+	step := SetupStep{Step: stepResolve}
 	if plan.Undo {
 		if err := m.SetDNSMethod(ctx, dnsNone); err != nil {
-			return []SetupStep{{Step: "names resolve", Result: SetupFailed, Detail: err.Error()}}
+			return []SetupStep{{Step: stepResolve, Result: SetupFailed, Detail: err.Error()}}
 		}
-		return []SetupStep{{Step: "names resolve", Result: SetupDone, Detail: "devport manages no name resolution now"}}
+		return []SetupStep{{Step: stepResolve, Result: SetupDone, Detail: "devport manages no name resolution now"}}
 	}
 	if err := m.SetDNSMethod(ctx, plan.Method); err != nil {
-		return []SetupStep{{Step: "names resolve", Result: SetupFailed, Detail: err.Error()}}
+		return []SetupStep{{Step: stepResolve, Result: SetupFailed, Detail: err.Error()}}
 	}
 	method, results, err := m.NameStatus(ctx)
 	switch {

@@ -60,6 +60,7 @@ var Tools = map[string]string{
 	"python3":                "python3",
 	"setpriv":                "", // util-linux, Essential
 	"sudo":                   "sudo",
+	"systemctl":              "systemd",
 	"visudo":                 "sudo",
 	"unshare":                "", // util-linux, Essential
 	"update-ca-certificates": "ca-certificates",
