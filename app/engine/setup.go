@@ -492,7 +492,7 @@ func (m *Manager) SetupFinish(ctx context.Context, plan SetupPlan) []SetupStep {
 				bad = append(bad, r.Name+": "+r.Detail)
 			}
 		}
-		step.Result, step.Detail = SetupDone, fmt.Sprintf("%d names checked", len(results))
+		step.Result, step.Detail = SetupDone, fmt.Sprintf("each project name resolves to this machine (%d checked)", len(results))
 		if len(bad) > 0 {
 			step.Result, step.Detail = SetupFailed, strings.Join(bad, "; ")
 			step.Fix = resolve.HostsFix + " (works behind any VPN), then devport doctor"
