@@ -294,8 +294,5 @@ func (m *Manager) siteURL(domain string) string {
 			fmt.Sscan(v, &port)
 		}
 	}
-	if port == 0 || port == 443 {
-		return "https://" + domain + "/"
-	}
-	return fmt.Sprintf("https://%s:%d/", domain, port)
+	return wire.SiteURL(domain, port)
 }

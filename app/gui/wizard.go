@@ -108,6 +108,7 @@ type Wizard struct {
 
 	detection   wire.Detection
 	dockerKnown bool   // the Docker check answered
+	httpsPort   int    // the engine's, for the review's URL (0 until it answered)
 	plan        string // what the folder describes, when it is more than one stack
 	tlds        []string
 	// Created is the project once Create succeeded.
@@ -209,6 +210,19 @@ func (u *UI) newWizard() *Wizard {
 	u.bg(func() {
 		why := u.opts.Checks.DockerReason(u.ctx)
 		w.u.do(func() { w.setDocker(why) })
+	})
+	// The review shows the URL with the engine's port when it is not 443.
+	u.bg(func() {
+		info, err := u.opts.Engine.Engine(u.ctx)
+		if err != nil {
+			return // the review then shows the URL without a port
+		}
+		w.u.do(func() {
+			w.httpsPort = info.HTTPSPort
+			if w.Step == StepReview {
+				w.Review.SetText(w.summary())
+			}
+		})
 	})
 	runtimePage := container.NewVBox(w.RuntimeQ, w.Runtime, w.Container, w.RuntimeWhy)
 

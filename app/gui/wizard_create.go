@@ -44,7 +44,7 @@ func (w *Wizard) summary() string {
 	case r.Runtime == wire.RuntimeContainer:
 		rt = "Docker containers"
 	}
-	return s + fmt.Sprintf("Name:     %s\nDomain:   https://%s/\nRuntime:  %s\n\nCreate stores the project; its certificate is issued by devport's local CA.", r.Name, r.Domain, rt)
+	return s + fmt.Sprintf("Name:     %s\nDomain:   %s\nRuntime:  %s\n\nCreate stores the project; its certificate is issued by devport's local CA.", r.Name, wire.SiteURL(r.Domain, w.httpsPort), rt)
 }
 
 // create stores the project, optionally starts it, and shows the URL. A

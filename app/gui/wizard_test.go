@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -64,8 +65,10 @@ func TestWizardCreatesProject(t *testing.T) {
 		t.Errorf("with Docker: options %v, want process and container", w.Runtime.Options)
 	}
 	test.Tap(w.Next)
-	if w.Step != StepReview || !strings.Contains(w.Review.Text, "https://shop.test/") {
-		t.Fatalf("review step %d shows %q", w.Step, w.Review.Text)
+	// The engine serves on r.port, not 443: the review says the URL the
+	// browser will open, port and all.
+	if want := fmt.Sprintf("https://shop.test:%d/", r.port); w.Step != StepReview || !strings.Contains(w.Review.Text, want) {
+		t.Fatalf("review step %d shows %q, want %s", w.Step, w.Review.Text, want)
 	}
 	test.Tap(w.Create)
 	u.Idle()

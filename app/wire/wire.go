@@ -10,6 +10,7 @@ package wire
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -56,6 +57,15 @@ type EngineInfo struct {
 	PID       int `json:"pid"`
 	HTTPSPort int `json:"https_port"`
 	HTTPPort  int `json:"http_port"`
+}
+
+// SiteURL is the https URL of domain served on port, which it carries
+// unless it is 443 (or unknown, 0): the URL a browser must open.
+func SiteURL(domain string, port int) string {
+	if port == 0 || port == 443 {
+		return "https://" + domain + "/"
+	}
+	return "https://" + domain + ":" + strconv.Itoa(port) + "/"
 }
 
 // ProjectStatus is a project as `devport ls` and the window show it.
