@@ -42,6 +42,11 @@ func (r *Route) held() bool {
 func (s *Server) hold(ctx context.Context, host, urlPath string, a *active, i int) (*active, int, bool) {
 	limit := s.holdTimeout()
 	if limit <= 0 {
+		// Holding is off: the request is answered as the route is, and
+		// a wake still starts the backend, for the next request.
+		if route := &a.table.routes[i]; route.Pending == nil && route.Wake != nil {
+			route.Wake()
+		}
 		return a, i, true
 	}
 	timer := time.NewTimer(limit)

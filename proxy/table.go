@@ -121,6 +121,8 @@ type Route struct {
 	// starts the backend in the background, once, and returns the same
 	// channel to every request that asks meanwhile. A nil channel holds
 	// nothing (the route answers as down). A held request calls Wake once.
+	// With holding off (a negative HoldTimeout) the request is answered
+	// as down at once, and the start it asked for goes on.
 	Wake func() <-chan struct{}
 
 	// Upstreams are more instances of the same service (gunicorn -w or

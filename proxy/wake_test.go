@@ -135,6 +135,18 @@ func TestWakeHoldsFirstRequest(t *testing.T) {
 			t.Errorf("after the hold timeout: %d %.300q", status, body)
 		}
 	})
+	t.Run("holding off: answered at once, and the start goes on", func(t *testing.T) {
+		w := &waker{}
+		p := startProxy(t, nil, func(c *Config) { c.HoldTimeout = -1 })
+		w.p = p
+		p.SetRoutes(NewTable(stopped(w)))
+		if status, _, _ := getBody(p.client(t, false), "https://shop.test/"); status != http.StatusBadGateway {
+			t.Errorf("with holding off: %d, want the 502 at once", status)
+		}
+		if n := w.starts.Load(); n != 1 {
+			t.Errorf("%d starts, want 1", n)
+		}
+	})
 	t.Run("a running route never wakes", func(t *testing.T) {
 		w := &waker{}
 		rs := running[:1:1]
