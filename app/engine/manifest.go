@@ -210,10 +210,13 @@ func (m *Manager) storePlanned(ctx context.Context, p store.Project, routes []st
 			return store.Project{}, fmt.Errorf("route %s: %w", r.PathPrefix, err)
 		}
 	}
-	// The same announcements as Add's.
+	// The same announcements as Add's. A scan of a parked folder writes
+	// the hosts block once for all it added (scanParked).
 	m.event(ctx, store.Event{Project: p.Name, Kind: "added", Detail: p.Domains[0]})
 	m.publish()
-	m.syncHosts(ctx)
+	if parked == "" {
+		m.syncHosts(ctx)
+	}
 	m.emit(wire.Event{Kind: wire.EventAdded, Project: p.Name})
 	m.issueCert(p.Domains[0])
 	return p, nil

@@ -164,6 +164,7 @@ func (m *Manager) Unpark(ctx context.Context, dir string) (wire.ParkReport, erro
 	}
 	m.unwatchParked(abs)
 	rep := wire.ParkReport{Dir: abs}
+	defer m.syncHosts(ctx) // once for every project removed
 	for _, name := range dirs[i].Projects {
 		if err := m.remove(ctx, name); err != nil && !errors.Is(err, store.ErrNotFound) {
 			m.watchParked(abs) // still parked: still watched
@@ -228,6 +229,12 @@ func (m *Manager) refuseParked(ctx context.Context, name string) error {
 // no project yet (the watcher watches them for the files that make them
 // one). The caller holds m.park.mu.
 func (m *Manager) scanParked(ctx context.Context, dir string) (lines, waiting []string) {
+	changed := false
+	defer func() {
+		if changed {
+			m.syncHosts(ctx) // once for every project added or removed
+		}
+	}()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if fi, serr := os.Stat(dir); serr != nil || !fi.IsDir() {
@@ -268,6 +275,7 @@ func (m *Manager) scanParked(ctx context.Context, dir string) (lines, waiting []
 			kept = append(kept, p)
 			continue
 		}
+		changed = true
 		lines = append(lines, fmt.Sprintf("removed %s: its folder %s is gone", p.Name, p.Root))
 	}
 	ps = kept
@@ -286,6 +294,7 @@ func (m *Manager) scanParked(ctx context.Context, dir string) (lines, waiting []
 		}
 		line, ok := m.parkFolder(ctx, dir, sub, &ps, parked)
 		lines = append(lines, line)
+		changed = changed || ok
 		if !ok {
 			waiting = append(waiting, sub)
 		}

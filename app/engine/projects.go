@@ -193,10 +193,16 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 	if err := m.refuseParked(ctx, name); err != nil { // app/engine/park.go: it would come back
 		return err
 	}
-	return m.remove(ctx, name)
+	err := m.remove(ctx, name)
+	if err == nil {
+		m.syncHosts(ctx)
+	}
+	return err
 }
 
-// remove is Remove for a project of any kind, parked ones included.
+// remove is Remove for a project of any kind, parked ones included. The
+// caller brings the hosts block in step (syncHosts), once for all the
+// projects it removes.
 func (m *Manager) remove(ctx context.Context, name string) error {
 	p, err := m.db.Project(ctx, name)
 	if err != nil {
@@ -217,7 +223,6 @@ func (m *Manager) remove(ctx context.Context, name string) error {
 	}
 	m.event(ctx, store.Event{Project: name, Kind: "removed"})
 	m.publish()
-	m.syncHosts(ctx)
 	m.emit(wire.Event{Kind: wire.EventRemoved, Project: name})
 	return nil
 }
