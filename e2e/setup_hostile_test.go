@@ -31,18 +31,6 @@ func TestSetupHostile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// setup is run from a copy of the binary, which may get the capability.
-	copyBin := func(e *env) string {
-		dp := filepath.Join(e.root, "devport")
-		raw, err := os.ReadFile(bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dp, raw, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return dp
-	}
 	unchanged := func(t *testing.T, dp string) {
 		t.Helper()
 		if now, _ := os.ReadFile("/etc/hosts"); !bytes.Equal(now, hosts) {
@@ -95,7 +83,7 @@ func TestSetupHostile(t *testing.T) {
 
 	t.Run("no way to become root", func(t *testing.T) {
 		e := newEnv(t)
-		dp := copyBin(e)
+		dp := e.ownBinary()
 		for _, d := range []string{e.home, e.user} {
 			if err := os.Chown(d, 65534, 65534); err != nil {
 				t.Fatal(err)
@@ -135,7 +123,7 @@ func TestSetupHostile(t *testing.T) {
 
 	t.Run("hosts file on a read-only mount", func(t *testing.T) {
 		e := newEnv(t)
-		dp := copyBin(e)
+		dp := e.ownBinary()
 		undo(t, e, dp)
 		e.mustRun2(dp, "add", e.copyExample("php-shop", "readonly"))
 		out, err := inNamespace(t, e, dp, "mount --bind /etc/hosts /etc/hosts; mount -o remount,bind,ro /etc/hosts")
@@ -156,7 +144,7 @@ func TestSetupHostile(t *testing.T) {
 
 	t.Run("systemd-resolved present but not running", func(t *testing.T) {
 		e := newEnv(t)
-		dp := copyBin(e)
+		dp := e.ownBinary()
 		undo(t, e, dp)
 		e.mustRun2(dp, "add", e.copyExample("php-shop", "noresolved"))
 		// systemd's marker that it is the init system, with nothing behind

@@ -31,25 +31,13 @@ func TestSetupFirstSite(t *testing.T) {
 	}
 	testenv.Lock(t, "hosts") // the order of dns_test.go: hosts, then the trust store
 	trustLock(t)
-	for _, p := range []string{"127.0.0.1:443", "127.0.0.1:80"} {
-		l, err := net.Listen("tcp", p)
-		testenv.Need(t, p+" free", err == nil, fmt.Sprintf("%v: stop what listens there", err))
-		l.Close()
-	}
+	needLowPorts(t)
 	hosts, err := os.ReadFile("/etc/hosts")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := newEnv(t)
-	// setup grants the capability to the binary: a copy of its own.
-	dp := filepath.Join(e.root, "devport")
-	raw, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dp, raw, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dp := e.ownBinary()
 	run := func(args ...string) (string, error) {
 		cmd := exec.Command(dp, args...)
 		cmd.Env = e.environ()
@@ -182,11 +170,7 @@ func TestSetupAsUser(t *testing.T) {
 	}
 	testenv.Lock(t, "hosts")
 	trustLock(t)
-	for _, p := range []string{"127.0.0.1:443", "127.0.0.1:80"} {
-		l, err := net.Listen("tcp", p)
-		testenv.Need(t, p+" free", err == nil, fmt.Sprintf("%v: stop what listens there", err))
-		l.Close()
-	}
+	needLowPorts(t)
 	hosts, err := os.ReadFile("/etc/hosts")
 	if err != nil {
 		t.Fatal(err)
@@ -205,14 +189,7 @@ func TestSetupAsUser(t *testing.T) {
 	}
 	home, data := filepath.Join(e.root, "nobody-home"), filepath.Join(e.root, "nobody-devport")
 	mine(home, data)
-	dp := filepath.Join(e.root, "devport")
-	raw, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dp, raw, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dp := e.ownBinary()
 	// The developer's own sudo rights, for this test: devport setup --apply.
 	grant := fmt.Sprintf("/etc/sudoers.d/devport-e2e-%d", os.Getpid())
 	if err := os.WriteFile(grant, []byte(fmt.Sprintf("nobody ALL=(root) NOPASSWD: %s setup --apply *\n", dp)), 0o440); err != nil {
@@ -294,4 +271,32 @@ func TestSetupAsUser(t *testing.T) {
 	if err != nil || !strings.Contains(string(body), "php-shop says hello") {
 		t.Errorf("curl https://usersite.test/: %v\n%s\nengine:\n%s", err, body, sout.String())
 	}
+}
+
+// needLowPorts needs 443 and 80 free on loopback: setup's tests serve there.
+func needLowPorts(t *testing.T) {
+	t.Helper()
+	for _, p := range []string{"127.0.0.1:443", "127.0.0.1:80"} {
+		l, err := net.Listen("tcp", p)
+		testenv.Need(t, p+" free", err == nil, fmt.Sprintf("%v: stop what listens there", err))
+		if err == nil {
+			l.Close()
+		}
+	}
+}
+
+// ownBinary copies devport into e's folder and returns the copy's path:
+// setup grants the capability to the binary it runs from, and the test's
+// copy goes with the folder.
+func (e *env) ownBinary() string {
+	e.t.Helper()
+	dp := filepath.Join(e.root, "devport")
+	raw, err := os.ReadFile(bin)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(dp, raw, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	return dp
 }

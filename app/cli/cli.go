@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -214,4 +215,20 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// printJSON writes v as the --json forms print it: indented, one value.
+func (c *CLI) printJSON(v any) error {
+	enc := json.NewEncoder(c.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// nonNil is s, or an empty list for nil, so --json prints [] rather than
+// null when there is nothing.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

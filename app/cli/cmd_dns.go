@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -112,9 +111,7 @@ func (c *CLI) dnsStatus(ctx context.Context, m *engine.Manager, asJSON bool) err
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(c.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return c.printJSON(struct {
 			Method  string            `json:"method"`
 			Domains []wire.NameResult `json:"domains"`
 		}{method, results})

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -91,12 +90,7 @@ func (c *CLI) parkedList(ctx context.Context, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		if folders == nil {
-			folders = []wire.ParkedFolder{}
-		}
-		enc := json.NewEncoder(c.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(folders)
+		return c.printJSON(nonNil(folders))
 	}
 	if len(folders) == 0 {
 		fmt.Fprintln(c.Stdout, "no parked folders: park one with devport park DIR")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -100,12 +99,7 @@ func (c *CLI) ls(ctx context.Context, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if ps == nil {
-			ps = []wire.ProjectStatus{}
-		}
-		enc := json.NewEncoder(c.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(ps)
+		return c.printJSON(nonNil(ps))
 	}
 	if len(ps) == 0 {
 		fmt.Fprintln(c.Stdout, "no projects yet: add one with devport add DIR")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -119,9 +118,7 @@ func (c *CLI) routeLs(ctx context.Context, name string, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(c.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return c.printJSON(rows)
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PREFIX\tKIND\tTARGET\tOPTIONS")
