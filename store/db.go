@@ -76,7 +76,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
-	if err := migrate(ctx, w, migrationFiles); err != nil {
+	if err := migrateRetrying(ctx, w); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open %s: %w", path, err), w.Close())
 	}
 
@@ -91,6 +91,26 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 
 	tlds := append([]string(nil), opts.TLDs...)
 	return &DB{path: path, tlds: tlds, w: w, r: r}, nil
+}
+
+// migrateRetrying migrates, trying again for up to busyTimeout while
+// SQLite says the file is locked without waiting itself: two devport
+// processes that open a new data folder at once (the window and a CLI
+// command) both set up its WAL, and one of them gets SQLITE_BUSY at once.
+// Each migration is applied once either way (applyMigration checks).
+func migrateRetrying(ctx context.Context, w *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := migrate(ctx, w, migrationFiles)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Close closes the database. Pending writes have already been committed.

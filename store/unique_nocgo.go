@@ -7,3 +7,6 @@ package store
 // the packages above the store be vetted for other systems without a C
 // toolchain: make vet.)
 func isUniqueViolation(error) bool { return false }
+
+// isBusy is never true without cgo, for the same reason.
+func isBusy(error) bool { return false }
