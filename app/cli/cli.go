@@ -58,6 +58,7 @@ var commands = []command{
 	{"start", "NAME", "start a project's backends and route its domain to them (starts a background engine when none runs)", (*CLI).start},
 	{"stop", "NAME", "stop a project's backends", (*CLI).stop},
 	{"restart", "NAME", "stop and start a project", (*CLI).restart},
+	{"rename", "NAME NEW [--domain D]", "rename a project; a domain NAME.TLD becomes NEW.TLD unless --domain names another (a running project starts again)", (*CLI).rename},
 	{"rm", "NAME", "stop and remove a project (its folder is untouched)", (*CLI).rm},
 	{"park", "[DIR]", "make every subfolder of DIR a project at SUBFOLDER.test that starts on its first request and stops when idle, and watch DIR for more; without DIR, list the parked folders", (*CLI).park},
 	{"unpark", "DIR", "stop and remove the projects of a parked folder, and stop watching it (its folders are untouched)", (*CLI).unpark},
@@ -168,6 +169,7 @@ type api interface {
 	Add(ctx context.Context, req wire.AddRequest) (wire.ProjectStatus, error)
 	Remove(ctx context.Context, name string) error
 	SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error)
+	Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error)
 	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)
 	RemoveRoute(ctx context.Context, name, prefix string) error
 	SetSetting(ctx context.Context, key, value string) error

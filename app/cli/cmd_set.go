@@ -51,3 +51,33 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 	}
 	return nil
 }
+
+// rename renames a project: `devport rename NAME NEW [--domain D]`, or
+// `devport rename NAME --domain D` for a new domain alone.
+func (c *CLI) rename(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("rename", flag.ContinueOnError)
+	var req wire.RenameRequest
+	fs.StringVar(&req.Domain, "domain", "", "the new primary domain (default: NEW.TLD when the domain was NAME.TLD, else unchanged)")
+	pos, err := c.flags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) == 2:
+		req.Name = pos[1]
+	case len(pos) == 1 && req.Domain != "":
+	default:
+		return fmt.Errorf("%w: devport rename NAME NEW [--domain D]", ErrUsage)
+	}
+	var st wire.ProjectStatus
+	err = c.withAPI(ctx, func(a api, cl *wire.Client) error {
+		return c.withProgress(ctx, cl, pos[0], func() (err error) {
+			st, err = a.Rename(ctx, pos[0], req)
+			return err
+		})
+	})
+	if st.Name != "" {
+		fmt.Fprintf(c.Stdout, "%s is now %s at %s (%s)\n", pos[0], st.Name, st.URL, st.State)
+	}
+	return err
+}

@@ -104,6 +104,13 @@ func (m *Manager) controlHandler() http.Handler {
 			reply(w, p, err)
 		}
 	})
+	mux.HandleFunc("POST /v1/projects/{name}/rename", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.RenameRequest
+		if decode(w, r, &req) {
+			p, err := l.Rename(r.Context(), r.PathValue("name"), req)
+			reply(w, p, err)
+		}
+	})
 	mux.HandleFunc("POST /v1/projects/{name}/routes", func(w http.ResponseWriter, r *http.Request) {
 		var req wire.RouteRequest
 		if decode(w, r, &req) {

@@ -79,6 +79,19 @@ func (l Local) SetRuntime(ctx context.Context, name string, req wire.RuntimeRequ
 	return l.M.Status(ctx, name)
 }
 
+// Rename renames a project and returns it as it is now.
+func (l Local) Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error) {
+	p, err := l.M.Rename(ctx, name, req)
+	if p.Name == "" {
+		return wire.ProjectStatus{}, withField(err)
+	}
+	st, serr := l.M.Status(ctx, p.Name)
+	if serr != nil {
+		return wire.ProjectStatus{}, serr
+	}
+	return st, withField(err)
+}
+
 // AddRoute declares a route of a project.
 func (l Local) AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error) {
 	r, err := l.M.AddRoute(ctx, name, req)

@@ -25,6 +25,7 @@ import (
 //	DELETE /v1/projects/{name}
 //	POST   /v1/projects/{name}/{start|stop|restart} -> ProjectStatus
 //	POST   /v1/projects/{name}/runtime        RuntimeRequest -> ProjectStatus
+//	POST   /v1/projects/{name}/rename         RenameRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/routes         RouteRequest -> RouteStatus
 //	DELETE /v1/projects/{name}/routes?prefix=P
 //	PUT    /v1/settings/{key}                 Setting
@@ -100,6 +101,12 @@ func (c *Client) Act(ctx context.Context, action, name string) (ProjectStatus, e
 func (c *Client) SetRuntime(ctx context.Context, name string, req RuntimeRequest) (ProjectStatus, error) {
 	var p ProjectStatus
 	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/runtime", req, &p)
+}
+
+// Rename renames project name through the engine (devport rename).
+func (c *Client) Rename(ctx context.Context, name string, req RenameRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/rename", req, &p)
 }
 
 // AddRoute declares a route of project name; the engine publishes it.

@@ -155,6 +155,14 @@ type AddRequest struct {
 	Chain string `json:"chain,omitempty"`
 }
 
+// RenameRequest renames a project (devport rename): a new name, a new
+// primary domain, or both. An empty field keeps what the project has,
+// except that a domain of the form OLD.TLD follows a new name.
+type RenameRequest struct {
+	Name   string `json:"name,omitempty"`
+	Domain string `json:"domain,omitempty"`
+}
+
 // RuntimeRequest switches a service between the process and the container
 // runtime (`devport set`, POST /v1/projects/{name}/runtime).
 type RuntimeRequest struct {
