@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/devport/devport/assets"
+	"github.com/devport/devport/internal/shellquote"
 	"github.com/devport/devport/internal/stackdef"
 )
 
@@ -426,10 +427,10 @@ func (l *composeLayout) service(s Service) (composeService, []string, error) {
 	prefix := clean(s.Prefix)
 	// Every value goes into the sh -c script as one word (shellQuote),
 	// whatever validation let through; app is the quoted s.App.
-	app := shellQuote(s.App)
+	app := shellquote.Quote(s.App)
 	pip := func(server string) string {
 		if s.Requirements != "" {
-			return "python3 -m pip install -r " + shellQuote(s.Requirements) + " " + server
+			return "python3 -m pip install -r " + shellquote.Quote(s.Requirements) + " " + server
 		}
 		return "python3 -m pip install " + server
 	}
@@ -460,7 +461,7 @@ func (l *composeLayout) service(s Service) (composeService, []string, error) {
 		cmd := pip("uvicorn") + " && exec python3 -m uvicorn " + app + " --host 0.0.0.0 --port " + pythonPort +
 			" --proxy-headers --forwarded-allow-ips '*'"
 		if prefix != "/" {
-			cmd += " --root-path " + shellQuote(prefix)
+			cmd += " --root-path " + shellquote.Quote(prefix)
 		}
 		cs.Command = cmd
 	case stackdef.Gunicorn:
@@ -488,7 +489,7 @@ func (l *composeLayout) service(s Service) (composeService, []string, error) {
 		cmd := pip("pyuwsgi") + " && exec uwsgi --socket 0.0.0.0:" + pythonPort + " --master --die-on-term --vacuum --need-app" +
 			" --buffer-size 65535 --processes " + strconv.Itoa(workers)
 		if prefix != "/" {
-			cmd += " --manage-script-name --mount " + shellQuote(prefix+"="+s.App)
+			cmd += " --manage-script-name --mount " + shellquote.Quote(prefix+"="+s.App)
 		} else {
 			cmd += " --module " + app
 		}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/devport/devport/internal/pathprefix"
+	"github.com/devport/devport/internal/shellquote"
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/internal/testenv"
 	"github.com/devport/devport/store"
@@ -258,7 +259,7 @@ func runScriptWith(t *testing.T, sh, script string) (string, []string) {
 	t.Helper()
 	dir, bin := t.TempDir(), t.TempDir()
 	args := filepath.Join(dir, "args")
-	stub := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\" >> " + shellQuote(args) + "; done\n"
+	stub := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\" >> " + shellquote.Quote(args) + "; done\n"
 	for _, name := range []string{"python3", "uwsgi"} {
 		if err := os.WriteFile(filepath.Join(bin, name), []byte(stub), 0o755); err != nil {
 			t.Fatal(err)

@@ -12,20 +12,6 @@ import (
 // compose's sh -c script, one nginx argument, one YAML string, whatever it
 // holds; what a format cannot carry at all is an error, never output.
 
-// shellQuote is s as one sh word: as it is when sh reads every character
-// literally, else in single quotes, inside which only a single quote needs
-// care: it closes the quotes, is escaped with a backslash, and reopens them.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !shellSafe(r) }) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func shellSafe(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,/:=@%+", r)
-}
-
 // nginxArg is s as one nginx argument: as it is when nginx reads it so,
 // else double-quoted (nginxQuoted).
 func nginxArg(s string) (string, error) {

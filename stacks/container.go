@@ -11,6 +11,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/devport/devport/internal/shellquote"
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -260,7 +261,7 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 		host.NetworkMode = container.NetworkMode(plan.network)
 	}
 	name := containerName(r.spec.Home, r.spec.Project, r.spec.Service)
-	command := shellJoin(append([]string{"docker", "run", plan.image}, cmd...))
+	command := shellquote.Join(append([]string{"docker", "run", plan.image}, cmd...))
 	created, err := r.cli.ContainerCreate(ctx, cfg, host, netCfg, nil, name)
 	if err != nil {
 		err = r.wrap(err)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/devport/devport/internal/shellquote"
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/docker/docker/api/types/mount"
 )
@@ -124,7 +125,7 @@ func planPython(s Spec, image string) (containerPlan, error) {
 		if prefix != "" {
 			args = append(args, "--root-path", prefix)
 		}
-		server, modules, run = "uvicorn", "uvicorn", `exec "$PY" -m uvicorn `+shellJoin(args)
+		server, modules, run = "uvicorn", "uvicorn", `exec "$PY" -m uvicorn `+shellquote.Join(args)
 	case stackdef.Gunicorn, stackdef.WSGI:
 		args := []string{}
 		modules, server = "gunicorn", "gunicorn"
@@ -143,7 +144,7 @@ func planPython(s Spec, image string) (containerPlan, error) {
 		if prefix != "" {
 			args = append(args, "--env", "SCRIPT_NAME="+prefix)
 		}
-		run = `exec "$PY" -m gunicorn ` + shellJoin(append(args, s.App))
+		run = `exec "$PY" -m gunicorn ` + shellquote.Join(append(args, s.App))
 	case stackdef.UWSGI:
 		args := []string{"--socket", bind, "--master", "--die-on-term", "--vacuum", "--need-app",
 			"--buffer-size", "65535", "--processes", workers, "--chdir", pyAppDir}
@@ -154,7 +155,7 @@ func planPython(s Spec, image string) (containerPlan, error) {
 		}
 		p.protocol = ProtocolUWSGI
 		server = "uWSGI"
-		run = fmt.Sprintf(uwsgiRun, image, shellJoin(args))
+		run = fmt.Sprintf(uwsgiRun, image, shellquote.Join(args))
 	default:
 		return containerPlan{}, fmt.Errorf("service %s: stack %q: %w", s.label(), s.Stack, ErrUnknownStack)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devport/devport/internal/shellquote"
 	"github.com/devport/devport/internal/stackdef"
 )
 
@@ -222,7 +223,7 @@ func TestNoOrphanAfterEngineKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hook := []string{"/bin/sh", "-c", shellJoin([]string{self, escapeArg}) + " & sleep 299 & exec sleep 300"}
+	hook := []string{"/bin/sh", "-c", shellquote.Join([]string{self, escapeArg}) + " & sleep 299 & exec sleep 300"}
 	h := startEngineHelper(t, engineHelperConfig{Specs: specs, Hook: hook, Supervised: true})
 
 	// Wait until every tree is complete: Apache's children, the workers

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/devport/devport/internal/shellquote"
 )
 
 // launch is one attempt at starting a backend, as a backend prepared it.
@@ -27,7 +29,7 @@ type launch struct {
 	grace      time.Duration
 }
 
-func (l launch) command() string { return shellJoin(append([]string{l.path}, l.args...)) }
+func (l launch) command() string { return shellquote.Join(append([]string{l.path}, l.args...)) }
 
 // process is one running backend: the leader of its own process group
 // (or its supervisor, which leads the group the backend runs in). The

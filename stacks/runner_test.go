@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devport/devport/internal/shellquote"
 	"github.com/devport/devport/internal/stackdef"
 )
 
@@ -270,7 +271,7 @@ func TestShellJoin(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := shellJoin(tc.argv); got != tc.want {
+			if got := shellquote.Join(tc.argv); got != tc.want {
 				t.Errorf("shellJoin = %s, want %s", got, tc.want)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devport/devport/internal/shellquote"
 	"github.com/devport/devport/internal/stackdef"
 )
 
@@ -169,7 +170,7 @@ func TestSupervisedCommand(t *testing.T) {
 	}
 	beSubreaper(t) // what escapes without a supervisor comes back here, to be cleaned up
 	// The hook prints the pids of what it leaves behind.
-	script := shellJoin([]string{sup[0], escapeArg}) + " & a=$!; sleep 299 & echo left $a $!; "
+	script := shellquote.Join([]string{sup[0], escapeArg}) + " & a=$!; sleep 299 & echo left $a $!; "
 	tests := []struct {
 		name       string
 		supervisor []string

@@ -19,6 +19,7 @@ import (
 
 	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/certs"
+	"github.com/devport/devport/internal/shellquote"
 	"github.com/devport/devport/resolve"
 )
 
@@ -124,13 +125,13 @@ func (m *Manager) Setup(ctx context.Context, o SetupOptions) ([]SetupStep, error
 	case o.Elevate == nil:
 		steps = append(steps, SetupStep{Step: "the steps that need root", Result: SetupFailed,
 			Detail: "neither sudo nor pkexec can make devport root here",
-			Fix:    "run as root: " + shellJoin(plan.ApplyArgs())})
+			Fix:    "run as root: " + shellquote.Join(plan.ApplyArgs())})
 	default:
 		out, err := o.Elevate(ctx, plan.ApplyArgs())
 		root := ParseSetupSteps(out)
 		if err != nil && len(root) == 0 {
 			root = append(root, SetupStep{Step: "the steps that need root", Result: SetupFailed, Detail: err.Error(),
-				Fix: "run as root: " + shellJoin(plan.ApplyArgs())})
+				Fix: "run as root: " + shellquote.Join(plan.ApplyArgs())})
 		}
 		steps = append(steps, root...)
 	}
@@ -569,19 +570,6 @@ func locations(r certs.Report) string {
 		}
 	}
 	return strings.Join(out, ", ")
-}
-
-// shellJoin is argv as a shell reads it back.
-func shellJoin(argv []string) string {
-	out := make([]string, len(argv))
-	for i, a := range argv {
-		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:") == "" {
-			out[i] = a
-			continue
-		}
-		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(out, " ")
 }
 
 // lookTool finds an admin tool on PATH or in the sbin folders, which are
