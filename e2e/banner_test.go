@@ -27,12 +27,7 @@ func TestFirstRunBanner(t *testing.T) {
 	for _, tool := range []string{"Xvfb", "xdotool", "curl", "certutil", "apache2"} {
 		testenv.Tool(t, tool)
 	}
-	testenv.Lock(t, "hosts")
-	trustLock(t)
-	hosts, err := os.ReadFile("/etc/hosts")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hosts := lockSystem(t)
 	e := newEnv(t)
 	t.Cleanup(func() {
 		if r := e.run("setup", "--undo"); r.code != 0 || strings.Contains(r.stdout, "failed") {

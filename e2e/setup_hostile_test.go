@@ -25,12 +25,7 @@ func TestSetupHostile(t *testing.T) {
 	for _, tool := range []string{"unshare", "setpriv", "systemctl", "getcap", "certutil"} {
 		testenv.Tool(t, tool)
 	}
-	testenv.Lock(t, "hosts")
-	trustLock(t)
-	hosts, err := os.ReadFile("/etc/hosts")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hosts := lockSystem(t)
 	unchanged := func(t *testing.T, dp string) {
 		t.Helper()
 		if now, _ := os.ReadFile("/etc/hosts"); !bytes.Equal(now, hosts) {

@@ -29,13 +29,8 @@ func TestSetupFirstSite(t *testing.T) {
 	for _, tool := range []string{"curl", "chromium", "certutil", "setpriv", "getcap", "apache2"} {
 		testenv.Tool(t, tool)
 	}
-	testenv.Lock(t, "hosts") // the order of dns_test.go: hosts, then the trust store
-	trustLock(t)
+	hosts := lockSystem(t)
 	needLowPorts(t)
-	hosts, err := os.ReadFile("/etc/hosts")
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := newEnv(t)
 	dp := e.ownBinary()
 	run := func(args ...string) (string, error) {
@@ -168,13 +163,8 @@ func TestSetupAsUser(t *testing.T) {
 	for _, tool := range []string{"sudo", "visudo", "setpriv", "curl", "apache2", "certutil"} {
 		testenv.Tool(t, tool)
 	}
-	testenv.Lock(t, "hosts")
-	trustLock(t)
+	hosts := lockSystem(t)
 	needLowPorts(t)
-	hosts, err := os.ReadFile("/etc/hosts")
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := newEnv(t)
 	const nobody = 65534
 	mine := func(dirs ...string) {
@@ -271,6 +261,20 @@ func TestSetupAsUser(t *testing.T) {
 	if err != nil || !strings.Contains(string(body), "php-shop says hello") {
 		t.Errorf("curl https://usersite.test/: %v\n%s\nengine:\n%s", err, body, sout.String())
 	}
+}
+
+// lockSystem takes the locks of /etc/hosts and the trust stores (in the
+// order of dns_test.go: hosts, then the stores) for a test that changes
+// both, and returns /etc/hosts as it was, for the test to compare with.
+func lockSystem(t *testing.T) []byte {
+	t.Helper()
+	testenv.Lock(t, "hosts")
+	trustLock(t)
+	hosts, err := os.ReadFile("/etc/hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hosts
 }
 
 // needLowPorts needs 443 and 80 free on loopback: setup's tests serve there.

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/devport/devport/internal/testenv"
 	"go.yaml.in/yaml/v3"
@@ -178,31 +177,11 @@ func composeCommand(t *testing.T, p Project, name string) string {
 }
 
 // runScript runs script with sh -c in a temporary folder, with python3 and
-// uwsgi replaced by stubs that record their arguments one per line. It
+// uwsgi replaced by stubs that record their arguments (runScriptWith). It
 // returns the folder and the recorded arguments.
 func runScript(t *testing.T, script string) (string, []string) {
 	t.Helper()
-	sh := testenv.Tool(t, "sh")
-	dir, bin := t.TempDir(), t.TempDir()
-	args := filepath.Join(dir, "args")
-	stub := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> " + args + "; done\n"
-	for _, name := range []string{"python3", "uwsgi"} {
-		if err := os.WriteFile(filepath.Join(bin, name), []byte(stub), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command(sh, "-c", script)
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + dir}
-	cmd.WaitDelay = 5 * time.Second
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("sh -c: %v\n%s\nscript: %s", err, out, script)
-	}
-	data, err := os.ReadFile(args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir, strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	return runScriptWith(t, testenv.Tool(t, "sh"), script)
 }
 
 // TestComposeQuotesShell: a prefix or app in compose's sh -c script stays

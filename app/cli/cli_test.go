@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -52,16 +53,21 @@ func TestUsageErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
 			home := t.TempDir()
-			c := &CLI{Stdout: &out, Stderr: &out, Getenv: func(k string) string {
-				if k == "DEVPORT_HOME" {
-					return home
-				}
-				return ""
-			}}
+			c := homeCLI(home, &out)
 			err := c.Run(context.Background(), tc.args)
 			if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want a usage error containing %q", err, tc.want)
 			}
 		})
 	}
+}
+
+// homeCLI is a CLI on the data folder home, writing everything to out.
+func homeCLI(home string, out io.Writer) *CLI {
+	return &CLI{Stdout: out, Stderr: out, Getenv: func(k string) string {
+		if k == "DEVPORT_HOME" {
+			return home
+		}
+		return ""
+	}}
 }

@@ -13,12 +13,7 @@ import (
 func TestConfigCommand(t *testing.T) {
 	home := t.TempDir()
 	var out bytes.Buffer
-	c := &CLI{Stdout: &out, Stderr: &out, Getenv: func(k string) string {
-		if k == "DEVPORT_HOME" {
-			return home
-		}
-		return ""
-	}}
+	c := homeCLI(home, &out)
 	ctx := context.Background()
 	steps := []struct {
 		name    string

@@ -28,12 +28,7 @@ func TestParkCommand(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	c := &CLI{Stdout: &out, Stderr: &out, Getenv: func(k string) string {
-		if k == "DEVPORT_HOME" {
-			return home
-		}
-		return ""
-	}}
+	c := homeCLI(home, &out)
 	ctx := context.Background()
 	steps := []struct {
 		name    string

@@ -19,12 +19,7 @@ func TestRouteCommand(t *testing.T) {
 	}
 	public := t.TempDir()
 	var out bytes.Buffer
-	c := &CLI{Stdout: &out, Stderr: &out, Getenv: func(k string) string {
-		if k == "DEVPORT_HOME" {
-			return home
-		}
-		return ""
-	}}
+	c := homeCLI(home, &out)
 	ctx := context.Background()
 	do := func(args ...string) error {
 		out.Reset()

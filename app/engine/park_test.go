@@ -308,6 +308,20 @@ func (w *readyWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// siteGet fetches https://host/ with c; an error fails the test and gives
+// status 0.
+func siteGet(t *testing.T, c *http.Client, host string) (int, string) {
+	t.Helper()
+	resp, err := c.Get("https://" + host + "/")
+	if err != nil {
+		t.Errorf("GET %s: %v", host, err)
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // siteClient is an HTTPS client that trusts m's CA and dials port.
 func siteClient(t *testing.T, m *Manager, port int) *http.Client {
 	t.Helper()
@@ -354,16 +368,7 @@ func TestParkedStartOnRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := siteClient(t, m, port)
-	get := func(host string) (int, string) {
-		resp, err := c.Get("https://" + host + "/")
-		if err != nil {
-			t.Errorf("GET %s: %v", host, err)
-			return 0, ""
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	get := func(host string) (int, string) { return siteGet(t, c, host) }
 	state := func(name string) wire.State {
 		st, err := m.Status(ctx, name)
 		if err != nil {
@@ -437,16 +442,7 @@ func TestParkWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := siteClient(t, m, port)
-	get := func(host string) (int, string) {
-		resp, err := c.Get("https://" + host + "/")
-		if err != nil {
-			t.Errorf("GET %s: %v", host, err)
-			return 0, ""
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	get := func(host string) (int, string) { return siteGet(t, c, host) }
 	projects := func() map[string]wire.State {
 		ps, err := m.List(ctx)
 		if err != nil {
