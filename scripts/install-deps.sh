@@ -32,6 +32,7 @@ test_pkgs=(
   uwsgi uwsgi-plugin-python3 python3-flask  # uwsgi stack: the proxy speaks the uwsgi protocol to it
   nginx-light                         # nginx -t on the nginx export (export, e2e)
   procps                              # pgrep in process checks
+  python3-django                      # a real third-party app behind the wsgi stack: Django's admin (e2e)
   sudo                                # devport setup as an ordinary user asks for root through it (e2e)
   systemd                             # systemctl: setup where systemd-resolved is installed but not running (e2e)
 )

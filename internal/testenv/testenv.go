@@ -47,6 +47,7 @@ var Tools = map[string]string{
 	"dbus-daemon":            "dbus",
 	"dbus-run-session":       "dbus",
 	"dig":                    "bind9-dnsutils",
+	"django-admin":           "python3-django",
 	"docker":                 "docker.io",
 	"docker-compose":         "docker-compose",
 	"docker-registry":        "docker-registry",
