@@ -111,6 +111,30 @@ type Spec struct {
 	// directly, as before. The container runtime ignores it.
 	Supervisor []string `json:",omitempty"`
 
+	// The data stacks only (stackdef.Data: mariadb, postgres, redis,
+	// mailpit):
+
+	// DataDir is the service's own data folder in the process runtime
+	// (absolute; created 0700 on the first start, and initialized when
+	// empty). The container runtime keeps the data in the named volume
+	// DataVolume(Home, Project, Service) instead.
+	DataDir string
+	// Version is the version asked for: a major version ("15", "10.11",
+	// "7") that the host has (process runtime; DataVersions lists them), or
+	// the image tag (container runtime, when Image is empty: mariadb:11).
+	// "" means the newest the host has, or the stack's default image.
+	Version string
+	// Port is the loopback TCP port the service answers clients on, the
+	// same in both runtimes (the container runtime publishes it on
+	// 127.0.0.1): the database's, Redis's, Mailpit's SMTP port. It must be
+	// set (the engine chooses it once and stores it).
+	Port int
+	// Database, User and Password are what a database service (mariadb,
+	// postgres) creates on its first start, when the database does not
+	// exist yet: the database, and a user with that password who owns it
+	// (and may create other databases, for test suites).
+	Database, User, Password string
+
 	// The container runtime only (NewContainerRunner):
 
 	// Image is the container image; "" means the stack's default

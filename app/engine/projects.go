@@ -19,7 +19,11 @@ import (
 )
 
 // stackFix names the stacks for error messages.
-var stackFix = "use --stack " + stackdef.List(stackdef.Names(stackdef.Folder), "or")
+var (
+	// webStacks are the stacks a project's web service may have.
+	webStacks = stackdef.Names(func(d stackdef.Def) bool { return stackdef.Folder(d) && stackdef.Web(d) })
+	stackFix  = "use --stack " + stackdef.List(webStacks, "or")
+)
 
 // Add validates the request, detects what it leaves out, and stores the
 // project. Nothing is written unless every check passed.
@@ -117,7 +121,7 @@ func (m *Manager) plan(req wire.AddRequest) (store.Project, error) {
 		}
 		svc.DocRoot = d.DocRoot
 	}
-	if !slices.Contains(stackdef.Names(stackdef.Folder), svc.Stack) {
+	if !slices.Contains(webStacks, svc.Stack) {
 		return store.Project{}, &store.ValidationError{Field: "stack", Value: svc.Stack,
 			Reason: "unknown stack", Fix: stackFix}
 	}

@@ -22,6 +22,16 @@ const (
 	UWSGI    = "uwsgi"    // a WSGI app under uWSGI, reached over the uwsgi protocol
 	Static   = "static"   // a folder the proxy serves itself
 	Proxy    = "proxy"    // a server the user runs; the proxy forwards to its URL
+
+	// The data services: started before the web services, never routed
+	// to by path, their data kept in the data dir or a named volume.
+	MariaDB  = "mariadb"  // MariaDB (MySQL's protocol); MySQL is accepted as a name for it
+	Postgres = "postgres" // PostgreSQL
+	Redis    = "redis"    // Redis
+	Mailpit  = "mailpit"  // Mailpit: SMTP that keeps every message, with a web UI and an API
+
+	// MySQL is the name people also give MariaDB (Canonical maps it).
+	MySQL = "mysql"
 )
 
 // The families of Python apps: a detected app carries over between the
@@ -33,8 +43,12 @@ const (
 
 // The default images of the container runtime, the official ones.
 const (
-	DefaultPHPImage    = "php:8.3-apache"
-	DefaultPythonImage = "python:3.12-slim"
+	DefaultPHPImage      = "php:8.3-apache"
+	DefaultPythonImage   = "python:3.12-slim"
+	DefaultMariaDBImage  = "mariadb:11"
+	DefaultPostgresImage = "postgres:17"
+	DefaultRedisImage    = "redis:7"
+	DefaultMailpitImage  = "axllent/mailpit"
 )
 
 // Def is what a stack is.
@@ -63,6 +77,18 @@ type Def struct {
 	// route on the rest. The WSGI stacks take the full path and split
 	// SCRIPT_NAME off themselves, and Apache serves the prefix as a path.
 	StripsPrefix bool
+	// Data is true for the data services (databases, caches, mail): they
+	// start before the web services, get no path route, keep their data
+	// across runs, and hand their connection to the web services as
+	// environment variables.
+	Data bool
+	// Port is a data service's conventional TCP port (3306, 5432, 6379;
+	// Mailpit's SMTP port 1025): the one it has inside its container, and
+	// what its clients expect; 0 for the web stacks.
+	Port int
+	// Database is true for the data services that hold SQL databases
+	// (snapshots, dumps, DB_* variables).
+	Database bool
 }
 
 // defs is every stack, in the order help texts and drop-downs list them.
@@ -78,6 +104,22 @@ var defs = []Def{
 		DefaultImage: DefaultPythonImage},
 	{Name: Static, Help: "a folder of files the proxy serves", ServedByProxy: true},
 	{Name: Proxy, Help: "a server you already run, at its URL"},
+	{Name: MariaDB, Help: "a MariaDB (MySQL) database", Process: true, Data: true, Database: true, Port: 3306,
+		DefaultImage: DefaultMariaDBImage},
+	{Name: Postgres, Help: "a PostgreSQL database", Process: true, Data: true, Database: true, Port: 5432,
+		DefaultImage: DefaultPostgresImage},
+	{Name: Redis, Help: "a Redis cache and store", Process: true, Data: true, Port: 6379, DefaultImage: DefaultRedisImage},
+	{Name: Mailpit, Help: "Mailpit, which catches the mail the app sends and shows it", Process: true, Data: true, Port: 1025,
+		DefaultImage: DefaultMailpitImage},
+}
+
+// Canonical is the stack name for name: MySQL is MariaDB, the rest are
+// themselves.
+func Canonical(name string) string {
+	if name == MySQL {
+		return MariaDB
+	}
+	return name
 }
 
 // All returns every stack.
@@ -107,6 +149,19 @@ func Names(keep func(Def) bool) []string {
 // Folder reports whether a project service may use the stack: every
 // stack but Proxy, which `devport add --proxy URL` makes instead.
 func Folder(d Def) bool { return d.Name != Proxy }
+
+// Web reports whether the stack serves requests under a path prefix: every
+// stack but the data services.
+func Web(d Def) bool { return !d.Data }
+
+// IsData reports whether stack is a data service (see Def.Data).
+func IsData(stack string) bool { d, _ := Lookup(stack); return d.Data }
+
+// IsDatabase reports whether stack is an SQL database (see Def.Database).
+func IsDatabase(stack string) bool { d, _ := Lookup(stack); return d.Database }
+
+// Port is a data stack's conventional port (see Def.Port), 0 for others.
+func Port(stack string) int { d, _ := Lookup(stack); return d.Port }
 
 // Runs reports whether the stack runs a backend (see Def.Process).
 func Runs(d Def) bool { return d.Process }
