@@ -40,6 +40,10 @@ type Project struct {
 	// name.
 	Services []Service
 
+	// Data are the data services (databases, caches, mail), sorted by
+	// name; none is needed. Their names differ from every service's.
+	Data []DataService
+
 	// CreatedAt is set by AddProject when zero. Reads return it in UTC.
 	CreatedAt time.Time
 
@@ -148,6 +152,15 @@ func normalize(p Project) Project {
 	}
 	slices.SortFunc(services, func(a, b Service) int { return strings.Compare(a.Name, b.Name) })
 	p.Services = services
+	data := slices.Clone(p.Data)
+	for i := range data {
+		data[i].ID = 0
+		if data[i].Runtime == "" {
+			data[i].Runtime = runtimeProcess
+		}
+	}
+	slices.SortFunc(data, func(a, b DataService) int { return strings.Compare(a.Name, b.Name) })
+	p.Data = data
 	return p
 }
 
@@ -226,6 +239,11 @@ func insertProject(ctx context.Context, tx *sql.Tx, p *Project, in Project) erro
 			return err
 		}
 	}
+	for i := range p.Data {
+		if err := insertDataService(ctx, tx, p.ID, &p.Data[i]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -267,7 +285,10 @@ func (db *DB) load(ctx context.Context, name *string) ([]Project, error) {
 		if err := loadDomains(ctx, tx, where, args, byID); err != nil {
 			return err
 		}
-		return loadServices(ctx, tx, where, args, byID)
+		if err := loadServices(ctx, tx, where, args, byID); err != nil {
+			return err
+		}
+		return loadDataServices(ctx, tx, where, args, byID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: load projects: %w", err)

@@ -293,6 +293,11 @@ func validateProject(p Project, tlds []string) error {
 	if err := validateServices(p.Services); err != nil {
 		return err
 	}
+	for _, d := range p.Data {
+		if err := validateDataService(d); err != nil {
+			return err
+		}
+	}
 	if p.Root == "" {
 		for _, s := range p.Services {
 			if s.Stack != stackProxy {

@@ -1,0 +1,23 @@
+-- 0007: a project's data services (MariaDB, PostgreSQL, Redis, Mailpit):
+-- started before its web services, reached by those through environment
+-- variables, never routed to by path. version is what the user asked for
+-- ('' = the newest the host has, or the image's default tag); port is the
+-- loopback port clients use, chosen once at add and held by one data
+-- service only; password is the generated one of the database user ('' for
+-- the services that have none). A data service's name is unique in its
+-- project among web and data services alike (the store checks the web
+-- side).
+
+CREATE TABLE data_services (
+    id         INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    stack      TEXT NOT NULL,
+    runtime    TEXT NOT NULL DEFAULT 'process',
+    image      TEXT NOT NULL DEFAULT '',
+    version    TEXT NOT NULL DEFAULT '',
+    port       INTEGER NOT NULL CHECK (port > 0 AND port < 65536),
+    password   TEXT NOT NULL DEFAULT '',
+    UNIQUE (project_id, name)
+);
+CREATE UNIQUE INDEX data_services_by_port ON data_services (port);
