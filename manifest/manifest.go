@@ -20,6 +20,8 @@ type File struct {
 	Routes []Route `toml:"routes"`
 	// Hooks are commands run around the project's lifecycle.
 	Hooks Hooks `toml:"hooks"`
+	// Database says how the project's databases behave.
+	Database Database `toml:"database"`
 
 	// Path is the file the File was parsed from, used in errors.
 	Path string `toml:"-"`
@@ -30,7 +32,8 @@ type File struct {
 
 // Service is one backend of the project.
 type Service struct {
-	// Stack is php, uvicorn, gunicorn, wsgi, uwsgi or static.
+	// Stack is php, uvicorn, gunicorn, wsgi, uwsgi or static, or a data
+	// service: mariadb (or mysql), postgres, redis or mailpit.
 	Stack string `toml:"stack"`
 	// Runtime is process (the default when "") or container.
 	Runtime string `toml:"runtime"`
@@ -46,6 +49,9 @@ type Service struct {
 	Image string `toml:"image"`
 	// Env is added to the backend's environment.
 	Env map[string]string `toml:"env"`
+	// Version is a data service's version: one the host has (process) or
+	// the image tag (container); "" for the newest, or the default image.
+	Version string `toml:"version"`
 }
 
 // Route sends a prefix to a service, a static folder or a URL.
@@ -71,10 +77,19 @@ type Hooks struct {
 	BeforeStart string `toml:"before_start"`
 }
 
+// Database is the [database] table.
+type Database struct {
+	// FollowGitBranch gives each git branch its own copy of the
+	// databases: a checkout snapshots them under the old branch and
+	// restores the new branch's snapshot.
+	FollowGitBranch bool `toml:"follow_git_branch"`
+}
+
 // known lists the keys each level accepts, for unknown-key errors.
 var known = map[string][]string{
-	"":         {"name", "domains", "services", "routes", "hooks"},
-	"services": {"stack", "runtime", "prefix", "app", "docroot", "workers", "image", "env"},
+	"":         {"name", "domains", "services", "routes", "hooks", "database"},
+	"database": {"follow_git_branch"},
+	"services": {"stack", "runtime", "prefix", "app", "docroot", "workers", "image", "env", "version"},
 	"routes":   {"prefix", "service", "static", "url", "strip", "cache_control"},
 	"hooks":    {"before_start"},
 }

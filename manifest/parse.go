@@ -91,7 +91,7 @@ func (f *File) unknownKey(md toml.MetaData, k toml.Key) *Error {
 	case len(k) == 1:
 	case len(k) == 3 && k[0] == "services":
 		level = "services"
-	case len(k) == 2 && (k[0] == "routes" || k[0] == "hooks"):
+	case len(k) == 2 && (k[0] == "routes" || k[0] == "hooks" || k[0] == "database"):
 		level = k[0]
 	}
 	key := strings.Join(k, ".")

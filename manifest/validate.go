@@ -101,7 +101,7 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 	switch {
 	case s.Stack == "":
 		v.add(k, "missing stack: add stack = %q (or %s)", stackdef.PHP, strings.Join(Stacks[1:], ", "))
-	case !slices.Contains(Stacks, s.Stack):
+	case !slices.Contains(Stacks, stackdef.Canonical(s.Stack)):
 		fix := "use " + strings.Join(Stacks[:len(Stacks)-1], ", ") + " or " + Stacks[len(Stacks)-1]
 		if c := closest(s.Stack, Stacks); c != "" {
 			fix = fmt.Sprintf("did you mean %q? (%s)", c, fix)
@@ -112,6 +112,13 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 	case "", "process", "container":
 	default:
 		v.add(k+".runtime", "%q is not a runtime; use process or container", s.Runtime)
+	}
+	if stackdef.IsData(stackdef.Canonical(s.Stack)) {
+		v.dataService(k, s)
+		return
+	}
+	if s.Version != "" {
+		v.add(k+".version", "only the data services (mariadb, postgres, redis, mailpit) take a version here: remove it")
 	}
 	prefix := s.Prefix
 	if prefix == "" {
@@ -161,6 +168,32 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 		} else if strings.ContainsRune(s.Env[key], 0) {
 			v.add(k+".env."+key, "must not contain NUL characters")
 		}
+	}
+}
+
+// dataService checks a data service (a database, Redis, Mailpit): it has
+// no prefix, app, document root or workers.
+func (v *validator) dataService(k string, s Service) {
+	for _, f := range []struct {
+		key string
+		set bool
+	}{{"prefix", s.Prefix != ""}, {"app", s.App != ""}, {"docroot", s.DocRoot != ""}, {"workers", s.Workers != 0}} {
+		if f.set {
+			v.add(k+"."+f.key, "a %s service has no %s: remove it", s.Stack, f.key)
+		}
+	}
+	if reason := valuerule.Version(s.Version); reason != "" {
+		v.add(k+".version", "%q %s, e.g. %q", s.Version, reason, "15")
+	}
+	if s.Image != "" {
+		if s.Runtime != "container" {
+			v.add(k+".image", "only the container runtime uses an image: add runtime = \"container\", or remove it")
+		} else if reason := valuerule.Image(s.Image); reason != "" {
+			v.add(k+".image", "%q %s, e.g. %q", s.Image, reason, "mariadb:11")
+		}
+	}
+	if len(s.Env) > 0 {
+		v.add(k+".env", "a data service takes no env: devport sets its own")
 	}
 }
 

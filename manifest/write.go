@@ -39,6 +39,7 @@ func Write(f File) []byte {
 			fmt.Fprintf(&b, "workers = %d\n", s.Workers)
 		}
 		kv("image", s.Image)
+		kv("version", s.Version)
 		if len(s.Env) > 0 {
 			var parts []string
 			for _, k := range sortedNames(s.Env) {
@@ -46,6 +47,9 @@ func Write(f File) []byte {
 			}
 			fmt.Fprintf(&b, "env = { %s }\n", strings.Join(parts, ", "))
 		}
+	}
+	if f.Database.FollowGitBranch {
+		b.WriteString("\n[database]\nfollow_git_branch = true\n")
 	}
 	for _, r := range f.Routes {
 		b.WriteString("\n[[routes]]\n")

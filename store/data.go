@@ -1,11 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/devport/devport/internal/valuerule"
 )
 
 // DataService is a data service of a project: a database, a cache or a
@@ -51,27 +54,13 @@ func validateDataService(d DataService) error {
 		return bad("runtime", d.Runtime, "may only contain lowercase letters, digits and hyphens", "use --runtime process or --runtime container")
 	case d.Port <= 0 || d.Port > 65535:
 		return bad("port", strconv.Itoa(d.Port), "is not a TCP port", "let devport choose one")
-	case !isVersion(d.Version):
-		return bad("version", d.Version, "may only contain letters, digits, dots, hyphens and underscores", "use --version 15 or --version 10.11")
+	case valuerule.Version(d.Version) != "":
+		return bad("version", d.Version, valuerule.Version(d.Version), "use --version 15 or --version 10.11")
 	}
 	if err := ValidateImage(d.Image); err != nil {
 		return err
 	}
 	return nil
-}
-
-// isVersion reports whether v is "" or looks like a version or an image
-// tag: at most 64 of [A-Za-z0-9._-], not starting with a dot or hyphen.
-func isVersion(v string) bool {
-	if len(v) > 64 || (v != "" && (v[0] == '.' || v[0] == '-')) {
-		return false
-	}
-	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // AddDataService adds a data service to project. A name any service of the
@@ -182,6 +171,19 @@ func (db *DB) oneRow(ctx context.Context, res sql.Result, project, service strin
 			return err
 		}
 		return fmt.Errorf("service %q of project %q: %w", service, project, ErrNotFound)
+	}
+	return nil
+}
+
+// SetFollowBranch turns branch following of project's databases on or
+// off; a missing project wraps ErrNotFound.
+func (db *DB) SetFollowBranch(ctx context.Context, project string, on bool) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE projects SET follow_branch = ? WHERE name = ?`, on, project)
+	if err != nil {
+		return fmt.Errorf("store: follow branch of %s: %w", project, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("project %q: %w", project, cmp.Or(err, ErrNotFound))
 	}
 	return nil
 }

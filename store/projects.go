@@ -40,6 +40,10 @@ type Project struct {
 	// name.
 	Services []Service
 
+	// FollowBranch makes the project's databases follow its git branch:
+	// each branch has its own snapshot, restored on checkout.
+	FollowBranch bool
+
 	// Data are the data services (databases, caches, mail), sorted by
 	// name; none is needed. Their names differ from every service's.
 	Data []DataService
@@ -202,8 +206,8 @@ func domainTaken(domain, reason string) *ValidationError {
 // insertProject writes p and sets its IDs. A UNIQUE violation on the name or
 // a domain becomes the same *ValidationError checkTaken would have returned.
 func insertProject(ctx context.Context, tx *sql.Tx, p *Project, in Project) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO projects (name, root, created_at, before_start) VALUES (?, ?, ?, ?)`,
-		p.Name, p.Root, formatTime(p.CreatedAt), p.BeforeStart)
+	res, err := tx.ExecContext(ctx, `INSERT INTO projects (name, root, created_at, before_start, follow_branch) VALUES (?, ?, ?, ?, ?)`,
+		p.Name, p.Root, formatTime(p.CreatedAt), p.BeforeStart, p.FollowBranch)
 	if isUniqueViolation(err) {
 		return nameTaken(in.Name)
 	}
@@ -297,7 +301,7 @@ func (db *DB) load(ctx context.Context, name *string) ([]Project, error) {
 }
 
 func loadProjects(ctx context.Context, tx *sql.Tx, where string, args []any) ([]Project, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT p.id, p.name, p.root, p.created_at, p.before_start FROM projects p`+where+` ORDER BY p.name`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT p.id, p.name, p.root, p.created_at, p.before_start, p.follow_branch FROM projects p`+where+` ORDER BY p.name`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +310,7 @@ func loadProjects(ctx context.Context, tx *sql.Tx, where string, args []any) ([]
 	for rows.Next() {
 		var p Project
 		var created string
-		if err := rows.Scan(&p.ID, &p.Name, &p.Root, &created, &p.BeforeStart); err != nil {
+		if err := rows.Scan(&p.ID, &p.Name, &p.Root, &created, &p.BeforeStart, &p.FollowBranch); err != nil {
 			return nil, err
 		}
 		if p.CreatedAt, err = parseTime(created); err != nil {

@@ -137,3 +137,19 @@ func Image(image string) string {
 	}
 	return ""
 }
+
+// Version is the rule of a data service's version, which becomes an image
+// tag or picks a host's binaries: "" or at most 64 of letters, digits,
+// dots, hyphens and underscores, not starting with a dot or a hyphen (an
+// image tag's own syntax).
+func Version(v string) string {
+	if v == "" {
+		return ""
+	}
+	if len(v) > 64 || v[0] == '.' || v[0] == '-' || !versionRE.MatchString(v) {
+		return "is not a version: use letters, digits and dots, at most 64"
+	}
+	return ""
+}
+
+var versionRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)

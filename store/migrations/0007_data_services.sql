@@ -21,3 +21,8 @@ CREATE TABLE data_services (
     UNIQUE (project_id, name)
 );
 CREATE UNIQUE INDEX data_services_by_port ON data_services (port);
+
+-- follow_branch: the project's databases follow its git branch (devport.toml's
+-- [database] follow_git_branch): a checkout snapshots the database under the
+-- old branch's name and restores the new branch's snapshot.
+ALTER TABLE projects ADD COLUMN follow_branch INTEGER NOT NULL DEFAULT 0;
