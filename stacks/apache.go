@@ -41,6 +41,7 @@ type httpdConfig struct {
 	ProbeToken    string // sent back to the readiness probe only: proves the answer is this Apache's
 	KeepAlive     string // Off (ApacheKeepAlive)
 	Links         []apacheLink
+	Sendmail      string // PHP's sendmail_path, "" for PHP's own (Spec.Sendmail)
 }
 
 // apache is the php stack: `apache2 -f RunDir/httpd.conf -DFOREGROUND` with
@@ -114,6 +115,7 @@ func (a *apache) config() (httpdConfig, error) {
 		TypesConfig:   "/etc/mime.types",
 		DocRoot:       docRoot,
 		KeepAlive:     ApacheKeepAlive,
+		Sendmail:      a.spec.Sendmail,
 	}
 	if !isFile(cfg.TypesConfig) {
 		cfg.TypesConfig = os.DevNull // mod_mime fails to start without a types file

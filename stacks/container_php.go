@@ -32,6 +32,7 @@ type siteConfig struct {
 	// the project folder's owner (DEVPORT_RUN_USER, DEVPORT_RUN_GROUP).
 	RunAsOwner bool
 	Links      []apacheLink
+	Sendmail   string // PHP's sendmail_path, "" for PHP's own (Spec.Sendmail)
 }
 
 // planPHP mounts the project folder at /var/www/html and replaces the
@@ -88,7 +89,7 @@ func planPHP(s Spec, image string, proxyFrom []string) (containerPlan, error) {
 		return containerPlan{}, fmt.Errorf("document root %q holds a character apache's config cannot carry (\", \\, a newline or ${): rename it", root)
 	}
 	cfg := siteConfig{ServerName: serverName(s), DocRoot: inRoot, KeepAlive: ApacheKeepAlive,
-		ProxyFrom: strings.Join(proxyFrom, " "), RunAsOwner: runAsOwner}
+		ProxyFrom: strings.Join(proxyFrom, " "), RunAsOwner: runAsOwner, Sendmail: s.Sendmail}
 	if !confSafe(cfg.ProxyFrom) {
 		return containerPlan{}, fmt.Errorf("gateway %q of the project network cannot be written into apache's config", cfg.ProxyFrom)
 	}

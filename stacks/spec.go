@@ -81,6 +81,9 @@ type Spec struct {
 	// SCRIPT_NAME for the WSGI stacks. ProxyStripsPrefix says whether the
 	// backend expects the prefix removed from the path or still there.
 	PathPrefix string
+	// Sendmail, for the php stack, is PHP's sendmail_path (PHPSendmail:
+	// mail() goes to the project's Mailpit); "" keeps PHP's own.
+	Sendmail string
 	// Workers is the number of worker processes of gunicorn and uWSGI;
 	// 0 means one per CPU (runtime.NumCPU).
 	Workers int

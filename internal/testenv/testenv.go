@@ -58,6 +58,7 @@ var Tools = map[string]string{
 	"nginx":                  "nginx-light",
 	"openssl":                "openssl",
 	"pgrep":                  "procps",
+	"php":                    "php-cli",
 	"python3":                "python3",
 	"setpriv":                "", // util-linux, Essential
 	"sudo":                   "sudo",
