@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 
 	"github.com/devport/devport/internal/valuerule"
@@ -36,6 +37,10 @@ type DataService struct {
 	// Password is the generated password of the database user, "" for the
 	// services without one.
 	Password string
+	// DBName is the database and its user (the project's name when it was
+	// added, with underscores), "" for the services without one. It stays
+	// when the project is renamed: the data was made under it.
+	DBName string
 }
 
 // validateDataService checks one data service's fields.
@@ -57,11 +62,18 @@ func validateDataService(d DataService) error {
 	case valuerule.Version(d.Version) != "":
 		return bad("version", d.Version, valuerule.Version(d.Version), "use --version 15 or --version 10.11")
 	}
+	if d.DBName != "" && !dbNameRE.MatchString(d.DBName) {
+		return bad("database", d.DBName, "is not a database name", "use lowercase letters, digits and underscores, starting with a letter")
+	}
 	if err := ValidateImage(d.Image); err != nil {
 		return err
 	}
 	return nil
 }
+
+// dbNameRE is a database and user name both MariaDB and PostgreSQL take
+// unquoted.
+var dbNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // AddDataService adds a data service to project. A name any service of the
 // project has, or a port another data service holds, is a
@@ -117,8 +129,8 @@ func insertDataService(ctx context.Context, tx *sql.Tx, projectID int64, d *Data
 	if !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO data_services (project_id, name, stack, runtime, image, version, port, password)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, projectID, d.Name, d.Stack, d.Runtime, d.Image, d.Version, d.Port, d.Password)
+	res, err := tx.ExecContext(ctx, `INSERT INTO data_services (project_id, name, stack, runtime, image, version, port, password, db_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, projectID, d.Name, d.Stack, d.Runtime, d.Image, d.Version, d.Port, d.Password, d.DBName)
 	if err != nil {
 		return fmt.Errorf("insert service %q: %w", d.Name, err)
 	}
@@ -209,7 +221,7 @@ func (db *DB) DataPorts(ctx context.Context) (map[int]string, error) {
 }
 
 func loadDataServices(ctx context.Context, tx *sql.Tx, where string, args []any, byID map[int64]*Project) error {
-	rows, err := tx.QueryContext(ctx, `SELECT s.project_id, s.id, s.name, s.stack, s.runtime, s.image, s.version, s.port, s.password
+	rows, err := tx.QueryContext(ctx, `SELECT s.project_id, s.id, s.name, s.stack, s.runtime, s.image, s.version, s.port, s.password, s.db_name
 		FROM data_services s JOIN projects p ON p.id = s.project_id`+where+` ORDER BY s.project_id, s.name`, args...)
 	if err != nil {
 		return err
@@ -218,7 +230,7 @@ func loadDataServices(ctx context.Context, tx *sql.Tx, where string, args []any,
 	for rows.Next() {
 		var id int64
 		var d DataService
-		if err := rows.Scan(&id, &d.ID, &d.Name, &d.Stack, &d.Runtime, &d.Image, &d.Version, &d.Port, &d.Password); err != nil {
+		if err := rows.Scan(&id, &d.ID, &d.Name, &d.Stack, &d.Runtime, &d.Image, &d.Version, &d.Port, &d.Password, &d.DBName); err != nil {
 			return err
 		}
 		if p := byID[id]; p != nil {

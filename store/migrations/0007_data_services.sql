@@ -4,7 +4,8 @@
 -- ('' = the newest the host has, or the image's default tag); port is the
 -- loopback port clients use, chosen once at add and held by one data
 -- service only; password is the generated one of the database user ('' for
--- the services that have none). A data service's name is unique in its
+-- the services that have none); db_name is the database and user it
+-- creates ('' for the services that have none). A data service's name is unique in its
 -- project among web and data services alike (the store checks the web
 -- side).
 
@@ -18,6 +19,7 @@ CREATE TABLE data_services (
     version    TEXT NOT NULL DEFAULT '',
     port       INTEGER NOT NULL CHECK (port > 0 AND port < 65536),
     password   TEXT NOT NULL DEFAULT '',
+    db_name    TEXT NOT NULL DEFAULT '',      -- the database and its user; kept when the project is renamed
     UNIQUE (project_id, name)
 );
 CREATE UNIQUE INDEX data_services_by_port ON data_services (port);
