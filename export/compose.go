@@ -103,11 +103,31 @@ type composeService struct {
 	Name        string
 	Image       string
 	WorkingDir  string
-	Command     string // one shell command line, run with sh -c; "" keeps the image's CMD
+	Command     string   // one shell command line, run with sh -c; "" keeps the image's CMD
+	Args        []string // the command in exec form, when Command is ""
 	Environment []string
 	Volumes     []string
-	DependsOn   []string
+	DependsOn   []dependency
+	// Conditions writes DependsOn in the long form, with conditions
+	// (needed as soon as one of them waits for a healthy service).
+	Conditions bool
+
+	// Data services only.
+	Data       bool   // no init: the images' entrypoints run the server as PID 1
+	Health     string // the healthcheck, a sh script
+	StopSignal string
+	StopGrace  string
 }
+
+// dependency is one entry of a service's depends_on.
+type dependency struct {
+	Name      string
+	Condition string // "service_started", "service_healthy"
+}
+
+// composeNginxService is the compose service of nginx, a name no other
+// service of the layout may have.
+const composeNginxService = "nginx"
 
 // composeData is what compose.yml.tmpl renders.
 type composeData struct {
@@ -118,8 +138,14 @@ type composeData struct {
 	NginxConf   string
 	Files       []string // the other generated files, for the header
 	NginxMounts []string
+	NginxDeps   []string // the services nginx forwards to
 	Services    []composeService
-	Caches      []string // named volumes
+	Data        []composeService // the data services
+	Volumes     []string         // named volumes: pip caches, data
+	// HealthInterval, HealthTimeout, HealthRetries and HealthStart time
+	// the data services' healthchecks.
+	HealthInterval, HealthTimeout, HealthStart string
+	HealthRetries                              int
 }
 
 // composeLayout is what the files of the layout are rendered from.
@@ -163,7 +189,13 @@ func newLayout(p Project, o Options) (*composeLayout, error) {
 	}
 	_, l.httpsPort, _ = net.SplitHostPort(https)
 	l.ports = []string{https + ":443", http + ":80"}
+	if err := p.validateData(); err != nil {
+		return nil, err
+	}
 	for _, s := range p.Services {
+		if s.Name == composeNginxService {
+			return nil, fmt.Errorf("export: project %s: service %s has the name of the compose layout's nginx container: give the service another name", p.Name, s.Name)
+		}
 		if s.Image != "" && !imageRe.MatchString(s.Image) {
 			return nil, fmt.Errorf("export: project %s, service %s: image %q is not an image reference: devport set %s --service %s --image IMAGE",
 				p.Name, s.Name, s.Image, p.Name, s.Name)
@@ -300,8 +332,18 @@ func (l *composeLayout) compose(w io.Writer) error {
 			continue
 		}
 		d.Services = append(d.Services, cs)
-		d.Caches = append(d.Caches, caches...)
+		d.NginxDeps = append(d.NginxDeps, cs.Name)
+		d.Volumes = append(d.Volumes, caches...)
 	}
+	for _, ds := range p.Data {
+		cs := dataService(ds)
+		d.Data = append(d.Data, cs)
+		d.Volumes = append(d.Volumes, dataVolume(ds.Name))
+	}
+	if mp := p.mailpit(); mp != nil {
+		d.NginxDeps = append(d.NginxDeps, mp.Name) // its UI at mail.DOMAIN
+	}
+	d.HealthInterval, d.HealthTimeout, d.HealthRetries, d.HealthStart = healthInterval, healthTimeout, healthRetries, healthStartPeriod
 	var buf bytes.Buffer
 	if err := composeTmpl.Execute(&buf, d); err != nil {
 		return fmt.Errorf("export: render docker-compose.yml of %s: %w", p.Name, err)
@@ -328,12 +370,19 @@ func (l *composeLayout) nginx(w io.Writer) error {
 	if o.Cert == "" {
 		o.Cert = "/etc/nginx/certs/" + firstOr(q.Domains) + ".pem"
 	}
+	var mail *mailUI
+	if mp := l.p.mailpit(); mp != nil {
+		mail = &mailUI{Upstream: ident(q.Name, mp.Name), Server: mp.Name + ":" + mailpitUIPort}
+		for _, d := range q.Domains {
+			mail.Domains = append(mail.Domains, mailDomain(d))
+		}
+	}
 	return renderNginx(w, q, o, l.httpsPort, func(s Service) string {
 		if s.Stack == stackdef.PHP {
 			return s.Name + ":" + phpPort
 		}
 		return s.Name + ":" + pythonPort
-	})
+	}, mail)
 }
 
 func firstOr(ds []string) string {
@@ -418,6 +467,23 @@ func image(s Service, def string) string {
 // run their server as `python3 -m …`, which works in python:* images and
 // in Debian's python3 alike.
 func (l *composeLayout) service(s Service) (composeService, []string, error) {
+	cs, caches, err := l.serviceOwn(s)
+	if err != nil || cs.Name == "" {
+		return cs, caches, err
+	}
+	// The data services' variables after the service's own, and every
+	// data service answering before the service starts, as under devport.
+	cs.Environment = append(cs.Environment, s.Env...)
+	for _, d := range l.p.Data {
+		cs.DependsOn = append(cs.DependsOn, dependency{Name: d.Name, Condition: "service_healthy"})
+		cs.Conditions = true
+	}
+	return cs, caches, nil
+}
+
+// serviceOwn is service without the data services: the container of the
+// stack.
+func (l *composeLayout) serviceOwn(s Service) (composeService, []string, error) {
 	p := l.p
 	cs := composeService{Name: s.Name}
 	workers := s.Workers
@@ -453,7 +519,7 @@ func (l *composeLayout) service(s Service) (composeService, []string, error) {
 		cs.Image = image(s, stackdef.DefaultPHPImage)
 		cs.Volumes = []string{root + ":" + phpAppDir, "./" + ComposeApacheFile(s.Name) + ":" + phpSitePath + ":ro"}
 		for _, lk := range s.Links {
-			cs.DependsOn = append(cs.DependsOn, lk.Service)
+			cs.DependsOn = append(cs.DependsOn, dependency{Name: lk.Service, Condition: "service_started"})
 		}
 		return cs, nil, nil
 	case stackdef.Uvicorn:
@@ -509,6 +575,7 @@ type apacheData struct {
 	// certificates must not be served.
 	Guard, GuardFiles string
 	Links             []apacheLink
+	Sendmail          string // PHP's sendmail_path, "" for PHP's own
 }
 
 // apacheLink is one ProxyPass of a php service.
@@ -521,7 +588,7 @@ type apacheLink struct {
 // from X-Forwarded-For (as devport's runtimes do), and its links.
 func (l *composeLayout) apacheSite(w io.Writer, s Service) error {
 	p := l.p
-	d := apacheData{Project: p.Name, Service: s.Name, ServerName: firstOr(p.Domains), DocRoot: phpAppDir}
+	d := apacheData{Project: p.Name, Service: s.Name, ServerName: firstOr(p.Domains), DocRoot: phpAppDir, Sendmail: s.Sendmail}
 	if s.DocRoot != "" {
 		rel, ok := inside(p.Root, s.DocRoot)
 		if !ok {
@@ -544,10 +611,13 @@ func (l *composeLayout) apacheSite(w io.Writer, s Service) error {
 		bare := clean(lk.Prefix)
 		d.Links = append(d.Links, apacheLink{Bare: bare, Prefix: bare + "/", Target: "http://" + lk.Service + ":" + pythonPort + "/"})
 	}
-	if v := d.DocRoot + d.Guard + d.ServerName; strings.ContainsAny(v, "\"\\") || strings.Contains(v, "${") ||
-		strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+	if v := d.DocRoot + d.Guard + d.ServerName; !apacheSafe(v) {
 		return fmt.Errorf("export: project %s, service %s: the document root or domain holds a quote, backslash, \"${\" or control character, which Apache's config cannot carry: rename the folder",
 			p.Name, s.Name)
+	}
+	if !apacheSafe(d.Sendmail) {
+		return fmt.Errorf("export: project %s, service %s: the sendmail_path %q holds a quote, backslash, \"${\" or control character, which Apache's config cannot carry",
+			p.Name, s.Name, d.Sendmail)
 	}
 	var buf bytes.Buffer
 	if err := apacheTmpl.Execute(&buf, d); err != nil {
@@ -555,4 +625,11 @@ func (l *composeLayout) apacheSite(w io.Writer, s Service) error {
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// apacheSafe reports whether v can stand in double quotes in Apache's
+// config: no quote, backslash, "${" (a variable) or control character.
+func apacheSafe(v string) bool {
+	return !strings.ContainsAny(v, "\"\\") && !strings.Contains(v, "${") &&
+		strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) < 0
 }

@@ -57,6 +57,33 @@ var projects = map[string]Project{
 				Address: "/run/devport/blog-ws/ws.sock", Workers: 2},
 		},
 	},
+	"data": { // php with MariaDB, PostgreSQL 16, Redis and Mailpit, and FastAPI at /api
+		Name: "shop", Root: "/home/dev/shop", Domains: []string{"shop.test"},
+		Services: []Service{
+			{Name: "api", Stack: "uvicorn", App: "main:app", Prefix: "/api", Strip: true,
+				Network: "unix", Address: "/run/devport/shop-api/api.sock", Env: dataEnv},
+			{Name: "web", Stack: "php", Prefix: "/", Network: "tcp", Address: "127.0.0.1:41234",
+				Env: dataEnv, Sendmail: "php -r 'eval(base64_decode($argv[1]));' -- ZWNobyAxOw=="},
+		},
+		Data: []DataService{
+			{Name: "db", Stack: "mariadb", Database: "shop", User: "shop", Password: "S3cret$pw"},
+			{Name: "pg", Stack: "postgres", Version: "16", Database: "shop", User: "shop", Password: "pgpw"},
+			{Name: "cache", Stack: "redis"},
+			{Name: "mail", Stack: "mailpit", Image: "registry.example/mailpit:v1"},
+		},
+	},
+}
+
+// dataEnv is what app/engine's dataEnv gives the web services of the
+// "data" project in a container: the first database plainly, the second
+// under its name.
+var dataEnv = []string{
+	"DATABASE_URL=mysql://shop:S3cret$pw@db:3306/shop", "DB_CONNECTION=mysql", "DB_DATABASE=shop", "DB_HOST=db",
+	"DB_PASSWORD=S3cret$pw", "DB_PORT=3306", "DB_USERNAME=shop",
+	"PG_DATABASE_URL=postgresql://shop:pgpw@pg:5432/shop", "PG_DB_CONNECTION=pgsql", "PG_DB_DATABASE=shop", "PG_DB_HOST=pg",
+	"PG_DB_PASSWORD=pgpw", "PG_DB_PORT=5432", "PG_DB_USERNAME=shop",
+	"REDIS_HOST=cache", "REDIS_PORT=6379", "REDIS_URL=redis://cache:6379",
+	"MAIL_HOST=mail", "MAIL_MAILER=smtp", "MAIL_PORT=1025",
 }
 
 // goldenName is the golden file of one file of the compose layout.

@@ -15,6 +15,7 @@ import (
 	"github.com/devport/devport/internal/shellquote"
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/internal/testenv"
+	"github.com/devport/devport/internal/valuerule"
 	"github.com/devport/devport/store"
 	"go.yaml.in/yaml/v3"
 )
@@ -277,4 +278,67 @@ func runScriptWith(t *testing.T, sh, script string) (string, []string) {
 		t.Fatal(err)
 	}
 	return dir, strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
+}
+
+// FuzzComposeData: a database's password, version and image through the
+// store's validation into the compose layout: the file must parse as
+// YAML, the image must get the password unchanged (as must the web
+// services, in their variables), the image must be the one given or the
+// official one of the version, and the healthcheck script must run none
+// of it. Passwords are devport's own (rand.Text), never validated, so the
+// writer takes any: it refuses only control characters and bytes that are
+// not UTF-8, with an error.
+func FuzzComposeData(f *testing.F) {
+	for _, pw := range hostilePasswords {
+		f.Add(pw, "", "")
+	}
+	f.Add("KXJ4Q2ZKN3LYB7WJ5SJQ6V3XUA", "10.11", "")
+	f.Add("pw", "11", "registry.example:5000/mariadb@sha256:abcd")
+	f.Add("pw", "11.4-noble", "")
+	// Refused by the store, skipped.
+	f.Add("pw", "11; touch pwned", "")
+	f.Add("pw", "", "mariadb$(id)")
+	f.Add("pw", ".11", "")
+	sh := testenv.Tool(f, "sh")
+	f.Fuzz(func(t *testing.T, pw, version, image string) {
+		if valuerule.Version(version) != "" || store.ValidateImage(image) != nil {
+			t.Skip("refused by validation")
+		}
+		d := DataService{Name: "db", Stack: stackdef.MariaDB, Version: version, Image: image, Database: "shop", User: "shop", Password: pw}
+		p := Project{Name: "shop", Root: "/home/dev/shop", Domains: []string{"shop.test"},
+			Services: []Service{{Name: "web", Stack: stackdef.PHP, Prefix: "/", Address: "x", Env: []string{"DB_PASSWORD=" + pw}}},
+			Data:     []DataService{d}}
+		var b bytes.Buffer
+		err := Compose(&b, p, Options{})
+		switch {
+		case pw == "":
+			if err == nil || !strings.Contains(err.Error(), "needs a password") {
+				t.Fatalf("Compose without a password: %v", err)
+			}
+			return
+		case !utf8.ValidString(pw) || strings.ContainsFunc(pw, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+			if err == nil {
+				t.Fatalf("Compose wrote a password with a control character or not UTF-8 (%q):\n%s", pw, b.String())
+			}
+			return
+		case err != nil:
+			t.Fatalf("Compose refused values the store accepts: %v", err)
+		}
+		doc, raw := parseCompose(t, p)
+		db := doc.Services["db"]
+		if !slices.Contains(db.Environment, "MARIADB_PASSWORD="+pw) || !slices.Contains(doc.Services["web"].Environment, "DB_PASSWORD="+pw) {
+			t.Fatalf("the password %q did not arrive unchanged:\n%s", pw, raw)
+		}
+		want := image
+		if want == "" {
+			want = stackdef.DefaultMariaDBImage
+			if version != "" {
+				want = "mariadb:" + version
+			}
+		}
+		if db.Image != want {
+			t.Errorf("image %q, want %q", db.Image, want)
+		}
+		runHealthcheck(t, sh, db.Healthcheck.Test[1], pw)
+	})
 }

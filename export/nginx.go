@@ -25,6 +25,14 @@ type upstream struct {
 	Name, Server string
 }
 
+// mailUI is the server block of Mailpit's web UI in the compose layout.
+type mailUI struct {
+	Upstream string   // the upstream's name
+	Server   string   // "mail:8025"
+	Domains  []string // mail.DOMAIN of each domain
+	Names    string   // Domains as server_name's arguments (set by renderNginx)
+}
+
 // nginxData is what nginx.conf.tmpl renders.
 type nginxData struct {
 	Project     string
@@ -37,6 +45,10 @@ type nginxData struct {
 	Redirect    string // "https://$host$request_uri", with a port when not 443
 	Cert, Key   string
 	MaxBody     string
+	// RedirectDomains are the port-80 server's names: Domains, and
+	// Mail's.
+	RedirectDomains string
+	Mail            *mailUI // the compose layout's Mailpit UI, or nil
 }
 
 // Nginx writes p as an nginx configuration for the http context (a file
@@ -55,13 +67,13 @@ func Nginx(w io.Writer, p Project, o Options) error {
 			return "unix:" + s.Address
 		}
 		return s.Address
-	})
+	}, nil)
 }
 
 // renderNginx renders p with server giving each service's upstream server;
 // the port-80 server redirects to httpsPort ("" or "443": no port in the
-// URL).
-func renderNginx(w io.Writer, p Project, o Options, httpsPort string, server func(Service) string) error {
+// URL). mail, when not nil, adds the server of Mailpit's UI.
+func renderNginx(w io.Writer, p Project, o Options, httpsPort string, server func(Service) string, mail *mailUI) error {
 	if err := p.validate(); err != nil {
 		return err
 	}
@@ -80,11 +92,12 @@ func renderNginx(w io.Writer, p Project, o Options, httpsPort string, server fun
 		return fmt.Errorf("export: project %s: domain %w", p.Name, err)
 	}
 	d := nginxData{
-		Project:   p.Name,
-		Domains:   domains,
-		Map:       "$" + ident(p.Name) + "_connection_upgrade",
-		Locations: locs,
-		MaxBody:   defaultMaxBody,
+		Project:         p.Name,
+		Domains:         domains,
+		Map:             "$" + ident(p.Name) + "_connection_upgrade",
+		Locations:       locs,
+		MaxBody:         defaultMaxBody,
+		RedirectDomains: domains,
 	}
 	cert, key := o.Cert, o.Key
 	if cert == "" {
@@ -112,6 +125,16 @@ func renderNginx(w io.Writer, p Project, o Options, httpsPort string, server fun
 	d.Redirect = "https://$host$request_uri"
 	if httpsPort != "" && httpsPort != "443" {
 		d.Redirect = "https://$host:" + httpsPort + "$request_uri"
+	}
+	if mail != nil {
+		m := *mail
+		if m.Names, err = nginxArgs(m.Domains); err != nil {
+			return fmt.Errorf("export: project %s: mail domain %w", p.Name, err)
+		}
+		if m.Server, err = nginxArg(m.Server); err != nil {
+			return fmt.Errorf("export: project %s: Mailpit's upstream %w", p.Name, err)
+		}
+		d.Mail, d.RedirectDomains = &m, d.Domains+" "+m.Names
 	}
 	for _, s := range p.Services {
 		if s.Stack == stackdef.Proxy {

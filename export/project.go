@@ -35,6 +35,10 @@ type Project struct {
 	// Routes are the declared routes (devport route), which replace a
 	// service's own route at the same prefix.
 	Routes []Route
+	// Data are the data services (databases, Redis, Mailpit), which the
+	// compose layout runs next to the services; the nginx export has no
+	// use for them.
+	Data []DataService
 }
 
 // Service is one backend of a project.
@@ -71,6 +75,15 @@ type Service struct {
 	// the container.image.STACK setting); "" means the stack's default
 	// (stackdef.DefaultPHPImage, stackdef.DefaultPythonImage).
 	Image string
+	// Env is the variables (KEY=value) the service's container gets in
+	// the compose layout on top of its own: the connection to the data
+	// services (DB_HOST=db, DB_PORT=3306, REDIS_URL=redis://cache:6379),
+	// as devport gives them to a container on the project's network.
+	Env []string
+	// Sendmail is a php service's sendmail_path in the compose layout's
+	// Apache site, which delivers mail() to the project's Mailpit
+	// (stacks.PHPSendmail); "" keeps PHP's own.
+	Sendmail string
 	// Links are the prefixes a php service's Apache forwards to sibling
 	// services (the chain nginx → Apache → uvicorn): a route sends the
 	// prefix to this service, and the compose layout's Apache site passes
