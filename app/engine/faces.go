@@ -65,6 +65,8 @@ func (Checks) NameFromFolder(dir string) string { return nameFromFolder(dir) }
 // TLDs are the top-level domains devport serves.
 func (Checks) TLDs() []string { return ManagedTLDs() }
 
+func (Checks) DetectData(dir string) []wire.DataProposal { return DetectData(dir) }
+
 // DockerReason says why the container runtime cannot be used here, or ""
 // when a Docker engine answers.
 func (Checks) DockerReason(ctx context.Context) string {

@@ -24,6 +24,15 @@ type Engine interface {
 	Subscribe() (<-chan wire.Event, func())
 	// Engine returns the engine's pid and ports.
 	Engine(ctx context.Context) (wire.EngineInfo, error)
+	// AddDataService adds a database, cache or mail catcher to a project
+	// (devport service NAME add) and returns the project.
+	AddDataService(ctx context.Context, name string, req wire.DataServiceRequest) (wire.ProjectStatus, error)
+	// RemoveDataService removes one, keeping its data unless purge, and
+	// says where the kept data is.
+	RemoveDataService(ctx context.Context, name, service string, purge bool) (wire.DataServiceRemoval, error)
+	// Database runs a database action (devport db): snapshot, snapshots,
+	// restore, export, import, or follow with Tag "on" or "off".
+	Database(ctx context.Context, action, name string, req wire.SnapshotRequest) (wire.DatabaseResult, error)
 }
 
 // Host is what the settings need beyond Engine; only a window that hosts
@@ -70,6 +79,9 @@ type Checks interface {
 	TLDs() []string
 	// DockerReason says why containers cannot run here, "" when they can.
 	DockerReason(ctx context.Context) string
+	// DetectData proposes the data services the folder shows it needs
+	// (a WordPress config, a Laravel .env); the user picks which to add.
+	DetectData(dir string) []wire.DataProposal
 }
 
 // Remote is the Engine of an engine another process runs. While anyone
@@ -132,6 +144,32 @@ func (r *remote) Park(ctx context.Context, dir string) (wire.ParkReport, error) 
 		r.emit(wire.Event{Kind: wire.EventAdded})
 	}
 	return rep, err
+}
+
+func (r *remote) AddDataService(ctx context.Context, name string, req wire.DataServiceRequest) (wire.ProjectStatus, error) {
+	p, err := r.c.AddDataService(ctx, name, req)
+	if err == nil {
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
+	}
+	return p, err
+}
+
+func (r *remote) RemoveDataService(ctx context.Context, name, service string, purge bool) (wire.DataServiceRemoval, error) {
+	rep, err := r.c.RemoveDataService(ctx, name, service, purge)
+	if err == nil {
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
+	}
+	return rep, err
+}
+
+// Database announces only what changes a project's status (follow):
+// snapshots and restores change the data, not the project.
+func (r *remote) Database(ctx context.Context, action, name string, req wire.SnapshotRequest) (wire.DatabaseResult, error) {
+	res, err := r.c.Database(ctx, action, name, req)
+	if err == nil && action == "follow" {
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
+	}
+	return res, err
 }
 
 func (r *remote) Subscribe() (<-chan wire.Event, func()) {

@@ -18,6 +18,13 @@ import (
 	"github.com/devport/devport/app/wire"
 )
 
+// What desktop passes in must be what the window drives: the engine this
+// process hosts, and its folder checks.
+var (
+	_ Engine = engine.Local{}
+	_ Checks = engine.Checks{}
+)
+
 func haveApache() bool {
 	_, err := os.Stat("/usr/sbin/apache2")
 	return err == nil

@@ -1,0 +1,206 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"sync"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/devport/devport/app/wire"
+	"github.com/devport/devport/internal/stackdef"
+)
+
+// Fakes of what the window is given, for tests about what it asks rather
+// than what the engine then does (the rig in helpers_test.go runs a real
+// engine). They import no engine: they build while it is being changed.
+
+// dataEngine is an Engine that keeps projects in memory and records the
+// data-service calls the window makes: these tests are about what the
+// window asks, not about running MariaDB (e2e/data_test.go does that).
+type dataEngine struct {
+	mu        sync.Mutex
+	projects  []wire.ProjectStatus
+	calls     []string
+	added     []wire.AddRequest
+	snapshots []wire.Snapshot
+	// fail is the error of the next data call (then cleared).
+	fail   error
+	subs   []chan wire.Event
+	listed chan struct{} // a token per List call
+}
+
+func newDataEngine(ps ...wire.ProjectStatus) *dataEngine {
+	return &dataEngine{projects: ps, listed: make(chan struct{}, 64)}
+}
+
+func (f *dataEngine) record(format string, args ...any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+	err := f.fail
+	f.fail = nil
+	return err
+}
+
+// Calls returns the calls so far and forgets them.
+func (f *dataEngine) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+func (f *dataEngine) List(context.Context) ([]wire.ProjectStatus, error) {
+	defer func() {
+		select {
+		case f.listed <- struct{}{}:
+		default: // nobody counts them in this test
+		}
+	}()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]wire.ProjectStatus, len(f.projects))
+	for i, p := range f.projects {
+		p.Data = slices.Clone(p.Data)
+		out[i] = p
+	}
+	return out, nil
+}
+
+func (f *dataEngine) Add(_ context.Context, req wire.AddRequest) (wire.ProjectStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.added = append(f.added, req)
+	p := wire.ProjectStatus{Name: req.Name, URL: "https://" + req.Domain + "/", Domains: []string{req.Domain}, State: wire.StateStopped}
+	f.projects = append(f.projects, p)
+	return p, nil
+}
+
+func (f *dataEngine) Start(context.Context, string) error   { return nil }
+func (f *dataEngine) Stop(context.Context, string) error    { return nil }
+func (f *dataEngine) Restart(context.Context, string) error { return nil }
+func (f *dataEngine) Remove(context.Context, string) error  { return nil }
+func (f *dataEngine) SetRuntime(context.Context, string, wire.RuntimeRequest) (wire.ProjectStatus, error) {
+	return wire.ProjectStatus{}, errors.New("not in this test")
+}
+func (f *dataEngine) Park(context.Context, string) (wire.ParkReport, error) {
+	return wire.ParkReport{}, errors.New("not in this test")
+}
+func (f *dataEngine) Engine(context.Context) (wire.EngineInfo, error) {
+	return wire.EngineInfo{HTTPSPort: 443}, nil
+}
+
+func (f *dataEngine) Subscribe() (<-chan wire.Event, func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan wire.Event, 16)
+	f.subs = append(f.subs, ch)
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.subs = slices.DeleteFunc(f.subs, func(c chan wire.Event) bool { return c == ch })
+			close(ch)
+		})
+	}
+}
+
+// emit sends e to every subscriber and returns how many there were.
+func (f *dataEngine) emit(e wire.Event) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ch := range f.subs {
+		ch <- e
+	}
+	return len(f.subs)
+}
+
+func (f *dataEngine) AddDataService(_ context.Context, name string, req wire.DataServiceRequest) (wire.ProjectStatus, error) {
+	if err := f.record("add %s %s %s %s", name, req.Name, req.Stack, req.Runtime); err != nil {
+		return wire.ProjectStatus{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.projects {
+		if f.projects[i].Name == name {
+			f.projects[i].Data = append(f.projects[i].Data, wire.DataServiceStatus{Name: req.Name, Stack: req.Stack,
+				Runtime: wire.RuntimeProcess, Port: 3306, Data: "/data/" + name + "/" + req.Name, Env: map[string]string{"DB_HOST": "127.0.0.1"}})
+			return f.projects[i], nil
+		}
+	}
+	return wire.ProjectStatus{}, errors.New("no project " + name)
+}
+
+func (f *dataEngine) RemoveDataService(_ context.Context, name, service string, purge bool) (wire.DataServiceRemoval, error) {
+	if err := f.record("remove %s %s purge=%v", name, service, purge); err != nil {
+		return wire.DataServiceRemoval{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.projects {
+		if f.projects[i].Name == name {
+			f.projects[i].Data = slices.DeleteFunc(f.projects[i].Data, func(d wire.DataServiceStatus) bool { return d.Name == service })
+		}
+	}
+	if purge {
+		return wire.DataServiceRemoval{}, nil
+	}
+	return wire.DataServiceRemoval{Service: service, Kept: "/data/" + name + "/" + service, Size: 2048}, nil
+}
+
+func (f *dataEngine) Database(_ context.Context, action, name string, req wire.SnapshotRequest) (wire.DatabaseResult, error) {
+	if err := f.record("db %s %s service=%s tag=%s", action, name, req.Service, req.Tag); err != nil {
+		return wire.DatabaseResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch action {
+	case "snapshots":
+		return wire.DatabaseResult{Snapshots: slices.Clone(f.snapshots)}, nil
+	case "snapshot":
+		return wire.DatabaseResult{Snapshots: []wire.Snapshot{{Service: req.Service, Tag: req.Tag, Path: "/snap/" + req.Tag + ".sql.gz", Size: 512}}}, nil
+	}
+	return wire.DatabaseResult{}, nil
+}
+
+// urlApp is the test app, remembering the URLs it was asked to open.
+type urlApp struct {
+	fyne.App
+	mu     sync.Mutex
+	opened []string
+}
+
+func (a *urlApp) OpenURL(u *url.URL) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.opened = append(a.opened, u.String())
+	return nil
+}
+
+// wizardChecks answers the wizard as a PHP folder with a WordPress config
+// and a Laravel-style .env would.
+type wizardChecks struct{ proposals []wire.DataProposal }
+
+func (wizardChecks) Detect(string) (wire.Detection, error) {
+	return wire.Detection{Stack: stackdef.PHP}, nil
+}
+func (wizardChecks) DescribeAdd(wire.AddRequest) (string, error) { return "", nil }
+func (wizardChecks) CheckStack(string, string) error             { return nil }
+func (wizardChecks) CheckChain(string, string) error             { return nil }
+func (wizardChecks) CheckName(n string) error {
+	if n == "" {
+		return errors.New("name: empty")
+	}
+	return nil
+}
+func (wizardChecks) CheckDomain(string) error                { return nil }
+func (wizardChecks) NameFromFolder(string) string            { return "wp" }
+func (wizardChecks) TLDs() []string                          { return []string{"test"} }
+func (wizardChecks) DockerReason(context.Context) string     { return "no Docker in this test" }
+func (c wizardChecks) DetectData(string) []wire.DataProposal { return c.proposals }
