@@ -93,6 +93,13 @@ type Wizard struct {
 
 	chainErrBox *container.Scroll
 
+	// DataBox offers the data services the folder shows it needs, one
+	// check box each (DataChecks, in the order of proposals), checked:
+	// the checked ones are added with the project (wizard_data.go).
+	DataBox    *fyne.Container
+	DataChecks []*widget.Check
+	proposals  []wire.DataProposal
+
 	Name, Domain *widget.Entry
 	DomainErr    *widget.Label
 	RuntimeQ     *widget.Label // the runtime step's question
@@ -182,8 +189,10 @@ func (u *UI) newWizard() *Wizard {
 		w.validateChain()
 		w.relayout()
 	})
+	w.DataBox = container.NewVBox()
+	w.DataBox.Hide()
 	stack := container.NewVBox(w.Detected, w.Stack,
-		container.NewBorder(nil, nil, widget.NewLabel("Python app (module:attribute)"), nil, w.App), w.ChainBox, w.StackErr)
+		container.NewBorder(nil, nil, widget.NewLabel("Python app (module:attribute)"), nil, w.App), w.ChainBox, w.DataBox, w.StackErr)
 
 	w.Name = widget.NewEntry()
 	w.Domain = widget.NewEntry()

@@ -80,6 +80,7 @@ func (w *Wizard) checkFolder() bool {
 		w.Stack.SetSelected(choicePHP)
 	}
 	w.validateChain() // the same prefix, in another folder
+	w.offerData(w.u.opts.Checks.DetectData(abs))
 	name := w.u.opts.Checks.NameFromFolder(abs)
 	w.Name.SetText(name)
 	w.Domain.SetText(name + "." + w.u.defaultTLD())

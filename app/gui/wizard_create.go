@@ -21,6 +21,7 @@ func (w *Wizard) request() wire.AddRequest {
 		req.App = w.App.Text
 	}
 	req.Chain = w.chain()
+	req.Data = w.dataRequests(req.Runtime)
 	return req
 }
 
@@ -36,6 +37,9 @@ func (w *Wizard) summary() string {
 	}
 	if r.Chain != "" {
 		s += fmt.Sprintf("Chain:    %s goes through Apache to the Python app in %s/ (uvicorn)\n", r.Chain, strings.Trim(r.Chain, "/"))
+	}
+	for _, d := range r.Data {
+		s += fmt.Sprintf("Data:     %s (%s)\n", d.Name, d.Stack)
 	}
 	rt := "local processes"
 	switch {
