@@ -15,6 +15,7 @@ import (
 	"github.com/devport/devport/certs"
 	"github.com/devport/devport/export"
 	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
 
@@ -68,6 +69,7 @@ func (m *Manager) ExportCompose(ctx context.Context, name string, live map[strin
 		}
 		done = append(done, "wrote "+path)
 	}
+	done = append(done, phpExtensionNotes(p)...)
 	if o.Cert != "" || o.Key != "" {
 		return append(done, fmt.Sprintf("wrote no certificate: nginx reads --cert %q and --key %q in its container, where %s is mounted at /etc/nginx/certs",
 			o.Cert, o.Key, filepath.Join(dir, export.ComposeCertDir))), nil
@@ -193,7 +195,80 @@ func (m *Manager) exportProject(ctx context.Context, name string, live map[strin
 			}
 		}
 	}
+	for i, d := range sp.Data {
+		p.Data[i].Image = m.exportDataImage(ctx, d)
+	}
 	return p, warnings, nil
+}
+
+// exportDataImage is the image of data service d in the compose layout,
+// as devport's container runtime picks it (dataSpec): the service's image,
+// else the container.image.STACK setting when no version is asked for;
+// "" leaves the choice to export (the official image by version, or the
+// stack's default).
+func (m *Manager) exportDataImage(ctx context.Context, d store.DataService) string {
+	if d.Image != "" || d.Version != "" {
+		return d.Image
+	}
+	if v, ok, err := m.db.Setting(ctx, SettingImagePrefix+d.Stack); err == nil && ok && v != stackdef.DefaultImage(d.Stack) {
+		return v
+	}
+	return ""
+}
+
+// exportData is the data services of sp for the compose layout, and the
+// variables through which its web services reach them there: those of
+// dataEnv for a container on the project's network (DB_HOST=db,
+// DB_PORT=3306), whatever runtime each data service has under devport.
+func exportData(sp store.Project) ([]export.DataService, []string) {
+	var out []export.DataService
+	inContainers := sp
+	inContainers.Data = slices.Clone(sp.Data)
+	for i, d := range sp.Data {
+		inContainers.Data[i].Runtime = wire.RuntimeContainer
+		ed := export.DataService{Name: d.Name, Stack: d.Stack, Image: d.Image, Version: d.Version}
+		if stackdef.IsDatabase(d.Stack) {
+			ed.Database, ed.User, ed.Password = d.DBName, d.DBName, d.Password // as dataSpec gives them
+		}
+		out = append(out, ed)
+	}
+	return out, dataEnv(inContainers, wire.RuntimeContainer)
+}
+
+// phpExtensionNotes tell the user what a php service in the default image
+// lacks to reach the project's databases: php:*-apache images have
+// mysqlnd, but neither mysqli nor the PDO drivers of MariaDB and
+// PostgreSQL (https://hub.docker.com/_/php, "How to install more PHP
+// extensions"). devport's own php has them from the host's packages.
+func phpExtensionNotes(p export.Project) []string {
+	var build []string
+	for _, stack := range []string{stackdef.MariaDB, stackdef.Postgres} {
+		if !slices.ContainsFunc(p.Data, func(d export.DataService) bool { return d.Stack == stack }) {
+			continue
+		}
+		if stack == stackdef.MariaDB {
+			build = append(build, "RUN docker-php-ext-install mysqli pdo_mysql")
+		} else {
+			build = append(build, "RUN apt-get update && apt-get install -y libpq-dev && docker-php-ext-install pgsql pdo_pgsql")
+		}
+	}
+	if len(build) == 0 {
+		return nil
+	}
+	var out []string
+	for _, s := range p.Services {
+		if s.Stack == stackdef.PHP && s.Image == "" {
+			out = append(out, fmt.Sprintf("note: service %s runs %s, which has no mysqli or PDO driver for the project's database: "+
+				"build an image FROM %s with %s, then devport config set %s%s IMAGE and export again",
+				s.Name, stackdef.DefaultPHPImage, stackdef.DefaultPHPImage, strings.Join(build, " and "), SettingImagePrefix, stackdef.PHP))
+		}
+	}
+	return out
+}
+
+// hasMailpit reports whether p has a Mailpit, to which PHP's mail() goes.
+func hasMailpit(p store.Project) bool {
+	return slices.ContainsFunc(p.Data, func(d store.DataService) bool { return d.Stack == stackdef.Mailpit })
 }
 
 // exportImage is the image devport's container runtime would run s in
@@ -212,6 +287,8 @@ func (m *Manager) exportImage(ctx context.Context, s store.Service) string {
 func exportOf(sp store.Project, declared []store.Route, live map[string]string, paths Paths) (export.Project, []string, error) {
 	var warnings []string
 	p := export.Project{Name: sp.Name, Root: sp.Root, Domains: sp.Domains}
+	data, env := exportData(sp)
+	p.Data = data
 	links := chainLinks(sp, declared) // the chain: php services forwarding prefixes
 	for _, s := range sp.Services {
 		prefix := cleanPrefix(s.PathPrefix)
@@ -223,6 +300,10 @@ func exportOf(sp store.Project, declared []store.Route, live map[string]string, 
 		es := export.Service{Name: s.Name, Stack: s.Stack, App: s.App, DocRoot: s.DocRoot, Prefix: prefix,
 			Strip: stackdef.StripsPrefix(s.Stack) && prefix != "/", URL: s.URL, Workers: s.Workers}
 		es.Public = publicFolder(sp, s) // app/static.go: try_files, as the proxy does
+		es.Env = env
+		if s.Stack == stackdef.PHP && hasMailpit(sp) {
+			es.Sendmail = stacks.PHPSendmail // mail() reaches Mailpit at MAIL_HOST:MAIL_PORT
+		}
 		for _, l := range links[s.Name] {
 			es.Links = append(es.Links, export.Link{Prefix: cleanPrefix(l.prefix), Service: l.target})
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/devport/devport/certs"
 	"github.com/devport/devport/export"
 	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
 
@@ -162,6 +163,135 @@ func TestExportImage(t *testing.T) {
 	}
 	if stackdef.DefaultImage("uwsgi") == "" {
 		t.Error("stacks has no default uwsgi image; exportImage's fallback assumes one")
+	}
+}
+
+// TestExportOfData: the data services go to the compose layout with the
+// database and user devport made, and the web services get the variables
+// devport gives a container on the project's network: the service's name
+// and the stack's own port, whatever runtime and host port it has here.
+func TestExportOfData(t *testing.T) {
+	sp := store.Project{Name: "my-shop", Root: t.TempDir(), Domains: []string{"shop.test"},
+		Services: []store.Service{
+			{Name: "api", Stack: stackdef.Uvicorn, App: "main:app", PathPrefix: "/api"},
+			{Name: "web", Stack: stackdef.PHP, PathPrefix: "/"},
+		},
+		Data: []store.DataService{
+			{ID: 1, Name: "db", Stack: stackdef.MariaDB, Runtime: "process", Port: 13306, Password: "pw$1", DBName: "my_shop"},
+			{ID: 2, Name: "cache", Stack: stackdef.Redis, Runtime: "container", Port: 16379, Version: "7.2"},
+			{ID: 3, Name: "mail", Stack: stackdef.Mailpit, Runtime: "process", Port: 11025},
+			{ID: 4, Name: "pg", Stack: stackdef.Postgres, Runtime: "process", Port: 15432, Password: "pgpw", Image: "mine/pg:1", DBName: "my_shop"},
+		}}
+	p, _, err := exportOf(sp, nil, nil, Paths{Data: "/d", Logs: "/d/logs", Run: "/d/run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantData := []export.DataService{
+		{Name: "db", Stack: stackdef.MariaDB, Database: "my_shop", User: "my_shop", Password: "pw$1"},
+		{Name: "cache", Stack: stackdef.Redis, Version: "7.2"},
+		{Name: "mail", Stack: stackdef.Mailpit},
+		{Name: "pg", Stack: stackdef.Postgres, Image: "mine/pg:1", Database: "my_shop", User: "my_shop", Password: "pgpw"},
+	}
+	if !reflect.DeepEqual(p.Data, wantData) {
+		t.Errorf("data = %+v\nwant %+v", p.Data, wantData)
+	}
+	inContainers := sp
+	inContainers.Data = nil
+	for _, d := range sp.Data {
+		d.Runtime = "container"
+		inContainers.Data = append(inContainers.Data, d)
+	}
+	wantEnv := dataEnv(inContainers, "container")
+	for _, s := range p.Services {
+		env := envMap(s.Env)
+		for k, v := range map[string]string{"DB_HOST": "db", "DB_PORT": "3306", "DB_DATABASE": "my_shop", "DB_PASSWORD": "pw$1",
+			"DATABASE_URL": "mysql://my_shop:pw$1@db:3306/my_shop", "REDIS_URL": "redis://cache:6379",
+			"MAIL_HOST": "mail", "MAIL_PORT": "1025", "PG_DB_HOST": "pg", "PG_DB_PORT": "5432"} {
+			if env[k] != v {
+				t.Errorf("%s: %s=%q, want %q", s.Name, k, env[k], v)
+			}
+		}
+		if !reflect.DeepEqual(s.Env, wantEnv) {
+			t.Errorf("%s: env %q, want dataEnv's %q", s.Name, s.Env, wantEnv)
+		}
+		if want := map[string]string{"web": stacks.PHPSendmail}[s.Name]; s.Sendmail != want {
+			t.Errorf("%s: sendmail_path %q, want %q", s.Name, s.Sendmail, want)
+		}
+	}
+	for i := range p.Services {
+		p.Services[i].Address = "x"
+	}
+	files, err := export.ComposeLayout(p, export.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"DB_HOST=db"`, `"MARIADB_PASSWORD=pw$$1"`, "image: mine/pg:1", "image: redis:7.2", "condition: service_healthy"} {
+		if !strings.Contains(string(files[0].Data), want) {
+			t.Errorf("docker-compose.yml lacks %s:\n%s", want, files[0].Data)
+		}
+	}
+	if notes := phpExtensionNotes(p); len(notes) != 1 || !strings.Contains(notes[0], "service web runs php:8.3-apache") ||
+		!strings.Contains(notes[0], "docker-php-ext-install mysqli pdo_mysql") || !strings.Contains(notes[0], "docker-php-ext-install pgsql pdo_pgsql") {
+		t.Errorf("notes = %q", notes)
+	}
+
+	t.Run("without Mailpit, PHP's own sendmail", func(t *testing.T) {
+		q := sp
+		q.Data = sp.Data[:2]
+		p, _, err := exportOf(q, nil, nil, Paths{Data: "/d", Logs: "/d/logs", Run: "/d/run"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range p.Services {
+			if s.Sendmail != "" {
+				t.Errorf("%s: sendmail_path %q", s.Name, s.Sendmail)
+			}
+		}
+	})
+	t.Run("without data services, nothing", func(t *testing.T) {
+		q := sp
+		q.Data = nil
+		p, _, err := exportOf(q, nil, nil, Paths{Data: "/d", Logs: "/d/logs", Run: "/d/run"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range p.Services {
+			if s.Env != nil || s.Sendmail != "" {
+				t.Errorf("%s: env %q, sendmail %q", s.Name, s.Env, s.Sendmail)
+			}
+		}
+		if p.Data != nil || phpExtensionNotes(p) != nil {
+			t.Errorf("data %+v, notes %q", p.Data, phpExtensionNotes(p))
+		}
+	})
+}
+
+// TestExportDataImage: a data service's image in the compose layout is
+// what devport's container runtime would run: its own, else the official
+// one of its version (export's choice), else the container.image.STACK
+// setting, else export's default.
+func TestExportDataImage(t *testing.T) {
+	ctx := context.Background()
+	m := testManager(t)
+	if err := m.SetSetting(ctx, SettingImagePrefix+stackdef.MariaDB, "devport-test/mariadb:bookworm"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		d    store.DataService
+		want string
+	}{
+		{"service image", store.DataService{Stack: stackdef.MariaDB, Image: "mine/mariadb:1", Version: "10.11"}, "mine/mariadb:1"},
+		{"a version: export's official image", store.DataService{Stack: stackdef.MariaDB, Version: "10.11"}, ""},
+		{"stack setting", store.DataService{Stack: stackdef.MariaDB}, "devport-test/mariadb:bookworm"},
+		{"no setting: export's default", store.DataService{Stack: stackdef.Redis}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := m.exportDataImage(ctx, c.d); got != c.want {
+				t.Errorf("exportDataImage = %q, want %q", got, c.want)
+			}
+		})
 	}
 }
 
