@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -15,7 +16,8 @@ import (
 // ProjectView is a project's details window: its domains and folder, and
 // each service with its stack, prefix, upstream and log, where the runtime
 // (and the image of the container runtime) can be changed, as `devport set`
-// does.
+// does, and its data services (data.go). It follows the engine's events
+// while it is open.
 type ProjectView struct {
 	Win      fyne.Window
 	Header   *widget.Label
@@ -23,8 +25,10 @@ type ProjectView struct {
 	// Routes lists the project's routes, one per line, as devport route ls
 	// prints them.
 	Routes *widget.Label
-	name   string
-	u      *UI
+	// Data is the project's data services (data.go).
+	Data *DataView
+	name string
+	u    *UI
 }
 
 // ServiceEditor is one service in a ProjectView.
@@ -63,13 +67,20 @@ func (u *UI) ShowProject(name string) {
 		card.Add(se.Err)
 		box.Add(widget.NewCard(s.Name, "", card))
 	}
+	pv.Data = pv.newDataView()
+	box.Add(widget.NewCard("Data services", "databases, caches and mail the services reach", pv.Data.Box))
 	box.Add(widget.NewCard("Routes", "devport route "+name+" add|rm changes them", pv.Routes))
 	pv.update(p)
 	if u.Details == nil {
 		u.Details = map[string]*ProjectView{}
 	}
 	u.Details[name] = pv
-	pv.Win.SetOnClosed(func() { delete(u.Details, name) })
+	ctx, cancel := context.WithCancel(u.ctx)
+	pv.follow(ctx)
+	pv.Win.SetOnClosed(func() {
+		cancel()
+		delete(u.Details, name)
+	})
 	pv.Win.SetContent(container.NewVScroll(box))
 	pv.Win.Resize(fyne.NewSize(720, 420))
 	pv.Win.Show()
@@ -121,8 +132,63 @@ func (pv *ProjectView) apply(service string, se *ServiceEditor) {
 	})
 }
 
-// update shows p as listed.
+// follow keeps the window current while it is open (until ctx ends): a
+// change to the project, made here or elsewhere (the CLI, the engine
+// itself), reloads it.
+func (pv *ProjectView) follow(ctx context.Context) {
+	events, cancel := pv.u.opts.Engine.Subscribe()
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-events:
+				if !ok {
+					return
+				}
+				switch {
+				case e.Project != "" && e.Project != pv.name:
+				case e.Kind == wire.EventProgress || e.Kind == wire.EventWarning || e.Kind == wire.EventNotice:
+				default:
+					pv.reload()
+				}
+			}
+		}
+	}()
+}
+
+// reload lists the project again and shows it. The runtime editors keep
+// what the user may be choosing; Apply shows what was stored.
+func (pv *ProjectView) reload() {
+	u := pv.u
+	u.bg(func() {
+		ps, err := u.opts.Engine.List(u.ctx)
+		if err != nil {
+			return // the window keeps what it showed; the main window says why
+		}
+		for _, p := range ps {
+			if p.Name == pv.name {
+				u.do(func() { pv.show(p) })
+			}
+		}
+	})
+}
+
+// update shows p as listed, with each runtime editor set to what is
+// stored.
 func (pv *ProjectView) update(p wire.ProjectStatus) {
+	pv.show(p)
+	for _, s := range p.Services {
+		if se := pv.Services[s.Name]; se != nil && se.Runtime != nil {
+			se.Runtime.SetSelected(s.Runtime)
+			se.Image.SetText(s.Image)
+		}
+	}
+}
+
+// show shows p, but for the runtime editors' choices.
+func (pv *ProjectView) show(p wire.ProjectStatus) {
 	head := fmt.Sprintf("%s  ·  %s", p.URL, p.State)
 	if len(p.Domains) > 1 {
 		head += "\nAlso: " + strings.Join(p.Domains[1:], ", ")
@@ -169,9 +235,6 @@ func (pv *ProjectView) update(p wire.ProjectStatus) {
 			info += "\nLog: " + s.Log
 		}
 		se.Info.SetText(info)
-		if se.Runtime != nil {
-			se.Runtime.SetSelected(s.Runtime)
-			se.Image.SetText(s.Image)
-		}
 	}
+	pv.Data.update(p)
 }
