@@ -267,6 +267,7 @@ func (dv *DataView) copyValue(key, value string) {
 func (dv *DataView) refreshMail(c *DataCard) {
 	c.mailAsked++
 	mailURL, client, u, asked := c.mailURL, dv.client, dv.pv.u, c.mailAsked
+	setEnabled(c.Mail, mailURL != "")
 	if mailURL == "" {
 		c.Mail.SetText("Open mail")
 		return

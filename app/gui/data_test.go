@@ -107,6 +107,9 @@ func TestDataServiceRows(t *testing.T) {
 			if (c.Mail != nil) != (p.Stack == stackdef.Mailpit) {
 				t.Errorf("mail button for %s: %v", p.Stack, c.Mail != nil)
 			}
+			if c.Mail != nil && !c.Mail.Disabled() {
+				t.Error("Open mail is enabled without a mail URL")
+			}
 		})
 	}
 	if !pv.Data.Follow.Visible() {
