@@ -11,6 +11,23 @@
 #   devport-test/nginx:bookworm       the same root, CMD nginx -g 'daemon off;'
 #                                     (the nginx of exported compose files)
 #
+# and the STAND-INS for the official images of the data services, which
+# devport runs by default (mariadb:11, postgres:17, redis:7,
+# axllent/mailpit). They are not those images: they are Debian's packages
+# with small entrypoints (scripts/test-images/) that honour the same
+# environment, keep the data in the same folder and listen on the same
+# ports, so that what devport does with them works with the real ones:
+#
+#   devport-test/mariadb:bookworm     MariaDB 10.11; MARIADB_* env, /var/lib/mysql, 3306
+#   devport-test/postgres:bookworm    PostgreSQL 15; POSTGRES_* env, /var/lib/postgresql/data, 5432
+#   devport-test/redis:bookworm       Redis 7; /data, 6379, protected mode off
+#   devport-test/mailpit:bookworm     Mailpit v1.33.1 at /mailpit (the ENTRYPOINT);
+#                                     1025 (SMTP) and 8025 (UI), MP_DATABASE
+#
+# The four share one debootstrap root (one minute instead of four). Docker
+# import cannot set STOPSIGNAL (postgres's is SIGINT): devport sets each
+# data stack's stop signal itself.
+#
 # Usage: scripts/build-test-images.sh [--force]
 # The mirror is the first URIs: line of /etc/apt/sources.list.d/debian.sources
 # (override with MIRROR=...). Without docker or debootstrap it says so and
@@ -94,13 +111,118 @@ build() {
 	echo "build-test-images: $tag${tag2:+ and $tag2} built in $((SECONDS - t0)) s"
 }
 
-# import ROOT TAG CMD_JSON
+# import ROOT TAG CMD_JSON [CHANGE...]: extra Dockerfile changes (ENV,
+# ENTRYPOINT, WORKDIR, VOLUME, EXPOSE) after the CMD.
 import() {
-	$SUDO tar -C "$1" -c . | docker import \
-		-c "CMD $3" \
-		-c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-		-c 'LABEL devport.test-image=1' \
-		- "$2" >/dev/null
+	local root=$1 tag=$2 cmd=$3
+	shift 3
+	local changes=(-c "CMD $cmd" -c 'LABEL devport.test-image=1')
+	local has_path=0 c
+	for c in "$@"; do
+		changes+=(-c "$c")
+		case "$c" in "ENV PATH="*) has_path=1 ;; esac
+	done
+	if [ "$has_path" -eq 0 ]; then
+		changes+=(-c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
+	fi
+	$SUDO tar -C "$root" -c . | docker import "${changes[@]}" - "$tag" >/dev/null
+}
+
+# mailpit_binary DEST: the Mailpit the stand-in runs, /usr/local/bin/mailpit
+# when this machine has one, else built from the module proxy (about 35 s).
+MAILPIT_VERSION=v1.33.1
+mailpit_binary() {
+	if [ -x /usr/local/bin/mailpit ]; then
+		$SUDO cp /usr/local/bin/mailpit "$1"
+		return
+	fi
+	if ! command -v go >/dev/null 2>&1; then
+		echo "build-test-images: go is not installed, and Mailpit is built with go install" >&2
+		return 1
+	fi
+	local bin
+	bin=$(mktemp -d /tmp/devport-mailpit.XXXXXX)
+	echo "build-test-images: building Mailpit $MAILPIT_VERSION (go install, about 35 s)"
+	GOBIN="$bin" go install "github.com/axllent/mailpit@$MAILPIT_VERSION"
+	$SUDO cp "$bin/mailpit" "$1"
+	rm -rf "$bin"
+}
+
+DATA_TAGS=(devport-test/mariadb:bookworm devport-test/postgres:bookworm devport-test/redis:bookworm devport-test/mailpit:bookworm)
+
+# build_data: the stand-ins of the data services' official images, from
+# one root; only the tags that are missing are imported (all with --force).
+build_data() {
+	local missing=() tag
+	for tag in "${DATA_TAGS[@]}"; do
+		if [ "$FORCE" -eq 1 ] || ! docker image inspect "$tag" >/dev/null 2>&1; then
+			missing+=("$tag")
+		fi
+	done
+	if [ "${#missing[@]}" -eq 0 ]; then
+		echo "build-test-images: ${DATA_TAGS[*]} exist (cached)"
+		return
+	fi
+	local root here
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	root=$(mktemp -d /tmp/devport-image.XXXXXX)
+	# shellcheck disable=SC2064
+	trap "$SUDO rm -rf '$root'" RETURN
+	echo "build-test-images: building ${missing[*]} (one debootstrap, about a minute)"
+	local t0=$SECONDS
+	$SUDO debootstrap --variant=minbase --include=mariadb-server,mariadb-client,postgresql,redis-server,gosu \
+		bookworm "$root" "$(mirror)" >"$root.log" 2>&1 || {
+		tail -20 "$root.log" >&2
+		rm -f "$root.log"
+		return 1
+	}
+	rm -f "$root.log"
+	# The data folders start empty, as in the official images: the
+	# packages' own clusters would be copied into a new volume, and the
+	# entrypoints would take them for initialised data.
+	$SUDO sh -e -c '
+		r=$1 here=$2
+		rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/var/lib/apt/lists/*
+		rm -rf "$r"/var/lib/mysql "$r"/var/lib/postgresql "$r"/etc/postgresql/*/main
+		mkdir -p "$r"/var/lib/mysql "$r"/run/mysqld "$r"/var/lib/postgresql/data "$r"/var/run/postgresql \
+			"$r"/data "$r"/docker-entrypoint-initdb.d
+		chroot "$r" chown mysql:mysql /var/lib/mysql /run/mysqld
+		chroot "$r" chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
+		chmod 1777 "$r"/var/lib/postgresql/data
+		chmod 3777 "$r"/var/run/postgresql
+		chroot "$r" chown redis:redis /data
+		install -m 0644 "$here"/test-images/mariadb.cnf "$r"/etc/mysql/mariadb.conf.d/99-devport-standin.cnf
+	' sh "$root" "$here"
+	mailpit_binary "$root/mailpit"
+	local pg
+	pg=$(ls "$root"/usr/lib/postgresql | sort -n | tail -1)
+	# Each image gets its stack's entrypoint under the official name,
+	# /usr/local/bin/docker-entrypoint.sh.
+	entrypoint() {
+		$SUDO install -m 0755 "$here/test-images/$1-entrypoint.sh" "$root/usr/local/bin/docker-entrypoint.sh"
+	}
+	for tag in "${missing[@]}"; do
+		case "$tag" in
+		*/mariadb:*)
+			entrypoint mariadb
+			import "$root" "$tag" '["mariadbd"]' 'ENTRYPOINT ["docker-entrypoint.sh"]' \
+				'VOLUME /var/lib/mysql' 'EXPOSE 3306' ;;
+		*/postgres:*)
+			entrypoint postgres
+			import "$root" "$tag" '["postgres"]' 'ENTRYPOINT ["docker-entrypoint.sh"]' \
+				"ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/$pg/bin" \
+				"ENV PG_MAJOR=$pg" 'ENV PGDATA=/var/lib/postgresql/data' 'ENV LANG=C.UTF-8' \
+				'VOLUME /var/lib/postgresql/data' 'EXPOSE 5432' ;;
+		*/redis:*)
+			entrypoint redis
+			import "$root" "$tag" '["redis-server"]' 'ENTRYPOINT ["docker-entrypoint.sh"]' \
+				'WORKDIR /data' 'VOLUME /data' 'EXPOSE 6379' ;;
+		*/mailpit:*)
+			$SUDO rm -f "$root/usr/local/bin/docker-entrypoint.sh"
+			import "$root" "$tag" '[]' 'ENTRYPOINT ["/mailpit"]' 'EXPOSE 1025 8025' ;;
+		esac
+	done
+	echo "build-test-images: ${missing[*]} built in $((SECONDS - t0)) s"
 }
 
 build devport-test/php-apache:bookworm apache2,libapache2-mod-php \
@@ -109,3 +231,4 @@ build devport-test/python:bookworm \
 	python3-uvicorn,python3-fastapi,python3-pip,gunicorn,uwsgi,uwsgi-plugin-python3,python3-flask,nginx-light \
 	'["python3"]' \
 	devport-test/nginx:bookworm '["nginx","-g","daemon off;"]'
+build_data
