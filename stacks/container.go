@@ -3,6 +3,7 @@ package stacks
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,7 +19,6 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
-	"github.com/docker/go-connections/nat"
 )
 
 // NewContainerRunner returns a Runner that runs spec in a Docker container:
@@ -28,7 +28,18 @@ import (
 // to Spec.Progress), adopts a running container of the same service and
 // data folder that matches the spec, and removes any other. Stop removes
 // the container. The container's output is streamed into Spec.LogPath.
+//
+// The data stacks (mariadb, postgres, redis, mailpit; container_data.go)
+// run their official images instead (Spec.Version picks the tag), with the
+// data in a named volume that Stop keeps (DataVolume), the client port
+// published on 127.0.0.1:Spec.Port, and DataStopTimeout as the default
+// StopTimeout. The runners of mariadb and postgres are Databases.
 func NewContainerRunner(spec Spec) (Runner, error) {
+	spec.Stack = stackdef.Canonical(spec.Stack)
+	data := stackdef.IsData(spec.Stack)
+	if data && spec.StopTimeout <= 0 {
+		spec.StopTimeout = DataStopTimeout
+	}
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
@@ -36,7 +47,14 @@ func NewContainerRunner(spec Spec) (Runner, error) {
 		return nil, fmt.Errorf("service %s: data folder %q must be an absolute path", spec.label(), spec.Home)
 	}
 	if !ContainerStack(spec.Stack) {
-		return nil, fmt.Errorf("service %s: stack %q: %w in a container (use php, uvicorn, gunicorn, wsgi or uwsgi)", spec.label(), spec.Stack, ErrUnknownStack)
+		return nil, fmt.Errorf("service %s: stack %q: %w in a container (use php, uvicorn, gunicorn, wsgi, uwsgi, mariadb, postgres, redis or mailpit)",
+			spec.label(), spec.Stack, ErrUnknownStack)
+	}
+	if data {
+		if err := spec.validateContainerData(); err != nil {
+			return nil, err
+		}
+		spec.Image = containerDataImage(spec)
 	}
 	if spec.Image == "" {
 		spec.Image = stackdef.DefaultImage(spec.Stack)
@@ -45,13 +63,19 @@ func NewContainerRunner(spec Spec) (Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &containerRunner{spec: spec, cli: cli, lifecycle: newLifecycle[*runningContainer]()}, nil
+	r := &containerRunner{spec: spec, cli: cli, lifecycle: newLifecycle[*runningContainer]()}
+	if stackdef.IsDatabase(spec.Stack) {
+		return &containerDatabase{r}, nil
+	}
+	return r, nil
 }
 
 // ContainerStack reports whether stack runs in the container runtime: every
-// stack with a backend (the static stack has none; the proxy serves it).
+// stack with a backend (the static stack has none; the proxy serves it),
+// and the data stacks.
 func ContainerStack(stack string) bool {
-	return stack == stackdef.PHP || stackdef.IsPython(stack)
+	stack = stackdef.Canonical(stack)
+	return stack == stackdef.PHP || stackdef.IsPython(stack) || stackdef.IsData(stack)
 }
 
 // containerRunner is the container runtime's Runner: the lifecycle shared
@@ -106,8 +130,12 @@ func (r *containerRunner) Start(ctx context.Context) (Upstream, error) {
 		}
 	}
 	if _, ok := ctx.Deadline(); !ok {
+		timeout := DefaultReadyTimeout
+		if stackdef.IsData(r.spec.Stack) {
+			timeout = containerDataReadyTimeout
+		}
 		var cancelTimeout context.CancelFunc
-		ctx, cancelTimeout = context.WithTimeout(ctx, DefaultReadyTimeout)
+		ctx, cancelTimeout = context.WithTimeout(ctx, timeout)
 		defer cancelTimeout()
 	}
 	if err := PingDocker(ctx, r.cli); err != nil {
@@ -127,12 +155,15 @@ func (r *containerRunner) Start(ctx context.Context) (Upstream, error) {
 		return Upstream{}, fmt.Errorf("start %s: %w", r.spec.label(), err)
 	}
 	hash := plan.hash()
-	c, err := r.adoptOrClean(ctx, hash, plan.protocol)
+	c, err := r.adoptOrClean(ctx, hash, plan)
 	if err != nil {
 		return Upstream{}, fmt.Errorf("start %s: %w", r.spec.label(), err)
 	}
 	if c == nil {
 		if c, err = r.create(ctx, plan, hash); err != nil {
+			// No container of this start is left: the project's
+			// network goes too, unless a sibling's container uses it.
+			_ = r.cli.NetworkRemove(context.WithoutCancel(ctx), networkName(r.spec.Home, r.spec.Project))
 			return Upstream{}, err
 		}
 	}
@@ -148,7 +179,7 @@ func (r *containerRunner) Start(ctx context.Context) (Upstream, error) {
 // adoptOrClean looks for containers of this service (same data folder). A
 // running one created from the same plan that answers is adopted; every
 // other one is removed.
-func (r *containerRunner) adoptOrClean(ctx context.Context, hash, protocol string) (*runningContainer, error) {
+func (r *containerRunner) adoptOrClean(ctx context.Context, hash string, plan containerPlan) (*runningContainer, error) {
 	list, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
 		filters.Arg("label", LabelHome+"="+filepath.Clean(r.spec.Home)),
 		filters.Arg("label", LabelProject+"="+r.spec.Project),
@@ -160,7 +191,7 @@ func (r *containerRunner) adoptOrClean(ctx context.Context, hash, protocol strin
 	var adopted *runningContainer
 	for _, s := range list {
 		if adopted == nil && s.State == "running" && s.Labels[LabelConfig] == hash {
-			if c, err := r.adopt(ctx, s.ID, protocol); err == nil {
+			if c, err := r.adopt(ctx, s.ID, plan); err == nil {
 				adopted = c
 				continue
 			}
@@ -174,19 +205,23 @@ func (r *containerRunner) adoptOrClean(ctx context.Context, hash, protocol strin
 
 // adopt takes over a running container: its published port, a probe, and
 // its log from now on.
-func (r *containerRunner) adopt(ctx context.Context, id, protocol string) (*runningContainer, error) {
+func (r *containerRunner) adopt(ctx context.Context, id string, plan containerPlan) (*runningContainer, error) {
 	info, err := r.cli.ContainerInspect(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	up, err := publishedPort(info)
+	up, err := publishedPort(info, plan.upstreamPort())
 	if err != nil {
 		return nil, err
 	}
-	up.Protocol = protocol
-	check, closeIdle := readiness(up, "")
-	err = check(ctx) // bounded by probeTimeout
-	closeIdle()
+	up.Protocol = plan.protocol
+	if plan.ready != nil {
+		err = r.dataReadyCheck(plan, id, up)(ctx)
+	} else {
+		check, closeIdle := readiness(up, "")
+		err = check(ctx) // bounded by probeTimeout
+		closeIdle()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +241,11 @@ func (r *containerRunner) adopt(ctx context.Context, id, protocol string) (*runn
 
 // create makes, starts and probes a new container.
 func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash string) (*runningContainer, error) {
+	if plan.hostPort != 0 {
+		if err := checkDataPortFree(r.spec, plan.hostPort); err != nil {
+			return nil, fmt.Errorf("start %s: %w", r.spec.label(), err)
+		}
+	}
 	pulled, err := r.ensureImage(ctx, plan.image)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", r.spec.label(), err)
@@ -219,9 +259,16 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 	}
 	labels := serviceLabels(r.spec)
 	if plan.volume != "" {
-		_, err := r.cli.VolumeCreate(ctx, volume.CreateOptions{Name: plan.volume, Labels: labels})
+		vlabels := serviceLabels(r.spec)
+		maps.Copy(vlabels, plan.volumeLabels)
+		_, err := r.cli.VolumeCreate(ctx, volume.CreateOptions{Name: plan.volume, Labels: vlabels})
 		if err != nil {
 			return nil, fmt.Errorf("start %s: create volume %s: %w", r.spec.label(), plan.volume, r.wrap(err))
+		}
+	}
+	if plan.dataFromImage {
+		if err := r.resolveDataMount(ctx, &plan); err != nil {
+			return nil, fmt.Errorf("start %s: %w", r.spec.label(), err)
 		}
 	}
 	labels[LabelConfig] = hash
@@ -235,19 +282,26 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 			cmd = append(slices.Clone(cmd), img.Config.Cmd...)
 		}
 	}
-	port := nat.Port(plan.port + "/tcp")
+	exposed, bindings := plan.portBindings()
 	cfg := &container.Config{
 		Image:        plan.image,
 		Cmd:          cmd,
 		Env:          append(slices.Clone(plan.env), r.spec.Env...),
 		WorkingDir:   plan.workDir,
 		Labels:       labels,
-		ExposedPorts: nat.PortSet{port: struct{}{}},
+		ExposedPorts: exposed,
+		StopSignal:   plan.stopSignal,
+	}
+	if plan.hostPort != 0 {
+		// A `docker stop` (or Docker's own shutdown) gives a database
+		// the time Stop would.
+		secs := max(1, int(r.spec.StopTimeout.Round(time.Second)/time.Second))
+		cfg.StopTimeout = &secs
 	}
 	init := true
 	host := &container.HostConfig{
 		Init:         &init,
-		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: ""}}},
+		PortBindings: bindings,
 		Mounts:       plan.mounts,
 	}
 	var netCfg *network.NetworkingConfig
@@ -285,6 +339,9 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 	if err := r.cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		err = r.wrap(err)
 		if isPortConflict(err) {
+			if plan.hostPort != 0 {
+				return fail(dataPortInUse(r.spec, plan.hostPort, err))
+			}
 			err = fmt.Errorf("%w: the published port is taken: %v", ErrConflict, err)
 		}
 		return fail(fmt.Errorf("start container: %w", err))
@@ -296,11 +353,19 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 	if err != nil {
 		return fail(fmt.Errorf("inspect container: %w", r.wrap(err)))
 	}
-	if c.upstream, err = publishedPort(info); err != nil {
+	if c.upstream, err = publishedPort(info, plan.upstreamPort()); err != nil {
 		return fail(err)
 	}
 	c.upstream.Protocol = plan.protocol
-	if err := c.waitReady(ctx); err != nil {
+	if plan.ready != nil {
+		err = r.waitDataReady(ctx, c, plan)
+		if err == nil {
+			err = r.afterDataReady(ctx, c)
+		}
+	} else {
+		err = c.waitReady(ctx)
+	}
+	if err != nil {
 		return fail(err)
 	}
 	return c, nil
@@ -368,11 +433,14 @@ func (r *containerRunner) Stop(ctx context.Context) error {
 	return nil
 }
 
-// publishedPort reads the 127.0.0.1 host port Docker chose for the
-// container's first exposed port.
-func publishedPort(info container.InspectResponse) (Upstream, error) {
+// publishedPort reads the 127.0.0.1 host port Docker published the
+// container's TCP port on ("" : the only one).
+func publishedPort(info container.InspectResponse, port string) (Upstream, error) {
 	if info.NetworkSettings != nil {
-		for _, bindings := range info.NetworkSettings.Ports {
+		for p, bindings := range info.NetworkSettings.Ports {
+			if port != "" && p.Port() != port {
+				continue
+			}
 			for _, b := range bindings {
 				if b.HostPort != "" && (b.HostIP == "127.0.0.1" || b.HostIP == "") {
 					return Upstream{Network: "tcp", Address: net.JoinHostPort("127.0.0.1", b.HostPort)}, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/devport/devport/internal/shellquote"
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/go-connections/nat"
 )
 
 // Where things live inside the containers.
@@ -50,6 +51,48 @@ type containerPlan struct {
 	volume   string            // named volume to create first ("" for none)
 	network  string            // the project's network, joined under the service's name
 	files    map[string][]byte // generated files, by path in RunDir
+
+	// The data stacks (container_data.go):
+
+	// hostPort publishes port on this fixed 127.0.0.1 port instead of an
+	// ephemeral one (0).
+	hostPort int
+	// uiPort is a second TCP port, published on an ephemeral 127.0.0.1
+	// port, that is the Upstream (Mailpit's web UI); "" : port is.
+	uiPort       string
+	stopSignal   string            // "" : the image's
+	volumeLabels map[string]string // on top of the service's labels
+	// dataFromImage mounts volume where the image's PGDATA says
+	// (resolveDataMount), once the image is present.
+	dataFromImage bool
+	ready         *containerDataCheck // nil: an HTTP (or uwsgi) answer on the Upstream
+}
+
+// upstreamPort is the container port the Upstream is published from.
+func (p containerPlan) upstreamPort() string {
+	if p.uiPort != "" {
+		return p.uiPort
+	}
+	return p.port
+}
+
+// portBindings exposes the plan's ports and publishes them on 127.0.0.1.
+func (p containerPlan) portBindings() (nat.PortSet, nat.PortMap) {
+	exposed, bindings := nat.PortSet{}, nat.PortMap{}
+	add := func(port string, host int) {
+		hp := ""
+		if host != 0 {
+			hp = strconv.Itoa(host)
+		}
+		k := nat.Port(port + "/tcp")
+		exposed[k] = struct{}{}
+		bindings[k] = []nat.PortBinding{{HostIP: "127.0.0.1", HostPort: hp}}
+	}
+	add(p.port, p.hostPort)
+	if p.uiPort != "" {
+		add(p.uiPort, 0)
+	}
+	return exposed, bindings
 }
 
 // planContainer builds the container of spec's stack. It checks the bind
@@ -58,6 +101,14 @@ type containerPlan struct {
 // proxy connects from, as the container sees them (the project network's
 // gateways): the only ones whose forwarding headers Apache trusts.
 func planContainer(s Spec, image string, proxyFrom []string) (containerPlan, error) {
+	if stackdef.IsData(s.Stack) { // no project folder in its container
+		p, err := planDataContainer(s, image)
+		if err != nil {
+			return containerPlan{}, err
+		}
+		p.network = networkName(s.Home, s.Project)
+		return p, nil
+	}
 	if !isDir(s.Dir) {
 		return containerPlan{}, folderMissing(s.Dir)
 	}
@@ -246,6 +297,9 @@ func (p containerPlan) hash() string {
 	}
 	slices.Sort(names)
 	_ = enc.Encode([]any{p.image, p.cmd, p.imageCmd, p.env, p.workDir, p.port, p.mounts, p.volume, p.network, names})
+	if p.hostPort != 0 || p.uiPort != "" || p.stopSignal != "" || p.dataFromImage {
+		_ = enc.Encode([]any{p.hostPort, p.uiPort, p.stopSignal, p.volumeLabels, p.dataFromImage})
+	}
 	for _, n := range names {
 		h.Write(p.files[n])
 	}

@@ -17,6 +17,9 @@ const (
 	// (image, mounts, command, generated config). A running container is
 	// adopted only when it matches what Start would create now.
 	LabelConfig = "devport.config"
+	// LabelData marks the volume of a data service (DataVolume); its value
+	// is the stack. Stop keeps that volume: it holds the data.
+	LabelData = "devport.data"
 )
 
 // homeKey is a short, stable id of a data folder for container and volume
