@@ -85,6 +85,9 @@ func RemoveContainers(ctx context.Context, cli *client.Client, home, project str
 		return errors.Join(append(errs, fmt.Errorf("list volumes: %w", err))...)
 	}
 	for _, v := range vols.Volumes {
+		if v.Labels[LabelData] != "" {
+			continue // a data service's: kept unless purged (RemoveDataVolume)
+		}
 		if err := cli.VolumeRemove(ctx, v.Name, true); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
 		}

@@ -49,7 +49,7 @@ type command struct {
 
 // commands in the order `devport help` lists them.
 var commands = []command{
-	{"add", "DIR [--name N] [--domain D] [--stack php|uvicorn|gunicorn|wsgi|uwsgi|static] [--app MODULE:APP] [--runtime process|container] [--image IMAGE] [--chain PREFIX]\n       devport add --name N [--domain D] --proxy URL",
+	{"add", "DIR [--name N] [--domain D] [--stack php|uvicorn|gunicorn|wsgi|uwsgi|static] [--app MODULE:APP] [--runtime process|container] [--image IMAGE] [--chain PREFIX] [--data NAME=STACK,...]\n       devport add --name N [--domain D] --proxy URL",
 		"add a project folder (detects the stack), or a server you already run", (*CLI).add},
 	{"init", "DIR [--force]", "write DIR/devport.toml from what detection finds, for the team to commit", (*CLI).initCmd},
 	{"export-config", "NAME [-o FILE|-]", "write a project as stored back to its folder's devport.toml (or FILE, or stdout)", (*CLI).exportConfig},
@@ -59,7 +59,11 @@ var commands = []command{
 	{"stop", "NAME", "stop a project's backends", (*CLI).stop},
 	{"restart", "NAME", "stop and start a project", (*CLI).restart},
 	{"rename", "NAME NEW [--domain D]", "rename a project; a domain NAME.TLD becomes NEW.TLD unless --domain names another (a running project starts again)", (*CLI).rename},
-	{"rm", "NAME", "stop and remove a project (its folder is untouched)", (*CLI).rm},
+	{"rm", "NAME [--purge]", "stop and remove a project (its folder is untouched; the data of its data services is kept unless --purge)", (*CLI).rm},
+	{"service", "NAME add SERVICE --stack mariadb|mysql|postgres|redis|mailpit [--version V] [--runtime process|container] [--image IMAGE]\n       devport service NAME rm SERVICE [--purge]\n       devport service NAME ls [--json]",
+		"add a database, Redis or Mailpit to a project; its web services get DB_*, DATABASE_URL, REDIS_URL, MAIL_* (a running project restarts)", (*CLI).service},
+	{"db", "NAME snapshot [TAG] | snapshots | restore TAG | import FILE[.sql|.sql.gz] | export [-o FILE] | shell | follow on|off  [--service S]",
+		"snapshot, restore, import or export a project's database, open its client, or have it follow the git branch", (*CLI).dbCmd},
 	{"park", "[DIR]", "make every subfolder of DIR a project at SUBFOLDER.test that starts on its first request and stops when idle, and watch DIR for more; without DIR, list the parked folders", (*CLI).park},
 	{"unpark", "DIR", "stop and remove the projects of a parked folder, and stop watching it (its folders are untouched)", (*CLI).unpark},
 	{"parked", "[--json]", "list the parked folders and their projects", (*CLI).parked},
@@ -168,6 +172,10 @@ type api interface {
 	List(ctx context.Context) ([]wire.ProjectStatus, error)
 	Add(ctx context.Context, req wire.AddRequest) (wire.ProjectStatus, error)
 	Remove(ctx context.Context, name string) error
+	RemoveWith(ctx context.Context, name string, purge bool) (wire.RemoveReport, error)
+	AddDataService(ctx context.Context, name string, req wire.DataServiceRequest) (wire.ProjectStatus, error)
+	RemoveDataService(ctx context.Context, name, service string, purge bool) (wire.DataServiceRemoval, error)
+	Database(ctx context.Context, action, name string, req wire.SnapshotRequest) (wire.DatabaseResult, error)
 	SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error)
 	Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error)
 	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)

@@ -24,9 +24,17 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 	fs.StringVar(&req.Image, "image", "", "container image (default: setting container.image.STACK, else php:8.3-apache or python:3.12-slim)")
 	fs.StringVar(&req.Proxy, "proxy", "", "URL of a server you already run, instead of DIR")
 	fs.StringVar(&req.Chain, "chain", "", "with --stack php: also run the FastAPI app in DIR/PREFIX, reached through Apache at PREFIX (e.g. /py)")
+	data := fs.String("data", "", "data services to add with it: NAME=STACK[,NAME=STACK] (db=mariadb, cache=redis, mail=mailpit)")
 	pos, err := c.flags(fs, args)
 	if err != nil {
 		return err
+	}
+	for _, kv := range splitList(*data) {
+		name, stack, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("%w: --data %q: use NAME=STACK, e.g. --data db=mariadb", ErrUsage, kv)
+		}
+		req.Data = append(req.Data, wire.DataServiceRequest{Name: name, Stack: stack})
 	}
 	switch {
 	case len(pos) > 1:
@@ -61,6 +69,9 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 		what = fmt.Sprintf("%d services", len(st.Services))
 	}
 	fmt.Fprintf(c.Stdout, "added %s (%s, %s) at %s\n", st.Name, what, svc.Runtime, st.URL)
+	for _, d := range st.Data {
+		fmt.Fprintf(c.Stdout, "with %s: %s on 127.0.0.1:%d (its web services get %s)\n", d.Name, d.Stack, d.Port, envKeys(d.Env))
+	}
 	if !stackdef.RunsNothing(svc.Stack) {
 		fmt.Fprintf(c.Stdout, "start it with: devport start %s\n", st.Name)
 	}
@@ -68,7 +79,9 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 }
 
 func (c *CLI) rm(ctx context.Context, args []string) error {
-	pos, err := c.flags(flag.NewFlagSet("rm", flag.ContinueOnError), args)
+	fs := flag.NewFlagSet("rm", flag.ContinueOnError)
+	purge := fs.Bool("purge", false, "also delete the data of its data services (databases, Redis, mail)")
+	pos, err := c.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -76,11 +89,19 @@ func (c *CLI) rm(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = c.withAPI(ctx, func(a api, _ *wire.Client) error { return a.Remove(ctx, name) })
+	var rep wire.RemoveReport
+	err = c.withAPI(ctx, func(a api, _ *wire.Client) (err error) {
+		rep, err = a.RemoveWith(ctx, name, *purge)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stdout, "removed %s (its folder is untouched)\n", name)
+	for _, k := range rep.Kept {
+		fmt.Fprintf(c.Stdout, "kept the data of %s: %s (%s); devport rm --purge deletes it, adding %s again uses it\n",
+			k.Service, k.Kept, humanSize(k.Size), name)
+	}
 	return nil
 }
 

@@ -49,6 +49,17 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(c.Stdout, "%s/%s runs as %s (%s)\n", st.Name, s.Name, what, st.State)
 	}
+	for _, d := range st.Data {
+		if d.Name != req.Service {
+			continue
+		}
+		fmt.Fprintf(c.Stdout, "%s/%s runs as %s (%s), its data in %s\n", st.Name, d.Name, d.Runtime, st.State, d.Data)
+		if stackdef.IsDatabase(d.Stack) {
+			fmt.Fprintln(c.Stdout, "its data moved with a dump and restore; the dump is kept as snapshot before-runtime-switch")
+		} else {
+			fmt.Fprintf(c.Stdout, "%s's data does not move between runtimes: it starts empty there\n", d.Stack)
+		}
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/devport/devport/app/wire"
@@ -81,7 +82,12 @@ func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Se
 		RunDir:     m.paths.ServiceRun(p.Name, s.Name),
 		LogPath:    m.paths.ServiceLog(p.Name, s.Name),
 		Workers:    s.Workers,
-		Env:        serviceEnv(s), // devport.toml's env; after the CA bundle's, so it wins
+		// The data services' variables, then devport.toml's env, after
+		// the CA bundle's: the user's own word wins.
+		Env: append(dataEnv(p, cmp.Or(s.Runtime, wire.RuntimeProcess)), serviceEnv(s)...),
+	}
+	if s.Stack == stackdef.PHP && slices.ContainsFunc(p.Data, func(d store.DataService) bool { return d.Stack == stackdef.Mailpit }) {
+		spec.Sendmail = stacks.PHPSendmail // mail() reaches Mailpit at MAIL_HOST:MAIL_PORT
 	}
 	if s.Runtime != wire.RuntimeContainer {
 		if err := stacks.Check(s.Stack, p.Root); err != nil {
@@ -122,6 +128,9 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req wire.RuntimeR
 	p, err := m.db.Project(ctx, name)
 	if err != nil {
 		return store.Project{}, err
+	}
+	if i := slices.IndexFunc(p.Data, func(d store.DataService) bool { return d.Name == req.Service }); i >= 0 {
+		return m.setDataRuntime(ctx, p, p.Data[i], req) // data.go
 	}
 	var svc *store.Service
 	for i := range p.Services {

@@ -94,7 +94,26 @@ func (m *Manager) controlHandler() http.Handler {
 		}
 	})
 	mux.HandleFunc("DELETE /v1/projects/{name}", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, struct{}{}, m.Remove(r.Context(), r.PathValue("name")))
+		rep, err := l.RemoveWith(r.Context(), r.PathValue("name"), r.URL.Query().Get("purge") == "1")
+		reply(w, rep, err)
+	})
+	mux.HandleFunc("POST /v1/projects/{name}/data", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.DataServiceRequest
+		if decode(w, r, &req) {
+			p, err := l.AddDataService(r.Context(), r.PathValue("name"), req)
+			reply(w, p, err)
+		}
+	})
+	mux.HandleFunc("POST /v1/projects/{name}/db/{action}", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.SnapshotRequest
+		if decode(w, r, &req) {
+			out, err := l.Database(r.Context(), r.PathValue("action"), r.PathValue("name"), req)
+			reply(w, out, err)
+		}
+	})
+	mux.HandleFunc("DELETE /v1/projects/{name}/data/{service}", func(w http.ResponseWriter, r *http.Request) {
+		rep, err := l.RemoveDataService(r.Context(), r.PathValue("name"), r.PathValue("service"), r.URL.Query().Get("purge") == "1")
+		reply(w, rep, err)
 	})
 	mux.HandleFunc("GET /v1/events", m.eventsHandler)
 	mux.HandleFunc("POST /v1/projects/{name}/runtime", func(w http.ResponseWriter, r *http.Request) {

@@ -7,12 +7,15 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/devport/devport/app/wire"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/resolve"
+	"github.com/devport/devport/store"
 )
 
 // How project domains reach 127.0.0.1. The choice is stored so the engine
@@ -73,6 +76,11 @@ func (m *Manager) Domains(ctx context.Context) ([]string, error) {
 	var out []string
 	for _, p := range ps {
 		out = append(out, p.Domains...)
+		if slices.ContainsFunc(p.Data, func(d store.DataService) bool { return d.Stack == stackdef.Mailpit }) {
+			for _, d := range p.Domains {
+				out = append(out, mailDomain(d)) // Mailpit's UI: data.go
+			}
+		}
 	}
 	return out, nil
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devport/devport/app/wire"
+
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
@@ -75,6 +77,9 @@ func (m *Manager) runBeforeStart(ctx context.Context, p store.Project) error {
 	// outlives it, a stop (ctx) or the engine, even a killed one.
 	cmd := stacks.SupervisedCommand(ctx, m.supervisor, hookGrace, "/bin/sh", "-c", p.BeforeStart)
 	cmd.Dir = p.Root
+	// The data services run by now: the hook (a migration) gets the
+	// variables the web services get.
+	cmd.Env = append(cmd.Environ(), dataEnv(p, wire.RuntimeProcess)...)
 	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Run(); err != nil {
 		return &HookError{Command: p.BeforeStart, Err: err, Tail: tail.lines(10)}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,7 @@ type serviceRun struct {
 	runner   stacks.Runner
 	upstream stacks.Upstream
 	err      error // set when it exited on its own
+	data     bool  // a data service: started first, stopped last
 }
 
 // startKind says who asked for a start.
@@ -175,15 +177,20 @@ func (m *Manager) start(ctx context.Context, name string, kind startKind) error 
 	for svc, sr := range r.services {
 		m.goBackground(func(ctx context.Context) { m.watch(ctx, name, svc, r, sr) })
 	}
+	m.followBranch(p, r) // branch.go: databases that follow the git branch
 	m.event(ctx, store.Event{Project: name, Kind: "started"})
 	m.publish()
 	m.stateEvent(name, wire.StateRunning, "")
 	return nil
 }
 
-// startServices runs the before_start hook (for the user's starts only)
-// and starts every service of p into r, links first.
+// startServices starts the data services of p, runs the before_start
+// hook (for the user's starts only; it may migrate the database), and
+// starts every web service of p into r, links first.
 func (m *Manager) startServices(ctx context.Context, p store.Project, r *run, kind startKind) error {
+	if err := m.startDataServices(ctx, p, r); err != nil { // data.go
+		return err
+	}
 	if kind != autoRestart {
 		if err := m.runBeforeStart(ctx, p); err != nil { // hooks.go: devport.toml's hooks.before_start
 			return fmt.Errorf("start %s: %w", p.Name, err)
@@ -413,6 +420,8 @@ func (m *Manager) StopAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// stopServices stops every service of r: the web services first, then the
+// data services they use.
 func (m *Manager) stopServices(ctx context.Context, r *run) error {
 	m.mu.Lock()
 	srs := make([]*serviceRun, 0, len(r.services))
@@ -420,6 +429,15 @@ func (m *Manager) stopServices(ctx context.Context, r *run) error {
 		srs = append(srs, sr)
 	}
 	m.mu.Unlock()
+	slices.SortStableFunc(srs, func(a, b *serviceRun) int {
+		switch {
+		case a.data == b.data:
+			return 0
+		case a.data:
+			return 1
+		}
+		return -1
+	})
 	var errs []error
 	for _, sr := range srs {
 		if err := sr.runner.Stop(ctx); err != nil {

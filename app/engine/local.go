@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/devport/devport/app/wire"
+	"github.com/devport/devport/store"
 )
 
 // Local is the engine's API for a Manager in this process: the methods
@@ -36,6 +38,64 @@ func (l Local) Add(ctx context.Context, req wire.AddRequest) (wire.ProjectStatus
 // Remove stops and removes a project.
 func (l Local) Remove(ctx context.Context, name string) error {
 	return withField(l.M.Remove(ctx, name))
+}
+
+// RemoveWith stops and removes a project, keeping the data of its data
+// services unless purge.
+func (l Local) RemoveWith(ctx context.Context, name string, purge bool) (wire.RemoveReport, error) {
+	rep, err := l.M.RemoveWith(ctx, name, purge)
+	return rep, withField(err)
+}
+
+// AddDataService adds a data service to a project and returns the project.
+func (l Local) AddDataService(ctx context.Context, name string, req wire.DataServiceRequest) (wire.ProjectStatus, error) {
+	if _, err := l.M.AddDataService(ctx, name, req); err != nil {
+		st, serr := l.M.Status(ctx, name)
+		if serr != nil || !slices.ContainsFunc(st.Data, func(d wire.DataServiceStatus) bool { return d.Name == req.Name }) {
+			return wire.ProjectStatus{}, withField(err)
+		}
+		return st, withField(err) // added; the restart failed
+	}
+	return l.M.Status(ctx, name)
+}
+
+// RemoveDataService removes a data service of a project, keeping its data
+// unless purge.
+func (l Local) RemoveDataService(ctx context.Context, name, service string, purge bool) (wire.DataServiceRemoval, error) {
+	rep, err := l.M.RemoveDataService(ctx, name, service, purge)
+	return rep, withField(err)
+}
+
+// Database runs a database action on project name: snapshot, snapshots,
+// restore, import, export or shell.
+func (l Local) Database(ctx context.Context, action, name string, req wire.SnapshotRequest) (wire.DatabaseResult, error) {
+	var out wire.DatabaseResult
+	var err error
+	switch action {
+	case "snapshot":
+		var s wire.Snapshot
+		s, err = l.M.Snapshot(ctx, name, req.Service, req.Tag)
+		out.Snapshots = []wire.Snapshot{s}
+	case "snapshots":
+		out.Snapshots, err = l.M.Snapshots(ctx, name)
+	case "restore":
+		err = l.M.Restore(ctx, name, req.Service, req.Tag)
+	case "import":
+		err = l.M.Import(ctx, name, req.Service, req.File)
+	case "export":
+		err = l.M.Export(ctx, name, req.Service, req.File)
+	case "shell":
+		out.Shell, err = l.M.DatabaseShell(ctx, name, req.Service)
+	case "follow":
+		if req.Tag != "on" && req.Tag != "off" {
+			err = &store.ValidationError{Field: "follow", Value: req.Tag, Reason: "must be on or off", Fix: "devport db " + name + " follow on"}
+			break
+		}
+		err = l.M.SetFollowBranch(ctx, name, req.Tag == "on")
+	default:
+		err = fmt.Errorf("%w %q: use snapshot, snapshots, restore, import, export, shell or follow", errUnknownAction, action)
+	}
+	return out, withField(err)
 }
 
 // errUnknownAction is an Act that is not start, stop or restart.

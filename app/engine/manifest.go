@@ -149,9 +149,16 @@ func planFile(ctx context.Context, req wire.AddRequest, f manifest.File) (store.
 	if len(domains) == 0 {
 		domains = []string{name + ".test"}
 	}
-	p := store.Project{Name: name, Root: dir, Domains: domains, BeforeStart: f.Hooks.BeforeStart}
+	p := store.Project{Name: name, Root: dir, Domains: domains, BeforeStart: f.Hooks.BeforeStart,
+		FollowBranch: f.Database.FollowGitBranch}
 	for _, sn := range sortedKeys(f.Services) {
 		s := f.Services[sn]
+		if stack := stackdef.Canonical(s.Stack); stackdef.IsData(stack) {
+			// Its port and password come at store time (planData).
+			p.Data = append(p.Data, store.DataService{Name: sn, Stack: stack, Runtime: cmp.Or(s.Runtime, wire.RuntimeProcess),
+				Image: s.Image, Version: s.Version})
+			continue
+		}
 		svc := store.Service{Name: sn, Stack: s.Stack, Runtime: cmp.Or(s.Runtime, wire.RuntimeProcess), Image: s.Image,
 			App: s.App, PathPrefix: cmp.Or(s.Prefix, "/"), Workers: s.Workers, Env: s.Env}
 		if s.DocRoot != "" {
@@ -193,6 +200,9 @@ func (m *Manager) addPlanned(ctx context.Context, p store.Project, routes []stor
 // storePlanned is addPlanned for a project of the parked folder parked
 // (app/engine/park.go), or of none when parked is "".
 func (m *Manager) storePlanned(ctx context.Context, p store.Project, routes []store.Route, parked string) (store.Project, error) {
+	if err := m.planData(ctx, &p); err != nil {
+		return store.Project{}, err
+	}
 	var err error
 	if parked != "" {
 		p, err = m.db.AddParkedProject(ctx, p, parked)
@@ -267,7 +277,7 @@ func DescribeAdd(req wire.AddRequest) (string, error) {
 		for _, n := range folderNotes(req.Dir, d.Stack) { // app/static.go
 			out += "  " + n + "\n"
 		}
-		return out, nil
+		return out + describeData(req), nil
 	}
 	var b strings.Builder
 	if from == "detected" {
@@ -295,6 +305,16 @@ func DescribeAdd(req wire.AddRequest) (string, error) {
 }
 
 func describeService(name string, s manifest.Service) string {
+	if stack := stackdef.Canonical(s.Stack); stackdef.IsData(stack) {
+		line := fmt.Sprintf("data service %s: %s", name, stack)
+		if s.Version != "" {
+			line += " " + s.Version
+		}
+		if s.Runtime == wire.RuntimeContainer {
+			line += ", in a container"
+		}
+		return line
+	}
 	line := fmt.Sprintf("service %s: %s at %s", name, s.Stack, cmp.Or(s.Prefix, "/"))
 	if s.App != "" {
 		line += ", app " + s.App
@@ -383,7 +403,7 @@ func fileFromProject(p store.Project, routes []store.Route) (manifest.File, []st
 		return manifest.File{}, nil, fmt.Errorf("project %s has no folder (it forwards to a server you run): devport.toml describes folder projects only", p.Name)
 	}
 	f := manifest.File{Name: p.Name, Domains: p.Domains, Services: map[string]manifest.Service{},
-		Hooks: manifest.Hooks{BeforeStart: p.BeforeStart}}
+		Hooks: manifest.Hooks{BeforeStart: p.BeforeStart}, Database: manifest.Database{FollowGitBranch: p.FollowBranch}}
 	var warnings []string
 	rel := func(what, path string) (string, error) {
 		r, err := filepath.Rel(p.Root, path)
@@ -412,6 +432,13 @@ func fileFromProject(p store.Project, routes []store.Route) (manifest.File, []st
 			ms.DocRoot = r
 		}
 		f.Services[s.Name] = ms
+	}
+	for _, d := range p.Data {
+		ms := manifest.Service{Stack: d.Stack, Image: d.Image, Version: d.Version}
+		if d.Runtime != wire.RuntimeProcess {
+			ms.Runtime = d.Runtime
+		}
+		f.Services[d.Name] = ms
 	}
 	for _, r := range routes {
 		mr := manifest.Route{Prefix: r.PathPrefix, Strip: r.StripPrefix, CacheControl: r.CacheControl}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -31,6 +32,14 @@ func (m *Manager) Add(ctx context.Context, req wire.AddRequest) (store.Project, 
 	p, routes, err := m.planAdd(ctx, req)
 	if err != nil {
 		return store.Project{}, err
+	}
+	for _, dr := range req.Data { // the data services asked for with it (data.go plans them)
+		stack, err := checkDataRequest(dr)
+		if err != nil {
+			return store.Project{}, err
+		}
+		p.Data = append(p.Data, store.DataService{Name: dr.Name, Stack: stack, Runtime: cmp.Or(dr.Runtime, wire.RuntimeProcess),
+			Image: dr.Image, Version: dr.Version})
 	}
 	return m.addPlanned(ctx, p, routes)
 }
@@ -290,6 +299,7 @@ func (m *Manager) status(p store.Project) wire.ProjectStatus {
 		}
 		st.Services = append(st.Services, ss)
 	}
+	st.Data = m.dataStatus(p, r) // data.go
 	m.mu.Unlock()
 	return st
 }

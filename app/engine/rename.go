@@ -42,6 +42,11 @@ func (m *Manager) Rename(ctx context.Context, old string, req wire.RenameRequest
 	if err := store.ValidateName("name", name); err != nil {
 		return store.Project{}, err
 	}
+	if name != old {
+		if err := refuseDataRename(p); err != nil { // data.go
+			return store.Project{}, err
+		}
+	}
 	m.cancelStarts(old)
 	// Both names' locks, in a fixed order, so that no start of either
 	// slips in and two renames cannot wait on each other.
@@ -68,6 +73,15 @@ func (m *Manager) Rename(ctx context.Context, old string, req wire.RenameRequest
 		}
 	}
 	renamed, err := m.db.RenameProject(ctx, old, name, domain)
+	if err == nil && name != old {
+		if merr := m.moveDataFolders(old, name); merr != nil { // data.go
+			m.log.Warn("rename: move the data folders", "project", old, "err", merr)
+			err = merr
+			if _, rerr := m.db.RenameProject(context.WithoutCancel(ctx), name, old, p.Domains[0]); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}
 	if err == nil && name != old {
 		// Containers and volumes carry the project's name: the old ones go,
 		// the next start makes them under the new name.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/devport/devport/app/wire"
@@ -105,8 +106,27 @@ func (m *Manager) parkedRoutes(ps []store.Project, declared []store.Route, parke
 		for _, d := range byProject[p.Name] {
 			out = append(out, declaredRoute(p, d, services))
 		}
+		if rt, ok := m.mailRoute(p, r); ok {
+			out = append(out, rt)
+		}
 	}
 	return out
+}
+
+// mailRoute routes mail.DOMAIN of each domain of p to the UI of its first
+// Mailpit service, in run state r. The project's certificate covers it
+// (it carries *.DOMAIN).
+func (m *Manager) mailRoute(p store.Project, r *run) (proxy.Route, bool) {
+	i := slices.IndexFunc(p.Data, func(d store.DataService) bool { return d.Stack == stackdef.Mailpit })
+	if i < 0 {
+		return proxy.Route{}, false
+	}
+	rt := m.serviceRoute(p, store.Service{Name: p.Data[i].Name, Stack: stackdef.Mailpit, PathPrefix: "/"}, r)
+	rt.Domains = make([]string, len(p.Domains))
+	for j, d := range p.Domains {
+		rt.Domains[j] = mailDomain(d)
+	}
+	return rt, true
 }
 
 // cleanPrefix is a service's prefix as routes spell it ("" is "/").

@@ -225,6 +225,11 @@ func (u *UI) follow(events <-chan wire.Event) {
 			detail := e.Detail
 			u.do(func() { u.Status.SetText(detail) })
 			continue
+		case wire.EventNotice: // the engine did something on its own (databases followed a checkout)
+			n := fyne.NewNotification("devport: "+e.Project, e.Detail)
+			detail := e.Detail
+			u.do(func() { u.Status.SetText(detail); u.app.SendNotification(n) })
+			continue
 		case wire.EventAdded, wire.EventRemoved: // a new name may not resolve yet
 			u.refreshBanner()
 		}

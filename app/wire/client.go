@@ -91,6 +91,42 @@ func (c *Client) Remove(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/projects/"+url.PathEscape(name), nil, nil)
 }
 
+// RemoveWith removes project name, keeping the data of its data services
+// unless purge; the report says where the kept data is.
+func (c *Client) RemoveWith(ctx context.Context, name string, purge bool) (RemoveReport, error) {
+	q := ""
+	if purge {
+		q = "?purge=1"
+	}
+	var rep RemoveReport
+	return rep, c.do(ctx, http.MethodDelete, "/v1/projects/"+url.PathEscape(name)+q, nil, &rep)
+}
+
+// AddDataService adds a data service to project name and returns the
+// project.
+func (c *Client) AddDataService(ctx context.Context, name string, req DataServiceRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/data", req, &p)
+}
+
+// RemoveDataService removes a data service of project name, keeping its
+// data unless purge.
+func (c *Client) RemoveDataService(ctx context.Context, name, service string, purge bool) (DataServiceRemoval, error) {
+	q := ""
+	if purge {
+		q = "?purge=1"
+	}
+	var rep DataServiceRemoval
+	return rep, c.do(ctx, http.MethodDelete, "/v1/projects/"+url.PathEscape(name)+"/data/"+url.PathEscape(service)+q, nil, &rep)
+}
+
+// Database runs a database action on project name: snapshot, snapshots,
+// restore, import, export or shell.
+func (c *Client) Database(ctx context.Context, action, name string, req SnapshotRequest) (DatabaseResult, error) {
+	var out DatabaseResult
+	return out, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/db/"+url.PathEscape(action), req, &out)
+}
+
 // Act starts, stops or restarts a project.
 func (c *Client) Act(ctx context.Context, action, name string) (ProjectStatus, error) {
 	var p ProjectStatus

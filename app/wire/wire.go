@@ -82,6 +82,86 @@ type ProjectStatus struct {
 	// "" for a project added by hand. A parked project starts on its
 	// first request and stops when idle.
 	Parked string `json:"parked,omitempty"`
+	// Data are the project's data services (databases, caches, mail).
+	Data []DataServiceStatus `json:"data,omitempty"`
+}
+
+// DataServiceStatus is one data service of a project: a database, a cache
+// or a mail catcher its web services reach through Env.
+type DataServiceStatus struct {
+	Name    string `json:"name"`
+	Stack   string `json:"stack"`
+	Runtime string `json:"runtime"`
+	Version string `json:"version,omitempty"` // as asked for; "" is the newest the host has, or the image's
+	Image   string `json:"image,omitempty"`   // runtime container: the image it runs
+	// Port is the loopback port clients on this machine connect to.
+	Port int `json:"port"`
+	// Env is what the project's web services get to reach it, as a
+	// process on this machine sees it (containers get the service's name
+	// as host).
+	Env map[string]string `json:"env,omitempty"`
+	// Data is where its data lives: a folder, or "volume NAME".
+	Data string `json:"data"`
+	// MailURL is where Mailpit's UI answers (stack mailpit).
+	MailURL  string `json:"mail_url,omitempty"`
+	Upstream string `json:"upstream,omitempty"` // while running: where it answers
+	Log      string `json:"log,omitempty"`
+}
+
+// DataServiceRequest adds a data service to a project: devport service
+// NAME add SERVICE --stack STACK.
+type DataServiceRequest struct {
+	Name    string `json:"name"`
+	Stack   string `json:"stack"` // mariadb (or mysql), postgres, redis or mailpit
+	Version string `json:"version,omitempty"`
+	Runtime string `json:"runtime,omitempty"`
+	Image   string `json:"image,omitempty"`
+}
+
+// Snapshot is a saved dump of a project's database: devport db NAME
+// snapshots.
+type Snapshot struct {
+	Service string    `json:"service"`
+	Tag     string    `json:"tag"`
+	Path    string    `json:"path"`
+	Size    int64     `json:"size"`
+	Time    time.Time `json:"time"`
+}
+
+// SnapshotRequest names a snapshot (or a file, for import and export) of
+// a project's database; Service "" is its only database.
+type SnapshotRequest struct {
+	Service string `json:"service,omitempty"`
+	Tag     string `json:"tag,omitempty"`
+	File    string `json:"file,omitempty"`
+}
+
+// DatabaseResult is what a database action (devport db) returns.
+type DatabaseResult struct {
+	Snapshots []Snapshot `json:"snapshots,omitempty"`
+	Shell     Shell      `json:"shell"`
+}
+
+// Shell is the command line of a database client, and the environment
+// entries it needs (the password) on top of the caller's.
+type Shell struct {
+	Argv []string `json:"argv"`
+	Env  []string `json:"env,omitempty"`
+}
+
+// RemoveReport is what removing a project did with the data of its data
+// services: kept (the default) or purged.
+type RemoveReport struct {
+	Kept []DataServiceRemoval `json:"kept,omitempty"`
+}
+
+// DataServiceRemoval is what removing a data service did with its data.
+type DataServiceRemoval struct {
+	Service string `json:"service"`
+	// Kept is where the data stays ("" when it was purged or there was
+	// none), with its size in bytes (-1 when unknown).
+	Kept string `json:"kept,omitempty"`
+	Size int64  `json:"size,omitempty"`
 }
 
 // ServiceStatus is one service of a project.
@@ -153,6 +233,17 @@ type AddRequest struct {
 	// Chain, with stack php, adds the ASGI app in DIR/<prefix> reached
 	// through Apache at this prefix ("/py").
 	Chain string `json:"chain,omitempty"`
+	// Data are data services added with the project (the ones detection
+	// proposed and the user kept).
+	Data []DataServiceRequest `json:"data,omitempty"`
+}
+
+// DataProposal is a data service a folder shows it needs (detection):
+// the preview offers it, and the user decides.
+type DataProposal struct {
+	Name  string `json:"name"`
+	Stack string `json:"stack"`
+	Why   string `json:"why"`
 }
 
 // RenameRequest renames a project (devport rename): a new name, a new
@@ -281,6 +372,10 @@ const (
 	// EventWarning is a problem the engine keeps working through, such as
 	// an access log it cannot write; Detail says what and the fix.
 	EventWarning EventKind = "warning"
+	// EventNotice is something the engine did on its own that the user
+	// should hear of, such as databases following a git checkout; Detail
+	// says what.
+	EventNotice EventKind = "notice"
 )
 
 // The results of a setup step.
