@@ -23,6 +23,14 @@ type launch struct {
 	upstream Upstream // where it will answer once ready
 	token    string   // when set, the probe's answer must carry it in probeTokenHeader
 
+	// ready, when set, replaces the HTTP probe of upstream: it returns nil
+	// once the backend serves (a database answers its own protocol).
+	// afterReady, when set, runs once after that, before Start returns
+	// (a database creates its user); its error fails the start like an
+	// exit, with the log tail.
+	ready      func(ctx context.Context) error
+	afterReady func(ctx context.Context) error
+
 	// supervisor, when set, is the argv prefix that runs the backend under
 	// Supervise (Spec.Supervisor), with grace as its stop grace period.
 	supervisor []string
@@ -43,6 +51,8 @@ type process struct {
 	supervised bool  // the leader is a supervisor: it forwards a stop
 	upstream   Upstream
 	token      string
+	readyCheck func(context.Context) error // launch.ready
+	afterReady func(context.Context) error // launch.afterReady
 	logPath    string
 	logOffset  int64 // where this run's output starts in the log
 
@@ -92,6 +102,8 @@ func spawn(l launch, logPath string) (*process, error) {
 		supervised: len(l.supervisor) > 0,
 		upstream:   l.upstream,
 		token:      l.token,
+		readyCheck: l.ready,
+		afterReady: l.afterReady,
 		logPath:    logPath,
 		logOffset:  off,
 		done:       make(chan struct{}),
@@ -199,6 +211,10 @@ func (p *process) waitReady(ctx context.Context) error {
 	}()
 	check, closeIdle := readiness(p.upstream, p.token)
 	defer closeIdle()
+	what := "no HTTP answer on " + p.upstream.String()
+	if p.readyCheck != nil {
+		check, what = p.readyCheck, "not ready"
+	}
 	delay := 5 * time.Millisecond
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -214,16 +230,31 @@ func (p *process) waitReady(ctx context.Context) error {
 			default:
 			}
 			if last != nil {
-				return fmt.Errorf("no HTTP answer on %s (last try: %v): %w", p.upstream, last, ctx.Err())
+				return fmt.Errorf("%s (last try: %v): %w", what, last, ctx.Err())
 			}
-			return fmt.Errorf("no HTTP answer on %s: %w", p.upstream, ctx.Err())
+			return fmt.Errorf("%s: %w", what, ctx.Err())
 		case <-timer.C:
 		}
 		if last = check(ctx); last == nil {
-			return nil
+			return p.finishReady(ctx)
 		}
 		timer.Reset(delay)
 		delay = min(delay*2, 50*time.Millisecond)
+	}
+}
+
+// finishReady runs afterReady, if any. An exit during it is reported as
+// the exit, not as the canceled step.
+func (p *process) finishReady(ctx context.Context) error {
+	if p.afterReady == nil {
+		return nil
+	}
+	err := p.afterReady(ctx)
+	select {
+	case <-p.done:
+		return p.exitErr()
+	default:
+		return err
 	}
 }
 
