@@ -35,6 +35,10 @@ test_pkgs=(
   python3-django                      # a real third-party app behind the wsgi stack: Django's admin (e2e)
   sudo                                # devport setup as an ordinary user asks for root through it (e2e)
   systemd                             # systemctl: setup where systemd-resolved is installed but not running (e2e)
+  mariadb-server mariadb-client       # mariadb stack (process runtime): mariadbd, mariadb-install-db, the mariadb client and mariadb-dump
+  postgresql postgresql-client        # postgres stack: initdb, postgres, pg_isready, psql, pg_dump
+  redis-server redis-tools            # redis stack: redis-server, redis-cli
+  php-mysql python3-psycopg2 python3-redis  # the apps of the data-service e2e tests talk to them (mysqli, psycopg2, redis-py)
 )
 bench_pkgs=(
   caddy wrk                           # the proxy benchmark's peers and load generator (nginx: the test set)
@@ -55,8 +59,31 @@ for p in "${pkgs[@]}"; do
   fi
 done
 
+# Mailpit is not a Debian package: the mailpit stack's tests build the real
+# one from the Go module proxy (about 35 s) when it is not there yet.
+mailpit_module=github.com/axllent/mailpit@v1.33.1
+install_mailpit() {
+  if [ "$set_name" = run ] || [ -x /usr/local/bin/mailpit ]; then
+    return 0
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    echo "install-deps: go not found; mailpit not installed (with Go: GOBIN=/usr/local/bin go install $mailpit_module)" >&2
+    return 0
+  fi
+  echo "install-deps: installing mailpit ($mailpit_module) into /usr/local/bin"
+  if [ -w /usr/local/bin ]; then
+    GOBIN=/usr/local/bin go install "$mailpit_module"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo env "PATH=$PATH" GOBIN=/usr/local/bin go install "$mailpit_module"
+  else
+    echo "install-deps: /usr/local/bin is not writable and no sudo; as root run: GOBIN=/usr/local/bin go install $mailpit_module" >&2
+    return 1
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#pkgs[@]} packages present"
+  install_mailpit
   exit 0
 fi
 
@@ -90,4 +117,5 @@ trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq || echo "install-deps: apt-get update failed; trying the cached lists" >&2
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_mailpit
 echo "install-deps: done"

@@ -55,11 +55,17 @@ var Tools = map[string]string{
 	"setcap":                 "libcap2-bin",
 	"getent":                 "", // libc-bin, Essential
 	"import":                 "imagemagick",
+	"mailpit":                "", // not a Debian package: install-deps.sh test builds it with go install into /usr/local/bin
+	"mariadb":                "mariadb-client",
+	"mariadbd":               "mariadb-server",
 	"nginx":                  "nginx-light",
 	"openssl":                "openssl",
 	"pgrep":                  "procps",
 	"php":                    "php-cli",
+	"psql":                   "postgresql-client",
 	"python3":                "python3",
+	"redis-cli":              "redis-tools",
+	"redis-server":           "redis-server",
 	"setpriv":                "", // util-linux, Essential
 	"sudo":                   "sudo",
 	"systemctl":              "systemd",
