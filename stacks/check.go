@@ -26,8 +26,12 @@ const (
 // and mod_php for php; for uvicorn, a Python that can import uvicorn (the
 // project's own .venv or venv when dir has one); for gunicorn, one that
 // imports gunicorn and uvicorn; for wsgi, one that imports gunicorn; for
-// uwsgi, the uwsgi binary with its python3 plugin. What is missing comes
-// back as a *MissingError (possibly wrapped, with a more precise message).
+// uwsgi, the uwsgi binary with its python3 plugin; for the data stacks,
+// the server and the clients devport runs (mariadbd, mariadb-install-db,
+// mariadb and mariadb-dump; a PostgreSQL under /usr/lib/postgresql;
+// redis-server; mailpit), and setpriv when devport runs as root and the
+// server must not (data_process.go). What is missing comes back as a
+// *MissingError (possibly wrapped, with a more precise message).
 func Check(stack, dir string) error {
 	return systemTools().check(stack, dir)
 }
@@ -40,6 +44,8 @@ type toolchain struct {
 	modulesDir string   // Apache's modules folder; its parent is Apache's ServerRoot
 	pythons    []string // interpreters to try for the Python stacks: absolute paths, or names searched in path
 	uwsgis     []string // uwsgi binaries to try, the same way
+	bin        []string // searched after path and sbin for the data stacks' programs
+	pgRoot     string   // Debian's PostgreSQL versions: pgRoot/N/bin/postgres
 }
 
 func systemTools() toolchain {
@@ -53,6 +59,9 @@ func systemTools() toolchain {
 		// Debian's uwsgi first: its python3 plugin is a separate package
 		// that a pip-installed uwsgi cannot load.
 		uwsgis: []string{"/usr/bin/uwsgi", "uwsgi"},
+		// go install puts mailpit in /usr/local/bin (install-deps.sh).
+		bin:    []string{"/usr/bin", "/usr/local/bin"},
+		pgRoot: "/usr/lib/postgresql",
 	}
 }
 
@@ -83,13 +92,15 @@ func (t toolchain) check(stack, dir string) error {
 		return err
 	case stackdef.Static:
 		return nil // the proxy serves the folder; nothing to install
+	case stackdef.MariaDB, stackdef.MySQL, stackdef.Postgres, stackdef.Redis, stackdef.Mailpit:
+		return t.checkData(stackdef.Canonical(stack))
 	default:
 		return fmt.Errorf("stack %q: %w (use %s)", stack, ErrUnknownStack, stackList)
 	}
 }
 
 // stackList names the stacks for "use ..." hints.
-const stackList = "php, uvicorn, gunicorn, wsgi or uwsgi"
+const stackList = "php, uvicorn, gunicorn, wsgi, uwsgi, mariadb, postgres, redis or mailpit"
 
 // uwsgi finds a uwsgi binary that loads the python3 plugin: the first of
 // t.uwsgis for which `uwsgi --need-plugin python3 --version` succeeds

@@ -47,7 +47,8 @@ type backend interface {
 
 // NewRunner returns a process Runner for spec. It checks the spec, not the
 // system: missing binaries show up in Check and in Start. The Runner also
-// has ProcessGroup() (Group, bool), for the engine to record.
+// has ProcessGroup() (Group, bool), for the engine to record, and the
+// runners of the database stacks (mariadb, postgres) are a Database.
 func NewRunner(spec Spec) (Runner, error) {
 	if err := processRuntime(); err != nil {
 		return nil, err
@@ -65,6 +66,8 @@ func NewRunner(spec Spec) (Runner, error) {
 		be = newGunicorn(spec, systemTools())
 	case stackdef.UWSGI:
 		be = newUWSGI(spec, systemTools())
+	case stackdef.MariaDB, stackdef.MySQL, stackdef.Postgres, stackdef.Redis, stackdef.Mailpit:
+		return newDataRunner(spec, systemTools()) // data_process.go
 	default:
 		return nil, fmt.Errorf("service %s: stack %q: %w (use %s)", spec.label(), spec.Stack, ErrUnknownStack, stackList)
 	}
