@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,10 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/devport/devport/app/wire"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -36,9 +39,14 @@ func (m *Manager) checkData(ctx context.Context, ps []store.Project) []Check {
 				out = append(out, dockerCheck(label, docker))
 				continue
 			}
-			out = append(out, checkDataProgram(d, label),
-				checkDataFolder(m.paths.ServiceData(p.Name, d.Name), label),
-				m.checkDataPort(p, d, groups[label]))
+			out = append(out, checkDataProgram(d, label))
+			if acct, ok := m.serverAccount(p, d); ok {
+				out = append(out, checkDataFolder(m.paths.ServiceData(p.Name, d.Name), label, acct))
+			} else {
+				out = append(out, Check{Name: "data folder (" + label + ")", Detail: d.Stack + " must not run as root, and this machine has no other account for it (not even nobody)",
+					Fix: "run devport as your own user"})
+			}
+			out = append(out, m.checkDataPort(p, d, groups[label]))
 		}
 	}
 	return out
@@ -85,11 +93,35 @@ func installFix(err error) string {
 	return "install " + me.Binary + ", or run the service in a container (--runtime container)"
 }
 
-// checkDataFolder checks the data folder of a data service: a folder that
-// devport's user owns and may write, mode 0700 (a database's files are
-// nobody else's business), or, before the first start, one that can be
-// created.
-func checkDataFolder(dir, label string) Check {
+// dataAccount is the account a data service's server runs as.
+type dataAccount struct {
+	uid, gid int
+	name     string // "nobody", "alice"
+}
+
+// self reports whether the server runs as devport's own user.
+func (a dataAccount) self() bool { return a.uid == os.Geteuid() }
+
+// serverAccount is the account d's server runs as, as stacks runs it
+// (data_process.go): devport's own user; or, when devport runs as root, a
+// database server runs as the project's worker account (stacks.WorkerUser
+// of its folder: the owner, or nobody), which devport gives the data
+// folder at the start. ok is false when root has no account for it.
+func (m *Manager) serverAccount(p store.Project, d store.DataService) (dataAccount, bool) {
+	if os.Geteuid() != 0 || !stackdef.IsDatabase(d.Stack) {
+		return dataAccount{uid: os.Geteuid(), gid: os.Getegid(), name: "you"}, true
+	}
+	uid, gid, name := stacks.WorkerUser(cmp.Or(p.Root, m.paths.Data))
+	return dataAccount{uid: uid, gid: gid, name: name}, uid > 0
+}
+
+// checkDataFolder checks the data folder of a data service whose server
+// runs as acct: one devport's user owns and may write, mode 0700 (a
+// database's files are nobody else's business), or, before the first
+// start, one that can be created. A server that runs as another account
+// (devport as root) is given the folder at the start, and must be able to
+// pass through every folder above it.
+func checkDataFolder(dir, label string, acct dataAccount) Check {
 	c := Check{Name: "data folder (" + label + ")", OK: true}
 	fi, err := os.Stat(dir)
 	switch {
@@ -100,6 +132,9 @@ func checkDataFolder(dir, label string) Check {
 			c.Fix = fmt.Sprintf("sudo install -d -m 700 -o %d %s", os.Geteuid(), dir)
 			return c
 		}
+		if closed, fix := closedTo(parent, acct); closed != "" {
+			return closedCheck(c, dir, closed, fix, acct)
+		}
 		c.Detail = dir + " does not exist yet: the first start creates it (mode 0700)"
 		return c
 	case err != nil:
@@ -109,6 +144,10 @@ func checkDataFolder(dir, label string) Check {
 		c.OK, c.Detail = false, dir+" is not a folder"
 		c.Fix = "move it away: mv " + dir + " " + dir + ".bak"
 		return c
+	case !acct.self():
+		if closed, fix := closedTo(filepath.Dir(dir), acct); closed != "" {
+			return closedCheck(c, dir, closed, fix, acct)
+		}
 	case ownerOf(fi) >= 0 && ownerOf(fi) != os.Geteuid():
 		c.OK, c.Detail = false, fmt.Sprintf("%s belongs to uid %d, not you (uid %d)", dir, ownerOf(fi), os.Geteuid())
 		c.Fix = fmt.Sprintf("sudo chown -R %d %s", os.Geteuid(), dir)
@@ -119,12 +158,75 @@ func checkDataFolder(dir, label string) Check {
 		return c
 	}
 	c.Detail = dir + ", mode 0700"
+	if !acct.self() {
+		c.Detail += ", for " + acct.name + ", who runs the server"
+	}
 	if perm := fi.Mode().Perm(); perm != 0o700 {
 		// A tip: the service runs, but others can read or reach its data.
 		c.Detail = fmt.Sprintf("%s is mode %04o: others may read the data", dir, perm)
 		c.Fix = "chmod 700 " + dir
 	}
 	return c
+}
+
+// closedCheck fails c: the server's account cannot pass through folder
+// closed on its way to the data folder dir.
+func closedCheck(c Check, dir, closed, fix string, acct dataAccount) Check {
+	c.OK = false
+	c.Detail = fmt.Sprintf("the server runs as %s, who cannot reach %s: %s is closed to them", acct.name, dir, closed)
+	c.Fix = fix + " " + closed + " (it lets them pass through, not list it), or run devport as your own user"
+	return c
+}
+
+// closedTo is the first folder from / down to dir that acct may not pass
+// through, with the chmod that opens it ("chmod o+x"); "" when none. Mode
+// bits only, as stacks checks them before it starts the server.
+func closedTo(dir string, acct dataAccount) (string, string) {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		real = dir
+	}
+	sep := string(filepath.Separator)
+	path := sep
+	for _, part := range append([]string{""}, strings.Split(strings.TrimPrefix(real, sep), sep)...) {
+		path = filepath.Join(path, part)
+		fi, err := os.Stat(path)
+		if err != nil {
+			return path, "chmod o+x"
+		}
+		uid, gid := ownerOf(fi), groupOf(fi)
+		if uid < 0 {
+			return "", "" // no owners here (not unix)
+		}
+		perm, class := fi.Mode().Perm(), "o"
+		switch {
+		case uid == acct.uid:
+			perm, class = perm>>6, "u"
+		case gid == acct.gid:
+			perm, class = perm>>3, "g"
+		}
+		if perm&0o1 == 0 {
+			return path, "chmod " + class + "+x"
+		}
+	}
+	return "", ""
+}
+
+// groupOf is the group that owns fi, -1 when the system does not say.
+// It reads the Gid field of fi.Sys() (syscall.Stat_t on every unix) by
+// name, so that this file builds everywhere (ownerOf is the owner).
+func groupOf(fi os.FileInfo) int {
+	v := reflect.ValueOf(fi.Sys())
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return -1
+	}
+	if f := v.FieldByName("Gid"); f.IsValid() && f.CanUint() {
+		return int(f.Uint())
+	}
+	return -1
 }
 
 // existingParent is the nearest folder above dir that exists.
