@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -192,6 +193,26 @@ func (p *postgres) retry(*StartError) bool { return false }
 // cleanup removes the socket a killed postgres leaves (it replaces a
 // stale lock file itself, and postmaster.pid is DataDir's: left alone).
 func (p *postgres) cleanup() { _ = removeSocket(p.socketPath()) }
+
+// fastStop asks the postmaster of group pgid for PostgreSQL's fast
+// shutdown (SIGINT): it ends the sessions, writes a checkpoint and exits.
+// The SIGTERM of a stop is its smart shutdown, which waits for every
+// session to end, and the sessions' processes, each in a process group of
+// its own, do not get it: an app's pooled connections would hold the stop
+// until the SIGKILL, and the next start would recover from a crash.
+func (p *postgres) fastStop(pgid int) {
+	b, err := os.ReadFile(filepath.Join(p.spec.DataDir, "postmaster.pid"))
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(firstLine(b))
+	if err != nil || pid <= 1 {
+		return
+	}
+	if info, ok := readProc(pid); ok && info.pgid == pgid && info.live() { // ours, not a reused pid
+		_ = kill(pid, syscall.SIGINT)
+	}
+}
 
 // isReady asks pg_isready, over the socket: it speaks the protocol, and
 // says "rejecting connections" while the server starts.

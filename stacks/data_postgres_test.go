@@ -16,19 +16,14 @@ import (
 	"github.com/devport/devport/internal/testenv"
 )
 
-// TestPostgres starts a private PostgreSQL once, under the supervisor as
-// the engine runs it, and drives it as a project would: the user over TCP
-// with its password, a restart, a dump and its restore, a dump the server
-// refuses, the shell, a test suite's own database.
+// TestPostgres starts a private PostgreSQL once and drives it as a project
+// would: the user over TCP with its password, a restart, a restart with a
+// session open, a dump and its restore, a dump the server refuses, the
+// shell, a test suite's own database.
 func TestPostgres(t *testing.T) {
 	requireStack(t, stackdef.Postgres)
 	psql := testenv.Tool(t, "psql")
-	spec := dataSpec(t, stackdef.Postgres)
-	sup, err := testSupervisor()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Supervisor = sup
+	spec := dataSpec(t, stackdef.Postgres) // no supervisor: it would end the sessions at a stop itself
 	r := newData(t, spec)
 	stopData(t, r)
 	db, ok := r.(Database)
@@ -87,6 +82,31 @@ func TestPostgres(t *testing.T) {
 			restartData(t, r)
 			t.Logf("stop and start took %s", time.Since(began).Round(time.Millisecond))
 			assertLogSays(t, spec, "database system is shut down")
+			if got := rows(t); got != "kept" {
+				t.Errorf("rows after the restart %q, want kept", got)
+			}
+		}},
+		{"a stop does not wait for open sessions", func(t *testing.T) {
+			// An app's pooled connection: a session that stays open.
+			cmd := exec.CommandContext(t.Context(), psql, "-X", "-h", "127.0.0.1", "-p", strconv.Itoa(spec.Port),
+				"-U", spec.User, "-d", spec.Database, "-c", "SELECT pg_sleep(60)")
+			cmd.Env = append(os.Environ(), "PGPASSWORD="+spec.Password)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Wait()
+			defer cmd.Process.Kill()
+			for deadline := time.Now().Add(5 * time.Second); mustQuery(t, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'") != "1"; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the session did not start")
+				}
+			}
+			began := time.Now()
+			restartData(t, r)
+			if took := time.Since(began); took > spec.StopTimeout/2 {
+				t.Errorf("stop and start took %s with a session open (stop timeout %s)", took, spec.StopTimeout)
+			}
+			assertLogSays(t, spec, "received fast shutdown request")
 			if got := rows(t); got != "kept" {
 				t.Errorf("rows after the restart %q, want kept", got)
 			}

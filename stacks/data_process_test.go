@@ -356,6 +356,17 @@ func TestDataStartErrors(t *testing.T) {
 				return keep
 			},
 			wantMsg: []string{"holds files but no mariadb database", "point the service at an empty folder"}},
+		{name: "a data folder the server's account cannot reach", stack: stackdef.Postgres, oneLine: true,
+			setup: func(t *testing.T, s *Spec) map[string]string {
+				if os.Geteuid() != 0 {
+					t.Skip("postgres runs as another account only when the tests run as root")
+				}
+				if err := os.Chmod(filepath.Dir(s.DataDir), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				return nil
+			},
+			wantMsg: []string{"postgres runs as ", "cannot reach", "chmod o+x " + "/tmp"}},
 		{name: "redis exits at start", stack: stackdef.Redis, startErr: true,
 			setup: func(t *testing.T, s *Spec) map[string]string {
 				keep := map[string]string{"appendonlydir/appendonly.aof.manifest": "garbage\n"}
