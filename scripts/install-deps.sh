@@ -39,6 +39,7 @@ test_pkgs=(
   postgresql postgresql-client        # postgres stack: initdb, postgres, pg_isready, psql, pg_dump
   redis-server redis-tools            # redis stack: redis-server, redis-cli
   php-mysql python3-psycopg2 python3-redis  # the apps of the data-service e2e tests talk to them (mysqli, psycopg2, redis-py)
+  git                                 # a real repository whose checkouts the databases follow (e2e)
 )
 bench_pkgs=(
   caddy wrk                           # the proxy benchmark's peers and load generator (nginx: the test set)

@@ -144,7 +144,9 @@ func (m *Manager) syncBranch(ctx context.Context, name, root string) {
 	if old == branch {
 		return
 	}
+	release := m.holdRequests(name)
 	msg, err := m.switchBranch(ctx, name, old, branch)
+	release()
 	if err != nil {
 		m.log.Warn("follow git branch", "project", name, "from", old, "to", branch, "err", err)
 		m.emit(wire.Event{Kind: wire.EventNotice, Project: name, Detail: "the databases did not follow the checkout of " + branch + ": " + err.Error()})
@@ -156,6 +158,29 @@ func (m *Manager) syncBranch(ctx context.Context, name, root string) {
 	m.log.Info("follow git branch", "project", name, "from", old, "to", branch, "did", msg)
 	m.event(ctx, store.Event{Project: name, Kind: "branch", Detail: msg})
 	m.emit(wire.Event{Kind: wire.EventNotice, Project: name, Detail: msg})
+}
+
+// holdRequests makes new requests to project name wait (the proxy holds
+// them, as during a start) until release is called. Requests already at
+// a backend finish on their own.
+func (m *Manager) holdRequests(name string) (release func()) {
+	m.mu.Lock()
+	r := m.runs[name]
+	if r == nil || r.hold != nil {
+		m.mu.Unlock()
+		return func() {}
+	}
+	g := newGate()
+	r.hold = g
+	m.mu.Unlock()
+	m.publish()
+	return func() {
+		m.mu.Lock()
+		r.hold = nil
+		m.mu.Unlock()
+		m.publish() // the route is up again; then the waiting requests go
+		g.open()
+	}
 }
 
 func writeBranch(file, branch string) error {

@@ -355,8 +355,28 @@ func (m *Manager) dataRunner(ctx context.Context, p store.Project, d store.DataS
 	if err := stacks.Check(d.Stack, ""); err != nil {
 		return nil, err
 	}
+	if err := m.openDataParents(p.Name); err != nil {
+		return nil, err
+	}
 	spec.Supervisor = m.supervisor
 	return m.newRunner(spec)
+}
+
+// openDataParents makes the folders above a project's data folders
+// passable (mode 0711: entered, not listed) for the account a database
+// server runs as when devport is root (stacks gives it the data folder
+// itself); the data dir is passable already, for the run folders.
+func (m *Manager) openDataParents(project string) error {
+	services := filepath.Join(m.paths.Data, "services")
+	for _, dir := range []string{services, filepath.Join(services, project)} {
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			return err
+		}
+		if err := os.Chmod(dir, 0o711); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // startDataServices starts the data services of p into r, each ready by a

@@ -54,6 +54,10 @@ type run struct {
 	// requests of a starting (or crashed, restarting) project on it
 	// (proxy.Route.Pending).
 	ready *gate
+	// hold, while set, holds the requests of a running project as ready
+	// does for a starting one: its databases are being restored
+	// (branch.go), and no request may see them half-loaded.
+	hold *gate
 }
 
 func newRun(state wire.State) *run {

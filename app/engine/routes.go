@@ -163,6 +163,9 @@ func (m *Manager) serviceRoute(p store.Project, s store.Service, r *run) proxy.R
 		rt.StartCommand = ""
 	case r == nil:
 		rt.Down = "the project is stopped"
+	case r.state == wire.StateRunning && r.hold != nil:
+		// Its databases are being restored (branch.go): wait for them.
+		rt.Pending, rt.Down = r.hold.ch, "its databases are being restored"
 	case r.state == wire.StateRunning && r.services[s.Name] != nil:
 		up := r.services[s.Name].upstream
 		rt.Upstream = &proxy.Upstream{Network: up.Network, Address: up.Address, Protocol: up.Protocol}

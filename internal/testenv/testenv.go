@@ -54,6 +54,7 @@ var Tools = map[string]string{
 	"getcap":                 "libcap2-bin",
 	"setcap":                 "libcap2-bin",
 	"getent":                 "", // libc-bin, Essential
+	"git":                    "git",
 	"import":                 "imagemagick",
 	"mailpit":                "", // not a Debian package: install-deps.sh test builds it with go install into /usr/local/bin
 	"mariadb":                "mariadb-client",
