@@ -353,3 +353,81 @@ func TestDatabaseFollowsBranch(t *testing.T) {
 	run("checkout", "-q", "feature")
 	waitUntil(t, 20*time.Second, "feature's rows back", func() bool { return get("/") == "notes: main1 feat1" })
 }
+
+// mailpitImage is the stand-in for axllent/mailpit
+// (scripts/build-test-images.sh; mariadbImage: compose_data_test.go).
+const mailpitImage = "devport-test/mailpit:bookworm"
+
+// TestDataServicesContainers runs the notes site, its MariaDB and its
+// Mailpit as containers: the site reaches the database by name on the
+// project's network, mail() goes to Mailpit, and the rows survive a
+// restart (the volume stays). Then the site and the database move to the
+// process runtime, the database's rows with it (a dump and a restore), and
+// rm --purge leaves no container, volume or network.
+func TestDataServicesContainers(t *testing.T) {
+	needDocker(t)
+	testenv.Tool(t, "curl")
+	testenv.Tool(t, "mariadbd")
+	for _, img := range []string{mariadbImage, mailpitImage} {
+		testenv.Need(t, "image "+img, exec.Command("docker", "image", "inspect", img).Run() == nil, "scripts/build-test-images.sh builds it")
+	}
+	e := newEnv(t)
+	e.dockerLeftovers(t)
+	dir := filepath.Join(e.root, "notes")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "index.php"), []byte(notesPHP), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun("add", dir, "--runtime", "container", "--image", phpImage)
+	e.mustRun("service", "notes", "add", "db", "--stack", "mariadb", "--runtime", "container", "--image", mariadbImage)
+	e.mustRun("service", "notes", "add", "mail", "--stack", "mailpit", "--runtime", "container", "--image", mailpitImage)
+	port := freePort(t)
+	g := e.serve("--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)), "--start", "notes")
+	defer g.stop(t)
+	ca := filepath.Join(e.home, "ca", "root.pem")
+	get := func(path string) string {
+		t.Helper()
+		a := httpsGet(t, ca, "notes.test", port, path)
+		if a.status != 200 {
+			t.Fatalf("GET %s: %d\n%s\nengine:\n%s", path, a.status, a.body, g.output())
+		}
+		return strings.TrimSpace(a.body)
+	}
+	get("/?add=one")
+	if got := get("/?add=two"); got != "notes: one two" {
+		t.Fatalf("after two adds: %q", got)
+	}
+	if got := get("/?mail=box"); !strings.HasPrefix(got, "sent") {
+		t.Fatalf("mail(): %q", got)
+	}
+	waitUntil(t, 10*time.Second, "the message in Mailpit", func() bool {
+		a := httpsGet(t, ca, "mail.notes.test", port, "/api/v1/messages")
+		return a.status == 200 && strings.Contains(a.body, "hello box")
+	})
+	e.mustRun("restart", "notes")
+	if got := get("/"); got != "notes: one two" {
+		t.Fatalf("after a restart: %q", got)
+	}
+
+	e.mustRun("set", "notes", "--service", "web", "--runtime", "process")
+	out := e.mustRun("set", "notes", "--service", "db", "--runtime", "process")
+	if !strings.Contains(out, "moved with a dump and restore") {
+		t.Fatalf("set db to process said %q", out)
+	}
+	if got := get("/"); got != "notes: one two" {
+		t.Fatalf("on the process runtime: %q", got)
+	}
+	vol := func() string {
+		out, _ := exec.Command("docker", "volume", "ls", "-q", "--filter", "label=devport.home="+e.home, "--filter", "label=devport.data").Output()
+		return strings.TrimSpace(string(out))
+	}
+	if vol() == "" {
+		t.Fatal("the container's data volume went with the switch; it should stay until purged")
+	}
+	e.mustRun("rm", "--purge", "notes")
+	if v := vol(); v != "" {
+		t.Fatalf("rm --purge left the volumes %s", v)
+	}
+}

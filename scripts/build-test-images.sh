@@ -4,7 +4,7 @@
 # a Debian bookworm root made with debootstrap and loaded with `docker
 # import`; an image whose tag already exists is kept (cache by tag).
 #
-#   devport-test/php-apache:bookworm  Apache + mod_php, CMD apache2ctl -D FOREGROUND
+#   devport-test/php-apache:bookworm  Apache + mod_php (with mysqli), CMD apache2ctl -D FOREGROUND
 #   devport-test/python:bookworm      python3 + pip and every Python server devport
 #                                     runs (uvicorn, fastapi, gunicorn, uWSGI,
 #                                     flask), CMD python3
@@ -78,12 +78,19 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO="sudo"
 fi
 
+# has_packages TAG PACKAGES: TAG exists and was built from PACKAGES (its
+# devport.test-image.packages label), so a changed package list rebuilds
+# an image that is cached under the same tag.
+has_packages() {
+	[ "$(docker image inspect -f '{{index .Config.Labels "devport.test-image.packages"}}' "$1" 2>/dev/null)" = "$2" ]
+}
+
 # build TAG PACKAGES CMD_JSON [TAG2 CMD2_JSON]: one debootstrap root,
 # imported as TAG (and as TAG2 with another CMD).
 build() {
 	local tag=$1 pkgs=$2 cmd=$3 tag2=${4:-} cmd2=${5:-}
-	if [ "$FORCE" -eq 0 ] && docker image inspect "$tag" >/dev/null 2>&1 &&
-		{ [ -z "$tag2" ] || docker image inspect "$tag2" >/dev/null 2>&1; }; then
+	if [ "$FORCE" -eq 0 ] && has_packages "$tag" "$pkgs" &&
+		{ [ -z "$tag2" ] || has_packages "$tag2" "$pkgs"; }; then
 		echo "build-test-images: $tag${tag2:+ and $tag2} exist (cached)"
 		return
 	fi
@@ -104,9 +111,9 @@ build() {
 	# (offline, `pip install uvicorn` then says "already satisfied").
 	$SUDO rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
 		"$root"/usr/lib/python3*/EXTERNALLY-MANAGED
-	import "$root" "$tag" "$cmd"
+	import "$root" "$tag" "$cmd" "LABEL devport.test-image.packages=$pkgs"
 	if [ -n "$tag2" ]; then
-		import "$root" "$tag2" "$cmd2"
+		import "$root" "$tag2" "$cmd2" "LABEL devport.test-image.packages=$pkgs"
 	fi
 	echo "build-test-images: $tag${tag2:+ and $tag2} built in $((SECONDS - t0)) s"
 }
@@ -225,7 +232,7 @@ build_data() {
 	echo "build-test-images: ${missing[*]} built in $((SECONDS - t0)) s"
 }
 
-build devport-test/php-apache:bookworm apache2,libapache2-mod-php \
+build devport-test/php-apache:bookworm apache2,libapache2-mod-php,php-mysql \
 	'["apache2ctl","-D","FOREGROUND"]'
 build devport-test/python:bookworm \
 	python3-uvicorn,python3-fastapi,python3-pip,gunicorn,uwsgi,uwsgi-plugin-python3,python3-flask,nginx-light \

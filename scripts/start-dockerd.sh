@@ -23,7 +23,10 @@ if [ -n "$SUDO" ] && command -v systemctl >/dev/null 2>&1 && $SUDO systemctl sta
 	:
 else
 	echo "start-dockerd: starting dockerd (log: /var/log/dockerd.log)" >&2
-	$SUDO sh -c 'nohup dockerd >/var/log/dockerd.log 2>&1 &'
+	# In a session of its own: a kill of the caller's process group (a
+	# tool that ends its job, Ctrl-C in the terminal) must not take the
+	# engine down with it.
+	$SUDO setsid -f sh -c 'exec dockerd >/var/log/dockerd.log 2>&1' </dev/null
 fi
 for _ in $(seq 1 60); do
 	if docker info >/dev/null 2>&1; then
