@@ -8,7 +8,8 @@
 // stacks). uWSGI's socket speaks the uwsgi protocol, as nginx's uwsgi_pass
 // does: its Upstream has Protocol "uwsgi", and its readiness probe sends a
 // request in that protocol (uwsgiproto.go).
-// Start returns only after a real HTTP request got an answer, and a backend
+// Start returns only after a real HTTP request got an answer (a data
+// stack's own readiness check), and a backend
 // that dies before that comes back as a *StartError holding the command and
 // the last lines of its log. Every backend runs in its own process group, so
 // Stop can take down everything it spawned (Apache's workers included) and
@@ -41,6 +42,16 @@
 // readiness), container_image.go (pulls), container_network.go (the
 // project network), container_docker.go (the client and its errors) and
 // container_list.go (what the engine lists and removes).
+//
+// The data stacks (mariadb, postgres, redis, mailpit) run through the
+// same Runners: data_process.go and data_STACK.go in the process runtime
+// (a private data folder, socket and loopback port, never the system's
+// service manager), container_data*.go in the container runtime (the
+// official images' conventions, a named volume that Stop keeps). They are
+// ready by a check of their own rather than an HTTP probe, and the
+// databases' runners are also a Database (data.go): Dump, Restore and
+// Shell, for the engine's snapshots. sendmail.go is PHP's sendmail_path
+// for a project with Mailpit.
 //
 // Check reports missing prerequisites (apache2, mod_php, a Python that can
 // import uvicorn or gunicorn, uwsgi and its python3 plugin) as a
