@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -29,6 +30,10 @@ type ProjectView struct {
 	Data *DataView
 	name string
 	u    *UI
+	// asked numbers the reloads, shown is the newest on screen (UI
+	// thread only): an older list must not replace a newer one.
+	asked atomic.Int64
+	shown int64
 }
 
 // ServiceEditor is one service in a ProjectView.
@@ -162,6 +167,7 @@ func (pv *ProjectView) follow(ctx context.Context) {
 // what the user may be choosing; Apply shows what was stored.
 func (pv *ProjectView) reload() {
 	u := pv.u
+	n := pv.asked.Add(1)
 	u.bg(func() {
 		ps, err := u.opts.Engine.List(u.ctx)
 		if err != nil {
@@ -169,7 +175,12 @@ func (pv *ProjectView) reload() {
 		}
 		for _, p := range ps {
 			if p.Name == pv.name {
-				u.do(func() { pv.show(p) })
+				u.do(func() {
+					if n > pv.shown {
+						pv.shown = n
+						pv.show(p)
+					}
+				})
 			}
 		}
 	})

@@ -82,6 +82,12 @@ type UI struct {
 
 	pending atomic.Int64 // background actions still running
 	queued  []func()     // Manual: UI work waiting for Idle
+	// listed numbers the Refresh calls; shown is the newest whose list is
+	// on screen (UI thread only). Lists finish in any order, and an older
+	// one must not replace a newer one: the last event's change would be
+	// lost until the next event.
+	listed atomic.Int64
+	shown  int64
 }
 
 // Row is one project in the list.
@@ -239,12 +245,17 @@ func (u *UI) follow(events <-chan wire.Event) {
 
 // Refresh reloads the project list from the engine and redraws.
 func (u *UI) Refresh() {
+	n := u.listed.Add(1)
 	u.bg(func() {
 		ps, err := u.opts.Engine.List(u.ctx)
 		if u.ctx.Err() != nil {
 			return // the window is gone: draw nothing
 		}
 		u.do(func() {
+			if n < u.shown {
+				return // a newer list is on screen
+			}
+			u.shown = n
 			if err != nil {
 				u.Status.SetText("Could not list the projects: " + err.Error())
 				return
