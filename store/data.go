@@ -117,7 +117,7 @@ func insertDataService(ctx context.Context, tx *sql.Tx, projectID int64, d *Data
 	}
 	if n > 0 {
 		return &ValidationError{Field: "service", Value: d.Name, Reason: "the project already has a service of that name",
-			Fix: "pick another name, or remove that one first with devport service NAME rm " + d.Name}
+			Fix: "pick another name, e.g. " + d.Name + "2"}
 	}
 	var owner string
 	err = tx.QueryRowContext(ctx, `SELECT p.name || '/' || s.name FROM data_services s JOIN projects p ON p.id = s.project_id

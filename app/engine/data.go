@@ -18,6 +18,7 @@ import (
 
 	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/internal/valuerule"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -98,11 +99,18 @@ func checkDataRequest(req wire.DataServiceRequest) (string, error) {
 		return "", &store.ValidationError{Field: "stack", Value: req.Stack, Reason: "is not a data service",
 			Fix: "use --stack " + stackdef.List(dataStacks, "or")}
 	}
+	if r := valuerule.Version(req.Version); r != "" {
+		return "", &store.ValidationError{Field: "version", Value: req.Version, Reason: r, Fix: "use --version 15 or --version 10.11"}
+	}
 	if err := checkRuntime(req.Runtime, req.Image); err != nil {
 		return "", err
 	}
 	return stack, nil
 }
+
+// errRestartAfterAdd marks an AddDataService whose service was stored,
+// but whose project did not start again with it.
+var errRestartAfterAdd = errors.New("added, but the restart failed")
 
 // AddDataService adds a data service to project name. It checks that the
 // service can run here (the host's programs and version, or Docker),
@@ -116,6 +124,11 @@ func (m *Manager) AddDataService(ctx context.Context, name string, req wire.Data
 	p, err := m.db.Project(ctx, name)
 	if err != nil {
 		return store.DataService{}, err
+	}
+	if slices.ContainsFunc(p.Services, func(s store.Service) bool { return s.Name == req.Name }) ||
+		slices.ContainsFunc(p.Data, func(d store.DataService) bool { return d.Name == req.Name }) {
+		return store.DataService{}, &store.ValidationError{Field: "service", Value: req.Name,
+			Reason: "project " + name + " already has a service of that name", Fix: "pick another name, e.g. " + req.Name + "2"}
 	}
 	runtime := cmp.Or(req.Runtime, wire.RuntimeProcess)
 	if err := m.checkDataRuntime(ctx, stack, runtime, req.Version); err != nil {
@@ -147,7 +160,7 @@ func (m *Manager) AddDataService(ctx context.Context, name string, req wire.Data
 	m.emit(wire.Event{Kind: wire.EventAdded, Project: name})
 	if m.running(name) {
 		if err := m.Restart(ctx, name); err != nil {
-			return d, fmt.Errorf("added %s/%s, but the restart failed: %w", name, d.Name, err)
+			return d, fmt.Errorf("%s/%s: %w: %w", name, d.Name, errRestartAfterAdd, err)
 		}
 	}
 	return d, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/store"
@@ -50,8 +49,11 @@ func (l Local) RemoveWith(ctx context.Context, name string, purge bool) (wire.Re
 // AddDataService adds a data service to a project and returns the project.
 func (l Local) AddDataService(ctx context.Context, name string, req wire.DataServiceRequest) (wire.ProjectStatus, error) {
 	if _, err := l.M.AddDataService(ctx, name, req); err != nil {
+		if !errors.Is(err, errRestartAfterAdd) {
+			return wire.ProjectStatus{}, withField(err)
+		}
 		st, serr := l.M.Status(ctx, name)
-		if serr != nil || !slices.ContainsFunc(st.Data, func(d wire.DataServiceStatus) bool { return d.Name == req.Name }) {
+		if serr != nil {
 			return wire.ProjectStatus{}, withField(err)
 		}
 		return st, withField(err) // added; the restart failed
