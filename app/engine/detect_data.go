@@ -11,6 +11,7 @@ import (
 
 	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/manifest"
 	"github.com/devport/devport/store"
 )
 
@@ -20,7 +21,13 @@ import (
 // engine, and the database, Redis and mail services of a
 // docker-compose.yml. The preview shows them and the user chooses; nothing
 // is added silently. At most one proposal per stack, first found first.
+//
+// A folder with a devport.toml gets none: the file says what the project
+// has.
 func DetectData(dir string) []wire.DataProposal {
+	if isFile(filepath.Join(dir, manifest.FileName)) {
+		return nil
+	}
 	var out []wire.DataProposal
 	add := func(name, stack, why string) {
 		if slices.ContainsFunc(out, func(p wire.DataProposal) bool { return p.Stack == stack || p.Name == name }) {

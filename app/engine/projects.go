@@ -300,6 +300,7 @@ func (m *Manager) status(p store.Project) wire.ProjectStatus {
 		st.Services = append(st.Services, ss)
 	}
 	st.Data = m.dataStatus(p, r) // data.go
+	st.FollowBranch = p.FollowBranch
 	m.mu.Unlock()
 	return st
 }

@@ -179,6 +179,11 @@ func (dv *DataView) update(p wire.ProjectStatus) {
 	dv.cards.Refresh()
 	show(dv.Empty, len(p.Data) == 0)
 	show(dv.Follow, database)
+	if dv.Follow.Checked != p.FollowBranch && !dv.Follow.Disabled() { // not while a change is on its way
+		dv.quiet = true
+		dv.Follow.SetChecked(p.FollowBranch)
+		dv.quiet = false
+	}
 }
 
 // cardSig is what a card's widgets depend on: its stack and the names of

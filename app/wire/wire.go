@@ -84,6 +84,8 @@ type ProjectStatus struct {
 	Parked string `json:"parked,omitempty"`
 	// Data are the project's data services (databases, caches, mail).
 	Data []DataServiceStatus `json:"data,omitempty"`
+	// FollowBranch says whether its databases follow its git branch.
+	FollowBranch bool `json:"follow_branch,omitempty"`
 }
 
 // DataServiceStatus is one data service of a project: a database, a cache
