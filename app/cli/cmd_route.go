@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -37,7 +36,7 @@ func (c *CLI) routeAdd(ctx context.Context, name string, args []string) error {
 	fs := flag.NewFlagSet("route add", flag.ContinueOnError)
 	var req wire.RouteRequest
 	fs.StringVar(&req.Service, "service", "", "send the prefix to this service of the project")
-	fs.StringVar(&req.Static, "static", "", "serve the prefix from this folder (like nginx alias)")
+	fs.StringVar(&req.Static, "static", "", "serve the prefix from this folder (like nginx alias); a relative one is the project folder's")
 	fs.StringVar(&req.URL, "url", "", "forward the prefix to this http(s) URL")
 	fs.BoolVar(&req.Strip, "strip", false, "remove the prefix before forwarding (/api/x -> /x)")
 	fs.StringVar(&req.CacheControl, "cache-control", "", `Cache-Control of static files, e.g. "public, max-age=2592000"`)
@@ -62,11 +61,8 @@ func (c *CLI) routeAdd(ctx context.Context, name string, args []string) error {
 	if n != 1 {
 		return fmt.Errorf("%w: devport route %s add %s needs exactly one of --service, --static or --url", ErrUsage, name, pos[0])
 	}
-	if req.Static != "" { // the engine runs elsewhere: it needs the folder's full path
-		if req.Static, err = filepath.Abs(req.Static); err != nil {
-			return err
-		}
-	}
+	// A relative --static goes to the engine as it is: the engine
+	// resolves it against the project folder, not this shell's.
 	if req.MaxBody, err = parseSize(*maxBody); err != nil {
 		return fmt.Errorf("--max-body %q: %w; use bytes or 10k, 100m, 1g, or -1 for no limit", *maxBody, err)
 	}

@@ -36,7 +36,7 @@ func (m *Manager) AddRoute(ctx context.Context, name string, req wire.RouteReque
 		if err != nil {
 			return wire.RouteStatus{}, err
 		}
-		if err := checkStaticFolder("static", p.Root, r.Target); err != nil {
+		if r.Target, err = routeFolder(p, r.Target); err != nil {
 			return wire.RouteStatus{}, err
 		}
 	}

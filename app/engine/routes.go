@@ -2,7 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -183,6 +186,41 @@ func (m *Manager) serviceRoute(p store.Project, s store.Service, r *run) proxy.R
 		rt.Down = "the project is " + string(r.state)
 	}
 	return rt
+}
+
+// routeFolder is the folder a static route of p serves, from dir as the
+// user named it: a relative dir is the project folder's (not the working
+// directory of the engine or of the shell that ran devport route), so
+// "staticfiles" means the same thing from anywhere. A folder that does not
+// exist is refused with its full path: served, it would only fail later
+// with "the static folder of this route is missing".
+func routeFolder(p store.Project, dir string) (string, error) {
+	full := dir
+	if !filepath.IsAbs(dir) {
+		if p.Root == "" {
+			return "", &store.ValidationError{Field: "static", Value: dir,
+				Reason: "is relative, and project " + p.Name + " has no folder to resolve it against",
+				Fix:    "give the folder's full path with --static"}
+		}
+		full = filepath.Join(p.Root, dir)
+	}
+	full = filepath.Clean(full)
+	where := ""
+	if !filepath.IsAbs(dir) {
+		where = " (a relative --static is a folder of the project, " + p.Root + ")"
+	}
+	fi, err := os.Stat(full)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", &store.ValidationError{Field: "static", Value: full, Reason: "does not exist" + where,
+			Fix: "create the folder, or name one that exists"}
+	case err != nil:
+		return "", &store.ValidationError{Field: "static", Value: full, Reason: err.Error(), Fix: "name a folder devport can read"}
+	case !fi.IsDir():
+		return "", &store.ValidationError{Field: "static", Value: full, Reason: "is a file, not a folder" + where,
+			Fix: "name the folder that holds the files"}
+	}
+	return full, checkStaticFolder("static", p.Root, full)
 }
 
 // declaredRoute turns a route from the store into a proxy route; a

@@ -269,7 +269,7 @@ type RuntimeRequest struct {
 type RouteRequest struct {
 	Prefix       string `json:"prefix"`
 	Service      string `json:"service,omitempty"` // send the prefix to this service of the project
-	Static       string `json:"static,omitempty"`  // serve the prefix from this absolute folder
+	Static       string `json:"static,omitempty"`  // serve the prefix from this folder; a relative one is the project folder's
 	URL          string `json:"url,omitempty"`     // forward the prefix to this http(s) URL
 	Strip        bool   `json:"strip,omitempty"`
 	CacheControl string `json:"cache_control,omitempty"`
