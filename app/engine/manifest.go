@@ -107,7 +107,10 @@ func detectSplit(dir string) (manifest.File, bool) {
 }
 
 // detectFile is what `devport init` writes for dir: the split shape, else
-// the one service stacks.Detect finds, named and on NAME.test.
+// the one service stacks.Detect finds, named and on NAME.test, with every
+// route detection makes for it (the /static of a Python app), so that
+// `devport add` of the folder with this file stores what it would have
+// stored without it.
 func detectFile(dir string) (manifest.File, error) {
 	f, ok := detectSplit(dir)
 	if !ok {
@@ -120,6 +123,15 @@ func detectFile(dir string) (manifest.File, error) {
 			s.DocRoot = relTo(dir, d.DocRoot)
 		}
 		f = manifest.File{Services: map[string]manifest.Service{"web": s}}
+		p := store.Project{Root: dir, Services: []store.Service{{Name: "web", Stack: d.Stack, App: d.App,
+			DocRoot: d.DocRoot, PathPrefix: "/", Runtime: wire.RuntimeProcess}}}
+		for _, r := range staticFolderRoutes(p) { // the routes planAdd adds after detection
+			mr, err := manifestRoute(dir, r)
+			if err != nil {
+				return manifest.File{}, err
+			}
+			f.Routes = append(f.Routes, mr)
+		}
 	}
 	f.Name = nameFromFolder(dir)
 	f.Domains = []string{f.Name + ".test"}
@@ -289,19 +301,24 @@ func DescribeAdd(req wire.AddRequest) (string, error) {
 		fmt.Fprintf(&b, "  %s\n", describeService(sn, f.Services[sn]))
 	}
 	for _, r := range f.Routes {
-		target := cmp.Or(r.Service, r.Static, r.URL)
-		kind := "service"
-		if r.Static != "" {
-			kind = "static"
-		} else if r.URL != "" {
-			kind = "url"
-		}
-		fmt.Fprintf(&b, "  route %s → %s %s\n", r.Prefix, kind, target)
+		fmt.Fprintf(&b, "  %s\n", describeRoute(r))
 	}
 	if f.Hooks.BeforeStart != "" {
 		fmt.Fprintf(&b, "  before start: %s\n", f.Hooks.BeforeStart)
 	}
 	return b.String(), nil
+}
+
+// describeRoute is one line for a route of a devport.toml.
+func describeRoute(r manifest.Route) string {
+	target := cmp.Or(r.Service, r.Static, r.URL)
+	kind := "service"
+	if r.Static != "" {
+		kind = "static"
+	} else if r.URL != "" {
+		kind = "url"
+	}
+	return fmt.Sprintf("route %s → %s %s", r.Prefix, kind, target)
 }
 
 func describeService(name string, s manifest.Service) string {
@@ -363,6 +380,9 @@ func InitFile(dir string, force bool) (string, []string, error) {
 	var lines []string
 	for _, sn := range sortedKeys(f.Services) {
 		lines = append(lines, describeService(sn, f.Services[sn]))
+	}
+	for _, r := range f.Routes {
+		lines = append(lines, describeRoute(r))
 	}
 	return path, lines, nil
 }
@@ -441,18 +461,9 @@ func fileFromProject(p store.Project, routes []store.Route) (manifest.File, []st
 		f.Services[d.Name] = ms
 	}
 	for _, r := range routes {
-		mr := manifest.Route{Prefix: r.PathPrefix, Strip: r.StripPrefix, CacheControl: r.CacheControl}
-		switch r.Kind {
-		case store.RouteService:
-			mr.Service = r.Target
-		case store.RouteStatic:
-			t, err := rel("route "+r.PathPrefix+" folder", r.Target)
-			if err != nil {
-				return manifest.File{}, nil, err
-			}
-			mr.Static = t
-		case store.RouteURL:
-			mr.URL = r.Target
+		mr, err := manifestRoute(p.Root, r)
+		if err != nil {
+			return manifest.File{}, nil, err
 		}
 		if r.ConnectTimeout != 0 || r.ReadTimeout != 0 || r.WriteTimeout != 0 || r.MaxBody != 0 {
 			warnings = append(warnings, fmt.Sprintf("route %s: its timeouts and body limit are not part of devport.toml and were left out", r.PathPrefix))
@@ -460,6 +471,26 @@ func fileFromProject(p store.Project, routes []store.Route) (manifest.File, []st
 		f.Routes = append(f.Routes, mr)
 	}
 	return f, warnings, nil
+}
+
+// manifestRoute is a stored route of a project in folder root as
+// devport.toml's [[routes]] hold it: a static folder relative to root.
+func manifestRoute(root string, r store.Route) (manifest.Route, error) {
+	mr := manifest.Route{Prefix: r.PathPrefix, Strip: r.StripPrefix, CacheControl: r.CacheControl}
+	switch r.Kind {
+	case store.RouteService:
+		mr.Service = r.Target
+	case store.RouteStatic:
+		rel, err := filepath.Rel(root, r.Target)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			return manifest.Route{}, fmt.Errorf("route %s folder %s is outside the project folder %s, which devport.toml cannot express: move it inside",
+				r.PathPrefix, r.Target, root)
+		}
+		mr.Static = filepath.ToSlash(rel)
+	case store.RouteURL:
+		mr.URL = r.Target
+	}
+	return mr, nil
 }
 
 // serviceEnv is a service's devport.toml env as KEY=value entries, sorted.
