@@ -64,6 +64,9 @@ var commands = []command{
 		"add a database, Redis or Mailpit to a project; its web services get DB_*, DATABASE_URL, REDIS_URL, MAIL_* (a running project restarts)", (*CLI).service},
 	{"db", "NAME snapshot [TAG] | snapshots | restore TAG | import FILE[.sql|.sql.gz] | export [-o FILE] | shell | follow on|off  [--service S]",
 		"snapshot, restore, import or export a project's database, open its client, or have it follow the git branch", (*CLI).dbCmd},
+	{"python", "[--service S] NAME [ARGS...]", "run the interpreter a project's Python service runs with (its virtualenv, or inside its container), in the project folder, with the service's environment (DB_*, DATABASE_URL, REDIS_URL, MAIL_*, devport.toml's env); every argument after NAME is Python's", (*CLI).python},
+	{"manage", "[--service S] NAME [ARGS...]", "run a Django project's manage.py the same way (devport manage shop migrate)", (*CLI).manage},
+	{"flask", "[--service S] NAME [ARGS...]", "run Flask's CLI the same way, with FLASK_APP set from the service's app (devport flask shop routes)", (*CLI).flask},
 	{"park", "[DIR]", "make every subfolder of DIR a project at SUBFOLDER.test that starts on its first request and stops when idle, and watch DIR for more; without DIR, list the parked folders", (*CLI).park},
 	{"unpark", "DIR", "stop and remove the projects of a parked folder, and stop watching it (its folders are untouched)", (*CLI).unpark},
 	{"parked", "[--json]", "list the parked folders and their projects", (*CLI).parked},
@@ -176,6 +179,7 @@ type api interface {
 	AddDataService(ctx context.Context, name string, req wire.DataServiceRequest) (wire.ProjectStatus, error)
 	RemoveDataService(ctx context.Context, name, service string, purge bool) (wire.DataServiceRemoval, error)
 	Database(ctx context.Context, action, name string, req wire.SnapshotRequest) (wire.DatabaseResult, error)
+	PythonCommand(ctx context.Context, name string, req wire.PythonRequest) (wire.Command, error)
 	SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error)
 	Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error)
 	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)

@@ -111,6 +111,13 @@ func (m *Manager) controlHandler() http.Handler {
 			reply(w, out, err)
 		}
 	})
+	mux.HandleFunc("POST /v1/projects/{name}/python", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.PythonRequest
+		if decode(w, r, &req) {
+			c, err := l.PythonCommand(r.Context(), r.PathValue("name"), req)
+			reply(w, c, err)
+		}
+	})
 	mux.HandleFunc("DELETE /v1/projects/{name}/data/{service}", func(w http.ResponseWriter, r *http.Request) {
 		rep, err := l.RemoveDataService(r.Context(), r.PathValue("name"), r.PathValue("service"), r.URL.Query().Get("purge") == "1")
 		reply(w, rep, err)

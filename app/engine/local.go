@@ -100,6 +100,14 @@ func (l Local) Database(ctx context.Context, action, name string, req wire.Snaps
 	return out, withField(err)
 }
 
+// PythonCommand returns the command that runs a Python service of project
+// name with its own interpreter and environment (devport python, manage,
+// flask).
+func (l Local) PythonCommand(ctx context.Context, name string, req wire.PythonRequest) (wire.Command, error) {
+	c, err := l.M.PythonCommand(ctx, name, req)
+	return c, withField(err)
+}
+
 // errUnknownAction is an Act that is not start, stop or restart.
 var errUnknownAction = errors.New("unknown action")
 

@@ -27,6 +27,7 @@ import (
 //	POST   /v1/projects/{name}/runtime        RuntimeRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/rename         RenameRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/routes         RouteRequest -> RouteStatus
+//	POST   /v1/projects/{name}/python         PythonRequest -> Command
 //	DELETE /v1/projects/{name}/routes?prefix=P
 //	PUT    /v1/settings/{key}                 Setting
 //	DELETE /v1/settings/{key}
@@ -125,6 +126,14 @@ func (c *Client) RemoveDataService(ctx context.Context, name, service string, pu
 func (c *Client) Database(ctx context.Context, action, name string, req SnapshotRequest) (DatabaseResult, error) {
 	var out DatabaseResult
 	return out, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/db/"+url.PathEscape(action), req, &out)
+}
+
+// PythonCommand returns the command that runs a Python service of project
+// name with its own interpreter and environment (devport python, manage,
+// flask); the caller runs it.
+func (c *Client) PythonCommand(ctx context.Context, name string, req PythonRequest) (Command, error) {
+	var out Command
+	return out, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/python", req, &out)
 }
 
 // Act starts, stops or restarts a project.

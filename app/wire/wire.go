@@ -151,6 +151,34 @@ type Shell struct {
 	Env  []string `json:"env,omitempty"`
 }
 
+// The tools of PythonRequest: devport python, devport manage (Django's
+// manage.py) and devport flask (Flask's CLI).
+const (
+	ToolPython = "python"
+	ToolManage = "manage"
+	ToolFlask  = "flask"
+)
+
+// PythonRequest asks for the command that runs a Python service's own
+// interpreter (POST /v1/projects/{name}/python).
+type PythonRequest struct {
+	Tool    string   `json:"tool"`              // ToolPython, ToolManage or ToolFlask
+	Service string   `json:"service,omitempty"` // "" : the project's one Python service
+	Args    []string `json:"args,omitempty"`    // passed on untouched
+	// TTY says the caller's stdin is a terminal: a command run in a
+	// container gets one too (docker exec -t).
+	TTY bool `json:"tty,omitempty"`
+}
+
+// Command is a program for the caller to run in the foreground, with its
+// terminal: Argv in Dir, with Env added to the caller's environment (later
+// entries win).
+type Command struct {
+	Argv []string `json:"argv"`
+	Env  []string `json:"env,omitempty"`
+	Dir  string   `json:"dir,omitempty"`
+}
+
 // RemoveReport is what removing a project did with the data of its data
 // services: kept (the default) or purged.
 type RemoveReport struct {
