@@ -108,9 +108,3 @@ func exitCode(ee *exec.ExitError) int {
 	}
 	return 1
 }
-
-// isTerminal reports whether f is a terminal (a character device).
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}

@@ -141,3 +141,16 @@ func TestPythonCommandsNoEngine(t *testing.T) {
 		})
 	}
 }
+
+// TestIsTerminal: /dev/null is a character device, not a terminal, so a
+// piped or detached devport python gets no docker exec -t.
+func TestIsTerminal(t *testing.T) {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Errorf("%s is taken for a terminal", os.DevNull)
+	}
+}

@@ -146,18 +146,16 @@ func processEnv(p store.Project, s store.Service, bundle string) []string {
 }
 
 // processCABundle is the CA bundle local processes get: the one Serve
-// made, or, in a process that does not serve, the file the engine writes
-// (written here when it is not there yet).
+// made, or, in a process that does not serve, the one Serve would make,
+// written the same way (as root, the copy others can read).
 func (m *Manager) processCABundle() string {
 	if b := cmp.Or(m.processBundle, m.caBundle); b != "" {
 		return b
 	}
-	if os.Geteuid() == 0 { // Serve gives processes a copy others can read (shareBundle)
-		if shared := filepath.Join(m.paths.Run, sharedBundleName); isFile(shared) {
-			return shared
-		}
-	}
 	b, err := m.ca.WriteBundle()
+	if err == nil {
+		b, err = m.shareBundle(b)
+	}
 	if err != nil {
 		m.log.Warn("write the CA bundle", "err", err)
 		return ""
