@@ -52,6 +52,20 @@ type Service struct {
 	// Version is a data service's version: one the host has (process) or
 	// the image tag (container); "" for the newest, or the default image.
 	Version string `toml:"version"`
+	// Reload restarts a Python service when the project's Python files,
+	// templates or config change, holding its requests meanwhile; nil
+	// (left out) is the default, on; false turns it off. Only the Python
+	// stacks take it: PHP reads a changed file on the next request.
+	Reload *bool `toml:"reload"`
+	// ReloadInclude are file patterns, relative to the project folder,
+	// that reload the service beyond the defaults: ["*.graphql"]. A
+	// pattern without "/" matches a name in any folder, one with "/" the
+	// path from the project folder, and a folder matched covers what is in
+	// it (path.Match's syntax: * ? [a-z]).
+	ReloadInclude []string `toml:"reload_include"`
+	// ReloadExclude are file patterns that never reload the service, over
+	// the defaults and ReloadInclude: ["generated/*"].
+	ReloadExclude []string `toml:"reload_exclude"`
 }
 
 // Route sends a prefix to a service, a static folder or a URL.
@@ -89,7 +103,7 @@ type Database struct {
 var known = map[string][]string{
 	"":         {"name", "domains", "services", "routes", "hooks", "database"},
 	"database": {"follow_git_branch"},
-	"services": {"stack", "runtime", "prefix", "app", "docroot", "workers", "image", "env", "version"},
+	"services": {"stack", "runtime", "prefix", "app", "docroot", "workers", "image", "env", "version", "reload", "reload_include", "reload_exclude"},
 	"routes":   {"prefix", "service", "static", "url", "strip", "cache_control"},
 	"hooks":    {"before_start"},
 }

@@ -22,6 +22,9 @@ stack = "gunicorn"
 prefix = "/api"
 app = "api.main:app"
 workers = 2
+reload = false
+reload_include = ["*.graphql"]
+reload_exclude = ["generated/*", "*_pb2.py"]
 
 [[routes]]
 prefix = "/static"
@@ -49,7 +52,8 @@ func TestParseValid(t *testing.T) {
 			Name: "shop", Domains: []string{"shop.test", "www.shop.test"},
 			Services: map[string]Service{
 				"web": {Stack: "php", DocRoot: "public", Env: map[string]string{"APP_ENV": "dev"}},
-				"api": {Stack: "gunicorn", Prefix: "/api", App: "api.main:app", Workers: 2},
+				"api": {Stack: "gunicorn", Prefix: "/api", App: "api.main:app", Workers: 2, Reload: new(false),
+					ReloadInclude: []string{"*.graphql"}, ReloadExclude: []string{"generated/*", "*_pb2.py"}},
 			},
 			Routes: []Route{
 				{Prefix: "/static", Static: "static", CacheControl: "public, max-age=2592000"},
@@ -65,6 +69,8 @@ func TestParseValid(t *testing.T) {
 		{"data services", "[services.web]\nstack = \"php\"\n[services.db]\nstack = \"mysql\"\nversion = \"10.11\"\n[services.cache]\nstack = \"redis\"\nruntime = \"container\"\nimage = \"redis:7\"\n[database]\nfollow_git_branch = true\n",
 			File{Services: map[string]Service{"web": {Stack: "php"}, "db": {Stack: "mysql", Version: "10.11"},
 				"cache": {Stack: "redis", Runtime: "container", Image: "redis:7"}}, Database: Database{FollowGitBranch: true}}},
+		{"reload off", "[services.api]\nstack = \"uvicorn\"\napp = \"main:app\"\nreload = false\n",
+			File{Services: map[string]Service{"api": {Stack: "uvicorn", App: "main:app", Reload: new(false)}}}},
 		{"service route", "[services.web]\nstack = \"php\"\n[services.api]\nstack = \"uvicorn\"\napp = \"main:app\"\nprefix = \"/api\"\n[[routes]]\nprefix = \"/v2\"\nservice = \"api\"\n",
 			File{Services: map[string]Service{"web": {Stack: "php"}, "api": {Stack: "uvicorn", App: "main:app", Prefix: "/api"}},
 				Routes: []Route{{Prefix: "/v2", Service: "api"}}}},
@@ -126,6 +132,13 @@ func TestParseInvalid(t *testing.T) {
 		{"bad name", "name = \"My Shop\"\n" + web, []string{`shop/devport.toml:1: name: "My Shop" is not a project name`}},
 		{"bad domain", "domains = [\"shop\"]\n" + web, []string{`shop/devport.toml:1: domains[0]: "shop" is not a domain`}},
 		{"bad env name", web + "env = { \"A-B\" = \"x\" }\n", []string{`shop/devport.toml:3: services.web.env.A-B: "A-B" is not an environment variable name`}},
+		{"reload on php", web + "reload = true\n", []string{`shop/devport.toml:3: services.web.reload: only the Python stacks (uvicorn, gunicorn, wsgi, uwsgi) reload on save`}},
+		{"reload on a data service", web + "[services.db]\nstack = \"redis\"\nreload_exclude = [\"x\"]\n", []string{`shop/devport.toml:5: services.db.reload_exclude: a redis service has no reload_exclude: remove it`}},
+		{"reload not a bool", "[services.api]\nstack = \"uvicorn\"\napp = \"main:app\"\nreload = \"no\"\n", []string{"shop/devport.toml:4: "}},
+		{"bad reload pattern", "[services.api]\nstack = \"uvicorn\"\napp = \"main:app\"\nreload_include = [\"*.graphql\", \"gen[\"]\n", []string{
+			`shop/devport.toml:4: services.api.reload_include[1]: "gen[" is not a pattern`}},
+		{"reload pattern leaves the folder", "[services.api]\nstack = \"uvicorn\"\napp = \"main:app\"\nreload_exclude = [\"../x\"]\n", []string{
+			`services.api.reload_exclude[0]: "../x" leaves the project folder`}},
 		{"two problems", "[services.a]\nstack = \"rails\"\n[services.b]\nstack = \"php\"\ndocroot = \"..\"\n", []string{
 			"shop/devport.toml:2: services.a.stack", "shop/devport.toml:5: services.b.docroot"}},
 	}

@@ -162,11 +162,38 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 			v.add(k+".image", "%q %s, e.g. %q", s.Image, reason, "php:8.3-apache")
 		}
 	}
+	v.reload(k, s, python)
 	for _, key := range sortedNames(s.Env) {
 		if !envRE.MatchString(key) {
 			v.add(k+".env."+key, "%q is not an environment variable name: use letters, digits and _", key)
 		} else if strings.ContainsRune(s.Env[key], 0) {
 			v.add(k+".env."+key, "must not contain NUL characters")
+		}
+	}
+}
+
+// reload checks the reload keys of web service k: only the Python stacks
+// reload on save, and each pattern must follow valuerule.FilePattern.
+func (v *validator) reload(k string, s Service, python bool) {
+	if !python && s.Stack != "" {
+		for _, f := range []struct {
+			key string
+			set bool
+		}{{"reload", s.Reload != nil}, {"reload_include", s.ReloadInclude != nil}, {"reload_exclude", s.ReloadExclude != nil}} {
+			if f.set {
+				v.add(k+"."+f.key, "only the Python stacks (uvicorn, gunicorn, wsgi, uwsgi) reload on save: remove it")
+			}
+		}
+		return
+	}
+	for _, f := range []struct {
+		key, example string
+		patterns     []string
+	}{{"reload_include", "*.graphql", s.ReloadInclude}, {"reload_exclude", "generated/*", s.ReloadExclude}} {
+		for i, p := range f.patterns {
+			if reason := valuerule.FilePattern(p); reason != "" {
+				v.addAt(fmt.Sprintf("%s.%s[%d]", k, f.key, i), k+"."+f.key, "%q %s, e.g. %q", p, reason, f.example)
+			}
 		}
 	}
 }
@@ -177,7 +204,8 @@ func (v *validator) dataService(k string, s Service) {
 	for _, f := range []struct {
 		key string
 		set bool
-	}{{"prefix", s.Prefix != ""}, {"app", s.App != ""}, {"docroot", s.DocRoot != ""}, {"workers", s.Workers != 0}} {
+	}{{"prefix", s.Prefix != ""}, {"app", s.App != ""}, {"docroot", s.DocRoot != ""}, {"workers", s.Workers != 0},
+		{"reload", s.Reload != nil}, {"reload_include", s.ReloadInclude != nil}, {"reload_exclude", s.ReloadExclude != nil}} {
 		if f.set {
 			v.add(k+"."+f.key, "a %s service has no %s: remove it", s.Stack, f.key)
 		}

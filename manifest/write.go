@@ -20,12 +20,18 @@ func Write(f File) []byte {
 		}
 	}
 	kv("name", f.Name)
-	if len(f.Domains) > 0 {
-		parts := make([]string, len(f.Domains))
-		for i, d := range f.Domains {
-			parts[i] = quote(d)
+	list := func(key string, values []string) {
+		if values == nil {
+			return
 		}
-		fmt.Fprintf(&b, "domains = [%s]\n", strings.Join(parts, ", "))
+		parts := make([]string, len(values))
+		for i, v := range values {
+			parts[i] = quote(v)
+		}
+		fmt.Fprintf(&b, "%s = [%s]\n", key, strings.Join(parts, ", "))
+	}
+	if len(f.Domains) > 0 {
+		list("domains", f.Domains)
 	}
 	for _, name := range sortedNames(f.Services) {
 		s := f.Services[name]
@@ -40,6 +46,11 @@ func Write(f File) []byte {
 		}
 		kv("image", s.Image)
 		kv("version", s.Version)
+		if s.Reload != nil {
+			fmt.Fprintf(&b, "reload = %t\n", *s.Reload)
+		}
+		list("reload_include", s.ReloadInclude)
+		list("reload_exclude", s.ReloadExclude)
 		if len(s.Env) > 0 {
 			var parts []string
 			for _, k := range sortedNames(s.Env) {
