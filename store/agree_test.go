@@ -89,6 +89,12 @@ func agreeKinds() []agreeKind {
 				return manifestRefuses(web(manifest.Service{Stack: "php", Env: map[string]string{"A": v}}), "services.web.env.A")
 			},
 			nil},
+		{"reload pattern",
+			func(v string) bool { return validateReload(Service{Name: "web", ReloadExclude: []string{v}}) != nil },
+			func(v string) bool {
+				return manifestRefuses(web(manifest.Service{Stack: "uvicorn", App: "main:app", ReloadExclude: []string{v}}), "services.web.reload_exclude[0]")
+			},
+			nil},
 	}
 }
 

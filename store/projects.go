@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/internal/valuerule"
 )
 
 const (
@@ -97,6 +98,21 @@ type Service struct {
 
 	// Env is added to the backend's environment (stored as a JSON object).
 	Env map[string]string
+
+	// NoReload turns reload on save off (devport.toml's reload = false).
+	// The zero value reloads: the engine restarts a Python service when
+	// the project's Python files, templates or config change. The other
+	// stacks ignore it.
+	NoReload bool
+
+	// ReloadInclude are file patterns, relative to the project folder,
+	// that reload the service beyond the defaults ("*.graphql");
+	// ReloadExclude are patterns that never do ("generated/*"), over the
+	// defaults and ReloadInclude. A pattern without "/" matches a name in
+	// any folder, one with "/" the path from the project folder; a folder
+	// matched covers what is in it (app/engine/reload.go). Stored as JSON
+	// arrays; nil when none.
+	ReloadInclude, ReloadExclude []string
 }
 
 // AddProject validates p completely, then stores it in one transaction. Bad
@@ -152,6 +168,7 @@ func normalize(p Project) Project {
 		if s.DocRoot != "" {
 			s.DocRoot = filepath.Clean(s.DocRoot)
 		}
+		s.ReloadInclude, s.ReloadExclude = cloneList(s.ReloadInclude), cloneList(s.ReloadExclude)
 		services[i] = s
 	}
 	slices.SortFunc(services, func(a, b Service) int { return strings.Compare(a.Name, b.Name) })
@@ -228,14 +245,27 @@ func insertProject(ctx context.Context, tx *sql.Tx, p *Project, in Project) erro
 	}
 	for i := range p.Services {
 		s := &p.Services[i]
+		if err := validateReload(*s); err != nil {
+			return err
+		}
 		env, err := encodeEnv(s.Env)
 		if err != nil {
 			return fmt.Errorf("service %q env: %w", s.Name, err)
 		}
+		include, err := encodeList(s.ReloadInclude)
+		if err != nil {
+			return fmt.Errorf("service %q reload_include: %w", s.Name, err)
+		}
+		exclude, err := encodeList(s.ReloadExclude)
+		if err != nil {
+			return fmt.Errorf("service %q reload_exclude: %w", s.Name, err)
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO services
-			(project_id, name, stack, runtime, app, doc_root, path_prefix, url, image, workers, env)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, s.Name, s.Stack, s.Runtime, s.App, s.DocRoot, s.PathPrefix, s.URL, s.Image, s.Workers, env)
+			(project_id, name, stack, runtime, app, doc_root, path_prefix, url, image, workers, env,
+			reload, reload_include, reload_exclude)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, s.Name, s.Stack, s.Runtime, s.App, s.DocRoot, s.PathPrefix, s.URL, s.Image, s.Workers, env,
+			!s.NoReload, include, exclude)
 		if err != nil {
 			return fmt.Errorf("insert service %q: %w", s.Name, err)
 		}
@@ -343,7 +373,8 @@ func loadDomains(ctx context.Context, tx *sql.Tx, where string, args []any, byID
 
 func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byID map[int64]*Project) error {
 	rows, err := tx.QueryContext(ctx, `SELECT s.project_id, s.id, s.name, s.stack, s.runtime, s.app, s.doc_root, s.path_prefix, s.url, s.image,
-		s.workers, s.env FROM services s JOIN projects p ON p.id = s.project_id`+where+` ORDER BY s.project_id, s.name`, args...)
+		s.workers, s.env, s.reload, s.reload_include, s.reload_exclude
+		FROM services s JOIN projects p ON p.id = s.project_id`+where+` ORDER BY s.project_id, s.name`, args...)
 	if err != nil {
 		return err
 	}
@@ -351,10 +382,18 @@ func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byI
 	for rows.Next() {
 		var id int64
 		var s Service
-		var env string
+		var env, include, exclude string
+		var reload bool
 		if err := rows.Scan(&id, &s.ID, &s.Name, &s.Stack, &s.Runtime, &s.App, &s.DocRoot, &s.PathPrefix, &s.URL, &s.Image,
-			&s.Workers, &env); err != nil {
+			&s.Workers, &env, &reload, &include, &exclude); err != nil {
 			return err
+		}
+		s.NoReload = !reload
+		if s.ReloadInclude, err = decodeList(include); err != nil {
+			return fmt.Errorf("service %q reload_include %q: %w", s.Name, include, err)
+		}
+		if s.ReloadExclude, err = decodeList(exclude); err != nil {
+			return fmt.Errorf("service %q reload_exclude %q: %w", s.Name, exclude, err)
 		}
 		if err := json.Unmarshal([]byte(env), &s.Env); err != nil {
 			return fmt.Errorf("service %q env %q: %w", s.Name, env, err)
@@ -394,4 +433,51 @@ func encodeEnv(env map[string]string) (string, error) {
 	}
 	b, err := json.Marshal(env)
 	return string(b), err
+}
+
+// encodeList renders a list of strings as the JSON array it is stored as.
+func encodeList(l []string) (string, error) {
+	if len(l) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(l)
+	return string(b), err
+}
+
+// decodeList reads a list stored by encodeList; nil when it is empty.
+func decodeList(s string) ([]string, error) {
+	var l []string
+	if err := json.Unmarshal([]byte(s), &l); err != nil {
+		return nil, err
+	}
+	if len(l) == 0 {
+		return nil, nil
+	}
+	return l, nil
+}
+
+// cloneList copies l, keeping nil for an empty list.
+func cloneList(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return slices.Clone(l)
+}
+
+// validateReload checks a service's reload patterns by the rule
+// devport.toml's validation uses too (internal/valuerule). AddProject and
+// AddParkedProject reach it through insertProject.
+func validateReload(s Service) error {
+	for _, f := range []struct {
+		field    string
+		patterns []string
+	}{{"reload_include", s.ReloadInclude}, {"reload_exclude", s.ReloadExclude}} {
+		for _, p := range f.patterns {
+			if reason := valuerule.FilePattern(p); reason != "" {
+				return &ValidationError{Field: f.field, Value: p, Reason: fmt.Sprintf("%s (service %q)", reason, s.Name),
+					Fix: "fix it in devport.toml's [services." + s.Name + "]"}
+			}
+		}
+	}
+	return nil
 }

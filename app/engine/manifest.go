@@ -172,7 +172,8 @@ func planFile(ctx context.Context, req wire.AddRequest, f manifest.File) (store.
 			continue
 		}
 		svc := store.Service{Name: sn, Stack: s.Stack, Runtime: cmp.Or(s.Runtime, wire.RuntimeProcess), Image: s.Image,
-			App: s.App, PathPrefix: cmp.Or(s.Prefix, "/"), Workers: s.Workers, Env: s.Env}
+			App: s.App, PathPrefix: cmp.Or(s.Prefix, "/"), Workers: s.Workers, Env: s.Env,
+			NoReload: s.Reload != nil && !*s.Reload, ReloadInclude: s.ReloadInclude, ReloadExclude: s.ReloadExclude}
 		if s.DocRoot != "" {
 			svc.DocRoot = filepath.Join(dir, filepath.FromSlash(s.DocRoot))
 		}
@@ -438,6 +439,12 @@ func fileFromProject(p store.Project, routes []store.Route) (manifest.File, []st
 				s.Name, s.URL, p.Name, s.PathPrefix, s.URL)
 		}
 		ms := manifest.Service{Stack: s.Stack, App: s.App, Workers: s.Workers, Image: s.Image, Env: s.Env}
+		if stackdef.IsPython(s.Stack) { // reload.go: the only stacks that reload on save
+			ms.ReloadInclude, ms.ReloadExclude = s.ReloadInclude, s.ReloadExclude
+			if s.NoReload {
+				ms.Reload = new(false)
+			}
+		}
 		if s.Runtime != wire.RuntimeProcess {
 			ms.Runtime = s.Runtime
 		}
