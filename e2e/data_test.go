@@ -354,9 +354,12 @@ func TestDatabaseFollowsBranch(t *testing.T) {
 	waitUntil(t, 20*time.Second, "feature's rows back", func() bool { return get("/") == "notes: main1 feat1" })
 }
 
-// mailpitImage is the stand-in for axllent/mailpit
+// The stand-ins for axllent/mailpit and redis:7
 // (scripts/build-test-images.sh; mariadbImage: compose_data_test.go).
-const mailpitImage = "devport-test/mailpit:bookworm"
+const (
+	mailpitImage = "devport-test/mailpit:bookworm"
+	redisImage   = "devport-test/redis:bookworm"
+)
 
 // TestDataServicesContainers runs the notes site, its MariaDB and its
 // Mailpit as containers: the site reaches the database by name on the

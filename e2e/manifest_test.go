@@ -133,7 +133,7 @@ func TestManifestSplit(t *testing.T) {
 		for _, tc := range []struct{ name, toml, want string }{
 			{"syntax error", "name = \"split\"\n[services.web\nstack = \"php\"\n", "devport.toml:2: invalid TOML"},
 			{"bad stack", "[services.web]\nstack = \"php\"\n\n[services.api]\nstack = \"rails\"\n",
-				`devport.toml:5: services.api.stack: "rails" is not a stack; use php, uvicorn, gunicorn, wsgi, uwsgi or static`},
+				`devport.toml:5: services.api.stack: "rails" is not a stack; use php, uvicorn, gunicorn, wsgi, uwsgi, static, mariadb, postgres, redis or mailpit`},
 			{"unknown key", "[services.web]\nstack = \"php\"\ndocrot = \"x\"\n", `devport.toml:3: services.web.docrot: unknown key; did you mean "docroot"?`},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

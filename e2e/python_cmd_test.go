@@ -111,12 +111,15 @@ func TestPythonCommand(t *testing.T) {
 	t.Run("in a container", func(t *testing.T) {
 		needDocker(t)
 		e.dockerLeftovers(t)
+		testenv.Need(t, "image "+redisImage, exec.Command("docker", "image", "inspect", redisImage).Run() == nil, "scripts/build-test-images.sh builds it")
+		// A web container reaches data services in containers only (by name).
+		e.mustRun("set", "pyenv", "--service", "cache", "--runtime", "container", "--image", redisImage)
 		out := e.mustRun("set", "pyenv", "--runtime", "container", "--image", uvicornImage)
 		if !strings.Contains(out, "running") {
 			t.Fatalf("set container: %q", out)
 		}
 		want := site(t)
-		if !strings.Contains(want, "REDIS_URL=") || !strings.HasPrefix(want, "/usr/bin/python3 /app ") {
+		if !strings.Contains(want, "REDIS_URL=redis://cache:6379") || !strings.HasPrefix(want, "/usr/bin/python3 /app ") {
 			t.Fatalf("the container's site answered %q", want)
 		}
 		t.Logf("the container's site and devport python: %s", want)

@@ -40,6 +40,7 @@ test_pkgs=(
   redis-server redis-tools            # redis stack: redis-server, redis-cli
   php-mysql python3-psycopg2 python3-redis  # the apps of the data-service e2e tests talk to them (mysqli, psycopg2, redis-py)
   git                                 # a real repository whose checkouts the databases follow (e2e)
+  wordpress wordpress-theme-twentytwentythree  # a real third-party app with a database and mail: WordPress (e2e)
 )
 bench_pkgs=(
   caddy wrk                           # the proxy benchmark's peers and load generator (nginx: the test set)

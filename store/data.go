@@ -75,6 +75,15 @@ func validateDataService(d DataService) error {
 // unquoted.
 var dbNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
+// ValidateVersion checks a data service's version as the store will
+// (valuerule.Version), and names the flag that fixes it.
+func ValidateVersion(v string) error {
+	if r := valuerule.Version(v); r != "" {
+		return &ValidationError{Field: "version", Value: v, Reason: r, Fix: "use --version 15 or --version 10.11"}
+	}
+	return nil
+}
+
 // AddDataService adds a data service to project. A name any service of the
 // project has, or a port another data service holds, is a
 // *ValidationError; a missing project wraps ErrNotFound. Nothing is

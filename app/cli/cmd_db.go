@@ -97,7 +97,7 @@ func (c *CLI) dbCmd(ctx context.Context, args []string) error {
 		if err := call(); err != nil {
 			return err
 		}
-		return c.runShell(ctx, res.Shell)
+		return c.runShell(res.Shell)
 	case "follow":
 		if err := arg("on|off"); err != nil {
 			return err
@@ -148,11 +148,13 @@ func (c *CLI) dbExport(name string, req *wire.SnapshotRequest, out string, call 
 
 // runShell runs a database client in the foreground; its exit code
 // becomes devport's.
-func (c *CLI) runShell(ctx context.Context, sh wire.Shell) error {
+func (c *CLI) runShell(sh wire.Shell) error {
 	if len(sh.Argv) == 0 {
 		return errors.New("the engine gave no client command")
 	}
-	cmd := exec.CommandContext(ctx, sh.Argv[0], sh.Argv[1:]...)
+	// Not tied to ctx: Ctrl-C belongs to the client (it cancels a query),
+	// which the terminal sends it directly.
+	cmd := exec.Command(sh.Argv[0], sh.Argv[1:]...)
 	cmd.Env = append(os.Environ(), sh.Env...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.Stdout, c.Stderr
 	err := cmd.Run()

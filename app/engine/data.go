@@ -18,7 +18,6 @@ import (
 
 	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/stackdef"
-	"github.com/devport/devport/internal/valuerule"
 	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
@@ -99,8 +98,8 @@ func checkDataRequest(req wire.DataServiceRequest) (string, error) {
 		return "", &store.ValidationError{Field: "stack", Value: req.Stack, Reason: "is not a data service",
 			Fix: "use --stack " + stackdef.List(dataStacks, "or")}
 	}
-	if r := valuerule.Version(req.Version); r != "" {
-		return "", &store.ValidationError{Field: "version", Value: req.Version, Reason: r, Fix: "use --version 15 or --version 10.11"}
+	if err := store.ValidateVersion(req.Version); err != nil {
+		return "", err
 	}
 	if err := checkRuntime(req.Runtime, req.Image); err != nil {
 		return "", err
@@ -395,6 +394,9 @@ func (m *Manager) openDataParents(project string) error {
 // startDataServices starts the data services of p into r, each ready by a
 // real check of its own, before any web service starts.
 func (m *Manager) startDataServices(ctx context.Context, p store.Project, r *run) error {
+	if err := reachableData(p); err != nil {
+		return fmt.Errorf("start %s: %w", p.Name, err)
+	}
 	for _, d := range p.Data {
 		runner, err := m.dataRunner(ctx, p, d)
 		if err != nil {
@@ -409,6 +411,25 @@ func (m *Manager) startDataServices(ctx context.Context, p store.Project, r *run
 		m.mu.Lock()
 		r.services[d.Name] = &serviceRun{runner: runner, upstream: up, data: true}
 		m.mu.Unlock()
+	}
+	return nil
+}
+
+// reachableData refuses a project whose web container would be handed a
+// data service it cannot reach: one that runs as a process listens on
+// this machine's loopback, which inside a container is the container.
+func reachableData(p store.Project) error {
+	for _, s := range p.Services {
+		if s.Runtime != wire.RuntimeContainer || stackdef.RunsNothing(s.Stack) {
+			continue
+		}
+		for _, d := range p.Data {
+			if d.Runtime != wire.RuntimeContainer {
+				return &store.ValidationError{Field: "runtime", Value: d.Runtime,
+					Reason: "service " + s.Name + " runs in a container, and data service " + d.Name + " as a process on this machine's loopback, which the container cannot reach",
+					Fix:    "run " + d.Name + " in a container too: devport set " + p.Name + " --service " + d.Name + " --runtime container (its data moves with it)"}
+			}
+		}
 	}
 	return nil
 }

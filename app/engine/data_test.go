@@ -170,3 +170,31 @@ func TestRemoveDataServiceKeepsData(t *testing.T) {
 		}
 	}
 }
+
+// TestReachableData: a web container with a data service on the host's
+// loopback is refused before anything starts, with the fix.
+func TestReachableData(t *testing.T) {
+	tests := []struct {
+		name       string
+		web, data  string
+		wantRefuse bool
+	}{
+		{"both processes", wire.RuntimeProcess, wire.RuntimeProcess, false},
+		{"both containers", wire.RuntimeContainer, wire.RuntimeContainer, false},
+		{"process web, container data", wire.RuntimeProcess, wire.RuntimeContainer, false},
+		{"container web, process data", wire.RuntimeContainer, wire.RuntimeProcess, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := store.Project{Name: "shop", Services: []store.Service{{Name: "web", Stack: "php", Runtime: tc.web}},
+				Data: []store.DataService{{Name: "db", Stack: "mariadb", Runtime: tc.data}}}
+			err := reachableData(p)
+			if (err != nil) != tc.wantRefuse {
+				t.Fatalf("err = %v, want refused: %v", err, tc.wantRefuse)
+			}
+			if err != nil && !strings.Contains(err.Error(), "devport set shop --service db --runtime container") {
+				t.Fatalf("no fix in %q", err)
+			}
+		})
+	}
+}
