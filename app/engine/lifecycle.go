@@ -182,6 +182,7 @@ func (m *Manager) start(ctx context.Context, name string, kind startKind) error 
 		m.goBackground(func(ctx context.Context) { m.watch(ctx, name, svc, r, sr) })
 	}
 	m.followBranch(p, r) // branch.go: databases that follow the git branch
+	m.followReload(p, r) // reload.go: Python services restart when their files change
 	m.event(ctx, store.Event{Project: name, Kind: "started"})
 	m.publish()
 	m.stateEvent(name, wire.StateRunning, "")
@@ -258,9 +259,9 @@ func (m *Manager) watch(ctx context.Context, project, service string, r *run, sr
 		return
 	}
 	m.mu.Lock()
-	if m.runs[project] != r || r.state != wire.StateRunning {
+	if m.runs[project] != r || r.state != wire.StateRunning || r.services[service] != sr {
 		m.mu.Unlock()
-		return // stopped on purpose, or another service's crash came first
+		return // stopped on purpose, replaced by a reload (reload.go), or another service's crash came first
 	}
 	sr.err = sr.runner.Err()
 	m.mu.Unlock()
