@@ -87,16 +87,7 @@ func (m *mariadb) prepare(ctx context.Context, _ int) (launch, error) {
 		return launch{}, err
 	}
 	sock := m.socketPath()
-	if err := checkSocketPath(sock); err != nil {
-		return launch{}, err
-	}
-	if err := portFree(ctx, m.spec); err != nil {
-		return launch{}, err
-	}
-	if err := dataFolders(m.spec, acct, "mysql"); err != nil {
-		return launch{}, err
-	}
-	if err := makeRunDir(m.spec.RunDir, sock); err != nil {
+	if err := prepareData(ctx, m.spec, acct, "mysql", sock); err != nil {
 		return launch{}, err
 	}
 	err = initDataDir(ctx, m.spec, acct, func(ctx context.Context, dir string) error {

@@ -142,16 +142,7 @@ func (p *postgres) prepare(ctx context.Context, _ int) (launch, error) {
 		return launch{}, err
 	}
 	sock := p.socketPath()
-	if err := checkSocketPath(sock); err != nil {
-		return launch{}, err
-	}
-	if err := portFree(ctx, p.spec); err != nil {
-		return launch{}, err
-	}
-	if err := dataFolders(p.spec, acct, "PG_VERSION"); err != nil {
-		return launch{}, err
-	}
-	if err := makeRunDir(p.spec.RunDir, sock); err != nil {
+	if err := prepareData(ctx, p.spec, acct, "PG_VERSION", sock); err != nil {
 		return launch{}, err
 	}
 	err = initDataDir(ctx, p.spec, acct, func(ctx context.Context, dir string) error {

@@ -426,6 +426,22 @@ func asAccount(tools toolchain, acct *apacheAccount, argv []string) ([]string, e
 		"--clear-groups", "--pdeathsig", "keep", "--"}, argv...), nil
 }
 
+// prepareData readies one start of a data server: its socket path fits,
+// its port is free, and its data folder (for acct; marker is what an
+// initialised one holds, "" for none) and run folder exist.
+func prepareData(ctx context.Context, s Spec, acct *apacheAccount, marker, sock string) error {
+	if err := checkSocketPath(sock); err != nil {
+		return err
+	}
+	if err := portFree(ctx, s); err != nil {
+		return err
+	}
+	if err := dataFolders(s, acct, marker); err != nil {
+		return err
+	}
+	return makeRunDir(s.RunDir, sock)
+}
+
 // dataFolders creates DataDir and RunDir (0700) and, with acct, gives
 // them to acct: DataDir recursively when it belonged to someone else (a
 // server checks that its files are its own). acct must be able to pass

@@ -47,16 +47,7 @@ func (r *redis) prepare(ctx context.Context, _ int) (launch, error) {
 		return launch{}, err
 	}
 	sock := r.socketPath()
-	if err := checkSocketPath(sock); err != nil {
-		return launch{}, err
-	}
-	if err := portFree(ctx, r.spec); err != nil {
-		return launch{}, err
-	}
-	if err := dataFolders(r.spec, nil, ""); err != nil {
-		return launch{}, err
-	}
-	if err := makeRunDir(r.spec.RunDir, sock); err != nil {
+	if err := prepareData(ctx, r.spec, nil, "", sock); err != nil {
 		return launch{}, err
 	}
 	return launch{
