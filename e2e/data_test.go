@@ -36,6 +36,23 @@ foreach ($db->query("SELECT body FROM notes ORDER BY id") as $row) {
 echo "\n";
 `
 
+// notesGetter returns a GET of the notes site's path that fails the test,
+// with the engine's output and the services' logs, unless it answers 200.
+// *g is read at each call: the test may start another engine.
+func notesGetter(t *testing.T, e *env, port int, g **engine) func(path string) string {
+	ca := filepath.Join(e.home, "ca", "root.pem")
+	return func(path string) string {
+		t.Helper()
+		a := httpsGet(t, ca, "notes.test", port, path)
+		if a.status != 200 {
+			weblog, _ := os.ReadFile(filepath.Join(e.home, "logs", "notes", "web.log"))
+			dblog, _ := os.ReadFile(filepath.Join(e.home, "logs", "notes", "db.log"))
+			t.Fatalf("GET %s: %d\n%s\nengine:\n%s\nweb log:\n%s\ndb log:\n%s", path, a.status, a.body, (*g).output(), weblog, dblog)
+		}
+		return strings.TrimSpace(a.body)
+	}
+}
+
 // TestDataServicesPHP is a PHP site with a MariaDB database and Mailpit,
 // both as processes from the host's packages: the page writes rows through
 // DB_*, and they are still there after a project restart and an engine
@@ -71,14 +88,7 @@ func TestDataServicesPHP(t *testing.T) {
 	}
 	g := serve()
 	ca := filepath.Join(e.home, "ca", "root.pem")
-	get := func(path string) string {
-		t.Helper()
-		a := httpsGet(t, ca, "notes.test", port, path)
-		if a.status != 200 {
-			t.Fatalf("GET %s: %d\n%s\nengine:\n%s", path, a.status, a.body, g.output())
-		}
-		return strings.TrimSpace(a.body)
-	}
+	get := notesGetter(t, e, port, &g)
 	get("/?add=one")
 	if got := get("/?add=two"); got != "notes: one two" {
 		t.Fatalf("after two adds: %q", got)
@@ -326,17 +336,7 @@ func TestDatabaseFollowsBranch(t *testing.T) {
 	port := freePort(t)
 	g := e.serve("--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)), "--start", "notes")
 	defer g.stop(t)
-	ca := filepath.Join(e.home, "ca", "root.pem")
-	get := func(path string) string {
-		t.Helper()
-		a := httpsGet(t, ca, "notes.test", port, path)
-		if a.status != 200 {
-			weblog, _ := os.ReadFile(filepath.Join(e.home, "logs", "notes", "web.log"))
-			dblog, _ := os.ReadFile(filepath.Join(e.home, "logs", "notes", "db.log"))
-			t.Fatalf("GET %s: %d\n%s\nengine:\n%s\nweb log:\n%s\ndb log:\n%s", path, a.status, a.body, g.output(), weblog, dblog)
-		}
-		return strings.TrimSpace(a.body)
-	}
+	get := notesGetter(t, e, port, &g)
 	e.mustRun("db", "notes", "follow", "on")
 	if got := get("/?add=main1"); got != "notes: main1" {
 		t.Fatalf("on main: %q", got)
@@ -390,14 +390,7 @@ func TestDataServicesContainers(t *testing.T) {
 	g := e.serve("--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)), "--start", "notes")
 	defer g.stop(t)
 	ca := filepath.Join(e.home, "ca", "root.pem")
-	get := func(path string) string {
-		t.Helper()
-		a := httpsGet(t, ca, "notes.test", port, path)
-		if a.status != 200 {
-			t.Fatalf("GET %s: %d\n%s\nengine:\n%s", path, a.status, a.body, g.output())
-		}
-		return strings.TrimSpace(a.body)
-	}
+	get := notesGetter(t, e, port, &g)
 	get("/?add=one")
 	if got := get("/?add=two"); got != "notes: one two" {
 		t.Fatalf("after two adds: %q", got)
