@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/devport/devport/app/cli.Version=$(VERSION)
 export CGO_ENABLED := 1
 
-.PHONY: all build run deps deps-run test test-images bench bench-runtimes bench-proxy vet clean package screenshots
+.PHONY: all build run deps deps-run test test-images bench bench-runtimes bench-reload bench-proxy vet clean package screenshots
 
 all: build
 
@@ -53,6 +53,13 @@ test: deps build vet test-images
 bench-runtimes: build test-images
 	DEVPORT_BENCH=1 $(GO) test -count=1 -run TestStartLatency -v ./e2e/
 
+# bench-reload: save -> new response through the proxy for the FastAPI
+# example as a process, and as a container when the stand-in image is
+# there, with a client polling all along that must see no 502
+# (e2e/reload_test.go). The target is under 1.5 s.
+bench-reload: build test-images
+	DEVPORT_BENCH=1 $(GO) test -count=1 -run TestReloadLatency -v ./e2e/
+
 # bench-proxy: Go benchmarks of the proxy's hot path, then bench/run.sh,
 # which puts nginx, Caddy and devport's proxy in front of one origin on
 # loopback and drives each with wrk (docs/performance.md).
@@ -61,7 +68,7 @@ bench-proxy:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./proxy/
 	bash bench/run.sh
 
-bench: bench-runtimes bench-proxy
+bench: bench-runtimes bench-reload bench-proxy
 
 # package: the desktop bundle (devport.tar.xz with the binary, icon and
 # .desktop file) through fyne package, which reads FyneApp.toml.
