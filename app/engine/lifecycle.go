@@ -201,6 +201,9 @@ func (m *Manager) startServices(ctx context.Context, p store.Project, r *run, ki
 			return fmt.Errorf("start %s: %w", p.Name, err)
 		}
 	}
+	if err := m.collectStatic(ctx, p); err != nil { // django.go: STATIC_ROOT filled before the site starts
+		return fmt.Errorf("start %s: %w", p.Name, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	declared, err := m.db.Routes(ctx, p.Name)

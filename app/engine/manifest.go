@@ -287,7 +287,18 @@ func DescribeAdd(req wire.AddRequest) (string, error) {
 			return "", nil // plan() reports it with the fix
 		}
 		out := fmt.Sprintf("detected:\n  %s\n", describeService("web", manifest.Service{Stack: d.Stack, App: d.App, DocRoot: relTo(req.Dir, d.DocRoot)}))
-		for _, n := range folderNotes(req.Dir, d.Stack) { // app/static.go
+		notes := folderNotes(req.Dir, d.Stack) // app/static.go
+		if stackdef.IsPython(d.Stack) {
+			// django.go: the settings' routes, and what they would refuse.
+			domain := cmp.Or(req.Domain, cmp.Or(req.Name, nameFromFolder(req.Dir))+".test")
+			if dj, routes, ok := djangoNotes(context.Background(), req.Dir, d.Stack, domain); ok {
+				if len(routes) > 0 { // they replace static/ at /static
+					notes = slices.DeleteFunc(notes, func(n string) bool { return strings.HasPrefix(n, "static/ ") })
+				}
+				notes = append(notes, dj...)
+			}
+		}
+		for _, n := range notes {
 			out += "  " + n + "\n"
 		}
 		return out + describeData(req), nil

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,9 +70,23 @@ func folderNotes(dir, stack string) []string {
 // Python app is the whole site: nginx's `location /static { alias …; }`
 // of the seed layouts, served by the proxy instead of the app. (Apache
 // serves a PHP site's files itself.)
+//
+// A Django project's settings come first (django.go): STATIC_URL to
+// STATIC_ROOT and MEDIA_URL to MEDIA_ROOT, the folders made when missing
+// (collectstatic fills the one, uploads the other) so that the routes, and
+// the devport.toml `devport init` writes of them, name folders that exist.
+// static/ is then one of Django's sources, not what the site serves.
 func staticFolderRoutes(p store.Project) []store.Route {
 	if len(p.Services) != 1 || p.Root == "" || !stackdef.IsPython(p.Services[0].Stack) {
 		return nil
+	}
+	if ds, err := readDjango(context.Background(), p.Root, p.Services[0].Stack); err == nil {
+		if routes := djangoRoutes(p, ds); len(routes) > 0 {
+			for _, r := range routes {
+				_ = os.MkdirAll(r.Target, 0o755) // a folder it cannot make shows as missing on the page
+			}
+			return routes
+		}
 	}
 	dir := filepath.Join(p.Root, "static")
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() || checkStaticFolder("static", p.Root, dir) != nil {
