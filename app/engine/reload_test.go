@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -390,13 +389,18 @@ func TestReload(t *testing.T) {
 		if _, err := fmt.Sscanf(frozen, "frozen %d", &pid); err != nil {
 			t.Fatalf("frozen's answer %q: %v", frozen, err)
 		}
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		save(t, "frozen.py", reloadApp("frozen3")) // no reload: frozen has reload = false
+		proc, err := os.FindProcess(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := proc.Kill(); err != nil {
 			t.Fatal(err)
 		}
 		save(t, "main.py", reloadApp("fixed again"))
 		waitBody(t, "/", "fixed again ")
 		// Started again, it runs the frozen.py saved since.
-		waitBody(t, "/frozen/", "frozen2 ")
+		waitBody(t, "/frozen/", "frozen3 ")
 		pollUntil(t, 30*time.Second, func() bool { return state().State == wire.StateRunning },
 			func() string { st := state(); return fmt.Sprintf("not running: %s %q", st.State, st.Reason) })
 	})
