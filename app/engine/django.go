@@ -34,7 +34,7 @@ import (
 // djangoReadTimeout bounds the reading of the settings: importing a
 // settings module takes about 100 ms; one that hangs (a database
 // connection at import) must not hang devport add.
-const djangoReadTimeout = 5 * time.Second
+var djangoReadTimeout = 5 * time.Second
 
 // collectTimeout bounds collectstatic before a start: the admin's files
 // take under a second; a project with many (and a slow disk) more.
