@@ -22,8 +22,11 @@ import (
 // X-Forwarded-Proto says the request is https (gunicorn reads it on its
 // unix socket, and SECURE_PROXY_SSL_HEADER, as Django's deployment
 // checklist sets it), the session cookie, and after a pause longer than
-// the proxy's idle timeout, the admin index. With the proxy saying http,
-// the forged Referer passes and the real login is refused.
+// the proxy's idle timeout, the admin index. Its settings set STATIC_ROOT
+// and nobody runs collectstatic: devport does before the start, and the
+// proxy serves the admin's CSS from staticfiles/ at /static. With the
+// proxy saying http, the forged Referer passes and the real login is
+// refused.
 func TestDjangoAdmin(t *testing.T) {
 	djangoAdmin := testenv.Tool(t, "django-admin")
 	testenv.Tool(t, "curl")
@@ -48,15 +51,25 @@ func TestDjangoAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf := strings.Replace(string(b), "ALLOWED_HOSTS = []", "ALLOWED_HOSTS = ['.test']", 1) +
-		"\nSECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')\n"
+		"\nSECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')\n" +
+		"STATIC_ROOT = BASE_DIR / \"staticfiles\"\n" // and no collectstatic by hand
 	if err := os.WriteFile(settings, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	run("/usr/bin/python3", "manage.py", "migrate", "--noinput")
 	run("/usr/bin/python3", "manage.py", "createsuperuser", "--noinput", "--username", "admin", "--email", "admin@example.test")
 
-	if out := e.mustRun("add", dir); !strings.Contains(out, "wsgi at /, app mysite.wsgi:application") {
+	out := e.mustRun("add", dir)
+	if !strings.Contains(out, "wsgi at /, app mysite.wsgi:application") {
 		t.Fatalf("add did not detect the Django project:\n%s", out)
+	}
+	for _, want := range []string{"route /static → static staticfiles", "or: devport add " + dir + " --stack uvicorn --app mysite.asgi:application"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("add's preview lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "warning:") {
+		t.Errorf("add warns about settings that accept djadmin.test:\n%s", out)
 	}
 	port := freePort(t)
 	g := e.serve("--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)), "--start", "djadmin")
@@ -69,6 +82,12 @@ func TestDjangoAdmin(t *testing.T) {
 		t.Helper()
 		return curlAnswer(t, port, append([]string{"--cacert", ca, "--resolve", fmt.Sprintf("djadmin.test:%d:127.0.0.1", port),
 			"-c", jar, "-b", jar}, args...)...)
+	}
+	// STATIC_ROOT, collected before the start and served by the proxy.
+	css := exec.Command("curl", "-sS", "--max-time", "20", "--cacert", ca, "--resolve", fmt.Sprintf("djadmin.test:%d:127.0.0.1", port),
+		"-o", os.DevNull, "-w", "%{http_code} %{content_type}", base+"/static/admin/css/base.css")
+	if got, err := css.Output(); err != nil || !strings.HasPrefix(string(got), "200 text/css") {
+		t.Errorf("GET /static/admin/css/base.css: %q, %v; want 200 text/css\nengine:\n%s", got, err, g.output())
 	}
 	login := curl(base + "/admin/login/?next=/admin/")
 	token := regexp.MustCompile(`name="csrfmiddlewaretoken" value="([^"]+)"`).FindStringSubmatch(login.body)
