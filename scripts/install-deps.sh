@@ -33,6 +33,7 @@ test_pkgs=(
   nginx-light                         # nginx -t on the nginx export (export, e2e)
   procps                              # pgrep in process checks
   python3-django                      # a real third-party app behind the wsgi stack: Django's admin (e2e)
+  python3-debugpy                     # devport debug: the Python stacks under debugpy, a DAP client attaches (stacks, e2e)
   sudo                                # devport setup as an ordinary user asks for root through it (e2e)
   systemd                             # systemctl: setup where systemd-resolved is installed but not running (e2e)
   mariadb-server mariadb-client       # mariadb stack (process runtime): mariadbd, mariadb-install-db, the mariadb client and mariadb-dump

@@ -113,6 +113,12 @@ type Service struct {
 	// matched covers what is in it (app/engine/reload.go). Stored as JSON
 	// arrays; nil when none.
 	ReloadInclude, ReloadExclude []string
+
+	// Debug runs a Python service under debugpy, listening on loopback
+	// port 5678 for an IDE to attach (devport debug NAME on|off). It is
+	// the user's toggle of the moment, not the project's configuration:
+	// devport.toml neither sets nor writes it.
+	Debug bool
 }
 
 // AddProject validates p completely, then stores it in one transaction. Bad
@@ -262,10 +268,10 @@ func insertProject(ctx context.Context, tx *sql.Tx, p *Project, in Project) erro
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO services
 			(project_id, name, stack, runtime, app, doc_root, path_prefix, url, image, workers, env,
-			reload, reload_include, reload_exclude)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			reload, reload_include, reload_exclude, debug)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, s.Name, s.Stack, s.Runtime, s.App, s.DocRoot, s.PathPrefix, s.URL, s.Image, s.Workers, env,
-			!s.NoReload, include, exclude)
+			!s.NoReload, include, exclude, s.Debug)
 		if err != nil {
 			return fmt.Errorf("insert service %q: %w", s.Name, err)
 		}
@@ -373,7 +379,7 @@ func loadDomains(ctx context.Context, tx *sql.Tx, where string, args []any, byID
 
 func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byID map[int64]*Project) error {
 	rows, err := tx.QueryContext(ctx, `SELECT s.project_id, s.id, s.name, s.stack, s.runtime, s.app, s.doc_root, s.path_prefix, s.url, s.image,
-		s.workers, s.env, s.reload, s.reload_include, s.reload_exclude
+		s.workers, s.env, s.reload, s.reload_include, s.reload_exclude, s.debug
 		FROM services s JOIN projects p ON p.id = s.project_id`+where+` ORDER BY s.project_id, s.name`, args...)
 	if err != nil {
 		return err
@@ -385,7 +391,7 @@ func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byI
 		var env, include, exclude string
 		var reload bool
 		if err := rows.Scan(&id, &s.ID, &s.Name, &s.Stack, &s.Runtime, &s.App, &s.DocRoot, &s.PathPrefix, &s.URL, &s.Image,
-			&s.Workers, &env, &reload, &include, &exclude); err != nil {
+			&s.Workers, &env, &reload, &include, &exclude, &s.Debug); err != nil {
 			return err
 		}
 		s.NoReload = !reload
