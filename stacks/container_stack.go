@@ -27,6 +27,7 @@ const (
 	pyPort          = "8000"
 	pyScriptPath    = "/devport/run.sh"
 	pyWorkerDir     = "/devport/py" // gunicorn's --pythonpath for RootPathWorker
+	pyDebugPort     = "5678"        // debugpy's, published on 127.0.0.1:Spec.DebugPort
 	phpScriptPath   = "/devport/php-run.sh"
 	containerVhost  = "apache-site.conf"   // in RunDir
 	containerEntry  = "python-run.sh"      // in RunDir
@@ -51,6 +52,9 @@ type containerPlan struct {
 	volume   string            // named volume to create first ("" for none)
 	network  string            // the project's network, joined under the service's name
 	files    map[string][]byte // generated files, by path in RunDir
+	// debugPort publishes debugpy's pyDebugPort on this 127.0.0.1 port
+	// (Spec.Debug); 0 publishes nothing more.
+	debugPort int
 
 	// The data stacks (container_data.go):
 
@@ -91,6 +95,9 @@ func (p containerPlan) portBindings() (nat.PortSet, nat.PortMap) {
 	add(p.port, p.hostPort)
 	if p.uiPort != "" {
 		add(p.uiPort, 0)
+	}
+	if p.debugPort != 0 {
+		add(pyDebugPort, p.debugPort)
 	}
 	return exposed, bindings
 }
@@ -147,6 +154,12 @@ const ContainerCABundle = "/etc/devport/ca-bundle.pem"
 //   - wsgi: gunicorn's sync workers, SCRIPT_NAME for a prefix;
 //   - uwsgi: the uwsgi protocol on --socket (the proxy speaks it), with
 //     --die-on-term --vacuum --master --need-app, mounted at the prefix.
+//
+// With Spec.Debug, uvicorn and gunicorn run under debugpy as in the
+// process runtime (one gunicorn worker, no timeout), listening on the
+// container's pyDebugPort, published on 127.0.0.1:DebugPort only; the
+// script first checks that the image (or requirements.txt) has debugpy.
+// uWSGI refuses it.
 func planPython(s Spec, image string) (containerPlan, error) {
 	prefix := ""
 	if p := s.PathPrefix; p != "" && p != "/" {
@@ -168,6 +181,15 @@ func planPython(s Spec, image string) (containerPlan, error) {
 		},
 		files: map[string][]byte{},
 	}
+	debug := "" // what runs the server under debugpy, after "$PY"
+	if s.Debug {
+		if s.Stack == stackdef.UWSGI {
+			return containerPlan{}, fmt.Errorf("service %s: %w", s.label(), ErrNoDebugger)
+		}
+		debug = "-Xfrozen_modules=off -m debugpy --listen 0.0.0.0:" + pyDebugPort + " "
+		p.debugPort = s.debugPort()
+		p.env = append(p.env, debugEnv...)
+	}
 	var run, modules, server string
 	switch s.Stack {
 	case stackdef.Uvicorn:
@@ -176,7 +198,7 @@ func planPython(s Spec, image string) (containerPlan, error) {
 		if prefix != "" {
 			args = append(args, "--root-path", prefix)
 		}
-		server, modules, run = "uvicorn", "uvicorn", `exec "$PY" -m uvicorn `+shellquote.Join(args)
+		server, modules, run = "uvicorn", "uvicorn", `exec "$PY" `+debug+`-m uvicorn `+shellquote.Join(args)
 	case stackdef.Gunicorn, stackdef.WSGI:
 		args := []string{}
 		modules, server = "gunicorn", "gunicorn"
@@ -191,11 +213,12 @@ func planPython(s Spec, image string) (containerPlan, error) {
 				args = append(args, "-k", "uvicorn.workers.UvicornWorker")
 			}
 		}
-		args = append(args, "-w", workers, "--bind", bind, "--forwarded-allow-ips", "*", "--keep-alive", keepAliveSeconds(), "--chdir", pyAppDir)
+		args = append(args, gunicornWorkerArgs(s)...)
+		args = append(args, "--bind", bind, "--forwarded-allow-ips", "*", "--keep-alive", keepAliveSeconds(), "--chdir", pyAppDir)
 		if prefix != "" {
 			args = append(args, "--env", "SCRIPT_NAME="+prefix)
 		}
-		run = `exec "$PY" -m gunicorn ` + shellquote.Join(append(args, s.App))
+		run = `exec "$PY" ` + debug + `-m gunicorn ` + shellquote.Join(append(args, s.App))
 	case stackdef.UWSGI:
 		args := []string{"--socket", bind, "--master", "--die-on-term", "--vacuum", "--need-app",
 			"--buffer-size", "65535", "--processes", workers, "--chdir", pyAppDir}
@@ -212,6 +235,9 @@ func planPython(s Spec, image string) (containerPlan, error) {
 	}
 	if modules != "" {
 		run = fmt.Sprintf(pythonImportCheck, modules, server, image, strings.ReplaceAll(modules, " ", " and ")) + run
+	}
+	if debug != "" {
+		run = fmt.Sprintf(debugpyImportCheck, image, s.label(), s.Project) + run
 	}
 	p.files[containerEntry] = []byte(fmt.Sprintf(pythonScript, pyDepsDir, image, s.Stack) + run + "\n")
 	return p, nil
@@ -252,6 +278,14 @@ const pythonImportCheck = `for m in %[1]s; do
         exit 1
     fi
 done
+`
+
+// debugpyImportCheck fails with the fix when debugpy does not import:
+// %[1]s the image, %[2]s the service, %[3]s the project.
+const debugpyImportCheck = `if ! "$PY" -c "import debugpy" 2>/dev/null; then
+    echo "devport: debugpy is not installed in image %[1]s: add debugpy to requirements.txt to debug %[2]s, or turn debugging off: devport debug %[3]s off" >&2
+    exit 1
+fi
 `
 
 // uwsgiRun finds a uwsgi binary (the image's, or pyuwsgi's from
@@ -299,6 +333,9 @@ func (p containerPlan) hash() string {
 	_ = enc.Encode([]any{p.image, p.cmd, p.imageCmd, p.env, p.workDir, p.port, p.mounts, p.volume, p.network, names})
 	if p.hostPort != 0 || p.uiPort != "" || p.stopSignal != "" || p.dataFromImage {
 		_ = enc.Encode([]any{p.hostPort, p.uiPort, p.stopSignal, p.volumeLabels, p.dataFromImage})
+	}
+	if p.debugPort != 0 {
+		_ = enc.Encode([]any{"debug", p.debugPort})
 	}
 	for _, n := range names {
 		h.Write(p.files[n])

@@ -24,6 +24,15 @@ import (
 // gunicorn stack then runs a subclass of it (asgiWorkerSource, written to
 // the run folder) that sets root_path from SCRIPT_NAME; like uvicorn, it
 // takes the path with the prefix stripped.
+//
+// With Spec.Debug it runs `<python> -m debugpy --listen 127.0.0.1:PORT -m
+// gunicorn ... -w 1 --timeout 0`: debugpy listens in the arbiter, for the
+// arbiter's whole life, and follows the forked worker as a subprocess
+// (debugpy's debugpyAttach event, which VS Code's attach answers by
+// attaching to the worker), so a breakpoint in a request handler stops the
+// worker. A listener in the worker instead (a post_fork hook) would need
+// gunicorn's -c, which replaces the project's own gunicorn.conf.py, and
+// every replaced worker would race its predecessor's adapter for the port.
 type gunicorn struct {
 	spec   Spec
 	asgi   bool // the gunicorn stack: uvicorn workers
@@ -66,7 +75,13 @@ func (g *gunicorn) prepare(ctx context.Context, _ int) (launch, error) {
 	if err := makeRunDir(g.spec.RunDir, sock); err != nil {
 		return launch{}, err
 	}
-	args := []string{"-m", "gunicorn"}
+	var args []string
+	if g.spec.Debug { // debugpy in the arbiter follows its one worker
+		if args, err = debugArgs(g.spec, py); err != nil {
+			return launch{}, err
+		}
+	}
+	args = append(args, "-m", "gunicorn")
 	if g.asgi {
 		if g.prefix() != "" {
 			worker := filepath.Join(g.spec.RunDir, asgiWorkerModule+".py")
@@ -78,8 +93,8 @@ func (g *gunicorn) prepare(ctx context.Context, _ int) (launch, error) {
 			args = append(args, "-k", "uvicorn.workers.UvicornWorker")
 		}
 	}
+	args = append(args, gunicornWorkerArgs(g.spec)...)
 	args = append(args,
-		"-w", strconv.Itoa(g.spec.workers()),
 		"--bind", "unix:"+sock,
 		"--forwarded-allow-ips", "*",
 		"--keep-alive", keepAliveSeconds(),
@@ -90,6 +105,9 @@ func (g *gunicorn) prepare(ctx context.Context, _ int) (launch, error) {
 	}
 	args = append(args, g.spec.App)
 	env := append(os.Environ(), "PYTHONUNBUFFERED=1")
+	if g.spec.Debug {
+		env = append(env, debugEnv...)
+	}
 	return launch{
 		path:     py,
 		args:     args,
@@ -97,6 +115,16 @@ func (g *gunicorn) prepare(ctx context.Context, _ int) (launch, error) {
 		env:      append(env, g.spec.Env...),
 		upstream: Upstream{Network: "unix", Address: sock},
 	}, nil
+}
+
+// gunicornWorkerArgs are spec's worker flags in both runtimes: -w N, or
+// under the debugger (Spec.Debug) one worker with no timeout: gunicorn
+// would otherwise kill a worker paused at a breakpoint after 30 s.
+func gunicornWorkerArgs(s Spec) []string {
+	if s.Debug {
+		return []string{"-w", "1", "--timeout", "0"}
+	}
+	return []string{"-w", strconv.Itoa(s.workers())}
 }
 
 // retry: a gunicorn failure at start is the app's, not the socket's.

@@ -114,6 +114,17 @@ type Spec struct {
 	// gunicorn's workers went on serving). Empty starts the backend
 	// directly, as before. The container runtime ignores it.
 	Supervisor []string `json:",omitempty"`
+	// Debug runs a Python service under debugpy (devport debug NAME on),
+	// listening on 127.0.0.1:DebugPort for an IDE to attach over DAP:
+	// `python -m debugpy --listen ... -m uvicorn|gunicorn`, with one
+	// gunicorn worker and no worker timeout, so a request paused at a
+	// breakpoint is not killed. The uwsgi stack refuses it (uWSGI embeds
+	// Python in its own binary, where debugpy cannot start its adapter).
+	Debug bool `json:",omitempty"`
+	// DebugPort is debugpy's port on 127.0.0.1 in both runtimes (the
+	// container runtime publishes it there); 0 means DefaultDebugPort,
+	// the port VS Code's attach configuration uses.
+	DebugPort int `json:",omitempty"`
 
 	// The data stacks only (stackdef.Data: mariadb, postgres, redis,
 	// mailpit):

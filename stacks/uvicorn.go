@@ -2,10 +2,13 @@ package stacks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/devport/devport/internal/stackdef"
 )
@@ -17,7 +20,8 @@ const maxSocketPath = 103
 // uvicorn is the uvicorn stack: `<python> -m uvicorn MODULE:APP --uds
 // RunDir/<service>.sock --proxy-headers --forwarded-allow-ips '*'
 // --timeout-keep-alive 15 (BackendKeepAlive) --app-dir Dir [--root-path
-// PREFIX]`, run in Dir.
+// PREFIX]`, run in Dir. With Spec.Debug, `-m debugpy --listen
+// 127.0.0.1:PORT` comes before `-m uvicorn` (debugArgs).
 type uvicorn struct {
 	spec   Spec
 	python *interpreter
@@ -45,16 +49,25 @@ func (u *uvicorn) prepare(ctx context.Context, _ int) (launch, error) {
 	if err := makeRunDir(u.spec.RunDir, sock); err != nil {
 		return launch{}, err
 	}
-	args := []string{"-m", "uvicorn", u.spec.App,
+	var args []string
+	if u.spec.Debug { // one process, no reload: debugpy traces it all
+		if args, err = debugArgs(u.spec, py); err != nil {
+			return launch{}, err
+		}
+	}
+	args = append(args, "-m", "uvicorn", u.spec.App,
 		"--uds", sock,
 		"--proxy-headers", "--forwarded-allow-ips", "*",
 		"--timeout-keep-alive", keepAliveSeconds(),
 		"--app-dir", u.spec.Dir,
-	}
+	)
 	if p := u.spec.PathPrefix; p != "" && p != "/" {
 		args = append(args, "--root-path", p)
 	}
 	env := append(os.Environ(), "PYTHONUNBUFFERED=1")
+	if u.spec.Debug {
+		env = append(env, debugEnv...)
+	}
 	return launch{
 		path:     py,
 		args:     args,
@@ -107,4 +120,63 @@ func removeSocket(path string) error {
 		return fmt.Errorf("remove stale socket: %w", err)
 	}
 	return nil
+}
+
+// DefaultDebugPort is debugpy's port on 127.0.0.1 when Spec.DebugPort is
+// 0: the one VS Code's Python "attach" configuration connects to.
+const DefaultDebugPort = 5678
+
+// ErrNoDebugger is a debug request for a stack devport does not run under
+// debugpy: uWSGI embeds Python in its own binary, so there is no `python -m
+// debugpy` to wrap it with.
+var ErrNoDebugger = errors.New("devport runs only the uvicorn, gunicorn and wsgi stacks under debugpy: " +
+	"uWSGI embeds Python in its own binary, so python -m debugpy cannot wrap it; serve the app with the wsgi stack (gunicorn) to debug it")
+
+// ErrDebugPortInUse means debugpy's port on 127.0.0.1 is taken.
+var ErrDebugPortInUse = errors.New("debugpy's port is already in use")
+
+// debugPort is the port debugpy listens on for spec.
+func (s *Spec) debugPort() int {
+	if s.DebugPort > 0 {
+		return s.DebugPort
+	}
+	return DefaultDebugPort
+}
+
+// debugEnv quiets pydevd's warning that frozen modules may hide
+// breakpoints (-Xfrozen_modules=off already turns them off on Python
+// 3.11; older ones ignore the option).
+var debugEnv = []string{"PYDEVD_DISABLE_FILE_VALIDATION=1"}
+
+// debugArgs are the arguments that make py run the server under debugpy,
+// listening on 127.0.0.1:DebugPort: the server's own `-m MODULE ...`
+// follow them. It checks first that py imports debugpy and that the port
+// is free, so that either failure reads as itself rather than as a
+// backend that exited at start.
+func debugArgs(s Spec, py string) ([]string, error) {
+	if !imports(py, "debugpy") {
+		missing := MissingError{Binary: "debugpy", Package: "python3-debugpy"}
+		return nil, &hintError{
+			msg: fmt.Sprintf("service %s is to run under the debugger, and %s cannot import debugpy: %v (or pip install debugpy into %s), or turn debugging off: devport debug %s off",
+				s.label(), py, &missing, filepath.Join(s.Dir, venvDirs[0]), s.Project),
+			err: &missing,
+		}
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(s.debugPort()))
+	if err := CheckDebugPort(s.debugPort()); err != nil {
+		return nil, fmt.Errorf("service %s: %w", s.label(), err)
+	}
+	return []string{"-Xfrozen_modules=off", "-m", "debugpy", "--listen", addr}, nil
+}
+
+// CheckDebugPort reports whether debugpy could listen on 127.0.0.1:port:
+// an error wrapping ErrDebugPortInUse when something holds it.
+func CheckDebugPort(port int) error {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%w: %s (%v): close what listens there (another debug session?), or turn debugging off with devport debug NAME off",
+			ErrDebugPortInUse, addr, err)
+	}
+	return l.Close()
 }

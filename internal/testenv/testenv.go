@@ -10,10 +10,18 @@
 package testenv
 
 import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // InstallFix is the fix for anything scripts/install-deps.sh provides.
@@ -134,4 +142,65 @@ func Lock(t testing.TB, name string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
+}
+
+// Debugpy returns Debian's python3 when it can import debugpy (the
+// python3-debugpy package), skipping t (or failing it under
+// DEVPORT_REQUIRE_ALL=1) when it cannot.
+func Debugpy(t testing.TB) string {
+	t.Helper()
+	py := "/usr/bin/python3"
+	ok := exec.Command(py, "-c", "import debugpy").Run() == nil
+	Need(t, "debugpy for "+py, ok, "apt-get install python3-debugpy ("+InstallFix+")")
+	return py
+}
+
+// DAPInitialize connects to a Debug Adapter Protocol server at addr (TCP),
+// sends the `initialize` request an IDE sends first, and waits up to
+// timeout for its response, reading past any events before it. DAP
+// messages are JSON framed by a Content-Length header, as in LSP.
+func DAPInitialize(addr string, timeout time.Duration) error {
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	body, _ := json.Marshal(map[string]any{"seq": 1, "type": "request", "command": "initialize",
+		"arguments": map[string]any{"clientID": "devport-test", "adapterID": "debugpy", "pathFormat": "path",
+			"linesStartAt1": true, "columnsStartAt1": true}})
+	if _, err := fmt.Fprintf(c, "Content-Length: %d\r\n\r\n%s", len(body), body); err != nil {
+		return err
+	}
+	r := textproto.NewReader(bufio.NewReader(c))
+	for {
+		h, err := r.ReadMIMEHeader()
+		if err != nil {
+			return fmt.Errorf("read a DAP header: %w", err)
+		}
+		n, err := strconv.Atoi(h.Get("Content-Length"))
+		if err != nil {
+			return fmt.Errorf("DAP header without a Content-Length: %v", h)
+		}
+		msg := make([]byte, n)
+		if _, err := io.ReadFull(r.R, msg); err != nil {
+			return fmt.Errorf("read a DAP message: %w", err)
+		}
+		var m struct {
+			Type       string `json:"type"`
+			RequestSeq int    `json:"request_seq"`
+			Command    string `json:"command"`
+			Success    bool   `json:"success"`
+			Message    string `json:"message"`
+		}
+		if err := json.Unmarshal(msg, &m); err != nil {
+			return fmt.Errorf("DAP message %q: %w", msg, err)
+		}
+		if m.Type == "response" && m.RequestSeq == 1 {
+			if m.Command != "initialize" || !m.Success {
+				return fmt.Errorf("initialize failed: %s", msg)
+			}
+			return nil
+		}
+	}
 }
