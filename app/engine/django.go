@@ -28,8 +28,10 @@ import (
 // static and media folders the proxy serves (static.go), the ASGI app
 // uvicorn can run, and the ALLOWED_HOSTS and CSRF_TRUSTED_ORIGINS that
 // would refuse the project's domain (the preview of devport add,
-// manifest.go). Before a Django service starts, collectstatic fills
-// STATIC_ROOT, so the admin's CSS is there with no command by hand.
+// manifest.go, and the service's log at each start). Before a Django
+// service starts, collectstatic fills STATIC_ROOT, so the admin's CSS is
+// there with no command by hand, and the reload watcher (reload.go) runs
+// it again when a file under the static sources changes.
 
 // djangoReadTimeout bounds the reading of the settings: importing a
 // settings module takes about 100 ms; one that hangs (a database
@@ -57,8 +59,9 @@ const djangoMarker = "devport-django-settings:"
 // sys.path, as when manage.py runs). Like manage.py, it only sets
 // DJANGO_SETTINGS_MODULE when the environment does not. Reading
 // django.conf.settings imports the settings module and nothing else: no
-// app is loaded, no database is opened.
-const djangoProgram = `import importlib, json, os, sys
+// app is loaded, no database is opened. The apps' static/ folders are
+// found by path (importlib's PathFinder), without importing the apps.
+const djangoProgram = `import importlib, importlib.machinery, importlib.util, json, os, sys
 sys.path.insert(0, sys.argv[2])
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", sys.argv[1])
 import django
@@ -67,6 +70,22 @@ def text(v):
     return None if v is None or v == "" else str(v)
 def strs(v):
     return [str(x) for x in (v or [])]
+def app_static(entry):
+    parts = entry.split(".")
+    try:
+        spec = importlib.util.find_spec(parts[0])
+        locs = list(spec.submodule_search_locations or []) if spec else []
+        for i in range(2, len(parts) + 1):
+            s = importlib.machinery.PathFinder.find_spec(".".join(parts[:i]), locs)
+            if s is None or not s.submodule_search_locations:
+                break
+            locs = list(s.submodule_search_locations)
+    except Exception:
+        return []
+    return [os.path.join(l, "static") for l in locs if os.path.isdir(os.path.join(l, "static"))]
+def sources():
+    dirs = [str(d[1] if isinstance(d, (list, tuple)) else d) for d in getattr(settings, "STATICFILES_DIRS", [])]
+    return dirs + [d for a in settings.INSTALLED_APPS for d in app_static(a)]
 mod = os.environ["DJANGO_SETTINGS_MODULE"]
 out = {
     "version": list(django.VERSION[:2]),
@@ -82,6 +101,7 @@ out = {
     "CSRF_TRUSTED_ORIGINS": strs(getattr(settings, "CSRF_TRUSTED_ORIGINS", [])),
     "DEBUG": bool(settings.DEBUG),
     "staticfiles": any(a == "django.contrib.staticfiles" or a.startswith("django.contrib.staticfiles.") for a in settings.INSTALLED_APPS),
+    "static_sources": sources(),
 }
 sys.stdout.write("\n` + djangoMarker + `" + json.dumps(out) + "\n")
 `
@@ -103,6 +123,10 @@ type djangoConf struct {
 	CSRFTrustedOrigins    []string
 	Debug                 bool
 	StaticFiles           bool // django.contrib.staticfiles is installed: collectstatic exists
+	// StaticSources are the folders collectstatic copies from:
+	// STATICFILES_DIRS, then each installed app's static/ folder (Django's
+	// own apps' too, outside the project).
+	StaticSources []string
 }
 
 // djangoSettingsModule is the settings module manage.py of root names,
@@ -192,6 +216,7 @@ func runDjangoRead(ctx context.Context, c wire.Command, module, manageDir string
 		CSRFTrustedOrigins []string `json:"CSRF_TRUSTED_ORIGINS"`
 		Debug              bool     `json:"DEBUG"`
 		StaticFiles        bool     `json:"staticfiles"`
+		StaticSources      []string `json:"static_sources"`
 	}
 	if err := json.Unmarshal([]byte(strings.TrimSpace(js)), &raw); err != nil {
 		return djangoConf{}, fmt.Errorf("the settings of %s: %w", module, err)
@@ -215,6 +240,9 @@ func runDjangoRead(ctx context.Context, c wire.Command, module, manageDir string
 		StaticURL: str(raw.StaticURL), StaticRoot: folder(raw.StaticRoot), MediaURL: str(raw.MediaURL), MediaRoot: folder(raw.MediaRoot),
 		WSGIApplication: str(raw.WSGIApplication), ASGIApplication: str(raw.ASGIApplication),
 		AllowedHosts: raw.AllowedHosts, CSRFTrustedOrigins: raw.CSRFTrustedOrigins, Debug: raw.Debug, StaticFiles: raw.StaticFiles}
+	for _, d := range raw.StaticSources {
+		ds.StaticSources = append(ds.StaticSources, folder(&d))
+	}
 	if len(raw.Version) == 2 {
 		ds.Version = [2]int{raw.Version[0], raw.Version[1]}
 	}
@@ -429,16 +457,27 @@ func (e *CollectStaticError) Error() string {
 
 func (e *CollectStaticError) Unwrap() error { return e.Err }
 
-// collectStatic runs `manage.py collectstatic --noinput` for the Django
-// service of p before it starts, when its settings set STATIC_ROOT and
-// install django.contrib.staticfiles: the admin's CSS (and the apps')
-// land in STATIC_ROOT, which the proxy serves at STATIC_URL. It runs with
-// the service's interpreter and environment (PythonCommand), under the
-// supervisor as a hook does, and appends its output to the service's log.
-// Only the process runtime collects here.
+// collectStatic runs before a start of p: for its Django service it names
+// in the service's log the settings that would refuse the project's
+// domains (djangoWarnings, with the line to add), and runs collectstatic
+// (collectFiles).
 func (m *Manager) collectStatic(ctx context.Context, p store.Project) error {
-	if p.Root == "" {
+	svc, ds, c, ok := m.djangoService(ctx, p)
+	if !ok {
 		return nil
+	}
+	m.warnDjango(p, svc, ds)
+	return m.runCollect(ctx, p, svc, ds, c)
+}
+
+// djangoService is the Django service of p that collectstatic runs for
+// (its first Python service in the process runtime: only the process
+// runtime collects here), its settings and its command (PythonCommand).
+// ok is false when p has none, or its settings cannot be read (the
+// service's own start then says what is wrong with them).
+func (m *Manager) djangoService(ctx context.Context, p store.Project) (store.Service, djangoConf, wire.Command, bool) {
+	if p.Root == "" {
+		return store.Service{}, djangoConf{}, wire.Command{}, false
 	}
 	var svc store.Service
 	for _, s := range p.Services {
@@ -448,16 +487,73 @@ func (m *Manager) collectStatic(ctx context.Context, p store.Project) error {
 		}
 	}
 	if svc.Name == "" {
-		return nil
+		return svc, djangoConf{}, wire.Command{}, false
 	}
 	ds, c, err := m.readServiceDjango(ctx, p, svc)
 	if errors.Is(err, errNotDjango) {
+		return svc, ds, c, false
+	}
+	if err != nil {
+		m.log.Warn("read the Django settings", "project", p.Name, "service", svc.Name, "err", err)
+		return svc, ds, c, false
+	}
+	return svc, ds, c, true
+}
+
+// djangoStatic is STATIC_ROOT and the static sources of p's Django
+// service, when collectstatic runs for it; "" and nil otherwise.
+func (m *Manager) djangoStatic(ctx context.Context, p store.Project) (root string, sources []string) {
+	_, ds, _, ok := m.djangoService(ctx, p)
+	if !ok || ds.StaticRoot == "" || !ds.StaticFiles {
+		return "", nil
+	}
+	return ds.StaticRoot, ds.StaticSources
+}
+
+// warnDjango names, at a start, the settings of Django service svc that
+// would refuse p's domains through the proxy's HTTPS port, each with the
+// line to add: in the service's log (so devport logs shows it beside
+// Django's own "Invalid HTTP_HOST header", and a failure's log tail
+// with it), in the engine's log, and as a warning to the window.
+func (m *Manager) warnDjango(p store.Project, svc store.Service, ds djangoConf) {
+	var warnings []string
+	for _, d := range p.Domains {
+		warnings = append(warnings, djangoWarnings(ds, d, int(m.httpsPort.Load()))...)
+	}
+	if len(warnings) == 0 {
+		return
+	}
+	logPath := m.paths.ServiceLog(p.Name, svc.Name)
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err == nil {
+		if f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			for _, w := range warnings {
+				fmt.Fprintf(f, "devport: warning: %s\n", w)
+			}
+			f.Close()
+		}
+	}
+	for _, w := range warnings {
+		m.log.Warn("Django settings refuse the project's domain", "project", p.Name, "service", svc.Name, "warning", w)
+		m.emit(wire.Event{Kind: wire.EventWarning, Project: p.Name, Detail: p.Name + ": " + w})
+	}
+}
+
+// collectFiles runs `manage.py collectstatic --noinput` for the Django
+// service of p, when its settings set STATIC_ROOT and install
+// django.contrib.staticfiles: the admin's CSS (and the apps') land in
+// STATIC_ROOT, which the proxy serves at STATIC_URL. It runs with the
+// service's interpreter and environment (PythonCommand), under the
+// supervisor as a hook does, and appends its output to the service's log.
+func (m *Manager) collectFiles(ctx context.Context, p store.Project) error {
+	svc, ds, c, ok := m.djangoService(ctx, p)
+	if !ok {
 		return nil
 	}
-	if err != nil { // the service's own start says what is wrong with it
-		m.log.Warn("collectstatic: read the Django settings", "project", p.Name, "service", svc.Name, "err", err)
-		return nil
-	}
+	return m.runCollect(ctx, p, svc, ds, c)
+}
+
+// runCollect is collectFiles with the settings read.
+func (m *Manager) runCollect(ctx context.Context, p store.Project, svc store.Service, ds djangoConf, c wire.Command) error {
 	if ds.StaticRoot == "" || !ds.StaticFiles {
 		return nil
 	}

@@ -3,17 +3,21 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/internal/testenv"
+	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
 
@@ -355,9 +359,132 @@ STATICFILES_DIRS = [BASE_DIR / "static"]`, "The STATICFILES_DIRS setting should 
 					t.Errorf("log:\n%s", log)
 				}
 			}
-			if tc.wantErr == "" && tc.want == "" && len(log) != 0 {
+			if tc.wantErr == "" && tc.want == "" && strings.Contains(string(log), "collectstatic") { // the warnings of the settings are there
 				t.Errorf("ran with no STATIC_ROOT:\n%s", log)
 			}
 		})
+	}
+}
+
+// TestCollectStaticOnSave: the static sources are read from the settings
+// (STATICFILES_DIRS and each app's static/ folder), and while the project
+// runs a change under one runs collectstatic again, with no restart of the
+// service: the proxy serves the new file from STATIC_ROOT at once.
+func TestCollectStaticOnSave(t *testing.T) {
+	if !isExecutable("/usr/bin/python3") {
+		t.Skip("needs Debian's /usr/bin/python3 with python3-django")
+	}
+	ctx := context.Background()
+	dir := djangoProject(t, `STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "assets"]
+INSTALLED_APPS += ["polls.apps.PollsConfig"]
+ALLOWED_HOSTS = ["*"]`)
+	writeFiles(t, dir, map[string]string{
+		"polls/__init__.py":           "",
+		"polls/apps.py":               "from django.apps import AppConfig\n\n\nclass PollsConfig(AppConfig):\n    name = \"polls\"\n",
+		"polls/static/polls/site.css": "body { color: red }\n",
+		"assets/app.js":               "console.log(1)\n",
+	})
+
+	ds, err := readDjango(ctx, dir, stackdef.WSGI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, _ := filepath.EvalSymlinks(dir) // BASE_DIR is resolved
+	var inProject []string
+	admin := false
+	for _, s := range ds.StaticSources {
+		switch {
+		case within(real, s):
+			inProject = append(inProject, relTo(real, s))
+		case strings.HasSuffix(s, filepath.Join("django", "contrib", "admin", "static")):
+			admin = true
+		}
+	}
+	if !slices.Equal(inProject, []string{"assets", "polls/static"}) || !admin {
+		t.Fatalf("static sources %q, want assets, polls/static and the admin's", ds.StaticSources)
+	}
+
+	m := testManager(t)
+	var starts atomic.Int64
+	newRunner := m.newRunner
+	m.newRunner = func(s stacks.Spec) (stacks.Runner, error) {
+		r, err := newRunner(s)
+		if err != nil {
+			return nil, err
+		}
+		return &countingRunner{Runner: r, start: func() { starts.Add(1) }}, nil
+	}
+	if _, err := m.Add(ctx, wire.AddRequest{Dir: dir, Name: "site"}); err != nil {
+		t.Fatal(err)
+	}
+	port := serveTest(t, m)
+	if err := m.Start(ctx, "site"); err != nil {
+		t.Fatal(err)
+	}
+	c := siteClient(t, m, port)
+	get := func(path string) string {
+		resp, err := c.Get("https://site.test" + path)
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Sprintf("%d %s", resp.StatusCode, b)
+	}
+	for _, tc := range []struct{ name, source, collected, url string }{
+		{"an app's static folder", "polls/static/polls/site.css", "staticfiles/polls/site.css", "/static/polls/site.css"},
+		{"STATICFILES_DIRS", "assets/app.js", "staticfiles/app.js", "/static/app.js"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := get(tc.url); !strings.HasPrefix(got, "200 ") {
+				t.Fatalf("before the change %s: %q", tc.url, got)
+			}
+			body := "/* changed " + tc.name + " */\n"
+			// The watcher reads the settings before it watches, in the
+			// background of the start: the save is made again until seen.
+			saved := time.Time{}
+			pollUntil(t, 30*time.Second, func() bool {
+				if time.Since(saved) > 2*time.Second {
+					writeFiles(t, dir, map[string]string{tc.source: body})
+					saved = time.Now()
+				}
+				b, _ := os.ReadFile(filepath.Join(dir, tc.collected))
+				return string(b) == body
+			}, func() string {
+				b, _ := os.ReadFile(filepath.Join(dir, tc.collected))
+				return fmt.Sprintf("%s not collected again: %q", tc.collected, b)
+			})
+			if got := get(tc.url); got != "200 "+body {
+				t.Errorf("%s after the change: %q", tc.url, got)
+			}
+		})
+	}
+	time.Sleep(3 * reloadDebounce) // a wrong restart would start by now
+	if n := starts.Load(); n != 1 {
+		t.Errorf("the service started %d times, want 1: a static file restarts nothing", n)
+	}
+	if st, err := m.Status(ctx, "site"); err != nil || st.State != wire.StateRunning {
+		t.Errorf("after the changes: %+v, %v", st, err)
+	}
+}
+
+// TestDjangoWarningsAtStart: a start names the settings that refuse the
+// project's domain in the service's log, with the line to add.
+func TestDjangoWarningsAtStart(t *testing.T) {
+	m := testManager(t)
+	p := store.Project{Name: "site", Domains: []string{"site.test"}}
+	m.warnDjango(p, store.Service{Name: "web"}, djangoConf{Debug: true, Version: [2]int{3, 2}, File: "mysite/settings.py"})
+	log, err := os.ReadFile(m.paths.ServiceLog("site", "web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `devport: warning: ALLOWED_HOSTS [] refuses site.test`; !strings.Contains(string(log), want) ||
+		!strings.Contains(string(log), `add to mysite/settings.py: ALLOWED_HOSTS = ["site.test"]`) {
+		t.Errorf("log:\n%s\nwant %q and the line to add", log, want)
+	}
+	m.warnDjango(store.Project{Name: "ok", Domains: []string{"ok.test"}}, store.Service{Name: "web"}, djangoConf{AllowedHosts: []string{"*"}, Version: [2]int{3, 2}})
+	if _, err := os.Stat(m.paths.ServiceLog("ok", "web")); err == nil {
+		t.Errorf("a project its settings allow got warnings")
 	}
 }

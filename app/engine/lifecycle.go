@@ -90,6 +90,7 @@ const (
 	userStart   startKind = iota // devport start, the window, serve --start: runs before_start
 	userRestart                  // devport restart: the old run's requests wait for the new one
 	autoRestart                  // the engine, after a crash: no hook, counts as the same start
+	saveStart                    // a save in a failed project (reload.go): a user's start, only while the project is still failed
 )
 
 // Start starts every service of a project, waits until each answers, and
@@ -131,6 +132,10 @@ func (m *Manager) start(ctx context.Context, name string, kind startKind) error 
 		m.mu.Unlock()
 		return nil
 	}
+	if kind == saveStart && (old == nil || old.state != wire.StateFailed) {
+		m.mu.Unlock()
+		return nil // stopped, or started by someone else, since the save
+	}
 	r := newRun(wire.StateStarting)
 	if old != nil && old.state == wire.StateStarting && old.services == nil {
 		r = old // serve --start's placeholder: requests already wait on it
@@ -167,6 +172,9 @@ func (m *Manager) start(ctx context.Context, name string, kind startKind) error 
 			r.state, r.reason = wire.StateFailed, err.Error()
 		}
 		m.mu.Unlock()
+		if current && !errors.Is(err, errInterrupted) {
+			m.followReload(p, r) // reload.go: the next save starts it again
+		}
 		if kind == autoRestart && current && !errors.Is(err, errInterrupted) {
 			return err // a crash like the others: restartAfter counts it
 		}

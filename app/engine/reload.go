@@ -23,9 +23,10 @@ import (
 )
 
 // Reload on save (issue 16): PHP reads a changed file on the next request,
-// a Python server does not. While a project with a Python service runs, a
-// watcher (one per run, started where the run becomes running and ended
-// when it is no longer the project's run or the engine stops) watches the
+// a Python server does not. While a project with a Python service runs, or
+// has failed, a watcher (one per run, started where the run becomes
+// running or its start fails, and ended when it is no longer the project's
+// run or the engine stops) watches the
 // project folder and its subfolders. A little after the last change to a
 // file that concerns a Python service (its code, templates or config, and
 // devport.toml's reload_include, less its reload_exclude), it restarts
@@ -39,7 +40,16 @@ import (
 // proxy's page, devport ls and the window show; the next save tries again.
 // It is the user's doing, like a start: it never counts toward the crash
 // loop's give-up (lifecycle.go's crashLimit), and a good reload clears the
-// crashes counted so far.
+// crashes counted so far. A save in a project whose start failed (a
+// syntax error at devport start), or that the crash loop gave up on,
+// starts it again as devport start does, data services and hook too; one
+// the user stopped has no run, so no watcher, and a save does nothing.
+//
+// In a Django project a change under its static sources (STATICFILES_DIRS
+// and the apps' static/ folders, django.go) runs collectstatic again
+// instead: the proxy serves STATIC_ROOT itself, so the service keeps
+// running and the next request gets the new file. STATIC_ROOT itself is
+// never watched: collectstatic's copies would trigger it again.
 
 // reloadDebounce is how long the watcher waits after the last change
 // before it reloads: an editor's save (a temporary file, a rename) or a
@@ -139,8 +149,9 @@ func matchPattern(pattern, rel string) bool {
 }
 
 // followReload starts the reload watcher of run r of project p, when a
-// service of p reloads on save. It ends when r is no longer the
-// project's run or the engine stops.
+// service of p reloads on save: as r becomes running, or when its start
+// failed. It ends when r is no longer the project's run or the engine
+// stops.
 func (m *Manager) followReload(p store.Project, r *run) {
 	rules := reloadRules(p)
 	if len(rules) == 0 || p.Root == "" {
@@ -180,7 +191,23 @@ type reloadWatch struct {
 	// was is the address each service had before the last reload, for
 	// the php services that forward to it.
 	was map[string]stacks.Upstream
+	// statics are the Django project's static sources, relative to the
+	// project folder and slash-separated: a change under one runs
+	// collectstatic. staticRoot is STATIC_ROOT, never watched. Both are
+	// read when the watcher starts and again after each reload (the
+	// settings may have changed).
+	statics    []string
+	staticRoot string
 }
+
+// reloadOutcome is what the watcher does after a reload.
+type reloadOutcome int
+
+const (
+	reloadKeep  reloadOutcome = iota // watch on
+	reloadEnd                        // the run is no longer the project's: end
+	reloadStart                      // the run failed for another reason: start the project again, then end
+)
 
 // watch follows the project folder until the run ends or ctx does.
 func (rw *reloadWatch) watch(ctx context.Context) {
@@ -192,10 +219,19 @@ func (rw *reloadWatch) watch(ctx context.Context) {
 	}
 	defer w.Close()
 	rw.w = w
+	rw.readStatic(ctx)
 	rw.addTree(rw.root, nil)
 	pending := map[string]bool{}    // the services to reload
+	collect := false                // whether to run collectstatic
 	var changed []string            // the files that changed, for the log
-	note := func(rel string) bool { // whether rel reloads a service
+	note := func(rel string) bool { // whether rel reloads a service, or is collected
+		if rw.inStatic(rel) { // Django serves it from STATIC_ROOT: collect, no restart
+			collect = true
+			if !slices.Contains(changed, rel) {
+				changed = append(changed, rel)
+			}
+			return true
+		}
 		hit := false
 		for _, rl := range rw.rules {
 			if rl.wants(rel) {
@@ -231,6 +267,7 @@ func (rw *reloadWatch) watch(ctx context.Context) {
 				for _, rl := range rw.rules {
 					pending[rl.service] = true
 				}
+				collect = len(rw.statics) > 0
 				debounce.Reset(reloadDebounce)
 			}
 		case <-alive.C:
@@ -238,13 +275,23 @@ func (rw *reloadWatch) watch(ctx context.Context) {
 				return
 			}
 		case <-debounce.C:
-			if len(pending) == 0 {
+			if len(pending) == 0 && !collect {
 				continue
 			}
 			services := slices.Sorted(maps.Keys(pending))
-			files := changed
-			pending, changed = map[string]bool{}, nil
-			if !rw.reload(ctx, services, files) {
+			files, collectNow := changed, collect
+			pending, changed, collect = map[string]bool{}, nil, false
+			if len(services) > 0 {
+				switch rw.reload(ctx, services, files) {
+				case reloadEnd:
+					return
+				case reloadStart:
+					rw.startAgain(ctx, files) // it collects too
+					return
+				}
+				rw.readStatic(ctx)
+			}
+			if collectNow && !rw.collect(ctx, files) {
 				return
 			}
 		}
@@ -290,7 +337,7 @@ func (rw *reloadWatch) skipped(p, rel string) bool {
 	if slices.ContainsFunc(strings.Split(rel, "/"), func(name string) bool { return reloadSkipDirs[name] }) {
 		return true
 	}
-	if slices.ContainsFunc(rw.own, func(d string) bool { return within(d, p) }) {
+	if slices.ContainsFunc(rw.own, func(d string) bool { return within(d, p) }) || rw.staticRoot != "" && within(rw.staticRoot, p) {
 		return true
 	}
 	return !slices.ContainsFunc(rw.rules, func(rl reloadRule) bool { return !rl.skipsDir(rel) })
@@ -336,9 +383,11 @@ func (rw *reloadWatch) current() bool {
 }
 
 // reload restarts services of the run (and those a failed reload left
-// down) because files changed. It reports false when the run is no
-// longer the project's, and the watcher ends.
-func (rw *reloadWatch) reload(ctx context.Context, services, files []string) bool {
+// down) because files changed. It reports reloadEnd when the run is no
+// longer the project's, and the watcher ends, and reloadStart when the
+// run failed other than by a reload: a start failed, or the crash loop
+// gave up.
+func (rw *reloadWatch) reload(ctx context.Context, services, files []string) reloadOutcome {
 	m, name, r := rw.m, rw.project, rw.r
 	// A stop, rm or quit of the project cancels ctx, as for a start.
 	ctx, done := m.startCtx(ctx, name)
@@ -347,7 +396,7 @@ func (rw *reloadWatch) reload(ctx context.Context, services, files []string) boo
 	l.Lock()
 	defer l.Unlock()
 	if ctx.Err() != nil {
-		return false
+		return reloadEnd
 	}
 	want := map[string]bool{}
 	for _, s := range services {
@@ -357,16 +406,21 @@ func (rw *reloadWatch) reload(ctx context.Context, services, files []string) boo
 	switch {
 	case m.runs[name] != r:
 		m.mu.Unlock()
-		return false
+		return reloadEnd
 	case r.state == wire.StateRunning:
 	case r.state == wire.StateFailed && rw.failed != "" && r.reason == rw.failed:
 		// The last reload failed: try again.
+	case r.state == wire.StateFailed:
+		// Its start failed, or the crash loop gave up: the save starts
+		// it again, as devport start does (startAgain, once the lock is
+		// let go).
+		m.mu.Unlock()
+		return reloadStart
 	default:
 		// Crashed (the restart on its way starts the new code), or
-		// failed for another reason (nothing restarts it until the user
-		// does): not the watcher's.
+		// starting or stopping by someone else's hand: not the watcher's.
 		m.mu.Unlock()
-		return true
+		return reloadKeep
 	}
 	// Requests wait for the new backends, as for a start.
 	gate := newGate()
@@ -409,7 +463,7 @@ func (rw *reloadWatch) reload(ctx context.Context, services, files []string) boo
 		}
 	}
 	if interrupted {
-		return false
+		return reloadEnd
 	}
 	m.publish()
 	gate.open() // the requests held meanwhile route again, by the new table
@@ -428,7 +482,82 @@ func (rw *reloadWatch) reload(ctx context.Context, services, files []string) boo
 		m.event(context.WithoutCancel(ctx), store.Event{Project: name, Service: exited, Kind: "crashed", Detail: fmt.Sprint(why)})
 		m.crashed(name, r, fmt.Sprintf("service %s exited: %v", exited, why), m.paths.ServiceLog(name, exited))
 	}
+	return reloadKeep
+}
+
+// startAgain starts the failed project again after a save, as devport
+// start does: data services, before_start and collectstatic too. It
+// starts nothing when the project is no longer failed (the user stopped
+// or started it meanwhile). The new run has its own watcher, whether it
+// runs or fails again.
+func (rw *reloadWatch) startAgain(ctx context.Context, files []string) {
+	m := rw.m
+	m.log.Info("starting the failed project after a change", "project", rw.project, "files", files)
+	if err := m.start(ctx, rw.project, saveStart); err != nil {
+		m.log.Warn("start after a change failed", "project", rw.project, "files", files, "err", err)
+	}
+}
+
+// collect runs collectstatic again after a change to the Django project's
+// static sources, with no restart: the proxy serves STATIC_ROOT, so the
+// next request gets the new file. It holds the project's lock, as a start
+// does (which collects by itself), and a stop cancels it. It reports
+// false when the run is no longer the project's, and the watcher ends.
+func (rw *reloadWatch) collect(ctx context.Context, files []string) bool {
+	m, name := rw.m, rw.project
+	ctx, done := m.startCtx(ctx, name)
+	defer done()
+	l := m.lock(name)
+	l.Lock()
+	defer l.Unlock()
+	if ctx.Err() != nil || !rw.current() {
+		return false
+	}
+	p, err := m.db.Project(ctx, name)
+	if err != nil {
+		return false
+	}
+	t0 := time.Now()
+	if err := m.collectFiles(ctx, p); err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		m.log.Warn("collectstatic after a change failed", "project", name, "files", files, "err", err)
+		m.emit(wire.Event{Kind: wire.EventWarning, Project: name,
+			Detail: "collectstatic after a change to " + listFiles(files) + " failed (the site serves the files collected before): " + firstLine(err.Error())})
+		return true
+	}
+	m.log.Info("collected static files", "project", name, "files", files, "took", time.Since(t0).Round(time.Millisecond))
 	return true
+}
+
+// readStatic reads the Django project's static sources and STATIC_ROOT
+// (django.go's djangoStatic), for collect. Sources outside the project
+// folder are not watched.
+func (rw *reloadWatch) readStatic(ctx context.Context) {
+	p, err := rw.m.db.Project(ctx, rw.project)
+	if err != nil {
+		return
+	}
+	root, sources := rw.m.djangoStatic(ctx, p)
+	rw.staticRoot, rw.statics = root, nil
+	realRoot, _ := filepath.EvalSymlinks(rw.root) // Django's BASE_DIR is resolved
+	for _, s := range sources {
+		for _, base := range []string{rw.root, realRoot} {
+			if base != "" && within(base, s) && filepath.Clean(s) != filepath.Clean(base) {
+				rw.statics = append(rw.statics, relTo(base, s))
+				break
+			}
+		}
+	}
+	if root != "" && realRoot != "" && !within(rw.root, root) && within(realRoot, root) {
+		rw.staticRoot = filepath.Join(rw.root, relTo(realRoot, root))
+	}
+}
+
+// inStatic reports whether the file at rel is under a static source.
+func (rw *reloadWatch) inStatic(rel string) bool {
+	return slices.ContainsFunc(rw.statics, func(s string) bool { return rel == s || strings.HasPrefix(rel, s+"/") })
 }
 
 // restart stops and starts again each service in want, in the start's

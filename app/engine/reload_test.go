@@ -444,3 +444,108 @@ func pollUntil(t *testing.T, limit time.Duration, cond func() bool, what func() 
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestReloadAfterFailedStart: a project whose start fails (a syntax error
+// in main.py) starts on the next good save, as devport start would, with
+// no one asking; one the user stopped after such a failure stays stopped.
+func TestReloadAfterFailedStart(t *testing.T) {
+	ctx := context.Background()
+	m := testManager(t)
+	dir := t.TempDir()
+	const broken = "async def app(scope, receive, send:\n" // a SyntaxError at import
+	writeFiles(t, dir, map[string]string{
+		"devport.toml": "[services.api]\nstack = \"uvicorn\"\napp = \"main:app\"\n",
+		"main.py":      broken,
+	})
+	testenv.Need(t, "python3-uvicorn", stacks.Check("uvicorn", dir) == nil, testenv.InstallFix)
+	var starts atomic.Int64
+	newRunner := m.newRunner
+	m.newRunner = func(s stacks.Spec) (stacks.Runner, error) {
+		r, err := newRunner(s)
+		if err != nil {
+			return nil, err
+		}
+		return &countingRunner{Runner: r, start: func() { starts.Add(1) }}, nil
+	}
+	if _, err := m.Add(ctx, wire.AddRequest{Dir: dir, Name: "shop"}); err != nil {
+		t.Fatal(err)
+	}
+	port := serveTest(t, m)
+	c := siteClient(t, m, port)
+	state := func() wire.ProjectStatus {
+		st, err := m.Status(ctx, "shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	failStart := func(t *testing.T) {
+		t.Helper()
+		writeFiles(t, dir, map[string]string{"main.py": broken})
+		if err := m.Start(ctx, "shop"); err == nil || !strings.Contains(err.Error(), "SyntaxError") {
+			t.Fatalf("start of a broken main.py: %v, want the SyntaxError", err)
+		}
+		if st := state(); st.State != wire.StateFailed {
+			t.Fatalf("after the failed start: %s %q", st.State, st.Reason)
+		}
+	}
+
+	t.Run("a good save starts a project whose start failed", func(t *testing.T) {
+		failStart(t)
+		// The watcher of the failed run starts in the background: the
+		// save is made again until it is seen, as a user would.
+		var status int
+		var body string
+		saved := time.Time{}
+		pollUntil(t, 30*time.Second, func() bool {
+			if time.Since(saved) > 2*time.Second {
+				writeFiles(t, dir, map[string]string{"main.py": reloadApp("fixed")})
+				saved = time.Now()
+			}
+			resp, err := c.Get("https://shop.test/")
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			status, body = resp.StatusCode, string(b)
+			return status == 200 && strings.HasPrefix(body, "fixed ")
+		}, func() string {
+			st := state()
+			return fmt.Sprintf("never answered the fix: last %d %q; %s %q", status, body, st.State, st.Reason)
+		})
+		if st := state(); st.State != wire.StateRunning {
+			t.Errorf("after the good save: %s %q", st.State, st.Reason)
+		}
+		// Broken and fixed again, the running project reloads as ever.
+		writeFiles(t, dir, map[string]string{"main.py": reloadApp("again")})
+		pollUntil(t, 30*time.Second, func() bool {
+			resp, err := c.Get("https://shop.test/")
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return strings.HasPrefix(string(b), "again ")
+		}, func() string { return "the running project did not reload" })
+	})
+
+	t.Run("a project stopped after a failed start stays stopped", func(t *testing.T) {
+		if err := m.Stop(ctx, "shop"); err != nil {
+			t.Fatal(err)
+		}
+		failStart(t)
+		if err := m.Stop(ctx, "shop"); err != nil {
+			t.Fatal(err)
+		}
+		before := starts.Load()
+		writeFiles(t, dir, map[string]string{"main.py": reloadApp("stopped")})
+		time.Sleep(3*reloadDebounce + reloadAlive)
+		if n := starts.Load() - before; n != 0 {
+			t.Errorf("a stopped project started %d times on a save", n)
+		}
+		if st := state(); st.State != wire.StateStopped {
+			t.Errorf("after a save the stopped project is %s %q", st.State, st.Reason)
+		}
+	})
+}
