@@ -24,6 +24,7 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 	fs.StringVar(&req.Image, "image", "", "container image (default: setting container.image.STACK, else php:8.3-apache or python:3.12-slim)")
 	fs.StringVar(&req.Proxy, "proxy", "", "URL of a server you already run, instead of DIR")
 	fs.StringVar(&req.Chain, "chain", "", "with --stack php: also run the FastAPI app in DIR/PREFIX, reached through Apache at PREFIX (e.g. /py)")
+	fs.BoolVar(&req.Venv, "venv", false, "create the Python project's .venv and install its dependencies (requirements.txt, pyproject.toml) when it has no environment")
 	data := fs.String("data", "", "data services to add with it: NAME=STACK[,NAME=STACK] (db=mariadb, cache=redis, mail=mailpit)")
 	pos, err := c.flags(fs, args)
 	if err != nil {
@@ -49,12 +50,22 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprint(c.Stdout, preview)
+	fmt.Fprint(c.Stdout, engine.DescribeEnv(req)) // venv.go: the environment, or --venv's offer
+	var venv *engine.Venv
+	if req.Venv { // here, not in the engine: pip's output streams to this terminal
+		if venv, err = engine.CreateVenv(ctx, engine.VenvOptions{Request: req, Out: c.Stderr}); err != nil {
+			return err
+		}
+	}
 	var st wire.ProjectStatus
 	err = c.withAPI(ctx, func(a api, _ *wire.Client) (err error) {
 		st, err = a.Add(ctx, req)
 		return err
 	})
 	if err != nil {
+		if rerr := venv.Remove(); rerr != nil { // only one it made: nothing half-made is left
+			return fmt.Errorf("%w (and removing %s: %v)", err, venv.Dir, rerr)
+		}
 		return err
 	}
 	svc := st.Services[0]

@@ -218,10 +218,8 @@ func servicePython(dir, stack string) (string, error) {
 		}
 		return "", errors.New("uWSGI's python3 plugin runs on " + uwsgiPython + ", which is not there: apt-get install python3")
 	}
-	for _, v := range projectVenvs {
-		if p := filepath.Join(dir, v, "bin", "python"); isExecutable(p) {
-			return p, nil
-		}
+	if env, ok := stacks.ProjectEnv(dir); ok { // stacks' rule: .venv, venv, poetry's
+		return env.Python, nil
 	}
 	seen := map[string]bool{}
 	for _, c := range systemPythons {

@@ -266,6 +266,12 @@ type AddRequest struct {
 	// Data are data services added with the project (the ones detection
 	// proposed and the user kept).
 	Data []DataServiceRequest `json:"data,omitempty"`
+	// Venv asks for the Python project's environment: when it declares
+	// dependencies and has none, .venv is created and they are installed
+	// before the project is added (devport add --venv). The face that
+	// sets it runs engine.CreateVenv, which streams pip's output to it;
+	// the engine's Add does not create it.
+	Venv bool `json:"venv,omitempty"`
 }
 
 // DataProposal is a data service a folder shows it needs (detection):
@@ -290,14 +296,6 @@ type RuntimeRequest struct {
 	Service string `json:"service,omitempty"` // "": the project's only service that runs something
 	Runtime string `json:"runtime"`           // process | container
 	Image   string `json:"image,omitempty"`   // container image; "" keeps the service's image
-}
-
-// DebugRequest turns debugging of a Python service on or off (`devport
-// debug NAME on|off`, POST /v1/projects/{name}/debug): it then runs under
-// debugpy, listening on 127.0.0.1:5678 for an IDE to attach.
-type DebugRequest struct {
-	Service string `json:"service,omitempty"` // "": the project's only Python service
-	On      bool   `json:"on"`
 }
 
 // RouteRequest declares a route of a project (`devport route NAME add`,
