@@ -17,7 +17,7 @@ import (
 var (
 	nameRE   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	appRE    = regexp.MustCompile(`^[A-Za-z_][\w.]*:[A-Za-z_]\w*$`)
+	appRE    = regexp.MustCompile(`^[A-Za-z_][\w.]*:[A-Za-z_]\w*(?:\(\))?$`) // MODULE:ATTRIBUTE, or MODULE:FACTORY()
 	envRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
@@ -137,6 +137,10 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 		v.add(k, "missing app: the %s stack needs app = \"MODULE:ATTRIBUTE\", e.g. app = %q", s.Stack, "main:app")
 	case python && !appRE.MatchString(s.App):
 		v.add(k+".app", "%q is not MODULE:ATTRIBUTE: use e.g. %q", s.App, "main:app")
+	case s.Stack == stackdef.Uvicorn && strings.HasSuffix(s.App, "()"):
+		// gunicorn and uWSGI call a factory at start; uvicorn cannot.
+		v.add(k+".stack", "uvicorn cannot call the app factory %q: use stack = %q, which calls it, "+
+			"or make the app at module level (app = create_app()) and name that", s.App, stackdef.Gunicorn)
 	case !python && s.App != "" && s.Stack != "":
 		v.add(k+".app", "only the Python stacks (uvicorn, gunicorn, wsgi, uwsgi) take an app: remove it")
 	}

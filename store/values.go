@@ -87,7 +87,9 @@ func ValidateApp(app string) error {
 	return nil
 }
 
-var appRE = regexp.MustCompile(`^[A-Za-z_][\w.]*:[A-Za-z_]\w*$`)
+// appRE is MODULE:ATTRIBUTE, or MODULE:FACTORY() for a factory that
+// gunicorn and uWSGI call at start (uvicorn cannot: validateService).
+var appRE = regexp.MustCompile(`^[A-Za-z_][\w.]*:[A-Za-z_]\w*(?:\(\))?$`)
 
 // ValidateEnv checks one environment variable of a service: the name is
 // letters, digits and "_", not starting with a digit; the value may be

@@ -67,6 +67,7 @@ var commands = []command{
 	{"python", "[--service S] NAME [ARGS...]", "run the interpreter a project's Python service runs with (its virtualenv, or inside its container), in the project folder, with the service's environment (DB_*, DATABASE_URL, REDIS_URL, MAIL_*, devport.toml's env); every argument after NAME is Python's", (*CLI).python},
 	{"manage", "[--service S] NAME [ARGS...]", "run a Django project's manage.py the same way (devport manage shop migrate)", (*CLI).manage},
 	{"flask", "[--service S] NAME [ARGS...]", "run Flask's CLI the same way, with FLASK_APP set from the service's app (devport flask shop routes)", (*CLI).flask},
+	{"debug", "NAME on|off [--service S]", "run a project's Python service under debugpy, listening on 127.0.0.1:5678 for your IDE to attach (VS Code: a Python \"attach\" configuration), or as before (a running project restarts)", (*CLI).debug},
 	{"park", "[DIR]", "make every subfolder of DIR a project at SUBFOLDER.test that starts on its first request and stops when idle, and watch DIR for more; without DIR, list the parked folders", (*CLI).park},
 	{"unpark", "DIR", "stop and remove the projects of a parked folder, and stop watching it (its folders are untouched)", (*CLI).unpark},
 	{"parked", "[--json]", "list the parked folders and their projects", (*CLI).parked},
@@ -181,6 +182,7 @@ type api interface {
 	Database(ctx context.Context, action, name string, req wire.SnapshotRequest) (wire.DatabaseResult, error)
 	PythonCommand(ctx context.Context, name string, req wire.PythonRequest) (wire.Command, error)
 	SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error)
+	SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error)
 	Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error)
 	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)
 	RemoveRoute(ctx context.Context, name, prefix string) error

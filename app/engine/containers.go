@@ -82,6 +82,8 @@ func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Se
 		RunDir:     m.paths.ServiceRun(p.Name, s.Name),
 		LogPath:    m.paths.ServiceLog(p.Name, s.Name),
 		Workers:    s.Workers,
+		Debug:      s.Debug && stackdef.IsPython(s.Stack),
+		DebugPort:  debugPort,
 		// The data services' variables, then devport.toml's env, after
 		// the CA bundle's: the user's own word wins.
 		Env: append(dataEnv(p, cmp.Or(s.Runtime, wire.RuntimeProcess)), serviceEnv(s)...),

@@ -130,6 +130,13 @@ func (m *Manager) controlHandler() http.Handler {
 			reply(w, p, err)
 		}
 	})
+	mux.HandleFunc("POST /v1/projects/{name}/debug", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.DebugRequest
+		if decode(w, r, &req) {
+			p, err := l.SetDebug(r.Context(), r.PathValue("name"), req)
+			reply(w, p, err)
+		}
+	})
 	mux.HandleFunc("POST /v1/projects/{name}/rename", func(w http.ResponseWriter, r *http.Request) {
 		var req wire.RenameRequest
 		if decode(w, r, &req) {

@@ -149,6 +149,15 @@ func (l Local) SetRuntime(ctx context.Context, name string, req wire.RuntimeRequ
 	return l.M.Status(ctx, name)
 }
 
+// SetDebug turns debugging of a Python service on or off and returns the
+// project.
+func (l Local) SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error) {
+	if _, err := l.M.SetDebug(ctx, name, req.Service, req.On); err != nil {
+		return wire.ProjectStatus{}, withField(err)
+	}
+	return l.M.Status(ctx, name)
+}
+
 // Rename renames a project and returns it as it is now.
 func (l Local) Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error) {
 	p, err := l.M.Rename(ctx, name, req)

@@ -143,7 +143,12 @@ func (m *Manager) plan(req wire.AddRequest) (store.Project, error) {
 	case svc.Stack != stackdef.PHP:
 		if !appRE.MatchString(svc.App) {
 			return store.Project{}, &store.ValidationError{Field: "app", Value: svc.App,
-				Reason: svc.Stack + " needs the app as MODULE:ATTRIBUTE", Fix: "pass --app main:app"}
+				Reason: svc.Stack + " needs the app as MODULE:ATTRIBUTE" + stacks.CandidatesFor(dir, svc.Stack), Fix: "pass --app main:app"}
+		}
+		if strings.HasSuffix(svc.App, "()") && !stacks.CallsFactory(svc.Stack) {
+			return store.Project{}, &store.ValidationError{Field: "app", Value: svc.App,
+				Reason: svc.Stack + " cannot call an app factory (gunicorn and uWSGI do)" + stacks.CandidatesFor(dir, svc.Stack),
+				Fix:    "use --stack gunicorn, or make the app at module level (app = create_app()) and pass --app MODULE:app"}
 		}
 		svc.DocRoot = ""
 	default:
@@ -155,7 +160,9 @@ func (m *Manager) plan(req wire.AddRequest) (store.Project, error) {
 	return store.Project{Name: name, Root: dir, Domains: []string{domain}, Services: []store.Service{svc}}, nil
 }
 
-var appRE = regexp.MustCompile(`^[A-Za-z_][\w.]*:[A-Za-z_]\w*$`)
+// appRE is a Python service's app: MODULE:ATTRIBUTE, or MODULE:FACTORY()
+// for the stacks whose server calls a factory (stacks.CallsFactory).
+var appRE = regexp.MustCompile(`^[A-Za-z_][\w.]*:[A-Za-z_]\w*(?:\(\))?$`)
 
 func planProxy(req wire.AddRequest) (store.Project, error) {
 	if req.Name == "" {

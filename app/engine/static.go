@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/devport/devport/internal/pathprefix"
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/proxy"
+	"github.com/devport/devport/stacks"
 	"github.com/devport/devport/store"
 )
 
@@ -57,8 +59,19 @@ func folderNotes(dir, stack string) []string {
 		return nil
 	}
 	var notes []string
-	if fi, err := os.Stat(filepath.Join(dir, "static")); err == nil && fi.IsDir() {
-		notes = append(notes, "static/ served by the proxy at /static")
+	app := ""
+	if d, err := stacks.Detect(dir); err == nil && stackdef.Family(d.Stack) == stackdef.Family(stack) {
+		app = d.App
+	}
+	switch st := stacks.AppStatic(dir, stack, app); {
+	case st.Own:
+		notes = append(notes, "static files served by the app's own StaticFiles mount (no proxy route)")
+	case st.URL != "" && isFolder(st.Dir):
+		rel, err := filepath.Rel(dir, st.Dir)
+		if err != nil {
+			rel = st.Dir
+		}
+		notes = append(notes, filepath.ToSlash(rel)+"/ served by the proxy at "+st.URL)
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "public")); err == nil && fi.IsDir() {
 		notes = append(notes, "public/ files served by the proxy before the app (try_files)")
@@ -66,8 +79,8 @@ func folderNotes(dir, stack string) []string {
 	return notes
 }
 
-// staticFolderRoutes routes /static to the project's static/ folder when a
-// Python app is the whole site: nginx's `location /static { alias …; }`
+// staticFolderRoutes routes the app's static files (stacks.AppStatic) to
+// their folder when a Python app is the whole site: nginx's `location /static { alias …; }`
 // of the seed layouts, served by the proxy instead of the app. (Apache
 // serves a PHP site's files itself.)
 //
@@ -88,12 +101,25 @@ func staticFolderRoutes(p store.Project) []store.Route {
 			return routes
 		}
 	}
-	dir := filepath.Join(p.Root, "static")
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() || checkStaticFolder("static", p.Root, dir) != nil {
+	// Flask's static folder and static_url_path (static/ beside the
+	// module that makes the app: flaskr/static for flaskr/__init__.py), or
+	// the project's static/; none for an ASGI app that mounts its own
+	// StaticFiles, whose path a proxy route would take from it.
+	st := stacks.AppStatic(p.Root, p.Services[0].Stack, p.Services[0].App)
+	if st.Own || st.URL == "" || pathprefix.Problem(st.URL) != "" {
+		return nil
+	}
+	if !isFolder(st.Dir) || checkStaticFolder("static", p.Root, st.Dir) != nil {
 		return nil // none, or a symlink out of the project: not served
 	}
-	return []store.Route{{Project: p.Name, PathPrefix: "/static", Kind: store.RouteStatic, Target: dir,
+	return []store.Route{{Project: p.Name, PathPrefix: st.URL, Kind: store.RouteStatic, Target: st.Dir,
 		CacheControl: staticCacheControl}}
+}
+
+// isFolder reports whether dir is a folder (following symlinks).
+func isFolder(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
 }
 
 // within reports whether path is root or lies under it, by their names.

@@ -25,6 +25,7 @@ import (
 //	DELETE /v1/projects/{name}
 //	POST   /v1/projects/{name}/{start|stop|restart} -> ProjectStatus
 //	POST   /v1/projects/{name}/runtime        RuntimeRequest -> ProjectStatus
+//	POST   /v1/projects/{name}/debug          DebugRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/rename         RenameRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/routes         RouteRequest -> RouteStatus
 //	POST   /v1/projects/{name}/python         PythonRequest -> Command
@@ -146,6 +147,13 @@ func (c *Client) Act(ctx context.Context, action, name string) (ProjectStatus, e
 func (c *Client) SetRuntime(ctx context.Context, name string, req RuntimeRequest) (ProjectStatus, error) {
 	var p ProjectStatus
 	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/runtime", req, &p)
+}
+
+// SetDebug turns debugging of a Python service on or off through the
+// engine, which restarts a running project to apply it.
+func (c *Client) SetDebug(ctx context.Context, name string, req DebugRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/debug", req, &p)
 }
 
 // Rename renames project name through the engine (devport rename).

@@ -298,6 +298,14 @@ type RuntimeRequest struct {
 	Image   string `json:"image,omitempty"`   // container image; "" keeps the service's image
 }
 
+// DebugRequest turns debugging of a Python service on or off (`devport
+// debug NAME on|off`, POST /v1/projects/{name}/debug): it then runs under
+// debugpy, listening on 127.0.0.1:5678 for an IDE to attach.
+type DebugRequest struct {
+	Service string `json:"service,omitempty"` // "": the project's only Python service
+	On      bool   `json:"on"`
+}
+
 // RouteRequest declares a route of a project (`devport route NAME add`,
 // POST /v1/projects/{name}/routes): exactly one of Service, Static and URL.
 type RouteRequest struct {

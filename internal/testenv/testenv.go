@@ -86,7 +86,6 @@ var Tools = map[string]string{
 	"Xvfb":                   "xvfb",
 	"sh":                     "", // dash, Essential
 	"false":                  "", // coreutils, Essential
-	"cp":                     "", // coreutils, Essential
 	"go":                     "", // the toolchain that runs the tests
 }
 
