@@ -508,6 +508,10 @@ func callArgs(src []byte) string {
 // string literal, None, or anything else up to the next comma.
 var flaskKwargRe = regexp.MustCompile(`\b(static_folder|static_url_path)\s*=\s*(?:"([^"\n]*)"|'([^'\n]*)'|(None)\b|([^,]+))`)
 
+// staticURLRe is a URL path the proxy routes for an app's static files:
+// plain segments, not the root.
+var staticURLRe = regexp.MustCompile(`^(?:/[A-Za-z0-9._~-]+)+$`)
+
 // flaskStatic is Flask's static folder and URL path for an app made in a
 // module in root (Flask's root_path) with args, as Flask 2 works them out:
 // static_folder defaults to "static", and static_url_path to "/" and the
@@ -533,8 +537,10 @@ func flaskStatic(root, args string) StaticFolder {
 		url = "/" + filepath.Base(filepath.Clean(folder))
 	}
 	url = strings.TrimRight(url, "/")
-	if url == "" || !strings.HasPrefix(url, "/") {
-		return StaticFolder{Flask: true} // at the root, the app's routes and its files share the paths
+	if !staticURLRe.MatchString(url) {
+		// At the root the app's routes and its files share the paths;
+		// a path of other characters is the app's to serve.
+		return StaticFolder{Flask: true}
 	}
 	if !filepath.IsAbs(folder) {
 		folder = filepath.Join(root, folder)

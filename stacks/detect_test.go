@@ -215,6 +215,8 @@ func TestAppStatic(t *testing.T) {
 			files: map[string]string{"app.py": "app = Flask(__name__, static_folder=None)\n"}, want: StaticFolder{Flask: true}},
 		{name: "Flask files at the root stay the app's", stack: stackdef.WSGI, app: "app:app",
 			files: map[string]string{"app.py": "app = Flask(__name__, static_url_path='')\n"}, want: StaticFolder{Flask: true}},
+		{name: "Flask URL of odd characters stays the app's", stack: stackdef.WSGI, app: "app:app",
+			files: map[string]string{"app.py": "app = Flask(__name__, static_url_path='/a b')\n"}, want: StaticFolder{Flask: true}},
 		{name: "Flask folder that is no literal stays the app's", stack: stackdef.WSGI, app: "app:app",
 			files: map[string]string{"app.py": "app = Flask(__name__, static_folder=os.path.join(HERE, 'x'))\n"}, want: StaticFolder{Flask: true}},
 		{name: "FastAPI mounting StaticFiles owns them", stack: stackdef.Uvicorn, app: "main:app",

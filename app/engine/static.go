@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/devport/devport/internal/pathprefix"
 	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/proxy"
 	"github.com/devport/devport/stacks"
@@ -106,7 +105,7 @@ func staticFolderRoutes(p store.Project) []store.Route {
 	// the project's static/; none for an ASGI app that mounts its own
 	// StaticFiles, whose path a proxy route would take from it.
 	st := stacks.AppStatic(p.Root, p.Services[0].Stack, p.Services[0].App)
-	if st.Own || st.URL == "" || pathprefix.Problem(st.URL) != "" {
+	if st.Own || st.URL == "" {
 		return nil
 	}
 	if !isFolder(st.Dir) || checkStaticFolder("static", p.Root, st.Dir) != nil {

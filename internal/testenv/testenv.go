@@ -86,6 +86,7 @@ var Tools = map[string]string{
 	"Xvfb":                   "xvfb",
 	"sh":                     "", // dash, Essential
 	"false":                  "", // coreutils, Essential
+	"cp":                     "", // coreutils, Essential
 	"go":                     "", // the toolchain that runs the tests
 }
 
