@@ -164,7 +164,8 @@ func debugArgs(s Spec, py string) ([]string, error) {
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(s.debugPort()))
 	if err := CheckDebugPort(s.debugPort()); err != nil {
-		return nil, fmt.Errorf("service %s: %w", s.label(), err)
+		return nil, fmt.Errorf("service %s: %w: close what listens there (another debug session?), or turn debugging off: devport debug %s off",
+			s.label(), err, s.Project)
 	}
 	return []string{"-Xfrozen_modules=off", "-m", "debugpy", "--listen", addr}, nil
 }
@@ -175,8 +176,7 @@ func CheckDebugPort(port int) error {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("%w: %s (%v): close what listens there (another debug session?), or turn debugging off with devport debug NAME off",
-			ErrDebugPortInUse, addr, err)
+		return fmt.Errorf("%w: %s (%v)", ErrDebugPortInUse, addr, err)
 	}
 	return l.Close()
 }

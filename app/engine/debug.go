@@ -38,7 +38,8 @@ func (m *Manager) SetDebug(ctx context.Context, name, service string, on bool) (
 	m.mu.Unlock()
 	if on {
 		if err := stacks.CheckDebugPort(debugPort); err != nil {
-			return store.Project{}, fmt.Errorf("debug %s/%s: %w (held by %s)", name, svc.Name, err, describeHolder(debugPort))
+			return store.Project{}, fmt.Errorf("debug %s/%s: %w, held by %s: close it (another debug session?) and try again",
+				name, svc.Name, err, describeHolder(debugPort))
 		}
 	}
 	if err := m.db.SetServiceDebug(ctx, name, svc.Name, on); err != nil {
