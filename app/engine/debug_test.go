@@ -141,3 +141,22 @@ func TestDebugService(t *testing.T) {
 		})
 	}
 }
+
+// TestReloadRulesSkipDebugged: a Python service reloads on save unless
+// devport.toml turns it off or it runs under the debugger; other stacks
+// never do.
+func TestReloadRulesSkipDebugged(t *testing.T) {
+	p := store.Project{Services: []store.Service{
+		{Name: "api", Stack: "uvicorn"},
+		{Name: "dbg", Stack: "gunicorn", Debug: true},
+		{Name: "off", Stack: "wsgi", NoReload: true},
+		{Name: "web", Stack: "php"},
+	}}
+	var got []string
+	for _, r := range reloadRules(p) {
+		got = append(got, r.service)
+	}
+	if len(got) != 1 || got[0] != "api" {
+		t.Fatalf("services that reload: %v, want [api]", got)
+	}
+}

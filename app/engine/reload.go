@@ -85,11 +85,13 @@ type reloadRule struct {
 }
 
 // reloadRules are the rules of p's services that reload on save: the
-// Python ones, unless devport.toml says reload = false.
+// Python ones, unless devport.toml says reload = false, or the service
+// runs under the debugger (a restart would end the IDE's session in the
+// middle of a step; devport restart applies edits then).
 func reloadRules(p store.Project) []reloadRule {
 	var out []reloadRule
 	for _, s := range p.Services {
-		if stackdef.IsPython(s.Stack) && !s.NoReload {
+		if stackdef.IsPython(s.Stack) && !s.NoReload && !s.Debug {
 			out = append(out, reloadRule{service: s.Name, include: s.ReloadInclude, exclude: s.ReloadExclude})
 		}
 	}
