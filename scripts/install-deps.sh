@@ -34,6 +34,7 @@ test_pkgs=(
   procps                              # pgrep in process checks
   python3-django                      # a real third-party app behind the wsgi stack: Django's admin (e2e)
   python3-debugpy                     # devport debug: the Python stacks under debugpy, a DAP client attaches (stacks, e2e)
+  python3-venv python3-pip            # devport add --venv creates .venv and installs with pip (engine)
   sudo                                # devport setup as an ordinary user asks for root through it (e2e)
   systemd                             # systemctl: setup where systemd-resolved is installed but not running (e2e)
   mariadb-server mariadb-client       # mariadb stack (process runtime): mariadbd, mariadb-install-db, the mariadb client and mariadb-dump
