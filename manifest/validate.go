@@ -137,10 +137,6 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 		v.add(k, "missing app: the %s stack needs app = \"MODULE:ATTRIBUTE\", e.g. app = %q", s.Stack, "main:app")
 	case python && !appRE.MatchString(s.App):
 		v.add(k+".app", "%q is not MODULE:ATTRIBUTE: use e.g. %q", s.App, "main:app")
-	case s.Stack == stackdef.Uvicorn && strings.HasSuffix(s.App, "()"):
-		// gunicorn and uWSGI call a factory at start; uvicorn cannot.
-		v.add(k+".stack", "uvicorn cannot call the app factory %q: use stack = %q, which calls it, "+
-			"or make the app at module level (app = create_app()) and name that", s.App, stackdef.Gunicorn)
 	case !python && s.App != "" && s.Stack != "":
 		v.add(k+".app", "only the Python stacks (uvicorn, gunicorn, wsgi, uwsgi) take an app: remove it")
 	}

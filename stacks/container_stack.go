@@ -193,8 +193,8 @@ func planPython(s Spec, image string) (containerPlan, error) {
 	var run, modules, server string
 	switch s.Stack {
 	case stackdef.Uvicorn:
-		args := []string{s.App, "--host", "0.0.0.0", "--port", pyPort,
-			"--proxy-headers", "--forwarded-allow-ips", "*", "--timeout-keep-alive", keepAliveSeconds(), "--app-dir", pyAppDir}
+		args := append(uvicornApp(s.App), "--host", "0.0.0.0", "--port", pyPort,
+			"--proxy-headers", "--forwarded-allow-ips", "*", "--timeout-keep-alive", keepAliveSeconds(), "--app-dir", pyAppDir)
 		if prefix != "" {
 			args = append(args, "--root-path", prefix)
 		}

@@ -79,44 +79,70 @@ func TestFlaskFactoryServes(t *testing.T) {
 	}
 }
 
-// TestAppFactoryStacks: a factory given as MODULE:FACTORY() runs where the
-// server calls it (gunicorn with uvicorn workers, for an ASGI factory) and
-// is refused, with the way out, where it cannot (uvicorn).
+// TestAppFactoryStacks: a factory given as MODULE:FACTORY() runs under
+// every stack that serves its kind: an ASGI factory under uvicorn (as
+// MODULE:FACTORY --factory), at the root and under a prefix, and under
+// gunicorn with uvicorn workers.
 func TestAppFactoryStacks(t *testing.T) {
 	requireLinux(t)
-	files := map[string]string{"api/__init__.py": `from fastapi import FastAPI
+	files := map[string]string{"api/__init__.py": `from fastapi import FastAPI, Request
 
 
 def create_app():
     app = FastAPI()
 
     @app.get("/")
-    def root():
-        return {"factory": True}
+    def root(request: Request):
+        return {"factory": True, "root_path": request.scope.get("root_path", "")}
 
     return app
 `}
-	t.Run("uvicorn refuses it", func(t *testing.T) {
-		spec := testSpec(t, stackdef.Uvicorn, files)
-		spec.App = "api:create_app()"
-		_, err := NewRunner(spec)
-		if err == nil || !strings.Contains(err.Error(), "cannot call the app factory") || !strings.Contains(err.Error(), "gunicorn") {
-			t.Fatalf("NewRunner = %v, want the factory refused, naming gunicorn", err)
-		}
-	})
-	t.Run("gunicorn calls it", func(t *testing.T) {
-		requireStack(t, stackdef.Gunicorn)
-		spec := testSpec(t, stackdef.Gunicorn, files)
-		d, err := Detect(spec.Dir)
-		if err != nil || d != (Detection{Stack: stackdef.Gunicorn, App: "api:create_app()"}) {
-			t.Fatalf("Detect = %+v, %v; want gunicorn api:create_app()", d, err)
-		}
-		spec.App, spec.Workers = d.App, 1
-		up := startRunner(t, mustRunner(t, spec))
-		if status, body := get(t, up, "/", nil); status != 200 || !strings.Contains(body, `"factory":true`) {
-			t.Errorf("GET / = %d %q", status, body)
-		}
-	})
+	for _, c := range []struct {
+		stack, prefix string
+	}{
+		{stackdef.Uvicorn, ""},
+		{stackdef.Uvicorn, "/api"},
+		{stackdef.Gunicorn, ""},
+	} {
+		t.Run(c.stack+c.prefix, func(t *testing.T) {
+			t.Parallel()
+			requireStack(t, c.stack)
+			spec := testSpec(t, c.stack, files)
+			spec.App, spec.PathPrefix, spec.Workers = "api:create_app()", c.prefix, 1
+			up := startRunner(t, mustRunner(t, spec))
+			// The proxy strips the prefix for the ASGI stacks.
+			want := `"factory":true,"root_path":"` + c.prefix + `"`
+			if status, body := get(t, up, "/", nil); status != 200 || !strings.Contains(body, want) {
+				t.Errorf("GET / = %d %q, want 200 with %s", status, body, want)
+			}
+		})
+	}
+}
+
+// TestUvicornFactoryArgs: uvicorn is given a factory as MODULE:FACTORY
+// --factory, in the process runtime and in a container's run script, and
+// an app as it is.
+func TestUvicornFactoryArgs(t *testing.T) {
+	for _, c := range []struct{ app, want string }{
+		{"api:create_app()", "api:create_app --factory"},
+		{"main:app", "main:app"},
+		{"pkg.web:make_app()", "pkg.web:make_app --factory"},
+	} {
+		t.Run(c.app, func(t *testing.T) {
+			if got := strings.Join(uvicornApp(c.app), " "); got != c.want {
+				t.Errorf("uvicornApp(%q) = %q, want %q", c.app, got, c.want)
+			}
+			spec := testSpec(t, stackdef.Uvicorn, nil)
+			spec.App, spec.Home = c.app, t.TempDir()
+			p, err := planPython(spec, "python:3.12")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if script := string(p.files[containerEntry]); !strings.Contains(script, "-m uvicorn "+c.want+" --host") {
+				t.Errorf("run script does not run uvicorn with %q:\n%s", c.want, script)
+			}
+		})
+	}
 }
 
 // staticMountApp mounts its own static files, as FastAPI's docs teach.

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/devport/devport/internal/stackdef"
@@ -166,9 +165,9 @@ type Spec struct {
 }
 
 // appRe is a Python stack's app: uvicorn's "module:attribute" syntax
-// (dotted names allowed), or "module:factory()", which gunicorn (20.1 and
-// later) and uWSGI call at start to get the app, and uvicorn cannot
-// (CallsFactory).
+// (dotted names allowed), or "module:factory()", which every Python stack
+// calls at start to get the app: gunicorn (20.1 and later) and uWSGI take
+// the call as it is, uvicorn as module:factory --factory (uvicornApp).
 var appRe = regexp.MustCompile(`^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(?:\(\))?$`)
 
 // validate checks what every stack needs and fills the defaults in place.
@@ -193,10 +192,6 @@ func (s *Spec) validate() error {
 	}
 	if stackdef.IsPython(s.Stack) && !appRe.MatchString(s.App) {
 		return fmt.Errorf("service %s: %s app %q must be module:attribute, e.g. main:app", s.Service, s.Stack, s.App)
-	}
-	if stackdef.IsPython(s.Stack) && strings.HasSuffix(s.App, "()") && !CallsFactory(s.Stack) {
-		return fmt.Errorf("service %s: %s cannot call the app factory %q: run it with the gunicorn stack, "+
-			"or make the app at module level (app = create_app()) and name that", s.Service, s.Stack, s.App)
 	}
 	if len(s.Links) > 0 && s.Stack != stackdef.PHP {
 		return fmt.Errorf("service %s: links are for the php stack (Apache forwards them), not %s", s.Service, s.Stack)

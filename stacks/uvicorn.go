@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/devport/devport/internal/stackdef"
 )
@@ -20,7 +21,8 @@ const maxSocketPath = 103
 // uvicorn is the uvicorn stack: `<python> -m uvicorn MODULE:APP --uds
 // RunDir/<service>.sock --proxy-headers --forwarded-allow-ips '*'
 // --timeout-keep-alive 15 (BackendKeepAlive) --app-dir Dir [--root-path
-// PREFIX]`, run in Dir. With Spec.Debug, `-m debugpy --listen
+// PREFIX]`, run in Dir; a factory, MODULE:FACTORY(), is `MODULE:FACTORY
+// --factory` (uvicornApp). With Spec.Debug, `-m debugpy --listen
 // 127.0.0.1:PORT` comes before `-m uvicorn` (debugArgs).
 type uvicorn struct {
 	spec   Spec
@@ -55,8 +57,9 @@ func (u *uvicorn) prepare(ctx context.Context, _ int) (launch, error) {
 			return launch{}, err
 		}
 	}
-	args = append(args, "-m", "uvicorn", u.spec.App,
-		"--uds", sock,
+	args = append(args, "-m", "uvicorn")
+	args = append(args, uvicornApp(u.spec.App)...)
+	args = append(args, "--uds", sock,
 		"--proxy-headers", "--forwarded-allow-ips", "*",
 		"--timeout-keep-alive", keepAliveSeconds(),
 		"--app-dir", u.spec.Dir,
@@ -75,6 +78,17 @@ func (u *uvicorn) prepare(ctx context.Context, _ int) (launch, error) {
 		env:      append(env, u.spec.Env...),
 		upstream: Upstream{Network: "unix", Address: sock},
 	}, nil
+}
+
+// uvicornApp is how uvicorn is told app: MODULE:ATTRIBUTE as it is, and
+// a factory, MODULE:FACTORY(), as MODULE:FACTORY --factory, which has
+// uvicorn call it at start (uvicorn 0.14 and later; Debian's bookworm has
+// 0.17.6).
+func uvicornApp(app string) []string {
+	if f, ok := strings.CutSuffix(app, "()"); ok {
+		return []string{f, "--factory"}
+	}
+	return []string{app}
 }
 
 // retry: a uvicorn failure at start is the app's, not the socket's.

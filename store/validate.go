@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/devport/devport/internal/pathprefix"
-	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/internal/valuerule"
 )
 
@@ -407,10 +406,6 @@ func validateService(s Service) error {
 	}
 	if s.App != "" && !appRE.MatchString(s.App) {
 		return bad("app", s.App, "must be MODULE:ATTRIBUTE of Python names", "pass --app main:app")
-	}
-	if s.Stack == stackdef.Uvicorn && strings.HasSuffix(s.App, "()") {
-		return bad("app", s.App, "is an app factory, which uvicorn cannot call (gunicorn and uWSGI do)",
-			"use --stack gunicorn, or make the app at module level (app = create_app()) and pass --app MODULE:app")
 	}
 	if r := valuerule.Image(s.Image); r != "" {
 		return bad("image", s.Image, r, "pass an image reference such as --image php:8.3-apache")
