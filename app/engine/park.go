@@ -134,10 +134,37 @@ func projectIn(dir string) string {
 	if _, err := os.Stat(filepath.Join(dir, manifest.FileName)); err == nil {
 		return "it has a " + manifest.FileName
 	}
-	if d, err := stacks.Detect(dir); err == nil {
+	if d, err := stacks.Detect(dir); err == nil && !appInSubproject(dir, d.App) {
 		return d.Stack + " detected"
 	}
 	return ""
+}
+
+// projectFiles are the files that make a folder a Python project even when
+// its app sits one package deeper.
+var projectFiles = []string{"requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "uv.lock", "poetry.lock", "manage.py"}
+
+// appInSubproject reports whether the app Detect found one package deeper
+// (api.main:app) belongs to a subfolder that is a project on its own: api/
+// is no package (no __init__.py), detection finds a project in it, and the
+// folder itself declares nothing. Such a folder holds projects (sites/api,
+// sites/shop) rather than being one.
+func appInSubproject(dir, app string) bool {
+	pkg, _, dotted := strings.Cut(strings.SplitN(app, ":", 2)[0], ".")
+	if !dotted || pkg == "" {
+		return false
+	}
+	sub := filepath.Join(dir, pkg)
+	if _, err := os.Stat(filepath.Join(sub, "__init__.py")); err == nil {
+		return false
+	}
+	for _, f := range projectFiles {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return false
+		}
+	}
+	_, err := stacks.Detect(sub)
+	return err == nil
 }
 
 // Unpark stops and removes the projects of a parked folder, stops watching

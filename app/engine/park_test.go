@@ -521,3 +521,33 @@ func TestParkWatch(t *testing.T) {
 		t.Errorf("parked once back: %+v", fs)
 	}
 }
+
+// TestProjectIn: a folder is a project itself when its own files say so,
+// including an app one package deep (the FastAPI layout app/__init__.py +
+// app/main.py, Flask's flaskr/__init__.py); a folder whose only app sits in
+// a subfolder that is a project on its own (sites/api/main.py) is a folder
+// of projects, and parking it is allowed.
+func TestProjectIn(t *testing.T) {
+	const fastapi = "from fastapi import FastAPI\napp = FastAPI()\n"
+	for _, tc := range []struct {
+		name    string
+		files   map[string]string
+		project bool
+	}{
+		{"one python project in a folder of projects", map[string]string{"api/main.py": fastapi}, false},
+		{"two projects", map[string]string{"api/main.py": fastapi, "web/index.php": "<?php echo 1;"}, false},
+		{"fastapi package layout", map[string]string{"app/__init__.py": "", "app/main.py": fastapi}, true},
+		{"flask factory package", map[string]string{"flaskr/__init__.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n"}, true},
+		{"declared dependencies beside a subfolder app", map[string]string{"requirements.txt": "fastapi\n", "api/main.py": fastapi}, true},
+		{"top-level app", map[string]string{"main.py": fastapi}, true},
+		{"manifest", map[string]string{"devport.toml": "name = \"x\"\n"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, tc.files)
+			if got := projectIn(dir); (got != "") != tc.project {
+				t.Errorf("projectIn = %q, want a project: %v", got, tc.project)
+			}
+		})
+	}
+}
