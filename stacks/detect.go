@@ -182,12 +182,11 @@ func validModule(name string) bool { return identRe.MatchString(name) }
 // that needs --app lists, and what Detect falls back on.
 type Candidate struct {
 	// App is MODULE:ATTRIBUTE, or MODULE:FACTORY() for a factory, which
-	// gunicorn and uWSGI call at start to get the app.
+	// the server calls at start to get the app.
 	App string
-	// Stack is the stack that runs it: uvicorn for an ASGI app, gunicorn
-	// for an ASGI factory (uvicorn cannot call one), wsgi for a WSGI app or
-	// factory; "" when the kind is not known (app = create_app() in a
-	// module that names no framework).
+	// Stack is the stack that runs it: uvicorn for an ASGI app or factory,
+	// wsgi for a WSGI app or factory; "" when the kind is not known (app =
+	// create_app() in a module that names no framework).
 	Stack string
 	// Kind is what was found: "FastAPI", "Starlette", "Flask",
 	// "get_wsgi_application", "get_asgi_application", "create_app", or
@@ -357,7 +356,7 @@ func Candidates(dir string) []Candidate {
 			case flaskRe.Match(src):
 				c.Stack = stackdef.WSGI
 			case asgiRe.Match(src):
-				c.Stack = stackdef.Gunicorn
+				c.Stack = stackdef.Uvicorn
 			}
 			out = append(out, c)
 		}
@@ -399,8 +398,8 @@ func CandidatesFor(dir, stack string) string {
 	return foundApps(all, true)
 }
 
-// CanRun reports whether stack runs candidate c: a stack of its family,
-// and for a factory one that can call it (not uvicorn).
+// CanRun reports whether stack runs candidate c: a stack of its family
+// (every Python server calls a factory: see CallsFactory).
 func CanRun(stack string, c Candidate) bool {
 	if stackdef.Family(stack) != stackdef.Family(c.Stack) {
 		return false
@@ -409,10 +408,11 @@ func CanRun(stack string, c Candidate) bool {
 }
 
 // CallsFactory reports whether stack can run an app given as
-// MODULE:FACTORY(): gunicorn (20.1 and later) and uWSGI call it at start;
-// uvicorn cannot (it would need its --factory flag).
+// MODULE:FACTORY(): gunicorn (20.1 and later) and uWSGI call it at start,
+// and uvicorn with its --factory flag (0.14 and later), which the uvicorn
+// stack passes.
 func CallsFactory(stack string) bool {
-	return stackdef.IsPython(stack) && stack != stackdef.Uvicorn
+	return stackdef.IsPython(stack)
 }
 
 // StaticFolder is what a Python app's static files are, as its source

@@ -40,7 +40,7 @@ func TestDetect(t *testing.T) {
 			want: Detection{Stack: stackdef.WSGI, App: "app:create_app()"}},
 		{name: "Flask tutorial: flaskr/__init__.py's create_app(test_config=None)", files: map[string]string{
 			"flaskr/__init__.py": "import os\n\nfrom flask import Flask\n\n\ndef create_app(test_config=None):\n    app = Flask(__name__, instance_relative_config=True)\n    return app\n",
-			"flaskr/db.py": "import sqlite3\n", "flaskr/static/style.css": "", "tests/conftest.py": "from flaskr import create_app\napp = create_app({'TESTING': True})\n"},
+			"flaskr/db.py":       "import sqlite3\n", "flaskr/static/style.css": "", "tests/conftest.py": "from flaskr import create_app\napp = create_app({'TESTING': True})\n"},
 			want: Detection{Stack: stackdef.WSGI, App: "flaskr:create_app()"}},
 		{name: "make_app is Flask's other factory name", files: map[string]string{"site/__init__.py": "import flask\ndef make_app(config: str = 'dev', **kw):\n    return flask.Flask(__name__)\n"},
 			want: Detection{Stack: stackdef.WSGI, App: "site:make_app()"}},
@@ -51,8 +51,8 @@ func TestDetect(t *testing.T) {
 			want: Detection{Stack: stackdef.WSGI, App: "flaskr:create_app()"}},
 		{name: "FastAPI in a package", files: map[string]string{"app/__init__.py": "", "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n"},
 			want: Detection{Stack: stackdef.Uvicorn, App: "app.main:app"}},
-		{name: "a FastAPI factory runs under gunicorn, which calls it", files: map[string]string{"api/__init__.py": "from fastapi import FastAPI\ndef create_app():\n    return FastAPI()\n"},
-			want: Detection{Stack: stackdef.Gunicorn, App: "api:create_app()"}},
+		{name: "a FastAPI factory runs under uvicorn --factory", files: map[string]string{"api/__init__.py": "from fastapi import FastAPI\ndef create_app():\n    return FastAPI()\n"},
+			want: Detection{Stack: stackdef.Uvicorn, App: "api:create_app()"}},
 		{name: "a virtual environment is not the project's", files: map[string]string{"venv/app.py": "app = FastAPI()\n", "env2/pyvenv.cfg": "", "env2/x.py": "app = Flask(__name__)\n"},
 			wantMsg: "no stack"},
 		{name: "two apps: none chosen, both listed", files: map[string]string{"server.py": "app = FastAPI()\n", "admin/__init__.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n"},
@@ -146,7 +146,7 @@ func TestCandidates(t *testing.T) {
 			"serve/wsgi.py":      "from flaskr import create_app\napp = create_app()\n",
 			"run.py":             "from flaskr import create_app\napp = create_app()\n",
 		}, want: []string{"--stack uvicorn --app main:app", "--app run:app", "--stack wsgi --app site:site", "--stack uvicorn --app star:web",
-			"--stack gunicorn --app 'api.factory:make_app()'", "--stack wsgi --app 'flaskr:create_app()'",
+			"--stack uvicorn --app 'api.factory:make_app()'", "--stack wsgi --app 'flaskr:create_app()'",
 			"--stack uvicorn --app mysite.asgi:application", "--stack wsgi --app mysite.wsgi:application", "--stack wsgi --app serve.wsgi:app"}},
 		{name: "indented, required arguments, tests and environments are left out", files: map[string]string{
 			"main.py":         "def build():\n    app = FastAPI()\n",
@@ -179,9 +179,9 @@ func TestCandidatesFor(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"main.py": "app = FastAPI()\n",
 		"api/__init__.py": "from fastapi import FastAPI\ndef create_app():\n    return FastAPI()\n"})
 	tests := []struct{ stack, want string }{
-		{stackdef.Uvicorn, "apps found in the folder's modules: --app main:app"},                            // not the factory
+		{stackdef.Uvicorn, "apps found in the folder's modules: --app main:app, --app 'api:create_app()'"},  // both: uvicorn calls the factory
 		{stackdef.Gunicorn, "apps found in the folder's modules: --app main:app, --app 'api:create_app()'"}, // both
-		{stackdef.UWSGI, "--stack uvicorn --app main:app, --stack gunicorn --app 'api:create_app()'"},      // none fits: all, with their stack
+		{stackdef.UWSGI, "--stack uvicorn --app main:app, --stack uvicorn --app 'api:create_app()'"},        // none fits: all, with their stack
 	}
 	for _, tc := range tests {
 		t.Run(tc.stack, func(t *testing.T) {

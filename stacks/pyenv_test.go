@@ -45,8 +45,14 @@ func TestProjectEnv(t *testing.T) {
 			write(t, filepath.Join(dir, "requirements.txt"), "fastapi\n")
 			return ""
 		}, ""},
-		{".venv", func(t *testing.T, dir string) string { py(t, filepath.Join(dir, ".venv")); return filepath.Join(dir, ".venv") }, "venv"},
-		{"venv", func(t *testing.T, dir string) string { py(t, filepath.Join(dir, "venv")); return filepath.Join(dir, "venv") }, "venv"},
+		{".venv", func(t *testing.T, dir string) string {
+			py(t, filepath.Join(dir, ".venv"))
+			return filepath.Join(dir, ".venv")
+		}, "venv"},
+		{"venv", func(t *testing.T, dir string) string {
+			py(t, filepath.Join(dir, "venv"))
+			return filepath.Join(dir, "venv")
+		}, "venv"},
 		{".venv before venv", func(t *testing.T, dir string) string {
 			py(t, filepath.Join(dir, "venv"))
 			py(t, filepath.Join(dir, ".venv"))

@@ -32,8 +32,6 @@ func TestAppErrorListsCandidates(t *testing.T) {
 			req: wire.AddRequest{Stack: stackdef.WSGI}, want: []string{"wsgi needs the app as MODULE:ATTRIBUTE", "--stack uvicorn --app main:app"}},
 		{name: "a wrong --app lists the ones the stack runs", files: map[string]string{"flaskr/__init__.py": flaskrFactory, "main.py": fastAPIMain},
 			req: wire.AddRequest{Stack: stackdef.UWSGI, App: "flaskr"}, want: []string{"--app 'flaskr:create_app()'"}},
-		{name: "uvicorn cannot call a factory", files: map[string]string{"api/__init__.py": "from fastapi import FastAPI\ndef create_app():\n    return FastAPI()\n"},
-			req: wire.AddRequest{Stack: stackdef.Uvicorn, App: "api:create_app()"}, want: []string{"uvicorn cannot call an app factory", "--stack gunicorn"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,6 +52,18 @@ func TestAppErrorListsCandidates(t *testing.T) {
 			}
 		})
 	}
+	t.Run("an ASGI factory is planned under uvicorn, which runs it with --factory", func(t *testing.T) {
+		dir := writeTree(t, map[string]string{"api/__init__.py": "from fastapi import FastAPI\ndef create_app():\n    return FastAPI()\n"})
+		for _, stack := range []string{"", stackdef.Uvicorn, stackdef.Gunicorn} {
+			p, err := m.plan(wire.AddRequest{Dir: dir, Name: "site", Stack: stack})
+			if err != nil {
+				t.Fatalf("stack %q: %v", stack, err)
+			}
+			if s := p.Services[0]; s.App != "api:create_app()" || (stack == "" && s.Stack != stackdef.Uvicorn) {
+				t.Errorf("stack %q: planned %s %s", stack, s.Stack, s.App)
+			}
+		}
+	})
 	t.Run("a factory under gunicorn, wsgi and uwsgi is planned", func(t *testing.T) {
 		dir := writeTree(t, map[string]string{"flaskr/__init__.py": flaskrFactory})
 		for _, stack := range []string{"", stackdef.UWSGI} {

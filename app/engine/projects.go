@@ -145,11 +145,6 @@ func (m *Manager) plan(req wire.AddRequest) (store.Project, error) {
 			return store.Project{}, &store.ValidationError{Field: "app", Value: svc.App,
 				Reason: svc.Stack + " needs the app as MODULE:ATTRIBUTE" + stacks.CandidatesFor(dir, svc.Stack), Fix: "pass --app main:app"}
 		}
-		if strings.HasSuffix(svc.App, "()") && !stacks.CallsFactory(svc.Stack) {
-			return store.Project{}, &store.ValidationError{Field: "app", Value: svc.App,
-				Reason: svc.Stack + " cannot call an app factory (gunicorn and uWSGI do)" + stacks.CandidatesFor(dir, svc.Stack),
-				Fix:    "use --stack gunicorn, or make the app at module level (app = create_app()) and pass --app MODULE:app"}
-		}
 		svc.DocRoot = ""
 	default:
 		svc.App = ""
@@ -161,7 +156,7 @@ func (m *Manager) plan(req wire.AddRequest) (store.Project, error) {
 }
 
 // appRE is a Python service's app: MODULE:ATTRIBUTE, or MODULE:FACTORY()
-// for the stacks whose server calls a factory (stacks.CallsFactory).
+// for a factory, which every Python stack's server calls at start.
 var appRE = regexp.MustCompile(`^[A-Za-z_][\w.]*:[A-Za-z_]\w*(?:\(\))?$`)
 
 func planProxy(req wire.AddRequest) (store.Project, error) {
@@ -292,7 +287,7 @@ func (m *Manager) status(p store.Project) wire.ProjectStatus {
 	}
 	for _, s := range p.Services {
 		ss := wire.ServiceStatus{Name: s.Name, Stack: s.Stack, Runtime: s.Runtime, PathPrefix: s.PathPrefix,
-			App: s.App, DocRoot: s.DocRoot, URL: s.URL}
+			App: s.App, DocRoot: s.DocRoot, URL: s.URL, Debug: s.Debug}
 		if s.Runtime == wire.RuntimeContainer {
 			ss.Image = m.containerImage(context.Background(), s)
 		}

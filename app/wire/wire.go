@@ -206,6 +206,7 @@ type ServiceStatus struct {
 	URL        string `json:"url,omitempty"`      // stack proxy: where it forwards
 	Upstream   string `json:"upstream,omitempty"` // while running: where the proxy sends requests
 	Log        string `json:"log,omitempty"`
+	Debug      bool   `json:"debug,omitempty"` // runs under debugpy (devport debug NAME on)
 }
 
 // RouteStatus is one route of a project as `devport route ls` and the
