@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"io"
 
 	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/stacks"
@@ -66,6 +67,18 @@ func (Checks) NameFromFolder(dir string) string { return nameFromFolder(dir) }
 func (Checks) TLDs() []string { return ManagedTLDs() }
 
 func (Checks) DetectData(dir string) []wire.DataProposal { return DetectData(dir) }
+
+// DescribeEnv says what add's preview says of a Python project's
+// environment, or that it has none to run in (see DescribeEnv).
+func (Checks) DescribeEnv(req wire.AddRequest) string { return DescribeEnv(req) }
+
+// CreateVenv makes the .venv a Python project lacks, writing its progress
+// to out (see CreateVenv); remove deletes it again if it made it, for an
+// add that then fails.
+func (Checks) CreateVenv(ctx context.Context, req wire.AddRequest, out io.Writer) (remove func() error, err error) {
+	v, err := CreateVenv(ctx, VenvOptions{Request: req, Out: out})
+	return v.Remove, err
+}
 
 // DockerReason says why the container runtime cannot be used here, or ""
 // when a Docker engine answers.

@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"io"
 	"sync"
 
 	"github.com/devport/devport/app/wire"
@@ -18,6 +19,9 @@ type Engine interface {
 	Remove(ctx context.Context, name string) error
 	// SetRuntime switches a service to another runtime (devport set).
 	SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error)
+	// SetDebug runs a Python service under debugpy, or no longer (devport
+	// debug NAME on|off); it refuses a taken port and uWSGI.
+	SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error)
 	// Park makes every subfolder of dir a project (devport park).
 	Park(ctx context.Context, dir string) (wire.ParkReport, error)
 	// Subscribe returns change events and a function that ends them.
@@ -82,6 +86,15 @@ type Checks interface {
 	// DetectData proposes the data services the folder shows it needs
 	// (a WordPress config, a Laravel .env); the user picks which to add.
 	DetectData(dir string) []wire.DataProposal
+	// DescribeEnv says what the add preview says of a Python project's
+	// environment: the one it has, or that it declares dependencies and
+	// has none, which --venv (the wizard's venv box) creates; "" for a
+	// project that is not a Python one.
+	DescribeEnv(req wire.AddRequest) string
+	// CreateVenv makes that .venv and installs the dependencies into it
+	// (devport add --venv), writing its progress to out line by line;
+	// remove deletes it again if it made it, for an add that then fails.
+	CreateVenv(ctx context.Context, req wire.AddRequest, out io.Writer) (remove func() error, err error)
 }
 
 // Remote is the Engine of an engine another process runs. While anyone
@@ -132,6 +145,14 @@ func (r *remote) Remove(ctx context.Context, name string) error {
 
 func (r *remote) SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error) {
 	p, err := r.c.SetRuntime(ctx, name, req)
+	if err == nil {
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
+	}
+	return p, err
+}
+
+func (r *remote) SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error) {
+	p, err := r.c.SetDebug(ctx, name, req)
 	if err == nil {
 		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"sync"
@@ -28,9 +29,11 @@ type dataEngine struct {
 	added     []wire.AddRequest
 	snapshots []wire.Snapshot
 	// fail is the error of the next data call (then cleared).
-	fail   error
-	subs   []chan wire.Event
-	listed chan struct{} // a token per List call
+	fail error
+	// addFail is the error of every Add.
+	addFail error
+	subs    []chan wire.Event
+	listed  chan struct{} // a token per List call
 }
 
 func newDataEngine(ps ...wire.ProjectStatus) *dataEngine {
@@ -75,6 +78,9 @@ func (f *dataEngine) List(context.Context) ([]wire.ProjectStatus, error) {
 func (f *dataEngine) Add(_ context.Context, req wire.AddRequest) (wire.ProjectStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.addFail != nil {
+		return wire.ProjectStatus{}, f.addFail
+	}
 	f.added = append(f.added, req)
 	p := wire.ProjectStatus{Name: req.Name, URL: "https://" + req.Domain + "/", Domains: []string{req.Domain}, State: wire.StateStopped}
 	f.projects = append(f.projects, p)
@@ -88,6 +94,31 @@ func (f *dataEngine) Remove(context.Context, string) error  { return nil }
 func (f *dataEngine) SetRuntime(context.Context, string, wire.RuntimeRequest) (wire.ProjectStatus, error) {
 	return wire.ProjectStatus{}, errors.New("not in this test")
 }
+
+// SetDebug records the call and stores the flag, or fails with fail (the
+// engine's refusal of a taken port, say).
+func (f *dataEngine) SetDebug(_ context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error) {
+	if err := f.record("debug %s %s %v", name, req.Service, req.On); err != nil {
+		return wire.ProjectStatus{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, p := range f.projects {
+		if p.Name != name {
+			continue
+		}
+		p.Services = slices.Clone(p.Services)
+		for j := range p.Services {
+			if p.Services[j].Name == req.Service {
+				p.Services[j].Debug = req.On
+			}
+		}
+		f.projects[i] = p
+		return p, nil
+	}
+	return wire.ProjectStatus{}, errors.New("no project " + name)
+}
+
 func (f *dataEngine) Park(context.Context, string) (wire.ParkReport, error) {
 	return wire.ParkReport{}, errors.New("not in this test")
 }
@@ -204,3 +235,47 @@ func (wizardChecks) NameFromFolder(string) string            { return "wp" }
 func (wizardChecks) TLDs() []string                          { return []string{"test"} }
 func (wizardChecks) DockerReason(context.Context) string     { return "no Docker in this test" }
 func (c wizardChecks) DetectData(string) []wire.DataProposal { return c.proposals }
+func (wizardChecks) DescribeEnv(wire.AddRequest) string      { return "" }
+func (wizardChecks) CreateVenv(context.Context, wire.AddRequest, io.Writer) (func() error, error) {
+	return nil, errors.New("not in this test")
+}
+
+// venvChecks answers the wizard as a FastAPI folder with a
+// requirements.txt and no environment would, and records CreateVenv.
+type venvChecks struct {
+	wizardChecks
+	env     string // DescribeEnv's line (without --venv)
+	venvErr error  // CreateVenv's error
+	mu      sync.Mutex
+	created []wire.AddRequest
+	removed int
+}
+
+func (*venvChecks) Detect(string) (wire.Detection, error) {
+	return wire.Detection{Stack: stackdef.Uvicorn, App: "main:app"}, nil
+}
+func (*venvChecks) CheckStack(string, string) error { return nil }
+
+func (c *venvChecks) DescribeEnv(req wire.AddRequest) string {
+	if req.Venv && c.env != "" {
+		return "  dependencies in requirements.txt and no environment: --venv creates .venv\n"
+	}
+	return c.env
+}
+
+func (c *venvChecks) CreateVenv(_ context.Context, req wire.AddRequest, out io.Writer) (func() error, error) {
+	c.mu.Lock()
+	c.created = append(c.created, req)
+	c.mu.Unlock()
+	fmt.Fprintf(out, "creating %s/.venv\n", req.Dir)
+	fmt.Fprint(out, "  | Successfully installed fastapi\n")
+	if c.venvErr != nil {
+		return nil, c.venvErr
+	}
+	return func() error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.removed++
+		return nil
+	}, nil
+}

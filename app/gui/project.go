@@ -17,7 +17,8 @@ import (
 // ProjectView is a project's details window: its domains and folder, and
 // each service with its stack, prefix, upstream and log, where the runtime
 // (and the image of the container runtime) can be changed, as `devport set`
-// does, and its data services (data.go). It follows the engine's events
+// does, and a Python service run under debugpy, as `devport debug` does,
+// and its data services (data.go). It follows the engine's events
 // while it is open.
 type ProjectView struct {
 	Win      fyne.Window
@@ -42,8 +43,19 @@ type ServiceEditor struct {
 	Runtime *widget.Select // nil for services without a runtime (static, proxy)
 	Image   *widget.Entry
 	Apply   *widget.Button
-	Err     *widget.Label
+	// Debug runs the service under debugpy for an IDE to attach (devport
+	// debug NAME on|off); nil but for the Python stacks debugpy runs
+	// (uWSGI is not one). It shows the stored state.
+	Debug *widget.Check
+	// Err is the service's note line: why a change was refused.
+	Err *widget.Label
+	// debugging is true while a debug change is on its way (UI thread
+	// only): the check shows what was asked, not an older list.
+	debugging bool
 }
+
+// debugLabel is the Debug check's text: where an IDE attaches.
+const debugLabel = "Debug (debugpy on 127.0.0.1:5678)"
 
 // ShowProject opens (or raises) the details window of a project.
 func (u *UI) ShowProject(name string) {
@@ -68,6 +80,9 @@ func (u *UI) ShowProject(name string) {
 		if se.Runtime != nil {
 			card.Add(container.NewBorder(nil, nil, widget.NewLabel("Runtime"), se.Apply,
 				container.NewGridWithColumns(2, se.Runtime, se.Image)))
+		}
+		if se.Debug != nil {
+			card.Add(se.Debug)
 		}
 		card.Add(se.Err)
 		box.Add(widget.NewCard(s.Name, "", card))
@@ -110,7 +125,54 @@ func (pv *ProjectView) newEditor(s wire.ServiceStatus) *ServiceEditor {
 	})
 	service := s.Name
 	se.Apply = widget.NewButton("Apply", func() { pv.apply(service, se) })
+	if stackdef.IsPython(s.Stack) && s.Stack != stackdef.UWSGI {
+		se.Debug = widget.NewCheck(debugLabel, func(on bool) { pv.setDebug(service, se, on) })
+	}
 	return se
+}
+
+// setDebug turns debugging of the service on or off. A refusal (the port
+// is taken, the project failed to restart) is shown on the service's note
+// line, and the check goes back to what is stored.
+func (pv *ProjectView) setDebug(service string, se *ServiceEditor, on bool) {
+	req := wire.DebugRequest{Service: service, On: on}
+	se.Err.SetText("")
+	se.debugging = true
+	se.Debug.Disable()
+	pv.u.Status.SetText(fmt.Sprintf("Turning debugging of %s/%s %s…", pv.name, service, onOff(on)))
+	pv.u.bg(func() {
+		p, err := pv.u.opts.Engine.SetDebug(pv.u.ctx, pv.name, req)
+		pv.u.do(func() {
+			se.debugging = false
+			se.Debug.Enable()
+			if err != nil {
+				se.showDebug(!on)
+				se.Err.SetText(err.Error())
+				pv.u.Status.SetText(err.Error())
+				return
+			}
+			pv.u.Status.SetText("")
+			pv.show(p)
+		})
+	})
+}
+
+// showDebug sets the Debug check without asking the engine again.
+func (se *ServiceEditor) showDebug(on bool) {
+	if se.Debug == nil || se.debugging || se.Debug.Checked == on {
+		return
+	}
+	changed := se.Debug.OnChanged
+	se.Debug.OnChanged = nil
+	se.Debug.SetChecked(on)
+	se.Debug.OnChanged = changed
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // apply switches the service to the chosen runtime and image.
@@ -246,6 +308,7 @@ func (pv *ProjectView) show(p wire.ProjectStatus) {
 			info += "\nLog: " + s.Log
 		}
 		se.Info.SetText(info)
+		se.showDebug(s.Debug)
 	}
 	pv.Data.update(p)
 }

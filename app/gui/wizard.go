@@ -1,6 +1,8 @@
 package gui
 
 import (
+	"context"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -113,11 +115,24 @@ type Wizard struct {
 	Done         *widget.Label
 	URL          *widget.Hyperlink
 
+	// Venv creates the Python project's .venv and installs its
+	// dependencies before the add, shown only when the preview offers it;
+	// VenvLog is that creation's output (wizard_venv.go).
+	Venv    *widget.Check
+	VenvLog *widget.Label
+
 	detection   wire.Detection
 	dockerKnown bool   // the Docker check answered
 	httpsPort   int    // the engine's, for the review's URL (0 until it answered)
 	plan        string // what the folder describes, when it is more than one stack
 	tlds        []string
+	venvOffered bool     // the preview offers to create the environment
+	venvLines   []string // VenvLog's lines
+	venvLogBox  *container.Scroll
+	// ctx ends when the wizard closes: a .venv being created is then
+	// abandoned (and removed), and nothing is added.
+	ctx    context.Context
+	cancel context.CancelFunc
 	// Created is the project once Create succeeded.
 	Created *wire.ProjectStatus
 }
@@ -135,6 +150,7 @@ func (u *UI) ShowWizard() {
 
 func (u *UI) newWizard() *Wizard {
 	w := &Wizard{u: u, tlds: u.opts.Checks.TLDs()}
+	w.ctx, w.cancel = context.WithCancel(u.ctx)
 	w.Win = u.app.NewWindow("devport: new project")
 	w.Title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	errLabel := func() *widget.Label {
@@ -240,7 +256,8 @@ func (u *UI) newWizard() *Wizard {
 	w.StartAfter = widget.NewCheck("Start it after creating", nil)
 	w.StartAfter.SetChecked(true)
 	w.CreateErr = errLabel()
-	review := container.NewVBox(w.Review, w.StartAfter, w.CreateErr)
+	w.newVenvWidgets()
+	review := container.NewVBox(w.Review, w.Venv, w.StartAfter, w.CreateErr, w.venvLogBox)
 
 	w.Done = widget.NewLabel("")
 	w.Done.Wrapping = fyne.TextWrapWord
@@ -259,6 +276,7 @@ func (u *UI) newWizard() *Wizard {
 	w.Win.SetContent(container.NewBorder(w.Title, buttons, nil, nil, container.NewPadded(w.body)))
 	w.Win.Resize(fyne.NewSize(640, 360))
 	w.Win.SetOnClosed(func() {
+		w.cancel()
 		if u.Wizard == w {
 			u.Wizard = nil
 		}
@@ -371,6 +389,7 @@ func (w *Wizard) next() {
 			return
 		}
 	case StepRuntime:
+		w.offerVenv()
 		w.Review.SetText(w.summary())
 	}
 	w.goTo(w.Step + 1)

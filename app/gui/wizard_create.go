@@ -22,6 +22,7 @@ func (w *Wizard) request() wire.AddRequest {
 	}
 	req.Chain = w.chain()
 	req.Data = w.dataRequests(req.Runtime)
+	req.Venv = w.venvOffered && w.Venv.Checked
 	return req
 }
 
@@ -41,6 +42,7 @@ func (w *Wizard) summary() string {
 	for _, d := range r.Data {
 		s += fmt.Sprintf("Data:     %s (%s)\n", d.Name, d.Stack)
 	}
+	s += w.describeEnv(r)
 	rt := "local processes"
 	switch {
 	case r.Stack == stackdef.Static:
@@ -52,14 +54,30 @@ func (w *Wizard) summary() string {
 }
 
 // create stores the project, optionally starts it, and shows the URL. A
-// validation error sends the user back to the step of its field.
+// validation error sends the user back to the step of its field. With the
+// venv box checked it first creates the .venv (wizard_venv.go): a failure
+// there adds nothing, and an add that fails removes the .venv it made.
 func (w *Wizard) create() {
 	req := w.request()
 	start := w.StartAfter.Checked && req.Stack != stackdef.Static
 	w.Create.Disable()
+	w.Back.Disable()
 	w.CreateErr.SetText("Creating…")
 	w.u.bg(func() {
-		p, err := w.u.opts.Engine.Add(w.u.ctx, req)
+		var remove func() error
+		var err error
+		if req.Venv {
+			remove, err = w.createVenv(req)
+		}
+		var p wire.ProjectStatus
+		if err == nil {
+			p, err = w.u.opts.Engine.Add(w.u.ctx, req)
+			if err != nil && remove != nil {
+				if rerr := remove(); rerr != nil {
+					err = fmt.Errorf("%w (and removing the .venv made for it: %v)", err, rerr)
+				}
+			}
+		}
 		var startErr error
 		if err == nil && start {
 			startErr = w.u.opts.Engine.Start(w.u.ctx, p.Name)
@@ -73,6 +91,7 @@ func (w *Wizard) create() {
 		}
 		w.u.do(func() {
 			w.Create.Enable()
+			w.Back.Enable()
 			w.CreateErr.SetText("")
 			if err != nil {
 				w.showErr(err)
