@@ -225,7 +225,8 @@ func TestReloadOnSave(t *testing.T) {
 }
 
 // TestReloadOnSaveContainer: a uvicorn service in a container (the stand-in
-// image) sees the save through its bind mount, and reloads the same way.
+// image) sees the save through its bind mount, and reloads the same way,
+// in place: the server restarts in the same container.
 func TestReloadOnSaveContainer(t *testing.T) {
 	needDocker(t)
 	e := newEnv(t)
@@ -235,11 +236,16 @@ func TestReloadOnSaveContainer(t *testing.T) {
 	port := freePort(t)
 	g := e.serve("--start", "ctr", "--https-port", fmt.Sprint(port), "--http-port", fmt.Sprint(freePort(t)))
 	c := e.reloadClient(t, port)
+	waitFor(t, "the container of ctr/web", func() bool { return len(e.homeContainers()["ctr/web"]) == 1 })
+	before := e.homeContainers()["ctr/web"]
 	d, bad := saveAndWait(t, c, fmt.Sprintf("https://ctr.test:%d/", port), filepath.Join(dir, "main.py"), reloadedApp(t, "the container"), "the container", 60*time.Second)
 	if len(bad) > 0 {
 		t.Errorf("%d requests failed during the reload: %q", len(bad), bad)
 	}
 	t.Logf("container: save to new response %v", d)
+	if after := e.homeContainers()["ctr/web"]; !slices.Equal(after, before) {
+		t.Errorf("containers %v after the reload, want the same one %v (a restart in place)", after, before)
+	}
 	logReloads(t, g)
 	if err := g.stop(t); err != nil {
 		t.Errorf("engine exit: %v\n%s", err, g.output())

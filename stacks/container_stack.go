@@ -190,7 +190,7 @@ func planPython(s Spec, image string) (containerPlan, error) {
 		p.debugPort = s.debugPort()
 		p.env = append(p.env, debugEnv...)
 	}
-	var run, modules, server string
+	var pre, run, modules, server string // pre: shell lines before the server's loop
 	switch s.Stack {
 	case stackdef.Uvicorn:
 		args := append(uvicornApp(s.App), "--host", "0.0.0.0", "--port", pyPort,
@@ -198,7 +198,7 @@ func planPython(s Spec, image string) (containerPlan, error) {
 		if prefix != "" {
 			args = append(args, "--root-path", prefix)
 		}
-		server, modules, run = "uvicorn", "uvicorn", `exec "$PY" `+debug+`-m uvicorn `+shellquote.Join(args)
+		server, modules, run = "uvicorn", "uvicorn", `"$PY" `+debug+`-m uvicorn `+shellquote.Join(args)
 	case stackdef.Gunicorn, stackdef.WSGI:
 		args := []string{}
 		modules, server = "gunicorn", "gunicorn"
@@ -218,7 +218,7 @@ func planPython(s Spec, image string) (containerPlan, error) {
 		if prefix != "" {
 			args = append(args, "--env", "SCRIPT_NAME="+prefix)
 		}
-		run = `exec "$PY" ` + debug + `-m gunicorn ` + shellquote.Join(append(args, s.App))
+		run = `"$PY" ` + debug + `-m gunicorn ` + shellquote.Join(append(args, s.App))
 	case stackdef.UWSGI:
 		args := []string{"--socket", bind, "--master", "--die-on-term", "--vacuum", "--need-app",
 			"--buffer-size", "65535", "--processes", workers, "--chdir", pyAppDir}
@@ -229,10 +229,11 @@ func planPython(s Spec, image string) (containerPlan, error) {
 		}
 		p.protocol = ProtocolUWSGI
 		server = "uWSGI"
-		run = fmt.Sprintf(uwsgiRun, image, shellquote.Join(args))
+		pre, run = fmt.Sprintf(uwsgiRun, image), `"$UWSGI" $PLUGIN `+shellquote.Join(args)
 	default:
 		return containerPlan{}, fmt.Errorf("service %s: stack %q: %w", s.label(), s.Stack, ErrUnknownStack)
 	}
+	run = pre + fmt.Sprintf(serveLoop, run, server)
 	if modules != "" {
 		run = fmt.Sprintf(pythonImportCheck, modules, server, image, strings.ReplaceAll(modules, " ", " and ")) + run
 	}
@@ -269,6 +270,39 @@ export PYTHONPATH="$DEPS/lib${PYTHONPATH:+:$PYTHONPATH}"
 export PATH="$DEPS/lib/bin:$PATH"
 `
 
+// serveLoop runs the server (%[1]s, a shell command line; %[2]s its name)
+// and restarts it in place on SIGHUP: a reload on save (containerRunner's
+// Reload) then costs the server's start, not a new container's. TERM or
+// INT stop it, and its own exit ends the script, so the container, with
+// its status. The script's pid and the server's go to serverPIDFile's
+// folder: Reload signals the one and waits for the other to change.
+const serveLoop = `echo $$ > ` + scriptPIDFile + `
+restart=0 stop=0 pid=
+trap 'restart=1; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' HUP
+trap 'stop=1; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' TERM INT
+while :; do
+    restart=0
+    %[1]s &
+    pid=$!
+    echo "$pid" > ` + serverPIDFile + `
+    rc=0
+    while :; do
+        wait "$pid" || rc=$?
+        kill -0 "$pid" 2>/dev/null || break
+    done
+    if [ "$stop" = 1 ] || [ "$restart" = 0 ]; then
+        exit "$rc"
+    fi
+    echo "devport: files changed: restarting %[2]s"
+done`
+
+// scriptPIDFile and serverPIDFile are where a Python container's script
+// (serveLoop) writes its pid and its server's.
+const (
+	scriptPIDFile = "/tmp/devport-script.pid"
+	serverPIDFile = "/tmp/devport-server.pid"
+)
+
 // pythonImportCheck fails with the fix when the server's modules do not
 // import: %[1]s the modules, %[2]s the server's name, %[3]s the image, %[4]s
 // what to add to requirements.txt.
@@ -290,7 +324,7 @@ fi
 
 // uwsgiRun finds a uwsgi binary (the image's, or pyuwsgi's from
 // requirements.txt) and loads the python3 plugin when it is a plugin
-// build (Debian's): %[1]s the image, %[2]s the arguments.
+// build (Debian's): %[1]s the image. The command that runs it follows.
 const uwsgiRun = `UWSGI=$(command -v uwsgi || command -v pyuwsgi || true)
 if [ -z "$UWSGI" ]; then
     echo "devport: uWSGI is not installed in image %[1]s: add pyuwsgi (prebuilt wheels) or uwsgi to requirements.txt" >&2
@@ -300,7 +334,7 @@ PLUGIN=
 for d in /usr/lib/uwsgi/plugins /usr/lib/uwsgi; do
     if [ -e "$d/python3_plugin.so" ]; then PLUGIN="--plugin python3"; fi
 done
-exec "$UWSGI" $PLUGIN %[2]s`
+`
 
 // writeFiles writes the plan's generated files into the run folder.
 func (p containerPlan) writeFiles(runDir string) error {

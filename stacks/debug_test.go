@@ -127,9 +127,9 @@ func TestDebugContainerPlan(t *testing.T) {
 	for _, tc := range []struct {
 		stack, run string
 	}{
-		{stackdef.Uvicorn, `exec "$PY" -Xfrozen_modules=off -m debugpy --listen 0.0.0.0:5678 -m uvicorn main:app`},
-		{stackdef.Gunicorn, `exec "$PY" -Xfrozen_modules=off -m debugpy --listen 0.0.0.0:5678 -m gunicorn -k uvicorn.workers.UvicornWorker -w 1 --timeout 0 `},
-		{stackdef.WSGI, `exec "$PY" -Xfrozen_modules=off -m debugpy --listen 0.0.0.0:5678 -m gunicorn -w 1 --timeout 0 `},
+		{stackdef.Uvicorn, `"$PY" -Xfrozen_modules=off -m debugpy --listen 0.0.0.0:5678 -m uvicorn main:app`},
+		{stackdef.Gunicorn, `"$PY" -Xfrozen_modules=off -m debugpy --listen 0.0.0.0:5678 -m gunicorn -k uvicorn.workers.UvicornWorker -w 1 --timeout 0 `},
+		{stackdef.WSGI, `"$PY" -Xfrozen_modules=off -m debugpy --listen 0.0.0.0:5678 -m gunicorn -w 1 --timeout 0 `},
 	} {
 		t.Run(tc.stack, func(t *testing.T) {
 			s := testSpec(t, tc.stack, nil)

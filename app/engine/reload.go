@@ -595,6 +595,15 @@ func (rw *reloadWatch) restart(ctx context.Context, want map[string]bool) (map[s
 		delete(r.services, s.Name)
 		m.mu.Unlock()
 		runner := rw.runners[s.Name]
+		if old != nil && len(chains[s.Name]) == 0 {
+			if ok, err := rw.reloadInPlace(ctx, s.Name, old); ok || err != nil {
+				if err != nil {
+					return restarted, err
+				}
+				restarted[s.Name] = true
+				continue
+			}
+		}
 		if old != nil {
 			rw.was[s.Name], runner = old.upstream, old.runner
 			if err := old.runner.Stop(context.WithoutCancel(ctx)); err != nil {
@@ -637,6 +646,36 @@ func (rw *reloadWatch) restart(ctx context.Context, want map[string]bool) (map[s
 		m.goBackground(func(ctx context.Context) { m.watch(ctx, name, s.Name, r, sr) })
 	}
 	return restarted, nil
+}
+
+// reloadInPlace restarts the server of service svc where its runner can
+// do that without a new container (stacks.Reloader): the same run goes
+// back into the project, at the same upstream, and the crash watch that
+// follows it keeps doing so. ok is false, with no error, when it cannot be
+// done in place: stop and start it instead. An error is a server that no
+// longer starts; the runner is kept for the next save's start.
+func (rw *reloadWatch) reloadInPlace(ctx context.Context, svc string, old *serviceRun) (ok bool, err error) {
+	rl, can := old.runner.(stacks.Reloader)
+	if !can {
+		return false, nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	up, err := rl.Reload(sctx)
+	switch {
+	case errors.Is(err, stacks.ErrNoReload):
+		rw.m.log.Info("reload: restart in place not possible, starting anew", "project", rw.project, "service", svc, "err", err)
+		return false, nil
+	case err != nil:
+		rw.runners[svc] = old.runner
+		rw.was[svc] = old.upstream
+		return false, fmt.Errorf("start %s/%s: %w", rw.project, svc, err)
+	}
+	rw.m.mu.Lock()
+	rw.r.services[svc] = old
+	rw.m.mu.Unlock()
+	rw.runners[svc], rw.was[svc] = old.runner, up
+	return true, nil
 }
 
 // restartRunner starts a stopped runner of service svc again, as
