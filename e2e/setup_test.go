@@ -105,7 +105,18 @@ func TestSetupFirstSite(t *testing.T) {
 		cmd.Env = e.environ() // HOME is the fresh one: its NSS database is setup's
 		var dom, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &dom, &errb
-		if err := cmd.Run(); err != nil || strings.Contains(errb.String(), "ERR_") || !strings.Contains(dom.String(), "php-shop says hello") {
+		err := cmd.Run()
+		// On a loaded machine headless chromium now and then exits 0
+		// having printed nothing at all, not even an error page: that
+		// run says nothing of the certificate, so it is tried again. A
+		// refused certificate prints ERR_… or an error page, and fails.
+		for try := 1; err == nil && dom.Len() == 0 && errb.Len() == 0 && try < 3; try++ {
+			t.Logf("chromium printed nothing (try %d): again", try)
+			retry := exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
+			retry.Env, retry.Stdout, retry.Stderr = cmd.Env, &dom, &errb
+			err = retry.Run()
+		}
+		if err != nil || strings.Contains(errb.String(), "ERR_") || !strings.Contains(dom.String(), "php-shop says hello") {
 			t.Errorf("chromium: %v\n%s\n%s", err, dom.String(), errb.String())
 		}
 	})
