@@ -278,11 +278,16 @@ export PATH="$DEPS/lib/bin:$PATH"
 // folder: Reload signals the one and waits for the other to change.
 const serveLoop = `echo $$ > ` + scriptPIDFile + `
 restart=0 stop=0 pid=
-trap 'restart=1; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' HUP
-trap 'stop=1; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' TERM INT
+# The server runs in its own process group when setsid is there, and
+# TERM goes to the whole group, as in the process runtime: gunicorn's
+# workers then stop at once instead of after the master's graceful wait.
+SETSID=$(command -v setsid || true)
+term() { [ -n "$pid" ] && { kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; }; }
+trap 'restart=1; term' HUP
+trap 'stop=1; term' TERM INT
 while :; do
     restart=0
-    %[1]s &
+    $SETSID %[1]s &
     pid=$!
     echo "$pid" > ` + serverPIDFile + `
     rc=0
