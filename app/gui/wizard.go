@@ -24,7 +24,7 @@ const (
 	StepDone
 )
 
-var stepTitles = []string{"1. Folder", "2. Stack", "3. Name and domain", "4. Runtime", "5. Review", "Done"}
+var stepTitles = []string{"1. Folder", "2. Stack", "3. Name and domain", "4. Runtime", "5. Review", "Created"}
 
 // Stack choices as the wizard shows them.
 const (
@@ -112,8 +112,9 @@ type Wizard struct {
 	Review       *widget.Label
 	StartAfter   *widget.Check
 	CreateErr    *widget.Label
-	Done         *widget.Label
+	Done         *widget.Label // the outcome's line: the error's first line when it failed
 	URL          *widget.Hyperlink
+	doneWidgets
 
 	// Venv creates the Python project's .venv and installs its
 	// dependencies before the add, shown only when the preview offers it;
@@ -259,10 +260,7 @@ func (u *UI) newWizard() *Wizard {
 	w.newVenvWidgets()
 	review := container.NewVBox(w.Review, w.Venv, w.StartAfter, w.CreateErr, w.venvLogBox)
 
-	w.Done = widget.NewLabel("")
-	w.Done.Wrapping = fyne.TextWrapWord
-	w.URL = widget.NewHyperlink("", nil)
-	done := container.NewVBox(w.Done, w.URL)
+	done := w.newDonePage() // wizard_done.go
 
 	w.pages = []fyne.CanvasObject{folder, stack, domainPage, runtimePage, review, done}
 	w.body = container.NewStack()
@@ -347,7 +345,11 @@ func (w *Wizard) goTo(step int) {
 		step = StepFolder
 	}
 	w.Step = step
-	w.Title.SetText("New project: " + stepTitles[step])
+	title := stepTitles[step]
+	if step == StepDone && w.Heading.Text != "" {
+		title = w.Heading.Text // never "Done" above a failure
+	}
+	w.Title.SetText("New project: " + title)
 	w.Win.Canvas().Unfocus() // a hidden entry must not keep the keys (Escape cancels)
 	w.body.Objects = []fyne.CanvasObject{w.pages[step]}
 	w.body.Refresh()

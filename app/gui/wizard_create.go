@@ -97,13 +97,7 @@ func (w *Wizard) create() {
 				w.showErr(err)
 				return
 			}
-			w.Created = &p
-			w.Done.SetText(fmt.Sprintf("%s is added (state: %s).", p.Name, p.State))
-			if startErr != nil {
-				w.Done.SetText(fmt.Sprintf("%s is added, but it did not start: %v", p.Name, startErr))
-			}
-			w.URL.SetText(p.URL)
-			_ = w.URL.SetURLFromString(p.URL)
+			w.showCreated(p, startErr) // wizard_done.go
 			w.goTo(StepDone)
 		})
 	})
