@@ -108,6 +108,7 @@ func New(a fyne.App, o Options) *UI {
 		// Close first: nothing may draw once the app's loop has ended.
 		u.opts.Quit = func() { u.Close(); a.Quit() }
 	}
+	a.Settings().SetTheme(newLegibleTheme()) // theme.go: disabled controls stay legible
 	u.Window = a.NewWindow("devport")
 	u.NewBtn = widget.NewButton("New project…", u.ShowWizard)
 	u.ParkBtn = widget.NewButton("Add a folder of projects…", u.ShowPark)
