@@ -127,6 +127,8 @@ func New(a fyne.App, o Options) *UI {
 	u.Banner = u.newBanner() // banner.go: below the list, so rows keep their place
 	u.Window.SetContent(container.NewBorder(top, container.NewVBox(u.Banner.Box, u.Status), nil, nil, container.NewVScroll(u.list)))
 	u.Window.Resize(fyne.NewSize(960, 540))
+	// A folder dropped onto the window starts a new project with it.
+	u.Window.SetOnDropped(func(pos fyne.Position, uris []fyne.URI) { u.ShowWizard(); u.Wizard.dropped(pos, uris) })
 	u.Window.SetMaster()
 	if o.Tray {
 		u.Window.SetCloseIntercept(u.Window.Hide)

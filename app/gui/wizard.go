@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -79,8 +78,12 @@ type Wizard struct {
 	pages                      []fyne.CanvasObject
 	body                       *fyne.Container
 
-	Folder    *widget.Entry
-	Browse    *widget.Button
+	Folder *pathEntry // Tab completes folder names (wizard_folder.go)
+	Browse *widget.Button
+	// FolderHint lists the folders the typed path could go on to.
+	FolderHint *widget.Label
+	// Picker is the folder picker's window while it is open.
+	Picker    fyne.Window
 	FolderErr *widget.Label
 	Detected  *widget.Label
 	Stack     *widget.Select
@@ -127,6 +130,11 @@ type Wizard struct {
 	httpsPort   int    // the engine's, for the review's URL (0 until it answered)
 	plan        string // what the folder describes, when it is more than one stack
 	tlds        []string
+	// domainEdited is set once the user edits the domain: it then no
+	// longer follows the name; settingDomain marks the wizard's own edits.
+	domainEdited, settingDomain bool
+	// AppRow is the Python app's row, shown only for the Python stacks.
+	AppRow      *fyne.Container
 	venvOffered bool     // the preview offers to create the environment
 	venvLines   []string // VenvLog's lines
 	venvLogBox  *container.Scroll
@@ -161,13 +169,15 @@ func (u *UI) newWizard() *Wizard {
 		return l
 	}
 
-	w.Folder = widget.NewEntry()
-	w.Folder.SetPlaceHolder("/home/you/code/shop")
-	w.Folder.OnChanged = func(string) { w.FolderErr.SetText("") }
+	w.Folder = newPathEntry(w.completeFolder)
+	w.Folder.SetPlaceHolder("~/code/shop, or drop a folder here")
+	w.FolderHint = widget.NewLabel("")
+	w.FolderHint.Truncation = fyne.TextTruncateEllipsis
+	w.Folder.OnChanged = func(s string) { w.FolderErr.SetText(""); w.showFolderHint(s) }
 	w.Browse = widget.NewButton("Choose folder…", w.browse)
 	w.FolderErr = errLabel()
 	folder := container.NewVBox(widget.NewLabel("Which folder holds the project?"),
-		container.NewBorder(nil, nil, nil, w.Browse, w.Folder), w.FolderErr)
+		container.NewBorder(nil, nil, nil, w.Browse, w.Folder), w.FolderHint, w.FolderErr)
 
 	w.Detected = widget.NewLabel("")
 	w.Detected.Wrapping = fyne.TextWrapWord
@@ -202,20 +212,21 @@ func (u *UI) newWizard() *Wizard {
 		} else {
 			w.App.Disable()
 		}
+		show(w.AppRow, runsApp(s)) // hidden, not greyed, where it does not apply
 		show(w.ChainBox, s == choicePHP)
 		w.validateChain()
 		w.relayout()
 	})
 	w.DataBox = container.NewVBox()
 	w.DataBox.Hide()
-	stack := container.NewVBox(w.Detected, w.Stack,
-		container.NewBorder(nil, nil, widget.NewLabel("Python app (module:attribute)"), nil, w.App), w.ChainBox, w.DataBox, w.StackErr)
+	w.AppRow = container.NewBorder(nil, nil, widget.NewLabel("Python app (module:attribute)"), nil, w.App)
+	stack := container.NewVBox(w.Detected, w.Stack, w.AppRow, w.ChainBox, w.DataBox, w.StackErr)
 
 	w.Name = widget.NewEntry()
 	w.Domain = widget.NewEntry()
 	w.DomainErr = errLabel()
-	w.Name.OnChanged = func(string) { w.validateDomain() }
-	w.Domain.OnChanged = func(string) { w.validateDomain() }
+	w.Name.OnChanged = w.nameChanged // the domain follows the name until edited
+	w.Domain.OnChanged = w.domainChanged
 	domain := container.New(layout.NewFormLayout(),
 		widget.NewLabel("Name"), w.Name,
 		widget.NewLabel("Domain"), w.Domain)
@@ -273,8 +284,12 @@ func (u *UI) newWizard() *Wizard {
 	buttons := container.NewHBox(layout.NewSpacer(), w.Cancel, w.Back, w.Next, w.Create)
 	w.Win.SetContent(container.NewBorder(w.Title, buttons, nil, nil, container.NewPadded(w.body)))
 	w.Win.Resize(fyne.NewSize(640, 360))
+	w.Win.SetOnDropped(w.dropped)
 	w.Win.SetOnClosed(func() {
 		w.cancel()
+		if w.Picker != nil {
+			w.Picker.Close()
+		}
 		if u.Wizard == w {
 			u.Wizard = nil
 		}
@@ -323,20 +338,6 @@ func (w *Wizard) showRuntime() {
 		w.RuntimeQ.SetText("How should the backends run?")
 		w.RuntimeWhy.SetText("Docker answers. Containers use the image set for the stack in Settings.")
 	}
-}
-
-func (w *Wizard) browse() {
-	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
-		if err != nil {
-			w.FolderErr.SetText(err.Error())
-			return
-		}
-		if dir != nil {
-			w.Folder.SetText(dir.Path())
-		}
-	}, w.Win)
-	d.Resize(fyne.NewSize(600, 340))
-	d.Show()
 }
 
 // goTo shows a step and the buttons that fit it.

@@ -22,7 +22,7 @@ func (w *Wizard) checkFolder() bool {
 		w.FolderErr.SetText("Choose the project folder (or type its path).")
 		return false
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := filepath.Abs(expandHome(dir))
 	if err == nil {
 		var fi os.FileInfo
 		if fi, err = os.Stat(abs); err == nil && !fi.IsDir() {
@@ -81,9 +81,10 @@ func (w *Wizard) checkFolder() bool {
 	}
 	w.validateChain() // the same prefix, in another folder
 	w.offerData(w.u.opts.Checks.DetectData(abs))
-	name := w.u.opts.Checks.NameFromFolder(abs)
-	w.Name.SetText(name)
-	w.Domain.SetText(name + "." + w.u.defaultTLD())
+	w.u.app.Preferences().SetString(lastFolderKey, abs)
+	w.domainEdited = false // a new folder: the domain follows its name again
+	w.Name.SetText(w.u.opts.Checks.NameFromFolder(abs))
+	w.nameChanged(w.Name.Text) // SetText skips OnChanged when the name is the same
 	return true
 }
 
