@@ -3,6 +3,7 @@ package gui
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/fsnotify/fsnotify"
 )
@@ -17,23 +19,63 @@ import (
 // tailBytes is how much of a log the view loads at first.
 const tailBytes = 64 << 10
 
-// maxShown caps the text a log view keeps, so a chatty backend cannot
-// grow it without bound.
+// maxShown caps what one read of a log hands to the view.
 const maxShown = 256 << 10
+
+// maxLogLines is how many lines (or access entries) a view keeps: a
+// chatty backend cannot grow the window's memory without bound, and the
+// file keeps the rest.
+const maxLogLines = 2000
+
+// maxHits is how many matching lines a search shows.
+const maxHits = 500
 
 // AccessTab is the logs tab of the proxy's access lines for the project.
 const AccessTab = "proxy access"
 
 // LogsView is a live tail of one project's service logs, one tab each,
-// and of the proxy's access lines for it.
+// and of the proxy's access lines for it (a table, logs_access.go). The
+// logs are read-only and selectable; Search shows the lines that match,
+// the matches highlighted (and filters the access table); Follow keeps
+// the newest in view; Clear empties the view, not the file.
 type LogsView struct {
-	Win    fyne.Window
-	Tabs   *container.AppTabs
-	Follow *widget.Check
-	Clear  *widget.Button
-	Text   map[string]*widget.Entry // by service
+	Win     fyne.Window
+	Tabs    *container.AppTabs
+	Follow  *widget.Check
+	Clear   *widget.Button
+	Search  *widget.Entry
+	Matches *widget.Label // "3 matching lines" while searching
+	// Text is each service's log as shown, by service: a selectable,
+	// monospace label.
+	Text   map[string]*widget.Label
+	Access *AccessTable // nil without an access log
+	logs   map[string]*logText
 	stop   context.CancelFunc
 	do     func(func()) // UI.do
+}
+
+// logText is one service's tab.
+type logText struct {
+	lines  []string
+	view   *widget.Label
+	hits   *widget.RichText
+	scroll *container.Scroll // of view
+	hitBox *container.Scroll // of hits
+	box    *fyne.Container
+}
+
+func newLogText(path string) *logText {
+	lt := &logText{view: widget.NewLabel(""), hits: widget.NewRichText()}
+	lt.view.Selectable = true
+	lt.view.TextStyle = fyne.TextStyle{Monospace: true}
+	lt.scroll = container.NewScroll(lt.view)
+	lt.hitBox = container.NewScroll(lt.hits)
+	lt.hitBox.Hide()
+	where := widget.NewLabel(fmt.Sprintf("The last %d lines of %s", maxLogLines, path))
+	where.Selectable = true
+	where.Truncation = fyne.TextTruncateEllipsis
+	lt.box = container.NewBorder(where, nil, nil, nil, container.NewStack(lt.scroll, lt.hitBox))
+	return lt
 }
 
 // ShowLogs opens (or raises) the logs window of a project.
@@ -48,39 +90,37 @@ func (u *UI) ShowLogs(name string) {
 		return
 	}
 	ctx, stop := context.WithCancel(u.ctx)
-	lv := &LogsView{Win: u.app.NewWindow("devport: logs of " + name), Text: map[string]*widget.Entry{}, stop: stop, do: u.do}
+	lv := &LogsView{Win: u.app.NewWindow("devport: logs of " + name), Text: map[string]*widget.Label{}, logs: map[string]*logText{}, stop: stop, do: u.do}
 	lv.Tabs = container.NewAppTabs()
 	lv.Follow = widget.NewCheck("Follow", nil)
 	lv.Follow.SetChecked(true)
-	lv.Clear = widget.NewButton("Clear", func() {
-		if t := lv.Tabs.Selected(); t != nil {
-			lv.Text[t.Text].SetText("")
-		}
-	})
+	lv.Clear = widget.NewButton("Clear", lv.clear)
+	lv.Search = widget.NewEntry()
+	lv.Search.SetPlaceHolder("Search")
+	lv.Search.OnChanged = func(string) { lv.searchAll() }
+	lv.Matches = widget.NewLabel("")
 	for _, s := range p.Services {
 		if s.Log == "" {
 			continue
 		}
-		e := widget.NewMultiLineEntry()
-		e.TextStyle = fyne.TextStyle{Monospace: true}
-		e.Wrapping = fyne.TextWrapOff
-		lv.Text[s.Name] = e
-		lv.Tabs.Append(container.NewTabItem(s.Name, e))
-		go lv.tail(ctx, s.Name, s.Log)
+		lt := newLogText(s.Log)
+		lv.logs[s.Name], lv.Text[s.Name] = lt, lt.view
+		lv.Tabs.Append(container.NewTabItem(s.Name, lt.box))
+		go lv.tail(ctx, s.Name, s.Log) // ends with ctx: the window closes, or the UI
 	}
 	if u.opts.AccessLog != nil {
-		e := widget.NewMultiLineEntry()
-		e.TextStyle = fyne.TextStyle{Monospace: true}
-		e.Wrapping = fyne.TextWrapOff
-		lv.Text[AccessTab] = e
-		lv.Tabs.Append(container.NewTabItem(AccessTab, e))
-		go lv.tail(ctx, AccessTab, u.opts.AccessLog(name))
+		lv.Access = newAccessTable(func() bool { return lv.Follow.Checked })
+		lv.Tabs.Append(container.NewTabItem(AccessTab, lv.Access.box))
+		path := u.opts.AccessLog(name)
+		go lv.tail(ctx, AccessTab, path)
 	}
-	if len(lv.Text) == 0 {
+	if len(lv.logs) == 0 && lv.Access == nil {
 		lv.Tabs.Append(container.NewTabItem("none", widget.NewLabel("This project has no backend of devport's, so no logs.")))
 	}
-	lv.Win.SetContent(container.NewBorder(nil, container.NewHBox(lv.Follow, lv.Clear), nil, nil, lv.Tabs))
-	lv.Win.Resize(fyne.NewSize(800, 480))
+	lv.Tabs.OnSelected = func(*container.TabItem) { lv.searchAll() }
+	bar := container.NewBorder(nil, nil, container.NewHBox(lv.Follow, lv.Clear), lv.Matches, lv.Search)
+	lv.Win.SetContent(container.NewBorder(nil, bar, nil, nil, lv.Tabs))
+	lv.Win.Resize(fyne.NewSize(900, 520))
 	lv.Win.SetOnClosed(func() {
 		stop()
 		delete(u.Logs, name)
@@ -89,24 +129,126 @@ func (u *UI) ShowLogs(name string) {
 	lv.Win.Show()
 }
 
-// Append adds text to a service's view, trimming the oldest part.
-func (lv *LogsView) Append(service, text string) {
-	e := lv.Text[service]
-	if e == nil || text == "" {
+// Append adds text (whole lines) to a tab, keeping its last maxLogLines.
+func (lv *LogsView) Append(tab, text string) {
+	if text == "" {
 		return
 	}
-	all := e.Text + text
-	if len(all) > maxShown {
-		all = all[len(all)-maxShown:]
-		if i := strings.IndexByte(all, '\n'); i >= 0 {
-			all = all[i+1:]
+	if tab == AccessTab && lv.Access != nil {
+		lv.Access.Append(text)
+		return
+	}
+	lt := lv.logs[tab]
+	if lt == nil {
+		return
+	}
+	lt.lines = append(lt.lines, strings.Split(strings.TrimSuffix(text, "\n"), "\n")...)
+	if n := len(lt.lines); n > maxLogLines {
+		lt.lines = append(lt.lines[:0:0], lt.lines[n-maxLogLines:]...)
+	}
+	lt.view.SetText(strings.Join(lt.lines, "\n"))
+	if strings.TrimSpace(lv.Search.Text) != "" {
+		lv.searchAll()
+	}
+	if lv.Follow.Checked {
+		lt.scroll.ScrollToBottom()
+		lt.hitBox.ScrollToBottom()
+	}
+}
+
+// clear empties the selected tab's view; the file is untouched.
+func (lv *LogsView) clear() {
+	t := lv.Tabs.Selected()
+	if t == nil {
+		return
+	}
+	if t.Text == AccessTab && lv.Access != nil {
+		lv.Access.Clear()
+		return
+	}
+	if lt := lv.logs[t.Text]; lt != nil {
+		lt.lines = nil
+		lt.view.SetText("")
+		lv.searchAll()
+	}
+}
+
+// searchAll shows, in each log tab, the lines that contain the search text
+// (any case) with the matches highlighted, or the whole log when there is
+// none; the access table is filtered the same way. Matches counts the
+// selected tab's.
+func (lv *LogsView) searchAll() {
+	q := strings.TrimSpace(lv.Search.Text)
+	if lv.Access != nil {
+		lv.Access.SetFilter(q)
+	}
+	sel := ""
+	if t := lv.Tabs.Selected(); t != nil {
+		sel = t.Text
+	}
+	lv.Matches.SetText("")
+	for name, lt := range lv.logs {
+		if q == "" {
+			lt.hitBox.Hide()
+			lt.scroll.Show()
+			continue
+		}
+		n := lt.search(q)
+		lt.scroll.Hide()
+		lt.hitBox.Show()
+		if name == sel {
+			lv.Matches.SetText(fmt.Sprintf("%d matching lines", n))
 		}
 	}
-	e.SetText(all)
-	if lv.Follow.Checked {
-		e.CursorRow = strings.Count(all, "\n")
-		e.Refresh()
+	if sel == AccessTab && lv.Access != nil && q != "" {
+		lv.Matches.SetText(fmt.Sprintf("%d matching requests", len(lv.Access.Shown())))
 	}
+}
+
+// search fills the hits view with the lines that contain q (the last
+// maxHits of them), each match highlighted, and returns how many lines
+// matched.
+func (lt *logText) search(q string) int {
+	lq := strings.ToLower(q)
+	var segs []widget.RichTextSegment
+	n := 0
+	for _, line := range lt.lines {
+		if !strings.Contains(strings.ToLower(line), lq) {
+			continue
+		}
+		n++
+		segs = append(segs, highlight(line, lq)...)
+	}
+	if max := maxHits * 8; len(segs) > max { // about maxHits lines
+		segs = segs[len(segs)-max:]
+	}
+	lt.hits.Segments = segs
+	lt.hits.Refresh()
+	return n
+}
+
+// highlight is one line as segments, the parts matching lq (lower case)
+// bold in the primary colour; the last segment ends the line.
+func highlight(line, lq string) []widget.RichTextSegment {
+	plain := widget.RichTextStyle{Inline: true, TextStyle: fyne.TextStyle{Monospace: true}, ColorName: theme.ColorNameForeground}
+	match := widget.RichTextStyle{Inline: true, TextStyle: fyne.TextStyle{Monospace: true, Bold: true}, ColorName: theme.ColorNamePrimary}
+	var segs []widget.RichTextSegment
+	lower := strings.ToLower(line)
+	for i := 0; ; {
+		j := strings.Index(lower[i:], lq)
+		if j < 0 {
+			segs = append(segs, &widget.TextSegment{Style: plain, Text: line[i:]})
+			break
+		}
+		if j > 0 {
+			segs = append(segs, &widget.TextSegment{Style: plain, Text: line[i : i+j]})
+		}
+		segs = append(segs, &widget.TextSegment{Style: match, Text: line[i+j : i+j+len(lq)]})
+		i += j + len(lq)
+	}
+	last := segs[len(segs)-1].(*widget.TextSegment)
+	last.Style.Inline = false
+	return segs
 }
 
 // tail shows the end of path, then what is appended to it, woken by

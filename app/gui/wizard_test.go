@@ -106,7 +106,8 @@ func TestWizardCreatesProject(t *testing.T) {
 	lv := u.Logs["my-shop"]
 	eventually(t, "the access tab shows the request", func() bool {
 		u.Idle()
-		return strings.Contains(lv.Text[AccessTab].Text, "shop.test")
+		shown := lv.Access.Shown()
+		return len(shown) > 0 && shown[len(shown)-1].Status == 200 && shown[len(shown)-1].Method == "GET"
 	})
 	lv.Win.Close()
 	test.Tap(w.Cancel) // "Close" on the last step
