@@ -75,7 +75,9 @@ func newAccessTable(follow func() bool) *AccessTable {
 			l.SetText(text)
 		})
 	a.Table.ShowHeaderRow = true
-	a.Table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}) }
+	a.Table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
 	a.Table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < len(accessColumns) {
 			o.(*widget.Label).SetText(accessColumns[id.Col].name)
