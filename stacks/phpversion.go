@@ -36,6 +36,14 @@ func (v PHPVersion) Serves() bool { return v.Module != "" }
 // error: not installed (process), no satisfying version, no image.
 var ErrNoPHPVersion = errors.New("PHP version not available")
 
+// PHPVersionError is a PHP version that is not there, with the one line a
+// user acts on: what there is, and how to get the one asked for. It wraps
+// ErrNoPHPVersion.
+type PHPVersionError struct{ Msg string }
+
+func (e *PHPVersionError) Error() string { return e.Msg }
+func (e *PHPVersionError) Unwrap() error { return ErrNoPHPVersion }
+
 // OfficialPHPVersions are the versions the official php:X.Y-apache images
 // exist for, oldest first: what the container runtime can pull.
 var OfficialPHPVersions = []string{"5.6", "7.0", "7.1", "7.2", "7.3", "7.4", "8.0", "8.1", "8.2", "8.3", "8.4", "8.5"}
@@ -120,8 +128,8 @@ func NotInstalledPHP(v string, have []string) error {
 	if len(have) > 0 {
 		there = strings.Join(have, ", ") + " " + isAre(len(have))
 	}
-	return fmt.Errorf("PHP %s is not installed for Apache here (%s): %w; install php%s and libapache2-mod-php%s (Ondřej Surý's packages, https://deb.sury.org), choose one that is (--php %s), or run it in a container (--runtime container uses php:%s-apache)",
-		v, there, ErrNoPHPVersion, v, v, firstOr(have, "X.Y"), v)
+	return &PHPVersionError{Msg: fmt.Sprintf("PHP %s is not installed for Apache here (%s): install php%s and libapache2-mod-php%s (Ondřej Surý's packages, https://deb.sury.org), choose one that is (--php %s), or run it in a container (--runtime container uses php:%s-apache)",
+		v, there, v, v, firstOr(have, "X.Y"), v)}
 }
 
 func isAre(n int) string {
@@ -210,7 +218,7 @@ func NewestSatisfying(constraint string, have []string) (string, error) {
 	if len(sorted) > 0 {
 		there = strings.Join(sorted, ", ")
 	}
-	return "", fmt.Errorf("composer.json asks for PHP %q, which no version here satisfies (there are: %s): %w", constraint, there, ErrNoPHPVersion)
+	return "", &PHPVersionError{Msg: fmt.Sprintf("composer.json asks for PHP %q, which no version here satisfies (there are: %s)", constraint, there)}
 }
 
 // PHPImage is the official image of PHP version v, php:X.Y-apache.

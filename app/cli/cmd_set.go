@@ -10,14 +10,18 @@ import (
 )
 
 // set switches a service's runtime: `devport set NAME --runtime container
-// [--image IMAGE] [--service S]`. Through the engine when one runs (it
-// restarts a running project on the new runtime), on the store otherwise.
+// [--image IMAGE] [--service S]`, and chooses a php service's version:
+// `devport set NAME --php 8.4` (auto: devport chooses again). Through the
+// engine when one runs (it restarts a running project on the new runtime),
+// on the store otherwise. With both, the runtime switches first; when the
+// version then fails, the runtime switches back.
 func (c *CLI) set(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("set", flag.ContinueOnError)
 	var req wire.RuntimeRequest
 	fs.StringVar(&req.Service, "service", "", "the service to change (default: the project's only one)")
 	fs.StringVar(&req.Runtime, "runtime", "", "process or container (Docker)")
 	fs.StringVar(&req.Image, "image", "", "container image (default: the service's, else setting container.image.STACK, else the stack's)")
+	php := fs.String("php", "", "the php service's PHP version, MAJOR.MINOR, or auto to let devport choose (composer.json's require.php, else the newest)")
 	pos, err := c.flags(fs, args)
 	if err != nil {
 		return err
@@ -26,13 +30,35 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if req.Runtime == "" {
-		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE]", ErrUsage, name)
+	if req.Runtime == "" && *php == "" {
+		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE], or devport set %s --php X.Y", ErrUsage, name, name)
+	}
+	if req.Runtime == "" && req.Image != "" {
+		return fmt.Errorf("%w: --image goes with --runtime container: devport set %s --runtime container --image %s", ErrUsage, name, req.Image)
 	}
 	var st wire.ProjectStatus
 	err = c.withAPI(ctx, func(a api, cl *wire.Client) error {
 		return c.withProgress(ctx, cl, name, func() (err error) {
-			st, err = a.SetRuntime(ctx, name, req)
+			var before wire.ProjectStatus
+			if req.Runtime != "" {
+				if *php != "" {
+					if before, err = projectStatus(ctx, a, name); err != nil {
+						return err
+					}
+				}
+				if st, err = a.SetRuntime(ctx, name, req); err != nil {
+					return err
+				}
+			}
+			if *php != "" {
+				preq := wire.PHPRequest{Service: req.Service, Version: *php}
+				if *php == "auto" {
+					preq.Version = ""
+				}
+				if st, err = a.SetPHP(ctx, name, preq); err != nil && req.Runtime != "" {
+					return revertRuntime(ctx, a, before, req.Service, err)
+				}
+			}
 			return err
 		})
 	})
@@ -46,6 +72,12 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 		what := s.Runtime
 		if s.Image != "" {
 			what += " " + s.Image
+		}
+		if s.PHP != "" {
+			what += ", PHP " + s.PHP
+			if s.PHPFrom != "" {
+				what += " (" + phpFromText(s.PHPFrom) + ")"
+			}
 		}
 		fmt.Fprintf(c.Stdout, "%s/%s runs as %s (%s)\n", st.Name, s.Name, what, st.State)
 	}
@@ -91,4 +123,54 @@ func (c *CLI) rename(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "%s is now %s at %s (%s)\n", pos[0], st.Name, st.URL, st.State)
 	}
 	return err
+}
+
+// projectStatus is project name as List shows it.
+func projectStatus(ctx context.Context, a api, name string) (wire.ProjectStatus, error) {
+	ps, err := a.List(ctx)
+	if err != nil {
+		return wire.ProjectStatus{}, err
+	}
+	for _, p := range ps {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return wire.ProjectStatus{}, fmt.Errorf("project %q does not exist: see devport ls", name)
+}
+
+// revertRuntime switches service back to the runtime it had in before,
+// after a --php that failed: the project is left as it was.
+func revertRuntime(ctx context.Context, a api, before wire.ProjectStatus, service string, cause error) error {
+	for _, s := range before.Services {
+		if s.Name == service || (service == "" && !stackdef.RunsNothing(s.Stack)) {
+			req := wire.RuntimeRequest{Service: s.Name, Runtime: s.Runtime}
+			if s.Runtime == wire.RuntimeContainer {
+				req.Image = s.Image
+			}
+			if _, err := a.SetRuntime(context.WithoutCancel(ctx), before.Name, req); err != nil {
+				return fmt.Errorf("%w (and switching back to %s: %v)", cause, s.Runtime, err)
+			}
+			return fmt.Errorf("%w (the runtime is %s again)", cause, s.Runtime)
+		}
+	}
+	return cause
+}
+
+// phpFromText says where a PHP version comes from, for people.
+func phpFromText(from string) string {
+	switch from {
+	case "set":
+		return "set for the project"
+	case "composer.json":
+		return "composer.json's require.php"
+	case "newest":
+		return "the newest installed"
+	case "image":
+		return "the service's image"
+	case "setting":
+		return "setting container.image.php"
+	default:
+		return "the default image"
+	}
 }

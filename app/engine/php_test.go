@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devport/devport/app/wire"
+	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/store"
+)
+
+// TestChoosePHPContainer checks the container runtime's choice of a php
+// service's image: the image the service names, its version, the setting,
+// composer.json's require.php (images present first, then the official
+// ones), else the default.
+func TestChoosePHPContainer(t *testing.T) {
+	ctx := context.Background()
+	m := testManager(t)
+	composer := func(t *testing.T, constraint string) string {
+		dir := t.TempDir()
+		if constraint != "" {
+			c := `{"require": {"php": "` + constraint + `"}}`
+			if err := os.WriteFile(filepath.Join(dir, "composer.json"), []byte(c), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	php := store.Service{Name: "web", Stack: stackdef.PHP, Runtime: wire.RuntimeContainer}
+	for _, tc := range []struct {
+		name       string
+		svc        store.Service
+		constraint string
+		local      []string
+		want       string // version from image
+		err        string
+	}{
+		{"default image", php, "", nil, "8.3 default " + stackdef.DefaultPHPImage, ""},
+		{"version set", withPHP(php, "7.4"), "^8.0", nil, "7.4 set php:7.4-apache", ""},
+		{"image named", withImage(php, "my/php:1"), "^7.4", nil, " image my/php:1", ""},
+		{"composer, image present", php, "^7.4", []string{"8.4", "7.4"}, "7.4 composer.json php:7.4-apache", ""},
+		{"composer prefers present", php, ">=8.0", []string{"8.4", "7.4"}, "8.4 composer.json php:8.4-apache", ""},
+		{"composer, official", php, "~8.1.0", []string{"8.4", "7.4"}, "8.1 composer.json php:8.1-apache", ""},
+		{"composer, none", php, "^4.0", []string{"8.4"}, "", "nor an official php:X.Y-apache image"},
+		{"composer, malformed", php, "not a version", nil, "", "is not a version constraint"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := m.choosePHP(ctx, composer(t, tc.constraint), tc.svc, tc.local)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("choosePHP = %+v, %v; want one line with %q", c, err, tc.err)
+				}
+				return
+			}
+			if got := c.version + " " + c.from + " " + c.image; err != nil || got != tc.want {
+				t.Fatalf("choosePHP = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+	t.Run("setting", func(t *testing.T) {
+		if err := m.SetSetting(ctx, SettingImagePrefix+"php", "php:8.2-apache"); err != nil {
+			t.Fatal(err)
+		}
+		defer m.UnsetSetting(ctx, SettingImagePrefix+"php")
+		c, err := m.choosePHP(ctx, composer(t, "^7.4"), php, []string{"7.4"})
+		if err != nil || c.version != "8.2" || c.from != phpFromSetting {
+			t.Fatalf("choosePHP with the setting = %+v, %v", c, err)
+		}
+	})
+}
+
+// TestChoosePHPProcess checks the process runtime's choice against the
+// versions this host serves: a version that is not there is refused in
+// one line that lists the ones that are.
+func TestChoosePHPProcess(t *testing.T) {
+	ctx := context.Background()
+	m := testManager(t)
+	have := servedPHP()
+	php := store.Service{Name: "web", Stack: stackdef.PHP, Runtime: wire.RuntimeProcess}
+	_, err := m.choosePHP(ctx, t.TempDir(), withPHP(php, "5.6"), nil)
+	if !errors.Is(err, stacks.ErrNoPHPVersion) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "deb.sury.org") {
+		t.Fatalf("PHP 5.6: %v", err)
+	}
+	if len(have) == 0 {
+		t.Skip("no mod_php here: the choices among installed versions need one")
+	}
+	c, err := m.choosePHP(ctx, t.TempDir(), php, nil)
+	if err != nil || c.version != have[0] || c.from != phpFromNewest {
+		t.Errorf("no setting: %+v, %v; want the newest, %s", c, err, have[0])
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "composer.json"), []byte(`{"require": {"php": "^4.0"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.choosePHP(ctx, dir, php, nil); !errors.Is(err, stacks.ErrNoPHPVersion) || !strings.Contains(err.Error(), "(there are: "+have[0]) {
+		t.Errorf("composer.json ^4.0: %v", err)
+	}
+}
+
+func withPHP(s store.Service, v string) store.Service   { s.PHP = v; return s }
+func withImage(s store.Service, i string) store.Service { s.Image = i; return s }
