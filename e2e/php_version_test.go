@@ -21,8 +21,8 @@ const (
 )
 
 // phpSite writes a site that prints its PHP_VERSION, with composer.json's
-// require.php when constraint is not "".
-func (e *env) phpSite(name, constraint string) string {
+// require.php when constraint is not "" (and ext-* requirements for exts).
+func (e *env) phpSite(name, constraint string, exts ...string) string {
 	e.t.Helper()
 	dir := filepath.Join(e.root, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -32,7 +32,11 @@ func (e *env) phpSite(name, constraint string) string {
 		e.t.Fatal(err)
 	}
 	if constraint != "" {
-		c := fmt.Sprintf(`{"name": "devport/%s", "require": {"php": %q}}`, name, constraint)
+		req := fmt.Sprintf(`"php": %q`, constraint)
+		for _, x := range exts {
+			req += fmt.Sprintf(`, "ext-%s": "*"`, x)
+		}
+		c := fmt.Sprintf(`{"name": "devport/%s", "require": {%s}}`, name, req)
 		if err := os.WriteFile(filepath.Join(dir, "composer.json"), []byte(c), 0o644); err != nil {
 			e.t.Fatal(err)
 		}
@@ -60,7 +64,7 @@ func TestPHPVersions(t *testing.T) {
 	e.dockerLeftovers(t)
 	hostPHP := hostPHPVersion(t)
 
-	old := e.phpSite("old", "^7.4")
+	old := e.phpSite("old", "^7.4", "mysqli", "intl")
 	if out := e.mustRun("add", old, "--runtime", "container"); !strings.Contains(out, "added old (php 7.4, container)") {
 		t.Errorf("add with composer.json ^7.4: %q, want php 7.4", out)
 	}
@@ -76,6 +80,24 @@ func TestPHPVersions(t *testing.T) {
 			t.Errorf("ls lacks %q:\n%s", want, ls)
 		}
 	}
+
+	t.Run("doctor", func(t *testing.T) {
+		cs, _ := doctorChecks(t, e)
+		for _, tc := range []struct{ check, detail, fix string }{
+			{"php extensions (old)", "PHP 7.4 (php:7.4-apache) has ", ""},
+			{"composer.json ext-* (old)", "composer.json requires ext-intl, which PHP 7.4 lacks", "FROM php:7.4-apache and RUN docker-php-ext-install intl"},
+			{"php extensions (new)", "PHP 8.4 (php:8.4-apache) has ", ""},
+			{"php extensions (host)", "PHP " + hostPHP + " (process) has ", ""},
+		} {
+			c, ok := findCheck(cs, tc.check)
+			if !ok || !strings.Contains(c.Detail, tc.detail) || !strings.Contains(c.Fix, tc.fix) {
+				t.Errorf("doctor %q: %+v (found %v), want detail %q and fix %q", tc.check, c, ok, tc.detail, tc.fix)
+			}
+		}
+		if c, _ := findCheck(cs, "php extensions (old)"); !strings.Contains(c.Detail, "mysqli") {
+			t.Errorf("the 7.4 image's extensions lack mysqli: %s", c.Detail)
+		}
+	})
 
 	httpsPort := freePort(t)
 	g := e.serve("--https-port", fmt.Sprint(httpsPort), "--http-port", fmt.Sprint(freePort(t)), "--start", "old,new,host")

@@ -154,21 +154,31 @@ func ValidPHPVersion(v string) bool { return phpShortRe.MatchString(v) }
 // "^7.4 || ^8.0"); "" when there is no composer.json or it says nothing
 // about PHP.
 func ComposerPHP(dir string) (string, error) {
+	req, err := composerRequire(dir)
+	if err != nil {
+		return "", fmt.Errorf("%w, or choose a version with --php X.Y", err)
+	}
+	s, _ := req["php"].(string)
+	return strings.TrimSpace(s), nil
+}
+
+// composerRequire is composer.json's require in dir; nil without a
+// composer.json.
+func composerRequire(dir string) (map[string]any, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "composer.json"))
 	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("read composer.json: %w", err)
+		return nil, fmt.Errorf("read composer.json: %w", err)
 	}
 	var c struct {
 		Require map[string]any `json:"require"`
 	}
 	if err := json.Unmarshal(b, &c); err != nil {
-		return "", fmt.Errorf("%s: %w: fix the JSON, or choose a version with --php X.Y", filepath.Join(dir, "composer.json"), err)
+		return nil, fmt.Errorf("%s: %s: fix the JSON", filepath.Join(dir, "composer.json"), err)
 	}
-	s, _ := c.Require["php"].(string)
-	return strings.TrimSpace(s), nil
+	return c.Require, nil
 }
 
 // PHPConstraint parses a Composer version constraint with semver. Composer

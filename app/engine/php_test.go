@@ -104,3 +104,58 @@ func TestChoosePHPProcess(t *testing.T) {
 
 func withPHP(s store.Service, v string) store.Service   { s.PHP = v; return s }
 func withImage(s store.Service, i string) store.Service { s.Image = i; return s }
+
+// TestDoctorPHPExtensions checks doctor's extension checks of a php
+// process on the host's PHP: the list, then composer.json's ext-*
+// requirements, a missing one named with the package that adds it.
+func TestDoctorPHPExtensions(t *testing.T) {
+	have := servedPHP()
+	if len(have) == 0 {
+		t.Skip("no mod_php here")
+	}
+	ctx := context.Background()
+	m := testManager(t)
+	dir := t.TempDir()
+	p := store.Project{Name: "shop", Root: dir, Services: []store.Service{{Name: "web", Stack: stackdef.PHP, Runtime: wire.RuntimeProcess}}}
+	for _, tc := range []struct {
+		name, composer string
+		ok             bool
+		want           string
+	}{
+		{"no composer.json", "", true, ""},
+		{"present", `{"require": {"ext-pcre": "*", "ext-SPL": "*"}}`, true, "every extension composer.json requires (pcre, spl)"},
+		{"missing", `{"require": {"ext-pcre": "*", "ext-nosuchext": "*", "ext-pdo_nosuch": "*"}}`, false, "ext-nosuchext, ext-pdo_nosuch, which PHP " + have[0] + " lacks"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_ = os.Remove(filepath.Join(dir, "composer.json"))
+			if tc.composer != "" {
+				if err := os.WriteFile(filepath.Join(dir, "composer.json"), []byte(tc.composer), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cs := m.checkPHPExtensions(ctx, []store.Project{p})
+			if len(cs) == 0 || !cs[0].OK || !strings.Contains(cs[0].Detail, "PHP "+have[0]+" (process) has ") || !strings.Contains(cs[0].Detail, "standard") {
+				t.Fatalf("first check %+v: want the extensions of PHP %s", cs, have[0])
+			}
+			if tc.composer == "" {
+				if len(cs) != 1 {
+					t.Errorf("checks %+v: want only the list", cs)
+				}
+				return
+			}
+			if len(cs) != 2 || cs[1].OK != tc.ok || !strings.Contains(cs[1].Detail, tc.want) {
+				t.Fatalf("checks %+v: want ok=%v and %q", cs, tc.ok, tc.want)
+			}
+			if !tc.ok && cs[1].Fix != "sudo apt-get install php"+have[0]+"-nosuchext php"+have[0]+"-pdo_nosuch" {
+				t.Errorf("fix %q", cs[1].Fix)
+			}
+		})
+	}
+	t.Run("packages", func(t *testing.T) {
+		got := phpExtPackages("8.4", []string{"pdo_mysql", "mysqli", "dom", "simplexml", "redis", "zend-opcache", "ctype"})
+		want := "php8.4-mysql php8.4-xml php8.4-redis php8.4-opcache php8.4-common"
+		if strings.Join(got, " ") != want {
+			t.Errorf("phpExtPackages = %v, want %s", got, want)
+		}
+	})
+}
