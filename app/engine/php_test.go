@@ -159,3 +159,37 @@ func TestDoctorPHPExtensions(t *testing.T) {
 		}
 	})
 }
+
+// TestManifestPHP adds projects from devport.toml files with php = "X.Y":
+// an installed version is stored and written back, one that is not is
+// refused naming the key, and nothing is stored.
+func TestManifestPHP(t *testing.T) {
+	have := servedPHP()
+	if len(have) == 0 {
+		t.Skip("no mod_php here")
+	}
+	ctx := context.Background()
+	m := testManager(t)
+	toml := func(v string) string { return "[services.web]\nstack = \"php\"\nphp = \"" + v + "\"\n" }
+	bad := writeTree(t, map[string]string{"index.php": "<?php", "devport.toml": toml("5.6")})
+	_, err := m.Add(ctx, wire.AddRequest{Dir: bad, Name: "bad"})
+	if !errors.Is(err, stacks.ErrNoPHPVersion) || !strings.Contains(err.Error(), "services.web: PHP 5.6 is not installed") {
+		t.Fatalf("php = 5.6: %v", err)
+	}
+	if ps, _ := m.db.Projects(ctx); len(ps) != 0 {
+		t.Fatalf("a refused devport.toml stored %+v", ps)
+	}
+	good := writeTree(t, map[string]string{"index.php": "<?php", "devport.toml": toml(have[0])})
+	p, err := m.Add(ctx, wire.AddRequest{Dir: good, Name: "good"})
+	if err != nil || p.Services[0].PHP != have[0] {
+		t.Fatalf("php = %s: %+v, %v", have[0], p, err)
+	}
+	f, _, err := fileFromProject(p, nil)
+	if err != nil || f.Services["web"].PHP != have[0] {
+		t.Errorf("written back: %+v, %v", f.Services["web"], err)
+	}
+	if _, err := m.Add(ctx, wire.AddRequest{Dir: writeTree(t, map[string]string{"index.php": "<?php", "devport.toml": toml("8")}), Name: "worse"}); err == nil ||
+		!strings.Contains(err.Error(), `services.web.php: "8" is not a PHP version`) {
+		t.Errorf("php = 8: %v", err)
+	}
+}
