@@ -78,7 +78,7 @@ func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Se
 	if s.Stack == stackdef.PHP {
 		var local []string
 		if s.Runtime == wire.RuntimeContainer {
-			local = localPHPImages(ctx)
+			local = m.localPHPImages(ctx)
 		}
 		var err error
 		if php, err = m.choosePHP(ctx, p.Root, s, local); err != nil {

@@ -30,7 +30,7 @@ func (m *Manager) checkPHPExtensions(ctx context.Context, ps []store.Project) []
 			}
 			container := s.Runtime == wire.RuntimeContainer
 			if container && !localDone {
-				local, localDone = localPHPImages(ctx), true
+				local, localDone = m.localPHPImages(ctx), true
 			}
 			out = append(out, m.checkPHPService(ctx, p, s, local)...)
 		}

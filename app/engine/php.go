@@ -142,17 +142,39 @@ func composerPHP(root string) (string, error) {
 
 // localPHPImages are the versions with a php:X.Y-apache image present, nil
 // when Docker does not answer (the choice then looks at the official
-// versions, and the start says what is wrong with Docker).
-func localPHPImages(ctx context.Context) []string {
-	v, _ := PHPImages(ctx)
+// versions, and the start says what is wrong with Docker). The answer is
+// kept for status (knownPHPImages).
+func (m *Manager) localPHPImages(ctx context.Context) []string {
+	v, err := PHPImages(ctx)
+	if err == nil {
+		m.phpImages.Store(&v)
+	}
 	return v
+}
+
+// knownPHPImages is what localPHPImages last found, nil before it asked.
+func (m *Manager) knownPHPImages() []string {
+	if v := m.phpImages.Load(); v != nil {
+		return *v
+	}
+	return nil
 }
 
 // checkPHPVersion checks that PHP version v can run service s of a project
 // in folder root: installed (process), or with an image present or
-// pulled (container). Each failure is one line that names the fix.
-func (m *Manager) checkPHPVersion(ctx context.Context, s store.Service, v string) error {
-	if err := store.ValidatePHPVersion(v); err != nil || v == "" {
+// pulled (container); for v "" (devport chooses), that the choice works.
+// Each failure is one line that names the fix.
+func (m *Manager) checkPHPVersion(ctx context.Context, root string, s store.Service, v string) error {
+	if err := store.ValidatePHPVersion(v); err != nil {
+		return err
+	}
+	if v == "" {
+		s.PHP = ""
+		var local []string
+		if s.Runtime == wire.RuntimeContainer {
+			local = m.localPHPImages(ctx)
+		}
+		_, err := m.choosePHP(ctx, root, s, local)
 		return err
 	}
 	if s.Runtime != wire.RuntimeContainer {
@@ -224,7 +246,7 @@ func (m *Manager) SetPHP(ctx context.Context, name, service, version string) (st
 	if err != nil {
 		return store.Project{}, err
 	}
-	if err := m.checkPHPVersion(ctx, svc, version); err != nil {
+	if err := m.checkPHPVersion(ctx, p.Root, svc, version); err != nil {
 		return store.Project{}, err
 	}
 	if svc.PHP == version {
@@ -291,31 +313,24 @@ func (m *Manager) planPHP(ctx context.Context, root string, svc *store.Service, 
 	if svc.Stack != stackdef.PHP {
 		return nil
 	}
-	if version != "" {
-		if err := m.checkPHPVersion(ctx, *svc, version); err != nil {
-			return err
-		}
-		svc.PHP = version
-		return nil
+	if err := m.checkPHPVersion(ctx, root, *svc, version); err != nil {
+		return err
 	}
-	var local []string
-	if svc.Runtime == wire.RuntimeContainer {
-		local = localPHPImages(ctx)
-	}
-	_, err := m.choosePHP(ctx, root, *svc, local)
-	return err
+	svc.PHP = version
+	return nil
 }
 
 // shownPHP is the PHP version status shows for php service s (with the
 // image of a container): what the running service runs, else what a start
-// would choose, without asking Docker which images it has.
+// would choose among the images Docker had when last asked (it is not
+// asked again here: status runs under the Manager's lock).
 func (m *Manager) shownPHP(p store.Project, s store.Service, r *run, image string) (version, from, img string) {
 	if r != nil {
 		if sr := r.services[s.Name]; sr != nil && sr.php.from != "" {
 			return sr.php.version, sr.php.from, cmp.Or(sr.php.image, image)
 		}
 	}
-	c, err := m.choosePHP(context.Background(), p.Root, s, nil)
+	c, err := m.choosePHP(context.Background(), p.Root, s, m.knownPHPImages())
 	if err != nil {
 		return "", "", image
 	}
