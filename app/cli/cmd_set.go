@@ -13,8 +13,8 @@ import (
 // [--image IMAGE] [--service S]`, and chooses a php service's version:
 // `devport set NAME --php 8.4` (auto: devport chooses again). Through the
 // engine when one runs (it restarts a running project on the new runtime),
-// on the store otherwise. With both, the runtime switches first; when the
-// version then fails, the runtime switches back.
+// on the store otherwise. With both, the version is checked in the new
+// runtime before either changes.
 func (c *CLI) set(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("set", flag.ContinueOnError)
 	var req wire.RuntimeRequest
@@ -36,29 +36,21 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 	if req.Runtime == "" && req.Image != "" {
 		return fmt.Errorf("%w: --image goes with --runtime container: devport set %s --runtime container --image %s", ErrUsage, name, req.Image)
 	}
+	version := *php
+	if version == "auto" {
+		version = ""
+	}
 	var st wire.ProjectStatus
 	err = c.withAPI(ctx, func(a api, cl *wire.Client) error {
 		return c.withProgress(ctx, cl, name, func() (err error) {
-			var before wire.ProjectStatus
-			if req.Runtime != "" {
-				if *php != "" {
-					if before, err = projectStatus(ctx, a, name); err != nil {
-						return err
-					}
-				}
-				if st, err = a.SetRuntime(ctx, name, req); err != nil {
-					return err
-				}
+			if req.Runtime == "" {
+				st, err = a.SetPHP(ctx, name, wire.PHPRequest{Service: req.Service, Version: version})
+				return err
 			}
-			if *php != "" {
-				preq := wire.PHPRequest{Service: req.Service, Version: *php}
-				if *php == "auto" {
-					preq.Version = ""
-				}
-				if st, err = a.SetPHP(ctx, name, preq); err != nil && req.Runtime != "" {
-					return revertRuntime(ctx, a, before, req.Service, err)
-				}
+			if *php != "" { // checked in the new runtime before it switches
+				req.PHP = &version
 			}
+			st, err = a.SetRuntime(ctx, name, req)
 			return err
 		})
 	})
@@ -123,38 +115,6 @@ func (c *CLI) rename(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "%s is now %s at %s (%s)\n", pos[0], st.Name, st.URL, st.State)
 	}
 	return err
-}
-
-// projectStatus is project name as List shows it.
-func projectStatus(ctx context.Context, a api, name string) (wire.ProjectStatus, error) {
-	ps, err := a.List(ctx)
-	if err != nil {
-		return wire.ProjectStatus{}, err
-	}
-	for _, p := range ps {
-		if p.Name == name {
-			return p, nil
-		}
-	}
-	return wire.ProjectStatus{}, fmt.Errorf("project %q does not exist: see devport ls", name)
-}
-
-// revertRuntime switches service back to the runtime it had in before,
-// after a --php that failed: the project is left as it was.
-func revertRuntime(ctx context.Context, a api, before wire.ProjectStatus, service string, cause error) error {
-	for _, s := range before.Services {
-		if s.Name == service || (service == "" && !stackdef.RunsNothing(s.Stack)) {
-			req := wire.RuntimeRequest{Service: s.Name, Runtime: s.Runtime}
-			if s.Runtime == wire.RuntimeContainer {
-				req.Image = s.Image
-			}
-			if _, err := a.SetRuntime(context.WithoutCancel(ctx), before.Name, req); err != nil {
-				return fmt.Errorf("%w (and switching back to %s: %v)", cause, s.Runtime, err)
-			}
-			return fmt.Errorf("%w (the runtime is %s again)", cause, s.Runtime)
-		}
-	}
-	return cause
 }
 
 // phpFromText says where a PHP version comes from, for people.

@@ -189,8 +189,24 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req wire.RuntimeR
 	if image == "" {
 		image = old.Image
 	}
+	if req.PHP != nil { // php.go: checked in the new runtime, before anything changes
+		if svc.Stack != stackdef.PHP {
+			return store.Project{}, &store.ValidationError{Field: "php", Value: *req.PHP,
+				Reason: "service " + svc.Name + " runs " + svc.Stack + ", not php", Fix: "drop --php"}
+		}
+		next := old
+		next.Runtime, next.Image = req.Runtime, image
+		if err := m.checkPHPVersion(ctx, p.Root, next, *req.PHP); err != nil {
+			return store.Project{}, err
+		}
+	}
 	if err := m.db.SetServiceRuntime(ctx, name, svc.Name, req.Runtime, image); err != nil {
 		return store.Project{}, err
+	}
+	if req.PHP != nil {
+		if err := m.db.SetServicePHP(ctx, name, svc.Name, *req.PHP); err != nil {
+			return store.Project{}, errors.Join(err, m.db.SetServiceRuntime(context.WithoutCancel(ctx), name, old.Name, old.Runtime, old.Image))
+		}
 	}
 	m.mu.Lock()
 	_, running := m.runs[name]
@@ -198,6 +214,9 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req wire.RuntimeR
 	if running {
 		if err := m.Restart(ctx, name); err != nil {
 			rerr := m.db.SetServiceRuntime(context.WithoutCancel(ctx), name, old.Name, old.Runtime, old.Image)
+			if rerr == nil && req.PHP != nil {
+				rerr = m.db.SetServicePHP(context.WithoutCancel(ctx), name, old.Name, old.PHP)
+			}
 			if rerr == nil {
 				rerr = m.Start(context.WithoutCancel(ctx), name)
 			}

@@ -310,6 +310,10 @@ type RuntimeRequest struct {
 	Service string `json:"service,omitempty"` // "": the project's only service that runs something
 	Runtime string `json:"runtime"`           // process | container
 	Image   string `json:"image,omitempty"`   // container image; "" keeps the service's image
+	// PHP, when set, is the php service's version in the new runtime,
+	// checked there before anything changes ("" lets devport choose);
+	// nil keeps the version.
+	PHP *string `json:"php,omitempty"`
 }
 
 // PHPRequest sets the PHP version of a php service (`devport set NAME
