@@ -65,13 +65,13 @@ func TestPHPVersions(t *testing.T) {
 	hostPHP := hostPHPVersion(t)
 
 	old := e.phpSite("old", "^7.4", "mysqli", "intl")
-	if out := e.mustRun("add", old, "--runtime", "container"); !strings.Contains(out, "added old (php 7.4, container)") {
+	if out := e.mustRun("add", old, "--runtime", "container"); !strings.Contains(out, "old/web runs PHP 7.4 (composer.json's require.php)") {
 		t.Errorf("add with composer.json ^7.4: %q, want php 7.4", out)
 	}
-	if out := e.mustRun("add", e.phpSite("new", ""), "--runtime", "container", "--php", "8.4"); !strings.Contains(out, "added new (php 8.4, container)") {
+	if out := e.mustRun("add", e.phpSite("new", ""), "--runtime", "container", "--php", "8.4"); !strings.Contains(out, "new/web runs PHP 8.4 (set for the project)") {
 		t.Errorf("add --php 8.4: %q", out)
 	}
-	if out := e.mustRun("add", e.phpSite("host", ">=8.0"), "--php", hostPHP); !strings.Contains(out, "added host (php "+hostPHP+", process)") {
+	if out := e.mustRun("add", e.phpSite("host", ">=8.0"), "--php", hostPHP); !strings.Contains(out, "added host (php, process)") || !strings.Contains(out, "host/web runs PHP "+hostPHP) {
 		t.Errorf("add --php %s: %q", hostPHP, out)
 	}
 	ls := e.mustRun("ls")
@@ -136,7 +136,7 @@ func TestPHPVersions(t *testing.T) {
 	}
 
 	t.Run("set switches a running project", func(t *testing.T) {
-		if out := e.mustRun("set", "new", "--php", "7.4"); !strings.Contains(out, "PHP 7.4") {
+		if out := e.mustRun("set", "new", "--php", "7.4"); !strings.Contains(out, "new/web runs PHP 7.4 (set for the project)") {
 			t.Errorf("set --php 7.4: %q", out)
 		}
 		if got := page("new"); !strings.HasPrefix(got, "php 7.4.") {

@@ -71,9 +71,6 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 	}
 	svc := st.Services[0]
 	what := svc.Stack
-	if svc.PHP != "" {
-		what += " " + svc.PHP
-	}
 	if svc.App != "" {
 		what += " " + svc.App
 	}
@@ -84,6 +81,11 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 		what = fmt.Sprintf("%d services", len(st.Services))
 	}
 	fmt.Fprintf(c.Stdout, "added %s (%s, %s) at %s\n", st.Name, what, svc.Runtime, st.URL)
+	for _, s := range st.Services {
+		if s.PHP != "" {
+			fmt.Fprintf(c.Stdout, "%s/%s runs PHP %s (%s)\n", st.Name, s.Name, s.PHP, phpFromText(s.PHPFrom))
+		}
+	}
 	for _, d := range st.Data {
 		fmt.Fprintf(c.Stdout, "with %s: %s on 127.0.0.1:%d (its web services get %s)\n", d.Name, d.Stack, d.Port, envKeys(d.Env))
 	}

@@ -65,13 +65,10 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 		if s.Image != "" {
 			what += " " + s.Image
 		}
-		if s.PHP != "" {
-			what += ", PHP " + s.PHP
-			if s.PHPFrom != "" {
-				what += " (" + phpFromText(s.PHPFrom) + ")"
-			}
-		}
 		fmt.Fprintf(c.Stdout, "%s/%s runs as %s (%s)\n", st.Name, s.Name, what, st.State)
+		if s.PHP != "" {
+			fmt.Fprintf(c.Stdout, "%s/%s runs PHP %s (%s)\n", st.Name, s.Name, s.PHP, phpFromText(s.PHPFrom))
+		}
 	}
 	for _, d := range st.Data {
 		if d.Name != req.Service {

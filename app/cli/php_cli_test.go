@@ -49,7 +49,7 @@ func TestPHPCommands(t *testing.T) {
 	if err := do("add", proj, "--name", "shop", "--php", "5.6"); err == nil || !strings.Contains(err.Error(), "PHP 5.6 is not installed") {
 		t.Fatalf("add --php 5.6: %v", err)
 	}
-	if err := do("add", proj, "--name", "shop", "--php", host); err != nil || !strings.Contains(out.String(), "added shop (php "+host+", process)") {
+	if err := do("add", proj, "--name", "shop", "--php", host); err != nil || !strings.Contains(out.String(), "added shop (php, process)") || !strings.Contains(out.String(), "shop/web runs PHP "+host+" (set for the project)") {
 		t.Fatalf("add --php %s: %v\n%s", host, err, out.String())
 	}
 	steps := []struct {
@@ -65,8 +65,8 @@ func TestPHPCommands(t *testing.T) {
 		{"image without runtime", []string{"set", "shop", "--php", host, "--image", "php:8.4-apache"}, "--image goes with --runtime container", ""},
 		{"malformed", []string{"set", "shop", "--php", "8"}, "is not a PHP version", ""},
 		{"not installed", []string{"set", "shop", "--php", "5.6"}, "PHP 5.6 is not installed for Apache here (" + host, ""},
-		{"auto", []string{"set", "shop", "--php", "auto"}, "", "PHP " + host + " (the newest installed)"},
-		{"again", []string{"set", "shop", "--php", host}, "", "PHP " + host + " (set for the project)"},
+		{"auto", []string{"set", "shop", "--php", "auto"}, "", "shop/web runs PHP " + host + " (the newest installed)"},
+		{"again", []string{"set", "shop", "--php", host}, "", "shop/web runs PHP " + host + " (set for the project)"},
 		{"ls", []string{"ls"}, "", "php " + host + "  process"},
 	}
 	for _, st := range steps {
@@ -104,11 +104,11 @@ func TestPHPCommands(t *testing.T) {
 			t.Skip("no php:7.4-apache image (scripts/build-test-images.sh builds it)")
 		}
 		if err := do("set", "shop", "--runtime", "container", "--php", "7.4"); err != nil ||
-			!strings.Contains(out.String(), "shop/web runs as container php:7.4-apache, PHP 7.4 (set for the project)") {
+			!strings.Contains(out.String(), "shop/web runs as container php:7.4-apache (stopped)\nshop/web runs PHP 7.4 (set for the project)") {
 			t.Fatalf("set --runtime container --php 7.4: %v\n%s", err, out.String())
 		}
 		if err := do("set", "shop", "--runtime", "process", "--php", "auto"); err != nil ||
-			!strings.Contains(out.String(), "shop/web runs as process, PHP "+host+" (the newest installed)") {
+			!strings.Contains(out.String(), "shop/web runs as process (stopped)\nshop/web runs PHP "+host+" (the newest installed)") {
 			t.Fatalf("set --runtime process --php auto: %v\n%s", err, out.String())
 		}
 	})
