@@ -1,11 +1,14 @@
 package stacks
 
 import (
+	"cmp"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devport/devport/internal/stackdef"
 )
 
 func TestNewestSatisfying(t *testing.T) {
@@ -136,6 +139,62 @@ func TestPHPVersionsSideBySide(t *testing.T) {
 		if !errors.Is(err, ErrNoPHPVersion) || !strings.Contains(err.Error(), "(8.2, 7.4 are)") ||
 			!strings.Contains(err.Error(), "libapache2-mod-php8.10") || strings.Contains(err.Error(), "\n") {
 			t.Fatalf("phpModuleFor(8.10): %v", err)
+		}
+	})
+}
+
+// TestApachePHPVersion has a project's private Apache load the mod_php of
+// the version its Spec names: in a laid-out modules folder (7.4's module
+// is php7_module), and for real with the host's version, whose page
+// reports it.
+func TestApachePHPVersion(t *testing.T) {
+	requireStack(t, stackdef.PHP)
+	mods := t.TempDir()
+	for _, f := range []string{"libphp7.4.so", "libphp8.4.so"} {
+		if err := os.WriteFile(filepath.Join(mods, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := testSpec(t, stackdef.PHP, map[string]string{"index.php": "<?php echo PHP_MAJOR_VERSION, '.', PHP_MINOR_VERSION;"})
+	for _, tc := range []struct{ version, module, name string }{
+		{"7.4", "libphp7.4.so", "php7_module"},
+		{"8.4", "libphp8.4.so", "php_module"},
+		{"", "libphp8.4.so", "php_module"},
+	} {
+		t.Run("config "+cmp.Or(tc.version, "newest"), func(t *testing.T) {
+			s := spec
+			s.PHP = tc.version
+			a := newApache(s, toolchain{modulesDir: mods})
+			cfg, err := a.config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if filepath.Base(cfg.PHPModule) != tc.module || cfg.PHPModuleName != tc.name {
+				t.Errorf("LoadModule %s %s, want %s %s", cfg.PHPModuleName, cfg.PHPModule, tc.name, tc.module)
+			}
+		})
+	}
+	t.Run("not installed", func(t *testing.T) {
+		s := spec
+		s.PHP = "8.2"
+		_, err := newApache(s, toolchain{modulesDir: mods}).config()
+		if !errors.Is(err, ErrNoPHPVersion) || !strings.Contains(err.Error(), "(8.4, 7.4 are)") {
+			t.Errorf("config with 8.2 missing: %v", err)
+		}
+	})
+	t.Run("host version serves", func(t *testing.T) {
+		var host string
+		for _, v := range PHPVersions() {
+			if v.Serves() {
+				host = v.Version
+				break
+			}
+		}
+		s := spec
+		s.PHP = host
+		up := startRunner(t, mustRunner(t, s))
+		if _, body := get(t, up, "/", nil); body != host {
+			t.Errorf("PHP %s's page says %q", host, body)
 		}
 	})
 }

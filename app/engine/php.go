@@ -185,7 +185,7 @@ func (m *Manager) checkPHPVersion(ctx context.Context, root string, s store.Serv
 	}
 	if s.Image != "" {
 		return &store.ValidationError{Field: "php", Value: v, Reason: "service " + s.Name + " runs image " + s.Image + ", which fixes its PHP",
-			Fix: "drop the image (devport set NAME --runtime container --image " + stacks.PHPImage(v) + ")"}
+			Fix: "name the version's image instead: devport set NAME --runtime container --image " + stacks.PHPImage(v)}
 	}
 	cli, err := stacks.NewDockerClient()
 	if err != nil {
@@ -204,8 +204,12 @@ func (m *Manager) checkPHPVersion(ctx context.Context, root string, s store.Serv
 	}
 	img := stacks.PHPImage(v)
 	there := "none is"
-	if len(local) > 0 {
-		there = strings.Join(local, ", ") + " " + map[bool]string{true: "is", false: "are"}[len(local) == 1]
+	switch len(local) {
+	case 0:
+	case 1:
+		there = local[0] + " is"
+	default:
+		there = strings.Join(local, ", ") + " are"
 	}
 	if !slices.Contains(stacks.OfficialPHPVersions, v) {
 		return &stacks.PHPVersionError{Msg: fmt.Sprintf("PHP %s has no official image (php:X.Y-apache exists for %s; here %s present): choose one of those with --php, or an image of your own with --image",
