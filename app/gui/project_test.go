@@ -125,8 +125,8 @@ func TestProjectViewStatic(t *testing.T) {
 	}
 }
 
-// TestProjectViewPHPVersion shows a php service's version, and where it
-// comes from, in the details.
+// TestProjectViewPHPVersion shows a php service's version in its row, and
+// with where it comes from in the details.
 func TestProjectViewPHPVersion(t *testing.T) {
 	testenv.Need(t, "apache2 and mod_php (the process runtime)", testenv.Look("apache2") != "", testenv.InstallFix)
 	r := newRig(t, false)
@@ -146,5 +146,8 @@ func TestProjectViewPHPVersion(t *testing.T) {
 	php := r.project("shop").Services[0].PHP
 	if php == "" || se == nil || !strings.Contains(se.Info.Text, "PHP "+php+" (newest)") {
 		t.Errorf("service info %q (project %+v), want PHP %s (newest)", se.Info.Text, p, php)
+	}
+	if row := r.ui.Row("shop"); !strings.Contains(row.Detail.Text, "php "+php+"  ·  process") {
+		t.Errorf("row detail %q lacks php %s", row.Detail.Text, php)
 	}
 }
