@@ -63,6 +63,12 @@ func TestPHPVersions(t *testing.T) {
 	e := newEnv(t)
 	e.dockerLeftovers(t)
 	hostPHP := hostPHPVersion(t)
+	versions := e.mustRun("php", "versions")
+	for _, want := range []string{"  " + hostPHP + "      yes", "/usr/lib/apache2/modules/libphp" + hostPHP + ".so", php84Image, php74Image} {
+		if !strings.Contains(versions, want) {
+			t.Errorf("php versions lacks %q:\n%s", want, versions)
+		}
+	}
 
 	old := e.phpSite("old", "^7.4", "mysqli", "intl")
 	if out := e.mustRun("add", old, "--runtime", "container"); !strings.Contains(out, "old/web runs PHP 7.4 (composer.json's require.php)") {
