@@ -47,6 +47,11 @@ type Service struct {
 	Workers int `toml:"workers"`
 	// Image is the container runtime's image; "" lets devport choose.
 	Image string `toml:"image"`
+	// PHP is the php stack's version, MAJOR.MINOR ("8.3"): the process
+	// runtime loads that version's mod_php, the container runtime runs
+	// php:8.3-apache. "" picks the newest that composer.json's require.php
+	// allows, else the newest.
+	PHP string `toml:"php"`
 	// Env is added to the backend's environment.
 	Env map[string]string `toml:"env"`
 	// Version is a data service's version: one the host has (process) or

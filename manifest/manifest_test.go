@@ -129,6 +129,9 @@ func TestParseInvalid(t *testing.T) {
 		{"bad runtime", web + "runtime = \"docker\"\n", []string{`services.web.runtime: "docker" is not a runtime`}},
 		{"image without container", web + "image = \"php:8\"\n", []string{`services.web.image: only the container runtime`}},
 		{"workers on php", web + "workers = 2\n", []string{`services.web.workers: the php stack has no worker count`}},
+		{"php version malformed", web + "php = \"8\"\n", []string{`shop/devport.toml:3: services.web.php: "8" is not a PHP version: use MAJOR.MINOR`}},
+		{"php version with patch", web + "php = \"8.3.1\"\n", []string{`services.web.php: "8.3.1" is not a PHP version`}},
+		{"php on uvicorn", "[services.api]\nstack = \"uvicorn\"\napp = \"main:app\"\nphp = \"8.2\"\n", []string{`shop/devport.toml:4: services.api.php: only the php stack has a PHP version`}},
 		{"bad name", "name = \"My Shop\"\n" + web, []string{`shop/devport.toml:1: name: "My Shop" is not a project name`}},
 		{"bad domain", "domains = [\"shop\"]\n" + web, []string{`shop/devport.toml:1: domains[0]: "shop" is not a domain`}},
 		{"bad env name", web + "env = { \"A-B\" = \"x\" }\n", []string{`shop/devport.toml:3: services.web.env.A-B: "A-B" is not an environment variable name`}},
@@ -166,7 +169,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Services["web"] = Service{Stack: "php", Env: map[string]string{"Q": "a \"quoted\"\\ value\nwith\ttabs \x01 ü"}}
+	f.Services["web"] = Service{Stack: "php", PHP: "8.3", Env: map[string]string{"Q": "a \"quoted\"\\ value\nwith\ttabs \x01 ü"}}
 	out := Write(f)
 	if again := Write(f); string(again) != string(out) {
 		t.Fatal("Write is not stable")

@@ -162,6 +162,13 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 			v.add(k+".image", "%q %s, e.g. %q", s.Image, reason, "php:8.3-apache")
 		}
 	}
+	if s.PHP != "" {
+		if s.Stack != stackdef.PHP && s.Stack != "" {
+			v.add(k+".php", "only the php stack has a PHP version: remove it")
+		} else if reason := valuerule.PHPVersion(s.PHP); reason != "" {
+			v.add(k+".php", "%q %s", s.PHP, reason)
+		}
+	}
 	v.reload(k, s, python)
 	for _, key := range sortedNames(s.Env) {
 		if !envRE.MatchString(key) {

@@ -45,6 +45,7 @@ func Write(f File) []byte {
 			fmt.Fprintf(&b, "workers = %d\n", s.Workers)
 		}
 		kv("image", s.Image)
+		kv("php", s.PHP)
 		kv("version", s.Version)
 		if s.Reload != nil {
 			fmt.Fprintf(&b, "reload = %t\n", *s.Reload)

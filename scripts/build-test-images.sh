@@ -10,6 +10,11 @@
 #                                     flask), CMD python3
 #   devport-test/nginx:bookworm       the same root, CMD nginx -g 'daemon off;'
 #                                     (the nginx of exported compose files)
+#   php:7.4-apache                    Debian bullseye's Apache + PHP 7.4, and
+#   php:8.4-apache                    trixie's Apache + PHP 8.4: stand-ins tagged
+#                                     under the official names, so that a
+#                                     project's PHP version selects them with
+#                                     no pull (the image present locally wins)
 #
 # and the STAND-INS for the official images of the data services, which
 # devport runs by default (mariadb:11, postgres:17, redis:7,
@@ -85,9 +90,11 @@ has_packages() {
 	[ "$(docker image inspect -f '{{index .Config.Labels "devport.test-image.packages"}}' "$1" 2>/dev/null)" = "$2" ]
 }
 
-# build TAG PACKAGES CMD_JSON [TAG2 CMD2_JSON]: one debootstrap root,
-# imported as TAG (and as TAG2 with another CMD).
+# build TAG PACKAGES CMD_JSON [TAG2 CMD2_JSON]: one debootstrap root of
+# Debian's $SUITE (bookworm unless set), imported as TAG (and as TAG2 with
+# another CMD).
 build() {
+	local suite=${SUITE:-bookworm}
 	local tag=$1 pkgs=$2 cmd=$3 tag2=${4:-} cmd2=${5:-}
 	if [ "$FORCE" -eq 0 ] && has_packages "$tag" "$pkgs" &&
 		{ [ -z "$tag2" ] || has_packages "$tag2" "$pkgs"; }; then
@@ -98,9 +105,9 @@ build() {
 	root=$(mktemp -d /tmp/devport-image.XXXXXX)
 	# shellcheck disable=SC2064
 	trap "$SUDO rm -rf '$root'" RETURN
-	echo "build-test-images: building $tag (debootstrap, about a minute)"
+	echo "build-test-images: building $tag ($suite, debootstrap, about a minute)"
 	local t0=$SECONDS
-	$SUDO debootstrap --variant=minbase --include="$pkgs" bookworm "$root" "$(mirror)" >"$root.log" 2>&1 || {
+	$SUDO debootstrap --variant=minbase --include="$pkgs" "$suite" "$root" "$(mirror)" >"$root.log" 2>&1 || {
 		tail -20 "$root.log" >&2
 		rm -f "$root.log"
 		return 1
@@ -238,4 +245,10 @@ build devport-test/python:bookworm \
 	python3-uvicorn,python3-fastapi,python3-pip,gunicorn,uwsgi,uwsgi-plugin-python3,python3-flask,nginx-light \
 	'["python3"]' \
 	devport-test/nginx:bookworm '["nginx","-g","daemon off;"]'
+# The official php:X.Y-apache images' names, for the PHP versions a project
+# chooses (devport add --php 7.4): Debian's own PHP of each suite.
+SUITE=bullseye build php:7.4-apache apache2,libapache2-mod-php,php-mysql \
+	'["apache2ctl","-D","FOREGROUND"]'
+SUITE=trixie build php:8.4-apache apache2,libapache2-mod-php,php-mysql \
+	'["apache2ctl","-D","FOREGROUND"]'
 build_data

@@ -16,6 +16,9 @@ run_pkgs=(
   ca-certificates libnss3-tools       # trust stores: update-ca-certificates, certutil
   libcap2-bin                         # setcap: devport setup lets the binary bind 443 and 80
   apache2 libapache2-mod-php php-cli  # php stack
+  # the extensions WordPress, Laravel and Symfony expect (devport doctor
+  # checks composer.json's ext-* against them), Xdebug, and Composer
+  php-curl php-mbstring php-xml php-zip php-gd php-intl php-mysql php-pgsql php-sqlite3 php-redis php-xdebug composer
   python3 python3-uvicorn python3-fastapi  # uvicorn stack
 )
 test_pkgs=(
@@ -40,7 +43,7 @@ test_pkgs=(
   mariadb-server mariadb-client       # mariadb stack (process runtime): mariadbd, mariadb-install-db, the mariadb client and mariadb-dump
   postgresql postgresql-client        # postgres stack: initdb, postgres, pg_isready, psql, pg_dump
   redis-server redis-tools            # redis stack: redis-server, redis-cli
-  php-mysql python3-psycopg2 python3-redis  # the apps of the data-service e2e tests talk to them (mysqli, psycopg2, redis-py)
+  python3-psycopg2 python3-redis      # the apps of the data-service e2e tests talk to them (psycopg2, redis-py; mysqli: php-mysql above)
   git                                 # a real repository whose checkouts the databases follow (e2e)
   wordpress wordpress-theme-twentytwentythree  # a real third-party app with a database and mail: WordPress (e2e)
 )

@@ -96,7 +96,7 @@ func (a *apache) prepare(ctx context.Context, attempt int) (launch, error) {
 
 // config fills everything but Listen.
 func (a *apache) config() (httpdConfig, error) {
-	mod, err := a.tools.phpModule()
+	mod, err := a.tools.phpModuleFor(a.spec.PHP)
 	if err != nil {
 		return httpdConfig{}, err
 	}

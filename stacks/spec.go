@@ -72,6 +72,11 @@ type Spec struct {
 	// services (ProxyPass); the targets must be started first, so their
 	// upstreams are known. Other stacks must leave it empty.
 	Links []Link
+	// PHP is the php stack's version in the process runtime, "8.2": its
+	// private Apache loads that version's mod_php (libphp8.2.so). "" loads
+	// the newest installed. The container runtime ignores it: the image
+	// (php:8.2-apache) carries the version.
+	PHP string
 	// App is the Python stacks' "module:attribute", e.g. "main:app" or
 	// "mysite.wsgi:application".
 	App string

@@ -18,6 +18,7 @@ var agreeValues = []string{
 	`a"b`, `a\b`, "a$b", "${HOME}", "$(id)", "a\nb", "a\tb", "a\x00b", "a\x7fb", "\xff",
 	`public"; return 302 "https://evil.example/`, "/p(y", "/py${X}", "/a=b", "/api$(id>/tmp/x)",
 	"main:app;id", "php$(id)", "A", "A_B", "1A", "A-B", strings.Repeat("x", 300),
+	"8.2", "7.4", "10.0", "8", "8.2.1", "v8.2", "8.2\n", " 8.2", "8.x", "08.02", "123.4",
 }
 
 // agreeKind is one kind of value, judged by the store and by devport.toml.
@@ -87,6 +88,12 @@ func agreeKinds() []agreeKind {
 			func(v string) bool { return ValidateEnv("A", v) != nil },
 			func(v string) bool {
 				return manifestRefuses(web(manifest.Service{Stack: "php", Env: map[string]string{"A": v}}), "services.web.env.A")
+			},
+			nil},
+		{"php version",
+			func(v string) bool { return validateService(Service{Name: "web", Stack: "php", PHP: v}) != nil },
+			func(v string) bool {
+				return manifestRefuses(web(manifest.Service{Stack: "php", PHP: v}), "services.web.php")
 			},
 			nil},
 		{"reload pattern",

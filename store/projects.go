@@ -114,6 +114,11 @@ type Service struct {
 	// arrays; nil when none.
 	ReloadInclude, ReloadExclude []string
 
+	// PHP is the php stack's version, MAJOR.MINOR ("8.2"); "" when none is
+	// set, and the app picks one (composer.json's require.php, else the
+	// newest). Only stack php may set it.
+	PHP string
+
 	// Debug runs a Python service under debugpy, listening on loopback
 	// port 5678 for an IDE to attach (devport debug NAME on|off). It is
 	// the user's toggle of the moment, not the project's configuration:
@@ -268,10 +273,10 @@ func insertProject(ctx context.Context, tx *sql.Tx, p *Project, in Project) erro
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO services
 			(project_id, name, stack, runtime, app, doc_root, path_prefix, url, image, workers, env,
-			reload, reload_include, reload_exclude, debug)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			reload, reload_include, reload_exclude, debug, php)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, s.Name, s.Stack, s.Runtime, s.App, s.DocRoot, s.PathPrefix, s.URL, s.Image, s.Workers, env,
-			!s.NoReload, include, exclude, s.Debug)
+			!s.NoReload, include, exclude, s.Debug, s.PHP)
 		if err != nil {
 			return fmt.Errorf("insert service %q: %w", s.Name, err)
 		}
@@ -379,7 +384,7 @@ func loadDomains(ctx context.Context, tx *sql.Tx, where string, args []any, byID
 
 func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byID map[int64]*Project) error {
 	rows, err := tx.QueryContext(ctx, `SELECT s.project_id, s.id, s.name, s.stack, s.runtime, s.app, s.doc_root, s.path_prefix, s.url, s.image,
-		s.workers, s.env, s.reload, s.reload_include, s.reload_exclude, s.debug
+		s.workers, s.env, s.reload, s.reload_include, s.reload_exclude, s.debug, s.php
 		FROM services s JOIN projects p ON p.id = s.project_id`+where+` ORDER BY s.project_id, s.name`, args...)
 	if err != nil {
 		return err
@@ -391,7 +396,7 @@ func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byI
 		var env, include, exclude string
 		var reload bool
 		if err := rows.Scan(&id, &s.ID, &s.Name, &s.Stack, &s.Runtime, &s.App, &s.DocRoot, &s.PathPrefix, &s.URL, &s.Image,
-			&s.Workers, &env, &reload, &include, &exclude, &s.Debug); err != nil {
+			&s.Workers, &env, &reload, &include, &exclude, &s.Debug, &s.PHP); err != nil {
 			return err
 		}
 		s.NoReload = !reload

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/devport/devport/internal/pathprefix"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/devport/devport/internal/valuerule"
 )
 
@@ -409,6 +410,15 @@ func validateService(s Service) error {
 	}
 	if r := valuerule.Image(s.Image); r != "" {
 		return bad("image", s.Image, r, "pass an image reference such as --image php:8.3-apache")
+	}
+	if s.PHP != "" {
+		if s.Stack != stackdef.PHP {
+			return bad("php", s.PHP, "only stack php has a PHP version", "drop --php")
+		}
+		if err := ValidatePHPVersion(s.PHP); err != nil {
+			ve := err.(*ValidationError)
+			return bad(ve.Field, ve.Value, ve.Reason, ve.Fix)
+		}
 	}
 	if s.Workers < 0 {
 		return bad("workers", fmt.Sprint(s.Workers), "must not be negative", "use 0 for one per core, or a count")

@@ -49,11 +49,11 @@ type command struct {
 
 // commands in the order `devport help` lists them.
 var commands = []command{
-	{"add", "DIR [--name N] [--domain D] [--stack php|uvicorn|gunicorn|wsgi|uwsgi|static] [--app MODULE:APP] [--runtime process|container] [--image IMAGE] [--chain PREFIX] [--data NAME=STACK,...] [--venv]\n       devport add --name N [--domain D] --proxy URL",
+	{"add", "DIR [--name N] [--domain D] [--stack php|uvicorn|gunicorn|wsgi|uwsgi|static] [--app MODULE:APP] [--runtime process|container] [--image IMAGE] [--php X.Y] [--chain PREFIX] [--data NAME=STACK,...] [--venv]\n       devport add --name N [--domain D] --proxy URL",
 		"add a project folder (detects the stack), or a server you already run", (*CLI).add},
 	{"init", "DIR [--force]", "write DIR/devport.toml from what detection finds, for the team to commit", (*CLI).initCmd},
 	{"export-config", "NAME [-o FILE|-]", "write a project as stored back to its folder's devport.toml (or FILE, or stdout)", (*CLI).exportConfig},
-	{"set", "NAME [--service S] --runtime process|container [--image IMAGE]", "switch a service between a local process and a Docker container", (*CLI).set},
+	{"set", "NAME [--service S] [--runtime process|container] [--image IMAGE] [--php X.Y|auto]", "switch a service between a local process and a Docker container, or choose its PHP version (a running project restarts)", (*CLI).set},
 	{"ls", "[--json]", "list projects, their URLs and state", (*CLI).ls},
 	{"start", "NAME", "start a project's backends and route its domain to them (starts a background engine when none runs)", (*CLI).start},
 	{"stop", "NAME", "stop a project's backends", (*CLI).stop},
@@ -67,6 +67,7 @@ var commands = []command{
 	{"python", "[--service S] NAME [ARGS...]", "run the interpreter a project's Python service runs with (its virtualenv, or inside its container), in the project folder, with the service's environment (DB_*, DATABASE_URL, REDIS_URL, MAIL_*, devport.toml's env); every argument after NAME is Python's", (*CLI).python},
 	{"manage", "[--service S] NAME [ARGS...]", "run a Django project's manage.py the same way (devport manage shop migrate)", (*CLI).manage},
 	{"flask", "[--service S] NAME [ARGS...]", "run Flask's CLI the same way, with FLASK_APP set from the service's app (devport flask shop routes)", (*CLI).flask},
+	{"php", "versions [--json]", "list the PHP versions installed for the process runtime (which Apache can load, as mod_php) and the php:X.Y-apache images Docker has", (*CLI).php},
 	{"debug", "NAME on|off [--service S]", "run a project's Python service under debugpy, listening on 127.0.0.1:5678 for your IDE to attach (VS Code: a Python \"attach\" configuration), or as before (a running project restarts)", (*CLI).debug},
 	{"park", "[DIR]", "make every subfolder of DIR a project at SUBFOLDER.test that starts on its first request and stops when idle, and watch DIR for more; without DIR, list the parked folders", (*CLI).park},
 	{"unpark", "DIR", "stop and remove the projects of a parked folder, and stop watching it (its folders are untouched)", (*CLI).unpark},
@@ -183,6 +184,7 @@ type api interface {
 	PythonCommand(ctx context.Context, name string, req wire.PythonRequest) (wire.Command, error)
 	SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error)
 	SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error)
+	SetPHP(ctx context.Context, name string, req wire.PHPRequest) (wire.ProjectStatus, error)
 	Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error)
 	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)
 	RemoveRoute(ctx context.Context, name, prefix string) error

@@ -24,6 +24,7 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 	fs.StringVar(&req.Image, "image", "", "container image (default: setting container.image.STACK, else php:8.3-apache or python:3.12-slim)")
 	fs.StringVar(&req.Proxy, "proxy", "", "URL of a server you already run, instead of DIR")
 	fs.StringVar(&req.Chain, "chain", "", "with --stack php: also run the FastAPI app in DIR/PREFIX, reached through Apache at PREFIX (e.g. /py)")
+	fs.StringVar(&req.PHP, "php", "", "the php stack's PHP version, MAJOR.MINOR (default: the newest composer.json's require.php allows, else the newest; devport php versions)")
 	fs.BoolVar(&req.Venv, "venv", false, "create the Python project's .venv and install its dependencies (requirements.txt, pyproject.toml) when it has no environment")
 	data := fs.String("data", "", "data services to add with it: NAME=STACK[,NAME=STACK] (db=mariadb, cache=redis, mail=mailpit)")
 	pos, err := c.flags(fs, args)
@@ -80,6 +81,11 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 		what = fmt.Sprintf("%d services", len(st.Services))
 	}
 	fmt.Fprintf(c.Stdout, "added %s (%s, %s) at %s\n", st.Name, what, svc.Runtime, st.URL)
+	for _, s := range st.Services {
+		if s.PHP != "" {
+			fmt.Fprintf(c.Stdout, "%s/%s runs PHP %s (%s)\n", st.Name, s.Name, s.PHP, phpFromText(s.PHPFrom))
+		}
+	}
 	for _, d := range st.Data {
 		fmt.Fprintf(c.Stdout, "with %s: %s on 127.0.0.1:%d (its web services get %s)\n", d.Name, d.Stack, d.Port, envKeys(d.Env))
 	}
@@ -142,7 +148,11 @@ func (c *CLI) ls(ctx context.Context, args []string) error {
 	for _, p := range ps {
 		var stacks, runtimes []string
 		for _, s := range p.Services {
-			stacks = append(stacks, s.Stack)
+			stack := s.Stack
+			if s.PHP != "" {
+				stack += " " + s.PHP // the version it runs, or would run
+			}
+			stacks = append(stacks, stack)
 			runtimes = append(runtimes, s.Runtime)
 		}
 		state := string(p.State)

@@ -10,14 +10,18 @@ import (
 )
 
 // set switches a service's runtime: `devport set NAME --runtime container
-// [--image IMAGE] [--service S]`. Through the engine when one runs (it
-// restarts a running project on the new runtime), on the store otherwise.
+// [--image IMAGE] [--service S]`, and chooses a php service's version:
+// `devport set NAME --php 8.4` (auto: devport chooses again). Through the
+// engine when one runs (it restarts a running project on the new runtime),
+// on the store otherwise. With both, the version is checked in the new
+// runtime before either changes.
 func (c *CLI) set(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("set", flag.ContinueOnError)
 	var req wire.RuntimeRequest
 	fs.StringVar(&req.Service, "service", "", "the service to change (default: the project's only one)")
 	fs.StringVar(&req.Runtime, "runtime", "", "process or container (Docker)")
 	fs.StringVar(&req.Image, "image", "", "container image (default: the service's, else setting container.image.STACK, else the stack's)")
+	php := fs.String("php", "", "the php service's PHP version, MAJOR.MINOR, or auto to let devport choose (composer.json's require.php, else the newest)")
 	pos, err := c.flags(fs, args)
 	if err != nil {
 		return err
@@ -26,12 +30,26 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if req.Runtime == "" {
-		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE]", ErrUsage, name)
+	if req.Runtime == "" && *php == "" {
+		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE], or devport set %s --php X.Y", ErrUsage, name, name)
+	}
+	if req.Runtime == "" && req.Image != "" {
+		return fmt.Errorf("%w: --image goes with --runtime container: devport set %s --runtime container --image %s", ErrUsage, name, req.Image)
+	}
+	version := *php
+	if version == "auto" {
+		version = ""
 	}
 	var st wire.ProjectStatus
 	err = c.withAPI(ctx, func(a api, cl *wire.Client) error {
 		return c.withProgress(ctx, cl, name, func() (err error) {
+			if req.Runtime == "" {
+				st, err = a.SetPHP(ctx, name, wire.PHPRequest{Service: req.Service, Version: version})
+				return err
+			}
+			if *php != "" { // checked in the new runtime before it switches
+				req.PHP = &version
+			}
 			st, err = a.SetRuntime(ctx, name, req)
 			return err
 		})
@@ -48,6 +66,9 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 			what += " " + s.Image
 		}
 		fmt.Fprintf(c.Stdout, "%s/%s runs as %s (%s)\n", st.Name, s.Name, what, st.State)
+		if s.PHP != "" {
+			fmt.Fprintf(c.Stdout, "%s/%s runs PHP %s (%s)\n", st.Name, s.Name, s.PHP, phpFromText(s.PHPFrom))
+		}
 	}
 	for _, d := range st.Data {
 		if d.Name != req.Service {
@@ -91,4 +112,22 @@ func (c *CLI) rename(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "%s is now %s at %s (%s)\n", pos[0], st.Name, st.URL, st.State)
 	}
 	return err
+}
+
+// phpFromText says where a PHP version comes from, for people.
+func phpFromText(from string) string {
+	switch from {
+	case "set":
+		return "set for the project"
+	case "composer.json":
+		return "composer.json's require.php"
+	case "newest":
+		return "the newest installed"
+	case "image":
+		return "the service's image"
+	case "setting":
+		return "setting container.image.php"
+	default:
+		return "the default image"
+	}
 }

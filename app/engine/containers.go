@@ -62,14 +62,34 @@ func (m *Manager) containerImage(ctx context.Context, s store.Service) string {
 	if s.Image != "" {
 		return s.Image
 	}
+	if s.PHP != "" && s.Stack == stackdef.PHP {
+		return stacks.PHPImage(s.PHP)
+	}
 	if v, ok, err := m.db.Setting(ctx, SettingImagePrefix+s.Stack); err == nil && ok && v != "" {
 		return v
 	}
 	return stackdef.DefaultImage(s.Stack)
 }
 
-// serviceRunner builds the runner of a service for its runtime.
-func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Service, links []stacks.Link) (stacks.Runner, error) {
+// serviceRunner builds the runner of a service for its runtime, and says
+// which PHP a php service runs (php.go).
+func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Service, links []stacks.Link) (stacks.Runner, phpChoice, error) {
+	var php phpChoice
+	if s.Stack == stackdef.PHP {
+		var local []string
+		if s.Runtime == wire.RuntimeContainer {
+			local = m.localPHPImages(ctx)
+		}
+		var err error
+		if php, err = m.choosePHP(ctx, p.Root, s, local); err != nil {
+			return nil, php, err
+		}
+	}
+	r, err := m.newServiceRunner(ctx, p, s, links, php)
+	return r, php, err
+}
+
+func (m *Manager) newServiceRunner(ctx context.Context, p store.Project, s store.Service, links []stacks.Link, php phpChoice) (stacks.Runner, error) {
 	spec := stacks.Spec{
 		Links:      links,
 		Project:    p.Name,
@@ -82,6 +102,7 @@ func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Se
 		RunDir:     m.paths.ServiceRun(p.Name, s.Name),
 		LogPath:    m.paths.ServiceLog(p.Name, s.Name),
 		Workers:    s.Workers,
+		PHP:        php.version,
 		Debug:      s.Debug && stackdef.IsPython(s.Stack),
 		DebugPort:  debugPort,
 		// The data services' variables, then devport.toml's env, after
@@ -106,6 +127,9 @@ func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Se
 		spec.Env = append(certs.BundleEnv(stacks.ContainerCABundle), spec.Env...)
 	}
 	spec.Image = m.containerImage(ctx, s)
+	if php.image != "" {
+		spec.Image = php.image
+	}
 	spec.Home = m.paths.Data
 	spec.Progress = func(layer string, current, total int64) {
 		m.emit(wire.Event{Kind: wire.EventProgress, Project: p.Name, Service: s.Name,
@@ -165,8 +189,24 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req wire.RuntimeR
 	if image == "" {
 		image = old.Image
 	}
+	if req.PHP != nil { // php.go: checked in the new runtime, before anything changes
+		if svc.Stack != stackdef.PHP {
+			return store.Project{}, &store.ValidationError{Field: "php", Value: *req.PHP,
+				Reason: "service " + svc.Name + " runs " + svc.Stack + ", not php", Fix: "drop --php"}
+		}
+		next := old
+		next.Runtime, next.Image = req.Runtime, image
+		if err := m.checkPHPVersion(ctx, p.Root, next, *req.PHP); err != nil {
+			return store.Project{}, err
+		}
+	}
 	if err := m.db.SetServiceRuntime(ctx, name, svc.Name, req.Runtime, image); err != nil {
 		return store.Project{}, err
+	}
+	if req.PHP != nil {
+		if err := m.db.SetServicePHP(ctx, name, svc.Name, *req.PHP); err != nil {
+			return store.Project{}, errors.Join(err, m.db.SetServiceRuntime(context.WithoutCancel(ctx), name, old.Name, old.Runtime, old.Image))
+		}
 	}
 	m.mu.Lock()
 	_, running := m.runs[name]
@@ -174,6 +214,9 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req wire.RuntimeR
 	if running {
 		if err := m.Restart(ctx, name); err != nil {
 			rerr := m.db.SetServiceRuntime(context.WithoutCancel(ctx), name, old.Name, old.Runtime, old.Image)
+			if rerr == nil && req.PHP != nil {
+				rerr = m.db.SetServicePHP(context.WithoutCancel(ctx), name, old.Name, old.PHP)
+			}
 			if rerr == nil {
 				rerr = m.Start(context.WithoutCancel(ctx), name)
 			}

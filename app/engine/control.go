@@ -137,6 +137,13 @@ func (m *Manager) controlHandler() http.Handler {
 			reply(w, p, err)
 		}
 	})
+	mux.HandleFunc("POST /v1/projects/{name}/php", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.PHPRequest
+		if decode(w, r, &req) {
+			p, err := l.SetPHP(r.Context(), r.PathValue("name"), req)
+			reply(w, p, err)
+		}
+	})
 	mux.HandleFunc("POST /v1/projects/{name}/rename", func(w http.ResponseWriter, r *http.Request) {
 		var req wire.RenameRequest
 		if decode(w, r, &req) {

@@ -79,8 +79,9 @@ func (g *gate) open() { g.once.Do(func() { close(g.ch) }) }
 type serviceRun struct {
 	runner   stacks.Runner
 	upstream stacks.Upstream
-	err      error // set when it exited on its own
-	data     bool  // a data service: started first, stopped last
+	err      error     // set when it exited on its own
+	data     bool      // a data service: started first, stopped last
+	php      phpChoice // a php service: the version it runs
 }
 
 // startKind says who asked for a start.
@@ -247,7 +248,7 @@ func (m *Manager) startServices(ctx context.Context, p store.Project, r *run, ki
 // service once: a runner's own ("start shop/web: apache2 exited at
 // start: …"), or, before there is a runner, "start shop/web: …".
 func (m *Manager) startService(ctx context.Context, p store.Project, s store.Service, links []stacks.Link) (*serviceRun, error) {
-	runner, err := m.serviceRunner(ctx, p, s, links) // by runtime: containers.go
+	runner, php, err := m.serviceRunner(ctx, p, s, links) // by runtime: containers.go
 	if err != nil {
 		return nil, fmt.Errorf("start %s/%s: %w", p.Name, s.Name, err)
 	}
@@ -258,7 +259,7 @@ func (m *Manager) startService(ctx context.Context, p store.Project, s store.Ser
 		return nil, err
 	}
 	m.recordGroup(ctx, p.Name, s.Name, runner) // orphans.go: what a killed engine leaves is found
-	return &serviceRun{runner: runner, upstream: up}, nil
+	return &serviceRun{runner: runner, upstream: up, php: php}, nil
 }
 
 // watch waits for a service to exit on its own (or for the engine to

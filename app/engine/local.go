@@ -158,6 +158,14 @@ func (l Local) SetDebug(ctx context.Context, name string, req wire.DebugRequest)
 	return l.M.Status(ctx, name)
 }
 
+// SetPHP sets the PHP version of a php service and returns the project.
+func (l Local) SetPHP(ctx context.Context, name string, req wire.PHPRequest) (wire.ProjectStatus, error) {
+	if _, err := l.M.SetPHP(ctx, name, req.Service, req.Version); err != nil {
+		return wire.ProjectStatus{}, withField(err)
+	}
+	return l.M.Status(ctx, name)
+}
+
 // Rename renames a project and returns it as it is now.
 func (l Local) Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error) {
 	p, err := l.M.Rename(ctx, name, req)

@@ -40,6 +40,10 @@ type Manager struct {
 	// is the port it listens on, for the URLs devport prints.
 	srv       atomic.Pointer[proxy.Server]
 	httpsPort atomic.Int64
+	// phpImages are the PHP versions whose php:X.Y-apache image Docker had
+	// when last asked (php.go), so that status shows the version a start
+	// would choose without asking Docker again. Nil until then.
+	phpImages atomic.Pointer[[]string]
 
 	mu    sync.Mutex
 	runs  map[string]*run        // by project name, only while not stopped

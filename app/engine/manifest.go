@@ -171,7 +171,7 @@ func planFile(ctx context.Context, req wire.AddRequest, f manifest.File) (store.
 				Image: s.Image, Version: s.Version})
 			continue
 		}
-		svc := store.Service{Name: sn, Stack: s.Stack, Runtime: cmp.Or(s.Runtime, wire.RuntimeProcess), Image: s.Image,
+		svc := store.Service{Name: sn, Stack: s.Stack, Runtime: cmp.Or(s.Runtime, wire.RuntimeProcess), Image: s.Image, PHP: s.PHP,
 			App: s.App, PathPrefix: cmp.Or(s.Prefix, "/"), Workers: s.Workers, Env: s.Env,
 			NoReload: s.Reload != nil && !*s.Reload, ReloadInclude: s.ReloadInclude, ReloadExclude: s.ReloadExclude}
 		if s.DocRoot != "" {
@@ -251,6 +251,9 @@ func (m *Manager) addFromFile(ctx context.Context, req wire.AddRequest) (p store
 	p, routes, ok, err := planFromFile(ctx, req)
 	if err != nil || !ok {
 		return store.Project{}, ok, err
+	}
+	if err := m.planFilePHP(ctx, req, &p); err != nil {
+		return store.Project{}, true, err
 	}
 	p, err = m.addPlanned(ctx, p, routes)
 	return p, true, err
@@ -449,7 +452,7 @@ func fileFromProject(p store.Project, routes []store.Route) (manifest.File, []st
 			return manifest.File{}, nil, fmt.Errorf("service %s forwards to %s, which devport.toml cannot express: use a [[routes]] url instead (devport route %s add %s --url %s)",
 				s.Name, s.URL, p.Name, s.PathPrefix, s.URL)
 		}
-		ms := manifest.Service{Stack: s.Stack, App: s.App, Workers: s.Workers, Image: s.Image, Env: s.Env}
+		ms := manifest.Service{Stack: s.Stack, App: s.App, Workers: s.Workers, Image: s.Image, Env: s.Env, PHP: s.PHP}
 		if stackdef.IsPython(s.Stack) { // reload.go: the only stacks that reload on save
 			ms.ReloadInclude, ms.ReloadExclude = s.ReloadInclude, s.ReloadExclude
 			if s.NoReload {

@@ -49,6 +49,9 @@ func (m *Manager) Add(ctx context.Context, req wire.AddRequest) (store.Project, 
 func (m *Manager) planAdd(ctx context.Context, req wire.AddRequest) (store.Project, []store.Route, error) {
 	// A folder's devport.toml, or the split shape: app/manifest.go.
 	if p, routes, ok, err := planFromFile(ctx, req); ok || err != nil {
+		if err == nil {
+			err = m.planFilePHP(ctx, req, &p) // php.go
+		}
 		return p, routes, err
 	}
 	p, err := m.plan(req)
@@ -93,6 +96,10 @@ func (m *Manager) plan(req wire.AddRequest) (store.Project, error) {
 			Reason: "only the container runtime uses an image", Fix: "add --runtime container, or drop --image"}
 	}
 	if req.Proxy != "" {
+		if req.PHP != "" {
+			return store.Project{}, &store.ValidationError{Field: "php", Value: req.PHP,
+				Reason: "a server you run yourself has no PHP devport chooses", Fix: "drop --php"}
+		}
 		return planProxy(req)
 	}
 	if req.Dir == "" {
@@ -150,6 +157,9 @@ func (m *Manager) plan(req wire.AddRequest) (store.Project, error) {
 		svc.App = ""
 	}
 	if err := checkServiceRuntime(context.Background(), svc.Runtime, svc.Stack, dir); err != nil {
+		return store.Project{}, err
+	}
+	if err := m.planPHP(context.Background(), dir, &svc, req.PHP); err != nil { // php.go
 		return store.Project{}, err
 	}
 	return store.Project{Name: name, Root: dir, Domains: []string{domain}, Services: []store.Service{svc}}, nil
@@ -290,6 +300,9 @@ func (m *Manager) status(p store.Project) wire.ProjectStatus {
 			App: s.App, DocRoot: s.DocRoot, URL: s.URL, Debug: s.Debug}
 		if s.Runtime == wire.RuntimeContainer {
 			ss.Image = m.containerImage(context.Background(), s)
+		}
+		if s.Stack == stackdef.PHP {
+			ss.PHP, ss.PHPFrom, ss.Image = m.shownPHP(p, s, r, ss.Image)
 		}
 		if !stackdef.RunsNothing(s.Stack) {
 			ss.Log = m.paths.ServiceLog(p.Name, s.Name)

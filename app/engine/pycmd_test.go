@@ -71,7 +71,7 @@ func TestPythonCommandEnvIsTheServices(t *testing.T) {
 	py := fakeVenvPython(t, p.Root)
 	var spec stacks.Spec
 	m.newRunner = func(s stacks.Spec) (stacks.Runner, error) { spec = s; return nil, nil }
-	if _, err := m.serviceRunner(ctx, p, p.Services[0], nil); err != nil {
+	if _, _, err := m.serviceRunner(ctx, p, p.Services[0], nil); err != nil {
 		t.Fatal(err)
 	}
 	cmd, err := m.PythonCommand(ctx, "shop", wire.PythonRequest{Tool: wire.ToolPython, Args: []string{"-c", "print(1)"}})

@@ -301,6 +301,12 @@ func (pv *ProjectView) show(p wire.ProjectStatus) {
 				info += " from " + s.Image
 			}
 		}
+		if s.PHP != "" { // devport set NAME --php X.Y changes it
+			info += "\nPHP " + s.PHP
+			if s.PHPFrom != "" {
+				info += " (" + s.PHPFrom + ")"
+			}
+		}
 		if s.Upstream != "" {
 			info += "\nUpstream: " + s.Upstream
 		}

@@ -124,3 +124,30 @@ func TestProjectViewStatic(t *testing.T) {
 		t.Errorf("info %q", se.Info.Text)
 	}
 }
+
+// TestProjectViewPHPVersion shows a php service's version in its row, and
+// with where it comes from in the details.
+func TestProjectViewPHPVersion(t *testing.T) {
+	testenv.Need(t, "apache2 and mod_php (the process runtime)", testenv.Look("apache2") != "", testenv.InstallFix)
+	r := newRig(t, false)
+	ctx := context.Background()
+	p, err := r.m.Add(ctx, wire.AddRequest{Dir: r.example("php-shop", "shop")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ui.Refresh()
+	r.waitState("shop", wire.StateStopped)
+	test.Tap(r.ui.Row("shop").Details)
+	pv := r.ui.Details["shop"]
+	if pv == nil {
+		t.Fatal("Details… opened no window")
+	}
+	se := pv.Services["web"]
+	php := r.project("shop").Services[0].PHP
+	if php == "" || se == nil || !strings.Contains(se.Info.Text, "PHP "+php+" (newest)") {
+		t.Errorf("service info %q (project %+v), want PHP %s (newest)", se.Info.Text, p, php)
+	}
+	if row := r.ui.Row("shop"); !strings.Contains(row.Detail.Text, "php "+php+"  ·  process") {
+		t.Errorf("row detail %q lacks php %s", row.Detail.Text, php)
+	}
+}

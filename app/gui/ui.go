@@ -347,7 +347,11 @@ func (r *Row) update(p wire.ProjectStatus) {
 	r.State.SetText(st)
 	var stacks, runtimes []string
 	for _, s := range p.Services {
-		stacks = append(stacks, s.Stack)
+		stack := s.Stack
+		if s.PHP != "" {
+			stack += " " + s.PHP // the PHP version it runs, or would run
+		}
+		stacks = append(stacks, stack)
 		runtimes = append(runtimes, s.Runtime)
 	}
 	domains := p.URL

@@ -26,6 +26,7 @@ import (
 //	POST   /v1/projects/{name}/{start|stop|restart} -> ProjectStatus
 //	POST   /v1/projects/{name}/runtime        RuntimeRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/debug          DebugRequest -> ProjectStatus
+//	POST   /v1/projects/{name}/php            PHPRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/rename         RenameRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/routes         RouteRequest -> RouteStatus
 //	POST   /v1/projects/{name}/python         PythonRequest -> Command
@@ -154,6 +155,13 @@ func (c *Client) SetRuntime(ctx context.Context, name string, req RuntimeRequest
 func (c *Client) SetDebug(ctx context.Context, name string, req DebugRequest) (ProjectStatus, error) {
 	var p ProjectStatus
 	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/debug", req, &p)
+}
+
+// SetPHP sets the PHP version of a php service through the engine, which
+// restarts a running project to apply it.
+func (c *Client) SetPHP(ctx context.Context, name string, req PHPRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/php", req, &p)
 }
 
 // Rename renames project name through the engine (devport rename).

@@ -207,6 +207,16 @@ type ServiceStatus struct {
 	Upstream   string `json:"upstream,omitempty"` // while running: where the proxy sends requests
 	Log        string `json:"log,omitempty"`
 	Debug      bool   `json:"debug,omitempty"` // runs under debugpy (devport debug NAME on)
+	// PHP is a php service's version ("8.2"): the one it runs while
+	// running, else the one it would run; "" when devport cannot tell (an
+	// image of your own, or no PHP installed).
+	PHP string `json:"php,omitempty"`
+	// PHPFrom says where PHP comes from: "set" (devport set --php,
+	// devport.toml), "composer.json" (its require.php), "newest" (the
+	// newest installed), "image" (the service's image), "setting"
+	// (container.image.php) or "default" (the container runtime's default
+	// image).
+	PHPFrom string `json:"php_from,omitempty"`
 }
 
 // RouteStatus is one route of a project as `devport route ls` and the
@@ -261,6 +271,9 @@ type AddRequest struct {
 	Runtime string `json:"runtime,omitempty"` // process (default) | container
 	Image   string `json:"image,omitempty"`   // container image; default: setting container.image.STACK, else the stack's
 	Proxy   string `json:"proxy,omitempty"`   // URL of a server the user already runs
+	// PHP is the php stack's version, MAJOR.MINOR ("8.2"); "" picks
+	// composer.json's require.php, else the newest.
+	PHP string `json:"php,omitempty"`
 	// Chain, with stack php, adds the ASGI app in DIR/<prefix> reached
 	// through Apache at this prefix ("/py").
 	Chain string `json:"chain,omitempty"`
@@ -297,6 +310,18 @@ type RuntimeRequest struct {
 	Service string `json:"service,omitempty"` // "": the project's only service that runs something
 	Runtime string `json:"runtime"`           // process | container
 	Image   string `json:"image,omitempty"`   // container image; "" keeps the service's image
+	// PHP, when set, is the php service's version in the new runtime,
+	// checked there before anything changes ("" lets devport choose);
+	// nil keeps the version.
+	PHP *string `json:"php,omitempty"`
+}
+
+// PHPRequest sets the PHP version of a php service (`devport set NAME
+// --php 8.4`, POST /v1/projects/{name}/php). A running project restarts
+// on it.
+type PHPRequest struct {
+	Service string `json:"service,omitempty"` // "": the project's only php service
+	Version string `json:"version"`           // MAJOR.MINOR; "" lets devport choose again
 }
 
 // DebugRequest turns debugging of a Python service on or off (`devport

@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"certs":                 {"github.com/smallstep/truststore", "github.com/hashicorp/golang-lru/v2"},
 	"proxy":                 {"golang.org/x/net"},
 	"proxy/xconnect":        {},
-	"stacks":                {"assets", "internal/shellquote", "internal/stackdef", "github.com/docker/docker", "github.com/docker/go-connections", "github.com/containerd/errdefs", "golang.org/x/sys/unix"},
+	"stacks":                {"assets", "internal/shellquote", "internal/stackdef", "github.com/docker/docker", "github.com/docker/go-connections", "github.com/containerd/errdefs", "golang.org/x/sys/unix", "github.com/Masterminds/semver/v3"},
 	"resolve":               {"golang.org/x/net/dns/dnsmessage"},
 	"manifest":              {"internal/pathprefix", "internal/stackdef", "internal/valuerule", "github.com/BurntSushi/toml"},
 	"export":                {"assets", "internal/shellquote", "internal/stackdef"},

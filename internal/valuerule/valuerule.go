@@ -153,3 +153,15 @@ func Version(v string) string {
 }
 
 var versionRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// PHPVersion is the rule of a php service's version, which names Debian's
+// files (libphp8.2.so, /usr/bin/php8.2) and an image tag (php:8.2-apache):
+// "" or MAJOR.MINOR, each one or two digits.
+func PHPVersion(v string) string {
+	if v == "" || phpVersionRE.MatchString(v) {
+		return ""
+	}
+	return "is not a PHP version: use MAJOR.MINOR, e.g. 8.2"
+}
+
+var phpVersionRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,2}$`)
