@@ -41,6 +41,7 @@ test_pkgs=(
   postgresql postgresql-client        # postgres stack: initdb, postgres, pg_isready, psql, pg_dump
   redis-server redis-tools            # redis stack: redis-server, redis-cli
   php-mysql python3-psycopg2 python3-redis  # the apps of the data-service e2e tests talk to them (mysqli, psycopg2, redis-py)
+  php-xdebug composer                 # devport xdebug (a DBGp client accepts its connection) and devport composer (stacks, engine, e2e)
   git                                 # a real repository whose checkouts the databases follow (e2e)
   wordpress wordpress-theme-twentytwentythree  # a real third-party app with a database and mail: WordPress (e2e)
 )

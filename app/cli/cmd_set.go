@@ -4,6 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/stackdef"
@@ -18,6 +21,22 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 	fs.StringVar(&req.Service, "service", "", "the service to change (default: the project's only one)")
 	fs.StringVar(&req.Runtime, "runtime", "", "process or container (Docker)")
 	fs.StringVar(&req.Image, "image", "", "container image (default: the service's, else setting container.image.STACK, else the stack's)")
+	var ini wire.PHPIniRequest
+	fs.Func("php-ini", "set a php.ini directive of the project's PHP: KEY=VALUE (repeatable)", func(kv string) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("--php-ini %q: use KEY=VALUE, e.g. --php-ini memory_limit=1G", kv)
+		}
+		if ini.Set == nil {
+			ini.Set = map[string]string{}
+		}
+		ini.Set[strings.TrimSpace(k)] = v
+		return nil
+	})
+	fs.Func("php-ini-unset", "remove a php.ini directive the project set: KEY (repeatable)", func(k string) error {
+		ini.Unset = append(ini.Unset, k)
+		return nil
+	})
 	pos, err := c.flags(fs, args)
 	if err != nil {
 		return err
@@ -26,8 +45,14 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if ini.Set != nil || ini.Unset != nil {
+		if req.Runtime != "" || req.Image != "" || req.Service != "" {
+			return fmt.Errorf("%w: --php-ini is set on its own: devport set %s --php-ini KEY=VALUE, then devport set %s --runtime ...", ErrUsage, name, name)
+		}
+		return c.setPHPIni(ctx, name, ini)
+	}
 	if req.Runtime == "" {
-		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE]", ErrUsage, name)
+		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE], or --php-ini KEY=VALUE", ErrUsage, name)
 	}
 	var st wire.ProjectStatus
 	err = c.withAPI(ctx, func(a api, cl *wire.Client) error {
@@ -59,6 +84,30 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 		} else {
 			fmt.Fprintf(c.Stdout, "%s's data does not move between runtimes: it starts empty there\n", d.Stack)
 		}
+	}
+	return nil
+}
+
+// setPHPIni changes php.ini directives of a project and prints the
+// project's directives as they are now.
+func (c *CLI) setPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) error {
+	var st wire.ProjectStatus
+	err := c.withAPI(ctx, func(a api, cl *wire.Client) error {
+		return c.withProgress(ctx, cl, name, func() (err error) {
+			st, err = a.SetPHPIni(ctx, name, req)
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if len(st.PHPIni) == 0 {
+		fmt.Fprintf(c.Stdout, "%s's PHP runs with the distribution's php.ini and devport's development defaults (%s)\n", st.Name, st.State)
+		return nil
+	}
+	fmt.Fprintf(c.Stdout, "%s's php.ini directives (%s):\n", st.Name, st.State)
+	for _, k := range slices.Sorted(maps.Keys(st.PHPIni)) {
+		fmt.Fprintf(c.Stdout, "  %s = %s\n", k, st.PHPIni[k])
 	}
 	return nil
 }

@@ -84,6 +84,9 @@ func (m *Manager) serviceRunner(ctx context.Context, p store.Project, s store.Se
 		Workers:    s.Workers,
 		Debug:      s.Debug && stackdef.IsPython(s.Stack),
 		DebugPort:  debugPort,
+		PHPIni:     p.PHPIni,
+		Xdebug:     p.Xdebug && s.Stack == stackdef.PHP,
+		XdebugPort: xdebugPort,
 		// The data services' variables, then devport.toml's env, after
 		// the CA bundle's: the user's own word wins.
 		Env: append(dataEnv(p, cmp.Or(s.Runtime, wire.RuntimeProcess)), serviceEnv(s)...),

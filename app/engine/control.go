@@ -137,6 +137,20 @@ func (m *Manager) controlHandler() http.Handler {
 			reply(w, p, err)
 		}
 	})
+	mux.HandleFunc("POST /v1/projects/{name}/php-ini", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.PHPIniRequest
+		if decode(w, r, &req) {
+			p, err := l.SetPHPIni(r.Context(), r.PathValue("name"), req)
+			reply(w, p, err)
+		}
+	})
+	mux.HandleFunc("POST /v1/projects/{name}/xdebug", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.XdebugRequest
+		if decode(w, r, &req) {
+			p, err := l.SetXdebug(r.Context(), r.PathValue("name"), req)
+			reply(w, p, err)
+		}
+	})
 	mux.HandleFunc("POST /v1/projects/{name}/rename", func(w http.ResponseWriter, r *http.Request) {
 		var req wire.RenameRequest
 		if decode(w, r, &req) {

@@ -26,6 +26,8 @@ import (
 //	POST   /v1/projects/{name}/{start|stop|restart} -> ProjectStatus
 //	POST   /v1/projects/{name}/runtime        RuntimeRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/debug          DebugRequest -> ProjectStatus
+//	POST   /v1/projects/{name}/php-ini        PHPIniRequest -> ProjectStatus
+//	POST   /v1/projects/{name}/xdebug         XdebugRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/rename         RenameRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/routes         RouteRequest -> RouteStatus
 //	POST   /v1/projects/{name}/python         PythonRequest -> Command
@@ -154,6 +156,20 @@ func (c *Client) SetRuntime(ctx context.Context, name string, req RuntimeRequest
 func (c *Client) SetDebug(ctx context.Context, name string, req DebugRequest) (ProjectStatus, error) {
 	var p ProjectStatus
 	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/debug", req, &p)
+}
+
+// SetPHPIni changes a project's php.ini directives through the engine,
+// which restarts a running project to apply them.
+func (c *Client) SetPHPIni(ctx context.Context, name string, req PHPIniRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/php-ini", req, &p)
+}
+
+// SetXdebug turns Xdebug of a project's PHP on or off through the engine,
+// which restarts a running project to apply it.
+func (c *Client) SetXdebug(ctx context.Context, name string, req XdebugRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/xdebug", req, &p)
 }
 
 // Rename renames project name through the engine (devport rename).

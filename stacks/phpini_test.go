@@ -1,0 +1,239 @@
+//go:build unix
+
+package stacks
+
+import (
+	"bufio"
+
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/internal/testenv"
+)
+
+// iniPage prints what PHP runs with: the settings the tests set, and
+// whether Xdebug is loaded.
+const iniPage = `<?php
+header('Content-Type: text/plain');
+foreach (['memory_limit', 'date.timezone', 'display_errors', 'upload_max_filesize', 'post_max_size', 'max_execution_time', 'error_reporting', 'mysqli.default_port'] as $k) {
+    echo $k, "=", ini_get($k), "\n";
+}
+echo "xdebug=", extension_loaded('xdebug') ? 1 : 0, "\n";
+echo "mysqli=", extension_loaded('mysqli') ? 1 : 0, "\n";
+`
+
+func TestPHPIniRender(t *testing.T) {
+	tests := []struct {
+		name   string
+		spec   Spec
+		want   []string
+		reject []string
+	}{
+		{name: "defaults", spec: Spec{},
+			want: []string{"display_errors = \"On\"\n", "error_reporting = E_ALL\n", "memory_limit = \"512M\"\n",
+				"upload_max_filesize = \"64M\"\n", "post_max_size = \"64M\"\n", "max_execution_time = \"120\"\n"},
+			reject: []string{"xdebug"}},
+		{name: "project settings after the defaults", spec: Spec{PHPIni: map[string]string{"memory_limit": "1G", "date.timezone": "Europe/Berlin", "error_reporting": "E_ALL & ~E_DEPRECATED"}},
+			want: []string{"memory_limit = \"512M\"\n", "\nmemory_limit = \"1G\"\n", "date.timezone = \"Europe/Berlin\"\n", "error_reporting = E_ALL & ~E_DEPRECATED\n"}},
+		{name: "xdebug", spec: Spec{Xdebug: true},
+			want: []string{"zend_extension = xdebug.so\n", "xdebug.mode = \"debug,develop\"\n", "xdebug.start_with_request = \"trigger\"\n",
+				"xdebug.client_host = \"127.0.0.1\"\n", "xdebug.client_port = \"9003\"\n"}},
+		{name: "hostile values never become lines", spec: Spec{PHPIni: map[string]string{"a": "1\"\nextension=/tmp/evil.so", "[PHP]": "x", "b": "${HOME}"}},
+			reject: []string{"evil", "[PHP]", "${HOME}"}},
+		{name: "sendmail", spec: Spec{Sendmail: PHPSendmail}, want: []string{"sendmail_path = \"" + PHPSendmail + "\"\n"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := string(phpIni(tc.spec, xdebugHostProcess))
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("ini lacks %q:\n%s", w, got)
+				}
+			}
+			for _, r := range tc.reject {
+				if strings.Contains(got, r) {
+					t.Errorf("ini has %q:\n%s", r, got)
+				}
+			}
+			if _, err := exec.LookPath("php"); err == nil {
+				// PHP itself reads it without a warning.
+				path := filepath.Join(t.TempDir(), "t.ini")
+				if err := os.WriteFile(path, []byte(strings.ReplaceAll(got, "zend_extension = xdebug.so\n", "")), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				out, err := exec.CommandContext(t.Context(), "php", "-n", "-c", path, "-r", `echo ini_get("memory_limit");`).CombinedOutput()
+				if err != nil || strings.Contains(string(out), "Warning") {
+					t.Errorf("php -c: %v\n%s", err, out)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckPHPIni(t *testing.T) {
+	tests := []struct {
+		name string
+		ini  map[string]string
+		want string // substring of the problem; "" for none
+	}{
+		{"fine", map[string]string{"memory_limit": "1G", "date.timezone": "UTC", "disable_functions": "", "session.save_path": "/tmp;x"}, ""},
+		{"newline in a value", map[string]string{"memory_limit": "1G\nauto_prepend_file=/tmp/x"}, "control character"},
+		{"quote in a value", map[string]string{"memory_limit": `1G"`}, "holds"},
+		{"environment variable", map[string]string{"include_path": "${HOME}"}, "${"},
+		{"section header as key", map[string]string{"[PHP]": "x"}, "not a php.ini directive name"},
+		{"key with =", map[string]string{"a=b": "x"}, "not a php.ini directive name"},
+		{"key with a space", map[string]string{"memory limit": "1G"}, "not a php.ini directive name"},
+		{"extension", map[string]string{"extension": "/tmp/evil.so"}, "conf.d"},
+		{"zend_extension", map[string]string{"zend_extension": "xdebug.so"}, "devport xdebug"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CheckPHPIni(tc.ini)
+			if (got == "") != (tc.want == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("CheckPHPIni = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestApachePHPIni runs the project's ini in the private Apache: the
+// development defaults and the project's settings reach ini_get, the
+// distribution's extensions still load, and Xdebug (installed on this
+// host) is not loaded until asked for, then connects to a DBGp client for
+// a request with the trigger, and only for one.
+func TestApachePHPIni(t *testing.T) {
+	requireStack(t, stackdef.PHP)
+	spec := testSpec(t, stackdef.PHP, map[string]string{"index.php": iniPage})
+	spec.PHPIni = map[string]string{"memory_limit": "1G", "date.timezone": "Europe/Berlin"}
+	r := mustRunner(t, spec)
+	up := startRunner(t, r)
+	status, body := get(t, up, "/", nil)
+	for _, w := range []string{"memory_limit=1G\n", "date.timezone=Europe/Berlin\n", "display_errors=On\n", "upload_max_filesize=64M\n",
+		"post_max_size=64M\n", "max_execution_time=120\n", "error_reporting=32767\n", "xdebug=0\n", "mysqli=1\n"} {
+		if status != 200 || !strings.Contains(body, w) {
+			t.Errorf("GET / = %d lacks %q:\n%s", status, w, body)
+		}
+	}
+	stopRunner(t, r)
+
+	p, err := HostPHP(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Need(t, "Xdebug for PHP "+p.Version, p.HasXdebug(t.Context()), "apt install php-xdebug ("+testenv.InstallFix+")")
+	dbgp := listenDBGp(t)
+	spec.Xdebug, spec.XdebugPort = true, dbgp.port
+	r = mustRunner(t, spec)
+	up = startRunner(t, r)
+	_, body = get(t, up, "/", nil)
+	if !strings.Contains(body, "xdebug=1\n") {
+		t.Fatalf("Xdebug on, the page says:\n%s", body)
+	}
+	dbgp.expectNone(t, "a request without the trigger")
+	_, body = get(t, up, "/?XDEBUG_TRIGGER=1", nil)
+	if !strings.Contains(body, "xdebug=1\n") {
+		t.Errorf("the page with the trigger says:\n%s", body)
+	}
+	dbgp.expectInit(t, "index.php")
+}
+
+// dbgpListener is an IDE's side of Xdebug: it accepts DBGp connections,
+// reads the init packet and lets the request go on (detach).
+type dbgpListener struct {
+	port  int
+	inits chan string
+}
+
+func listenDBGp(t *testing.T) *dbgpListener {
+	t.Helper()
+	var lc net.ListenConfig
+	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dbgpListener{port: l.Addr().(*net.TCPAddr).Port, inits: make(chan string, 4)}
+	done := make(chan struct{})
+	t.Cleanup(func() { l.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			d.inits <- dbgpInit(c)
+		}
+	}()
+	return d
+}
+
+// dbgpInit reads Xdebug's first packet (LENGTH NUL XML NUL) and detaches.
+func dbgpInit(c net.Conn) string {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	n, err := br.ReadString(0)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	size, err := strconv.Atoi(strings.TrimSuffix(n, "\x00"))
+	if err != nil {
+		return "error: length " + n
+	}
+	buf := make([]byte, size+1)
+	if _, err := io.ReadFull(br, buf); err != nil {
+		return "error: " + err.Error()
+	}
+	_, _ = c.Write([]byte("detach -i 1\x00"))
+	return string(buf)
+}
+
+func (d *dbgpListener) expectInit(t *testing.T, file string) {
+	t.Helper()
+	select {
+	case init := <-d.inits:
+		if !strings.Contains(init, "<init ") || !strings.Contains(init, file) {
+			t.Errorf("DBGp init packet:\n%s\nwant an <init> for %s", init, file)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("no DBGp connection for a request with XDEBUG_TRIGGER")
+	}
+}
+
+func (d *dbgpListener) expectNone(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case init := <-d.inits:
+		t.Errorf("%s opened a DBGp connection:\n%s", what, init)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// TestContainerPHPIni runs the project's ini in a php container: the
+// settings reach ini_get in the site and in docker exec's php, and the
+// image's own extensions still load.
+func TestContainerPHPIni(t *testing.T) {
+	cli := requireDocker(t, testPHPImage)
+	spec := containerSpec(t, cli, stackdef.PHP, testPHPImage, map[string]string{"index.php": iniPage})
+	spec.PHPIni = map[string]string{"memory_limit": "1G", "date.timezone": "Europe/Berlin"}
+	r := mustContainerRunner(t, spec)
+	up := startRunner(t, r)
+	status, body := get(t, up, "/", nil)
+	for _, w := range []string{"memory_limit=1G\n", "date.timezone=Europe/Berlin\n", "display_errors=On\n", "upload_max_filesize=64M\n", "xdebug=0\n", "mysqli=1\n"} {
+		if status != 200 || !strings.Contains(body, w) {
+			t.Errorf("GET / = %d lacks %q:\n%s", status, w, body)
+		}
+	}
+	out := execIn(t, cli, r.ContainerID(), "php", "-r", `echo ini_get("memory_limit"), " ", extension_loaded("mysqli") ? 1 : 0;`)
+	if !strings.Contains(out, "1G 1") {
+		t.Errorf("docker exec php: %q, want 1G 1", out)
+	}
+}
