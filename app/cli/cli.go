@@ -69,6 +69,8 @@ var commands = []command{
 	{"manage", "[--service S] NAME [ARGS...]", "run a Django project's manage.py the same way (devport manage shop migrate)", (*CLI).manage},
 	{"flask", "[--service S] NAME [ARGS...]", "run Flask's CLI the same way, with FLASK_APP set from the service's app (devport flask shop routes)", (*CLI).flask},
 	{"debug", "NAME on|off [--service S]", "run a project's Python service under debugpy, listening on 127.0.0.1:5678 for your IDE to attach (VS Code: a Python \"attach\" configuration), or as before (a running project restarts)", (*CLI).debug},
+	{"php", "NAME [ARGS...]", "run the PHP a project's site runs with, with its php.ini (devport.toml's [php.ini], Xdebug when on), in the project folder, with the site's environment (DB_*, DATABASE_URL, REDIS_URL, MAIL_*, devport.toml's env), inside its container in the container runtime; every argument after NAME is PHP's", (*CLI).php},
+	{"composer", "NAME [ARGS...]", "run Composer the same way: the project's composer.phar, else Debian's composer (devport composer shop install)", (*CLI).composer},
 	{"xdebug", "NAME on|off", "load Xdebug for a project's PHP (step debugging for requests with the XDEBUG_TRIGGER cookie or parameter, to your IDE on port 9003), or leave it out entirely (a running project restarts)", (*CLI).xdebug},
 	{"park", "[DIR]", "make every subfolder of DIR a project at SUBFOLDER.test that starts on its first request and stops when idle, and watch DIR for more; without DIR, list the parked folders", (*CLI).park},
 	{"unpark", "DIR", "stop and remove the projects of a parked folder, and stop watching it (its folders are untouched)", (*CLI).unpark},
@@ -187,6 +189,7 @@ type api interface {
 	SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error)
 	SetPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error)
 	SetXdebug(ctx context.Context, name string, req wire.XdebugRequest) (wire.ProjectStatus, error)
+	PHPCommand(ctx context.Context, name string, req wire.PHPRequest) (wire.Command, error)
 	Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error)
 	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)
 	RemoveRoute(ctx context.Context, name, prefix string) error

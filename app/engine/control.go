@@ -144,6 +144,13 @@ func (m *Manager) controlHandler() http.Handler {
 			reply(w, p, err)
 		}
 	})
+	mux.HandleFunc("POST /v1/projects/{name}/php", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.PHPRequest
+		if decode(w, r, &req) {
+			cmd, err := l.PHPCommand(r.Context(), r.PathValue("name"), req)
+			reply(w, cmd, err)
+		}
+	})
 	mux.HandleFunc("POST /v1/projects/{name}/xdebug", func(w http.ResponseWriter, r *http.Request) {
 		var req wire.XdebugRequest
 		if decode(w, r, &req) {

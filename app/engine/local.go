@@ -167,6 +167,12 @@ func (l Local) SetPHPIni(ctx context.Context, name string, req wire.PHPIniReques
 	return l.M.Status(ctx, name)
 }
 
+// PHPCommand is the command that runs a project's PHP or Composer.
+func (l Local) PHPCommand(ctx context.Context, name string, req wire.PHPRequest) (wire.Command, error) {
+	cmd, err := l.M.PHPCommand(ctx, name, req)
+	return cmd, withField(err)
+}
+
 // SetXdebug turns Xdebug of a project's PHP on or off and returns the
 // project.
 func (l Local) SetXdebug(ctx context.Context, name string, req wire.XdebugRequest) (wire.ProjectStatus, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -179,4 +180,111 @@ func phpService(p store.Project, what string) (store.Service, error) {
 	return store.Service{}, &store.ValidationError{Field: "project", Value: p.Name,
 		Reason: "has no php service (its services: " + strings.Join(names, ", ") + ")",
 		Fix:    what + " is for projects with a php service"}
+}
+
+// composerPhar is a project's own Composer, preferred over the host's.
+const composerPhar = "composer.phar"
+
+// hostComposer is Debian's composer package (a PHP script): devport runs
+// it with the project's php, not the one its #! line names.
+var hostComposer = "/usr/bin/composer"
+
+// PHPCommand is the command that runs req.Tool for the php service of
+// project name as its site runs:
+//
+//   - php: the project's PHP with req.Args;
+//   - composer: the project's composer.phar, else Debian's composer, run
+//     by that PHP.
+//
+// In the process runtime it is the host's PHP reading the project's
+// php.ini (PHP_INI_SCAN_DIR: the development defaults, [php.ini], Xdebug
+// when on), in the project folder, with the environment the site gets;
+// whether the project runs or not. In the container runtime it runs
+// inside the service's running container (docker exec), whose
+// environment is the site's, so the project must run.
+func (m *Manager) PHPCommand(ctx context.Context, name string, req wire.PHPRequest) (wire.Command, error) {
+	switch req.Tool {
+	case wire.ToolPHP, wire.ToolComposer:
+	default:
+		return wire.Command{}, &store.ValidationError{Field: "tool", Value: req.Tool, Reason: "unknown",
+			Fix: "use devport php or devport composer"}
+	}
+	p, err := m.db.Project(ctx, name)
+	if err != nil {
+		return wire.Command{}, err
+	}
+	s, err := phpService(p, "devport "+req.Tool)
+	if err != nil {
+		return wire.Command{}, err
+	}
+	if s.Runtime == wire.RuntimeContainer {
+		id, err := m.runningContainer(ctx, p, s)
+		if err != nil {
+			return wire.Command{}, err
+		}
+		return phpContainerExec(id, p.Root, req), nil
+	}
+	spec := m.phpSpec(p, s)
+	php, iniEnv, err := stacks.PHPCLI(ctx, spec)
+	if err != nil {
+		return wire.Command{}, err
+	}
+	argv := []string{php}
+	if req.Tool == wire.ToolComposer {
+		switch {
+		case isFile(filepath.Join(p.Root, composerPhar)):
+			argv = append(argv, composerPhar)
+		case isFile(hostComposer):
+			argv = append(argv, hostComposer)
+		default:
+			return wire.Command{}, &store.ValidationError{Field: "composer", Value: p.Root,
+				Reason: "Composer is not installed, and the project has no " + composerPhar,
+				Fix:    "apt install composer, or put composer.phar in " + p.Root}
+		}
+	}
+	env := append(processEnv(p, s, m.processCABundle()), iniEnv...)
+	return wire.Command{Argv: append(argv, req.Args...), Env: env, Dir: p.Root}, nil
+}
+
+// phpSpec is the part of service s's stacks.Spec that its PHP
+// configuration follows from, as serviceRunner builds it.
+func (m *Manager) phpSpec(p store.Project, s store.Service) stacks.Spec {
+	spec := stacks.Spec{Project: p.Name, Service: s.Name, Stack: s.Stack, Dir: p.Root,
+		RunDir: m.paths.ServiceRun(p.Name, s.Name), PHPIni: p.PHPIni, Xdebug: p.Xdebug, XdebugPort: xdebugPort}
+	if slices.ContainsFunc(p.Data, func(d store.DataService) bool { return d.Stack == stackdef.Mailpit }) {
+		spec.Sendmail = stacks.PHPSendmail
+	}
+	return spec
+}
+
+// containerPHP runs php, or Composer with it, in a php container as its
+// site runs: in the project folder, with the container's environment
+// (PHP_INI_SCAN_DIR included). Composer is the project's composer.phar,
+// else the image's composer.
+const containerPHP = `cd /var/www/html || exit 1
+if [ "$DEVPORT_TOOL" = composer ]; then
+    if [ -f composer.phar ]; then
+        exec php composer.phar "$@"
+    fi
+    if command -v composer >/dev/null 2>&1; then
+        exec composer "$@"
+    fi
+    echo "devport: this container has no composer: put composer.phar in the project folder, or use an image with Composer" >&2
+    exit 127
+fi
+exec php "$@"`
+
+// phpContainerExec is docker exec of req in container id, as the folder's
+// owner when that is not root (the site's workers write as that user, so
+// vendor/ does too).
+func phpContainerExec(id, root string, req wire.PHPRequest) wire.Command {
+	argv := []string{"docker", "exec", "-i"}
+	if req.TTY {
+		argv = append(argv, "-t")
+	}
+	if uid, gid, ok := folderOwner(root); ok && uid != 0 {
+		argv = append(argv, "-u", fmt.Sprintf("%d:%d", uid, gid), "-e", "HOME=/tmp")
+	}
+	argv = append(argv, "-e", "DEVPORT_TOOL="+req.Tool, id, "sh", "-c", containerPHP, "devport-"+req.Tool)
+	return wire.Command{Argv: append(argv, req.Args...)}
 }

@@ -176,6 +176,22 @@ type PythonRequest struct {
 	TTY bool `json:"tty,omitempty"`
 }
 
+// The tools PHPRequest runs.
+const (
+	ToolPHP      = "php"
+	ToolComposer = "composer"
+)
+
+// PHPRequest asks for the command that runs a project's PHP, or Composer
+// with it, as its site runs (POST /v1/projects/{name}/php).
+type PHPRequest struct {
+	Tool string   `json:"tool"`           // ToolPHP or ToolComposer
+	Args []string `json:"args,omitempty"` // passed on untouched
+	// TTY says the caller's stdin is a terminal: a command run in a
+	// container gets one too (docker exec -t).
+	TTY bool `json:"tty,omitempty"`
+}
+
 // Command is a program for the caller to run in the foreground, with its
 // terminal: Argv in Dir, with Env added to the caller's environment (later
 // entries win).

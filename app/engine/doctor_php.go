@@ -1,0 +1,50 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+
+	"github.com/devport/devport/app/wire"
+	"github.com/devport/devport/internal/stackdef"
+	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/store"
+)
+
+// checkXdebug says, for each project with a php service that runs as a
+// process, whether Xdebug is installed for the PHP it runs: a failure when
+// the project has Xdebug on, a tip otherwise (devport xdebug needs it).
+// Containers carry their own PHP: their image decides, and devport xdebug
+// NAME on asks a running one.
+func checkXdebugInstalled(ctx context.Context, ps []store.Project) []Check {
+	var out []Check
+	var php *stacks.PHPInstall
+	var has bool
+	for _, p := range ps {
+		s, err := phpService(p, "")
+		if err != nil || cmp.Or(s.Runtime, wire.RuntimeProcess) != wire.RuntimeProcess || s.Stack != stackdef.PHP {
+			continue
+		}
+		if php == nil {
+			got, err := stacks.HostPHP(ctx, "")
+			if err != nil {
+				return out // the stack check reports a missing PHP
+			}
+			php, has = &got, got.HasXdebug(ctx)
+		}
+		c := Check{Name: "xdebug (" + p.Name + ")", OK: true}
+		switch {
+		case has && p.Xdebug:
+			c.Detail = "installed for PHP " + php.Version + ", and loaded (devport xdebug " + p.Name + " off leaves it out)"
+		case has:
+			c.Detail = "installed for PHP " + php.Version + ", not loaded until devport xdebug " + p.Name + " on"
+		case p.Xdebug:
+			c.OK, c.Detail = false, "on, but not installed for PHP "+php.Version+": the project does not start"
+			c.Fix = stacks.XdebugFix("") + " (or devport xdebug " + p.Name + " off)"
+		default:
+			c.Detail = "not installed for PHP " + php.Version + "; only devport xdebug needs it"
+			c.Fix = stacks.XdebugFix("")
+		}
+		out = append(out, c)
+	}
+	return out
+}
