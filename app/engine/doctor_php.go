@@ -17,31 +17,29 @@ import (
 // NAME on asks a running one.
 func checkXdebugInstalled(ctx context.Context, ps []store.Project) []Check {
 	var out []Check
-	var php *stacks.PHPInstall
-	var has bool
+	version, has, asked := "", false, false
 	for _, p := range ps {
 		s, err := phpService(p, "")
 		if err != nil || cmp.Or(s.Runtime, wire.RuntimeProcess) != wire.RuntimeProcess || s.Stack != stackdef.PHP {
 			continue
 		}
-		if php == nil {
-			got, err := stacks.HostPHP(ctx, "")
-			if err != nil {
+		if !asked {
+			if version, has, err = hostXdebug(ctx); err != nil {
 				return out // the stack check reports a missing PHP
 			}
-			php, has = &got, got.HasXdebug(ctx)
+			asked = true
 		}
 		c := Check{Name: "xdebug (" + p.Name + ")", OK: true}
 		switch {
 		case has && p.Xdebug:
-			c.Detail = "installed for PHP " + php.Version + ", and loaded (devport xdebug " + p.Name + " off leaves it out)"
+			c.Detail = "installed for PHP " + version + ", and loaded (devport xdebug " + p.Name + " off leaves it out)"
 		case has:
-			c.Detail = "installed for PHP " + php.Version + ", not loaded until devport xdebug " + p.Name + " on"
+			c.Detail = "installed for PHP " + version + ", not loaded until devport xdebug " + p.Name + " on"
 		case p.Xdebug:
-			c.OK, c.Detail = false, "on, but not installed for PHP "+php.Version+": the project does not start"
+			c.OK, c.Detail = false, "on, but not installed for PHP "+version+": the project does not start"
 			c.Fix = stacks.XdebugFix("") + " (or devport xdebug " + p.Name + " off)"
 		default:
-			c.Detail = "not installed for PHP " + php.Version + "; only devport xdebug needs it"
+			c.Detail = "not installed for PHP " + version + "; only devport xdebug needs it"
 			c.Fix = stacks.XdebugFix("")
 		}
 		out = append(out, c)

@@ -130,15 +130,25 @@ func (m *Manager) checkXdebug(ctx context.Context, p store.Project, s store.Serv
 			Reason: stacks.ErrNoXdebug.Error() + " in the image of " + p.Name + "/" + s.Name,
 			Fix:    "use an image with Xdebug (pecl install xdebug in a Dockerfile FROM php:X.Y-apache), or the process runtime with apt install php-xdebug"}
 	}
-	php, err := stacks.HostPHP(ctx, "")
+	version, ok, err := hostXdebug(ctx)
 	if err != nil {
 		return err
 	}
-	if !php.HasXdebug(ctx) {
-		return &store.ValidationError{Field: "xdebug", Value: "on", Reason: stacks.ErrNoXdebug.Error() + " (PHP " + php.Version + ")",
+	if !ok {
+		return &store.ValidationError{Field: "xdebug", Value: "on", Reason: stacks.ErrNoXdebug.Error() + " (PHP " + version + ")",
 			Fix: stacks.XdebugFix("") + ", then devport xdebug " + p.Name + " on"}
 	}
 	return nil
+}
+
+// hostXdebug says whether the host's PHP has Xdebug, and its version;
+// tests replace it to see the "not installed" path on a host that has it.
+var hostXdebug = func(ctx context.Context) (version string, ok bool, err error) {
+	php, err := stacks.HostPHP(ctx, "")
+	if err != nil {
+		return "", false, err
+	}
+	return php.Version, php.HasXdebug(ctx), nil
 }
 
 // restartFor restarts project name, when it runs, to apply a change

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"context"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/devport/devport/app/wire"
+	"github.com/devport/devport/internal/testenv"
+	"github.com/devport/devport/stacks"
+	"github.com/devport/devport/store"
+)
+
+// TestPHPBadInput: devport xdebug on without the extension, a bad ini
+// directive, and the PHP commands of a project without a php service each
+// give one line naming the fix, and the project is unchanged.
+func TestPHPBadInput(t *testing.T) {
+	ctx := context.Background()
+	m := testManager(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"index.php": "<?php echo 1;\n"})
+	testenv.Need(t, "apache2 and mod_php", stacks.Check("php", dir) == nil, testenv.InstallFix)
+	if _, err := m.Add(ctx, wire.AddRequest{Dir: dir, Name: "shop", Stack: "php"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.SetPHPIni(ctx, "shop", map[string]string{"memory_limit": "1G"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	py := t.TempDir()
+	writeFiles(t, py, map[string]string{"main.py": "app = None\n"})
+	if _, err := m.Add(ctx, wire.AddRequest{Dir: py, Name: "api", Stack: "uvicorn", App: "main:app"}); err != nil {
+		t.Fatal(err)
+	}
+	old := hostXdebug
+	hostXdebug = func(context.Context) (string, bool, error) { return "8.2", false, nil }
+	t.Cleanup(func() { hostXdebug = old })
+
+	tests := []struct {
+		name string
+		do   func() error
+		want string
+	}{
+		{"xdebug on without the extension", func() error { _, err := m.SetXdebug(ctx, "shop", true); return err }, "apt install php-xdebug"},
+		{"ini value with a newline", func() error {
+			_, err := m.SetPHPIni(ctx, "shop", map[string]string{"memory_limit": "2G\n[PHP]"}, nil)
+			return err
+		}, "newline"},
+		{"ini section as key", func() error { _, err := m.SetPHPIni(ctx, "shop", map[string]string{"[PHP]": "1"}, nil); return err }, "directive name"},
+		{"nothing to change", func() error { _, err := m.SetPHPIni(ctx, "shop", nil, nil); return err }, "--php-ini KEY=VALUE"},
+		{"xdebug of a project without php", func() error { _, err := m.SetXdebug(ctx, "api", true); return err }, "no php service"},
+		{"php of a project without php", func() error {
+			_, err := m.PHPCommand(ctx, "api", wire.PHPRequest{Tool: wire.ToolPHP})
+			return err
+		}, "no php service"},
+		{"unknown tool", func() error { _, err := m.PHPCommand(ctx, "shop", wire.PHPRequest{Tool: "pecl"}); return err }, "devport php or devport composer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.do()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %v, want one line naming %q", err, tc.want)
+			}
+			p, err := m.db.Project(ctx, "shop")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Xdebug || !maps.Equal(p.PHPIni, map[string]string{"memory_limit": "1G"}) {
+				t.Errorf("the project changed: xdebug %v, php.ini %v", p.Xdebug, p.PHPIni)
+			}
+		})
+	}
+}
+
+func TestDoctorXdebug(t *testing.T) {
+	ctx := context.Background()
+	old := hostXdebug
+	t.Cleanup(func() { hostXdebug = old })
+	ps := []store.Project{
+		{Name: "off", Services: []store.Service{{Name: "web", Stack: "php"}}},
+		{Name: "on", Xdebug: true, Services: []store.Service{{Name: "web", Stack: "php"}}},
+		{Name: "py", Services: []store.Service{{Name: "web", Stack: "uvicorn"}}},
+		{Name: "box", Services: []store.Service{{Name: "web", Stack: "php", Runtime: wire.RuntimeContainer}}},
+	}
+	tests := []struct {
+		name      string
+		installed bool
+		want      map[string]bool // check name -> OK
+		fix       string
+	}{
+		{"installed", true, map[string]bool{"xdebug (off)": true, "xdebug (on)": true}, ""},
+		{"missing", false, map[string]bool{"xdebug (off)": true, "xdebug (on)": false}, "apt install php-xdebug"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hostXdebug = func(context.Context) (string, bool, error) { return "8.2", tc.installed, nil }
+			got := map[string]bool{}
+			for _, c := range checkXdebugInstalled(ctx, ps) {
+				got[c.Name] = c.OK
+				if !c.OK && !strings.Contains(c.Fix, tc.fix) {
+					t.Errorf("%s: fix %q, want %q", c.Name, c.Fix, tc.fix)
+				}
+				if !strings.Contains(c.Detail, "8.2") {
+					t.Errorf("%s: detail %q does not name the PHP version", c.Name, c.Detail)
+				}
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("checks %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
