@@ -62,6 +62,9 @@ func planPHP(s Spec, image string, proxyFrom []string) (containerPlan, error) {
 	// gives the folder's owner an account when the workers run as that
 	// user, then runs the image's own command.
 	script := phpIniScript
+	if s.Xdebug {
+		script += phpXdebugCheck
+	}
 	if runAsOwner {
 		worker, workerName = apacheAccount{uid: uid, gid: gid}, "uid "+strconv.FormatUint(uint64(uid), 10)
 		script += fmt.Sprintf(phpRunScript, uid, gid)
@@ -161,6 +164,14 @@ if [ -n "$src" ]; then
     done
 fi
 ln -s ` + phpIniMount + ` "$scan/zz-devport.ini"
+`
+
+// phpXdebugCheck says in the service log when Xdebug is on and the image
+// has no Xdebug: PHP's own warning is easy to miss among Apache's lines.
+const phpXdebugCheck = `ext=$(php -n -r 'echo PHP_EXTENSION_DIR;' 2>/dev/null || true)
+if [ -n "$ext" ] && [ ! -e "$ext/xdebug.so" ]; then
+    echo "devport: Xdebug is on, but this image has no Xdebug ($ext/xdebug.so): use an image with it, or devport xdebug NAME off" >&2
+fi
 `
 
 // phpRunScript gives the host's uid %[1]d (group %[2]d), which owns a php

@@ -152,10 +152,13 @@ type dbgpListener struct {
 	inits chan string
 }
 
-func listenDBGp(t *testing.T) *dbgpListener {
+func listenDBGp(t *testing.T) *dbgpListener { return listenDBGpOn(t, "127.0.0.1") }
+
+// listenDBGpOn listens on a free port of the address host.
+func listenDBGpOn(t *testing.T, host string) *dbgpListener {
 	t.Helper()
 	var lc net.ListenConfig
-	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+	l, err := lc.Listen(t.Context(), "tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,4 +239,77 @@ func TestContainerPHPIni(t *testing.T) {
 	if !strings.Contains(out, "1G 1") {
 		t.Errorf("docker exec php: %q, want 1G 1", out)
 	}
+}
+
+// xdebugImage is the stand-in php image with the host's Xdebug added (the
+// host and the stand-in are both bookworm's PHP 8.2, so the module fits).
+const xdebugImage = "devport-test/php-apache-xdebug:bookworm"
+
+// TestContainerXdebug runs a php container with Xdebug on: the extension
+// loads, and a request with the trigger connects to a DBGp client on the
+// host through host.docker.internal (host-gateway). The image is the
+// stand-in with the host's xdebug.so copied in, built here when missing.
+func TestContainerXdebug(t *testing.T) {
+	cli := requireDocker(t, testPHPImage)
+	p, err := HostPHP(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Need(t, "Xdebug for PHP "+p.Version, p.HasXdebug(t.Context()), "apt install php-xdebug ("+testenv.InstallFix+")")
+	docker := testenv.Tool(t, "docker")
+	if exec.Command(docker, "image", "inspect", xdebugImage).Run() != nil {
+		out, err := exec.CommandContext(t.Context(), p.CLI, "-n", "-r", "echo PHP_EXTENSION_DIR;").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ext := strings.TrimSpace(string(out))
+		dir := t.TempDir()
+		so, err := os.ReadFile(filepath.Join(ext, "xdebug.so"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "xdebug.so"), so, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		df := "FROM " + testPHPImage + "\nCOPY xdebug.so " + ext + "/xdebug.so\n"
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.CommandContext(t.Context(), docker, "build", "-q", "-t", xdebugImage, dir).CombinedOutput(); err != nil {
+			t.Fatalf("docker build %s: %v\n%s", xdebugImage, err, out)
+		}
+	}
+	gw := hostGatewayIP(t)
+	dbgp := listenDBGpOn(t, gw)
+	spec := containerSpec(t, cli, stackdef.PHP, xdebugImage, map[string]string{"index.php": iniPage})
+	spec.Xdebug, spec.XdebugPort = true, dbgp.port
+	r := mustContainerRunner(t, spec)
+	up := startRunner(t, r)
+	if _, body := get(t, up, "/", nil); !strings.Contains(body, "xdebug=1\n") {
+		t.Fatalf("Xdebug on in a container, the page says:\n%s", body)
+	}
+	dbgp.expectNone(t, "a request without the trigger")
+	get(t, up, "/?XDEBUG_TRIGGER=1", nil)
+	dbgp.expectInit(t, "index.php")
+}
+
+// hostGatewayIP is the address host-gateway stands for: the default
+// bridge's gateway, docker0's IPv4 address.
+func hostGatewayIP(t *testing.T) string {
+	t.Helper()
+	ifc, err := net.InterfaceByName("docker0")
+	if err != nil {
+		t.Fatalf("docker0, the default bridge host-gateway names: %v", err)
+	}
+	addrs, err := ifc.Addrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
+			return n.IP.String()
+		}
+	}
+	t.Fatalf("docker0 has no IPv4 address: %v", addrs)
+	return ""
 }
