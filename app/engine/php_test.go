@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,6 +109,60 @@ func TestDoctorXdebug(t *testing.T) {
 			}
 			if !maps.Equal(got, tc.want) {
 				t.Errorf("checks %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPHPCommandComposer: devport composer prefers the project's
+// composer.phar, else Debian's composer, both run by the project's php
+// with its ini, in the project folder.
+func TestPHPCommandComposer(t *testing.T) {
+	ctx := context.Background()
+	testenv.Tool(t, "php")
+	m := testManager(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"index.php": "<?php echo 1;\n"})
+	testenv.Need(t, "apache2 and mod_php", stacks.Check("php", dir) == nil, testenv.InstallFix)
+	if _, err := m.Add(ctx, wire.AddRequest{Dir: dir, Name: "shop", Stack: "php"}); err != nil {
+		t.Fatal(err)
+	}
+	old := hostComposer
+	t.Cleanup(func() { hostComposer = old })
+	tests := []struct {
+		name     string
+		phar     bool
+		host     string
+		want     string // argv[1]; "" for an error
+		errorHas string
+	}{
+		{name: "Debian's composer", host: "/bin/sh", want: "/bin/sh"},
+		{name: "the project's composer.phar first", phar: true, host: "/bin/sh", want: "composer.phar"},
+		{name: "neither", host: "/nonexistent/composer", errorHas: "apt install composer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hostComposer = tc.host
+			phar := filepath.Join(dir, "composer.phar")
+			if tc.phar {
+				writeFiles(t, dir, map[string]string{"composer.phar": "<?php\n"})
+				defer os.Remove(phar)
+			}
+			cmd, err := m.PHPCommand(ctx, "shop", wire.PHPRequest{Tool: wire.ToolComposer, Args: []string{"install"}})
+			if tc.want == "" {
+				if err == nil || !strings.Contains(err.Error(), tc.errorHas) {
+					t.Errorf("PHPCommand = %v, want an error naming %q", err, tc.errorHas)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cmd.Argv) != 3 || !strings.Contains(filepath.Base(cmd.Argv[0]), "php") || cmd.Argv[1] != tc.want || cmd.Argv[2] != "install" || cmd.Dir != dir {
+				t.Errorf("command %q in %s, want [php %s install] in %s", cmd.Argv, cmd.Dir, tc.want, dir)
+			}
+			if !slices.ContainsFunc(cmd.Env, func(kv string) bool { return strings.HasPrefix(kv, "PHP_INI_SCAN_DIR=") }) {
+				t.Errorf("env %q lacks PHP_INI_SCAN_DIR", cmd.Env)
 			}
 		})
 	}
