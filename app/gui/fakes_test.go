@@ -119,6 +119,24 @@ func (f *dataEngine) SetDebug(_ context.Context, name string, req wire.DebugRequ
 	return wire.ProjectStatus{}, errors.New("no project " + name)
 }
 
+// SetXdebug records the call and stores the flag, or fails with fail
+// (the engine's refusal when Xdebug is missing, say).
+func (f *dataEngine) SetXdebug(_ context.Context, name string, req wire.XdebugRequest) (wire.ProjectStatus, error) {
+	if err := f.record("xdebug %s %v", name, req.On); err != nil {
+		return wire.ProjectStatus{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, p := range f.projects {
+		if p.Name == name {
+			p.Xdebug = req.On
+			f.projects[i] = p
+			return p, nil
+		}
+	}
+	return wire.ProjectStatus{}, errors.New("no project " + name)
+}
+
 func (f *dataEngine) Park(context.Context, string) (wire.ParkReport, error) {
 	return wire.ParkReport{}, errors.New("not in this test")
 }

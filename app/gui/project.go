@@ -47,8 +47,14 @@ type ServiceEditor struct {
 	// debug NAME on|off); nil but for the Python stacks debugpy runs
 	// (uWSGI is not one). It shows the stored state.
 	Debug *widget.Check
+	// Xdebug loads Xdebug for the project's PHP (devport xdebug NAME
+	// on|off); nil but for the php service. It shows the stored state.
+	Xdebug *widget.Check
 	// Err is the service's note line: why a change was refused.
 	Err *widget.Label
+	// xdebugging is true while an Xdebug change is on its way (UI thread
+	// only), as debugging is for Debug.
+	xdebugging bool
 	// debugging is true while a debug change is on its way (UI thread
 	// only): the check shows what was asked, not an older list.
 	debugging bool
@@ -56,6 +62,9 @@ type ServiceEditor struct {
 
 // debugLabel is the Debug check's text: where an IDE attaches.
 const debugLabel = "Debug (debugpy on 127.0.0.1:5678)"
+
+// xdebugLabel is the Xdebug check's text: where Xdebug connects, and when.
+const xdebugLabel = "Xdebug (to your IDE on port 9003, for requests with XDEBUG_TRIGGER)"
 
 // ShowProject opens (or raises) the details window of a project.
 func (u *UI) ShowProject(name string) {
@@ -83,6 +92,9 @@ func (u *UI) ShowProject(name string) {
 		}
 		if se.Debug != nil {
 			card.Add(se.Debug)
+		}
+		if se.Xdebug != nil {
+			card.Add(se.Xdebug)
 		}
 		card.Add(se.Err)
 		box.Add(widget.NewCard(s.Name, "", card))
@@ -128,6 +140,9 @@ func (pv *ProjectView) newEditor(s wire.ServiceStatus) *ServiceEditor {
 	if stackdef.IsPython(s.Stack) && s.Stack != stackdef.UWSGI {
 		se.Debug = widget.NewCheck(debugLabel, func(on bool) { pv.setDebug(service, se, on) })
 	}
+	if s.Stack == stackdef.PHP {
+		se.Xdebug = widget.NewCheck(xdebugLabel, func(on bool) { pv.setXdebug(se, on) })
+	}
 	return se
 }
 
@@ -155,6 +170,42 @@ func (pv *ProjectView) setDebug(service string, se *ServiceEditor, on bool) {
 			pv.show(p)
 		})
 	})
+}
+
+// setXdebug loads Xdebug for the project's PHP or leaves it out. A
+// refusal (Xdebug is not installed, the project failed to restart) is
+// shown on the service's note line, and the check goes back.
+func (pv *ProjectView) setXdebug(se *ServiceEditor, on bool) {
+	se.Err.SetText("")
+	se.xdebugging = true
+	se.Xdebug.Disable()
+	pv.u.Status.SetText(fmt.Sprintf("Turning Xdebug of %s %s…", pv.name, onOff(on)))
+	pv.u.bg(func() {
+		p, err := pv.u.opts.Engine.SetXdebug(pv.u.ctx, pv.name, wire.XdebugRequest{On: on})
+		pv.u.do(func() {
+			se.xdebugging = false
+			se.Xdebug.Enable()
+			if err != nil {
+				se.showXdebug(!on)
+				se.Err.SetText(err.Error())
+				pv.u.Status.SetText(err.Error())
+				return
+			}
+			pv.u.Status.SetText("")
+			pv.show(p)
+		})
+	})
+}
+
+// showXdebug sets the Xdebug check without asking the engine again.
+func (se *ServiceEditor) showXdebug(on bool) {
+	if se.Xdebug == nil || se.xdebugging || se.Xdebug.Checked == on {
+		return
+	}
+	changed := se.Xdebug.OnChanged
+	se.Xdebug.OnChanged = nil
+	se.Xdebug.SetChecked(on)
+	se.Xdebug.OnChanged = changed
 }
 
 // showDebug sets the Debug check without asking the engine again.
@@ -309,6 +360,7 @@ func (pv *ProjectView) show(p wire.ProjectStatus) {
 		}
 		se.Info.SetText(info)
 		se.showDebug(s.Debug)
+		se.showXdebug(p.Xdebug)
 	}
 	pv.Data.update(p)
 }
