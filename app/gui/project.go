@@ -3,6 +3,8 @@ package gui
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -55,6 +57,15 @@ type ServiceEditor struct {
 	// xdebugging is true while an Xdebug change is on its way (UI thread
 	// only), as debugging is for Debug.
 	xdebugging bool
+	// PHPIni lists the project's php.ini directives, one KEY = VALUE a
+	// line, and PHPIniApply stores the edit (devport set --php-ini and
+	// --php-ini-unset); nil but for the php service.
+	PHPIni      *widget.Entry
+	PHPIniApply *widget.Button
+	// iniShown is the text PHPIni last showed from the engine: an edit
+	// in progress (the text differs) is not overwritten by an update.
+	iniShown  string
+	iniStored map[string]string
 	// debugging is true while a debug change is on its way (UI thread
 	// only): the check shows what was asked, not an older list.
 	debugging bool
@@ -95,6 +106,9 @@ func (u *UI) ShowProject(name string) {
 		}
 		if se.Xdebug != nil {
 			card.Add(se.Xdebug)
+		}
+		if se.PHPIni != nil {
+			card.Add(container.NewBorder(widget.NewLabel("php.ini (KEY = VALUE, on top of devport's defaults)"), nil, nil, se.PHPIniApply, se.PHPIni))
 		}
 		card.Add(se.Err)
 		box.Add(widget.NewCard(s.Name, "", card))
@@ -142,6 +156,10 @@ func (pv *ProjectView) newEditor(s wire.ServiceStatus) *ServiceEditor {
 	}
 	if s.Stack == stackdef.PHP {
 		se.Xdebug = widget.NewCheck(xdebugLabel, func(on bool) { pv.setXdebug(se, on) })
+		se.PHPIni = widget.NewMultiLineEntry()
+		se.PHPIni.SetPlaceHolder("memory_limit = 1G")
+		se.PHPIni.SetMinRowsVisible(3)
+		se.PHPIniApply = widget.NewButton("Apply", func() { pv.applyPHPIni(se) })
 	}
 	return se
 }
@@ -195,6 +213,93 @@ func (pv *ProjectView) setXdebug(se *ServiceEditor, on bool) {
 			pv.show(p)
 		})
 	})
+}
+
+// applyPHPIni stores the directives of the php.ini box: those added or
+// changed are set, those removed unset. A line without "=" or the
+// engine's refusal (a bad key or value) shows on the note line, and
+// nothing changes.
+func (pv *ProjectView) applyPHPIni(se *ServiceEditor) {
+	req, err := phpIniDiff(se.iniStored, se.PHPIni.Text)
+	se.Err.SetText("")
+	if err != nil {
+		se.Err.SetText(err.Error())
+		return
+	}
+	if len(req.Set) == 0 && len(req.Unset) == 0 {
+		return
+	}
+	se.PHPIniApply.Disable()
+	pv.u.Status.SetText(fmt.Sprintf("Changing php.ini of %s…", pv.name))
+	pv.u.bg(func() {
+		p, err := pv.u.opts.Engine.SetPHPIni(pv.u.ctx, pv.name, req)
+		pv.u.do(func() {
+			se.PHPIniApply.Enable()
+			if err != nil {
+				se.Err.SetText(err.Error())
+				pv.u.Status.SetText(err.Error())
+				return
+			}
+			pv.u.Status.SetText("")
+			se.iniShown = "" // show what is stored now, edit done
+			se.showPHPIni(p.PHPIni, true)
+			pv.show(p)
+		})
+	})
+}
+
+// phpIniDiff turns the box's text into the change from stored: one
+// KEY = VALUE a line (blank lines and lines starting with ";" or "#"
+// skipped).
+func phpIniDiff(stored map[string]string, text string) (wire.PHPIniRequest, error) {
+	want := map[string]string{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == ';' || line[0] == '#' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return wire.PHPIniRequest{}, fmt.Errorf("php.ini line %d %q: use KEY = VALUE, e.g. memory_limit = 1G", i+1, line)
+		}
+		want[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"`)
+	}
+	var req wire.PHPIniRequest
+	for k, v := range want {
+		if old, ok := stored[k]; !ok || old != v {
+			if req.Set == nil {
+				req.Set = map[string]string{}
+			}
+			req.Set[k] = v
+		}
+	}
+	for k := range stored {
+		if _, ok := want[k]; !ok {
+			req.Unset = append(req.Unset, k)
+		}
+	}
+	slices.Sort(req.Unset)
+	return req, nil
+}
+
+// showPHPIni shows the stored directives in the php.ini box, unless the
+// user is editing it (its text is not what was shown last) and force is
+// false.
+func (se *ServiceEditor) showPHPIni(ini map[string]string, force bool) {
+	if se.PHPIni == nil {
+		return
+	}
+	se.iniStored = ini
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(ini)) {
+		fmt.Fprintf(&b, "%s = %s\n", k, ini[k])
+	}
+	text := b.String()
+	if !force && se.PHPIni.Text != se.iniShown {
+		return
+	}
+	se.iniShown = text
+	se.PHPIni.SetText(text)
 }
 
 // showXdebug sets the Xdebug check without asking the engine again.
@@ -361,6 +466,7 @@ func (pv *ProjectView) show(p wire.ProjectStatus) {
 		se.Info.SetText(info)
 		se.showDebug(s.Debug)
 		se.showXdebug(p.Xdebug)
+		se.showPHPIni(p.PHPIni, false)
 	}
 	pv.Data.update(p)
 }

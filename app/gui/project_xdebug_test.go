@@ -71,3 +71,53 @@ func TestProjectViewXdebug(t *testing.T) {
 		}
 	})
 }
+
+// TestProjectViewPHPIni: the php service's php.ini box shows the stored
+// directives; Apply sends what was added, changed and removed (devport
+// set --php-ini, --php-ini-unset); a line without "=" and the engine's
+// refusal show on the note line.
+func TestProjectViewPHPIni(t *testing.T) {
+	stored := map[string]string{"memory_limit": "1G", "date.timezone": "UTC"}
+	for _, tc := range []struct {
+		name     string
+		text     string
+		fail     error
+		wantCall []string
+		wantErr  string
+		wantText string
+	}{
+		{name: "change, add and remove", text: "memory_limit = 2G\n; a comment\nmax_input_vars = 5000\n",
+			wantCall: []string{"php.ini api max_input_vars=5000 memory_limit=2G -date.timezone"},
+			wantText: "max_input_vars = 5000\nmemory_limit = 2G\n"},
+		{name: "a line without =", text: "memory_limit 2G\n", wantErr: `line 1 "memory_limit 2G"`,
+			wantText: "memory_limit 2G\n"},
+		{name: "refused", text: "[PHP] = 1\n", fail: errors.New(`php.ini key "[PHP]": is not a php.ini directive name`),
+			wantCall: []string{"php.ini api [PHP]=1 -date.timezone -memory_limit"}, wantErr: "directive name", wantText: "[PHP] = 1\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := pyProject(false)
+			p.PHPIni = stored
+			u, fe, _, pv := dataUI(t, p)
+			se := pv.Services["site"]
+			if se.PHPIni == nil || pv.Services["web"].PHPIni != nil {
+				t.Fatal("the php.ini box belongs to the php service only")
+			}
+			if got := se.PHPIni.Text; got != "date.timezone = UTC\nmemory_limit = 1G\n" {
+				t.Fatalf("the box shows %q", got)
+			}
+			fe.mu.Lock()
+			fe.fail = tc.fail
+			fe.mu.Unlock()
+			se.PHPIni.SetText(tc.text)
+			test.Tap(se.PHPIniApply)
+			u.Idle()
+			sameCalls(t, fe.Calls(), tc.wantCall...)
+			if tc.wantErr == "" && se.Err.Text != "" || !strings.Contains(se.Err.Text, tc.wantErr) {
+				t.Errorf("note line %q, want %q", se.Err.Text, tc.wantErr)
+			}
+			if se.PHPIni.Text != tc.wantText {
+				t.Errorf("the box shows %q, want %q", se.PHPIni.Text, tc.wantText)
+			}
+		})
+	}
+}
