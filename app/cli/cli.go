@@ -189,7 +189,7 @@ type api interface {
 	SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error)
 	SetPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error)
 	SetXdebug(ctx context.Context, name string, req wire.XdebugRequest) (wire.ProjectStatus, error)
-	PHPCommand(ctx context.Context, name string, req wire.PHPRequest) (wire.Command, error)
+	PHPCommand(ctx context.Context, name string, req wire.PHPCommandRequest) (wire.Command, error)
 	Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error)
 	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)
 	RemoveRoute(ctx context.Context, name, prefix string) error

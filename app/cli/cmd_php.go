@@ -29,7 +29,7 @@ func (c *CLI) phpTool(ctx context.Context, tool string, args []string) error {
 		return fmt.Errorf("%w: devport %s NAME [ARGS...]", ErrUsage, tool)
 	}
 	name := args[0]
-	req := wire.PHPRequest{Tool: tool, Args: args[1:], TTY: isTerminal(os.Stdin)}
+	req := wire.PHPCommandRequest{Tool: tool, Args: args[1:], TTY: isTerminal(os.Stdin)}
 	var cmd wire.Command
 	err := c.withAPI(ctx, func(a api, _ *wire.Client) (err error) {
 		cmd, err = a.PHPCommand(ctx, name, req)

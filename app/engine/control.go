@@ -144,8 +144,8 @@ func (m *Manager) controlHandler() http.Handler {
 			reply(w, p, err)
 		}
 	})
-	mux.HandleFunc("POST /v1/projects/{name}/php", func(w http.ResponseWriter, r *http.Request) {
-		var req wire.PHPRequest
+	mux.HandleFunc("POST /v1/projects/{name}/php-command", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.PHPCommandRequest
 		if decode(w, r, &req) {
 			cmd, err := l.PHPCommand(r.Context(), r.PathValue("name"), req)
 			reply(w, cmd, err)

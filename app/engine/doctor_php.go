@@ -19,7 +19,7 @@ func checkXdebugInstalled(ctx context.Context, ps []store.Project) []Check {
 	var out []Check
 	version, has, asked := "", false, false
 	for _, p := range ps {
-		s, err := phpService(p, "")
+		s, err := phpServiceOf(p, "")
 		if err != nil || cmp.Or(s.Runtime, wire.RuntimeProcess) != wire.RuntimeProcess || s.Stack != stackdef.PHP {
 			continue
 		}

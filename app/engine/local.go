@@ -168,7 +168,7 @@ func (l Local) SetPHPIni(ctx context.Context, name string, req wire.PHPIniReques
 }
 
 // PHPCommand is the command that runs a project's PHP or Composer.
-func (l Local) PHPCommand(ctx context.Context, name string, req wire.PHPRequest) (wire.Command, error) {
+func (l Local) PHPCommand(ctx context.Context, name string, req wire.PHPCommandRequest) (wire.Command, error) {
 	cmd, err := l.M.PHPCommand(ctx, name, req)
 	return cmd, withField(err)
 }

@@ -28,7 +28,7 @@ import (
 //	POST   /v1/projects/{name}/debug          DebugRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/php-ini        PHPIniRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/xdebug         XdebugRequest -> ProjectStatus
-//	POST   /v1/projects/{name}/php            PHPRequest -> Command
+//	POST   /v1/projects/{name}/php-command    PHPCommandRequest -> Command
 //	POST   /v1/projects/{name}/rename         RenameRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/routes         RouteRequest -> RouteStatus
 //	POST   /v1/projects/{name}/python         PythonRequest -> Command
@@ -175,9 +175,9 @@ func (c *Client) SetXdebug(ctx context.Context, name string, req XdebugRequest) 
 
 // PHPCommand asks the engine for the command that runs a project's PHP
 // (or Composer with it) as its site runs, for the caller to run.
-func (c *Client) PHPCommand(ctx context.Context, name string, req PHPRequest) (Command, error) {
+func (c *Client) PHPCommand(ctx context.Context, name string, req PHPCommandRequest) (Command, error) {
 	var cmd Command
-	return cmd, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/php", req, &cmd)
+	return cmd, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/php-command", req, &cmd)
 }
 
 // Rename renames project name through the engine (devport rename).

@@ -176,15 +176,16 @@ type PythonRequest struct {
 	TTY bool `json:"tty,omitempty"`
 }
 
-// The tools PHPRequest runs.
+// The tools PHPCommandRequest runs.
 const (
 	ToolPHP      = "php"
 	ToolComposer = "composer"
 )
 
-// PHPRequest asks for the command that runs a project's PHP, or Composer
-// with it, as its site runs (POST /v1/projects/{name}/php).
-type PHPRequest struct {
+// PHPCommandRequest asks for the command that runs a project's PHP, or
+// Composer with it, as its site runs (POST
+// /v1/projects/{name}/php-command).
+type PHPCommandRequest struct {
 	Tool string   `json:"tool"`           // ToolPHP or ToolComposer
 	Args []string `json:"args,omitempty"` // passed on untouched
 	// TTY says the caller's stdin is a terminal: a command run in a

@@ -53,10 +53,10 @@ func TestPHPBadInput(t *testing.T) {
 		{"nothing to change", func() error { _, err := m.SetPHPIni(ctx, "shop", nil, nil); return err }, "--php-ini KEY=VALUE"},
 		{"xdebug of a project without php", func() error { _, err := m.SetXdebug(ctx, "api", true); return err }, "no php service"},
 		{"php of a project without php", func() error {
-			_, err := m.PHPCommand(ctx, "api", wire.PHPRequest{Tool: wire.ToolPHP})
+			_, err := m.PHPCommand(ctx, "api", wire.PHPCommandRequest{Tool: wire.ToolPHP})
 			return err
 		}, "no php service"},
-		{"unknown tool", func() error { _, err := m.PHPCommand(ctx, "shop", wire.PHPRequest{Tool: "pecl"}); return err }, "devport php or devport composer"},
+		{"unknown tool", func() error { _, err := m.PHPCommand(ctx, "shop", wire.PHPCommandRequest{Tool: "pecl"}); return err }, "devport php or devport composer"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,7 +148,7 @@ func TestPHPCommandComposer(t *testing.T) {
 				writeFiles(t, dir, map[string]string{"composer.phar": "<?php\n"})
 				defer os.Remove(phar)
 			}
-			cmd, err := m.PHPCommand(ctx, "shop", wire.PHPRequest{Tool: wire.ToolComposer, Args: []string{"install"}})
+			cmd, err := m.PHPCommand(ctx, "shop", wire.PHPCommandRequest{Tool: wire.ToolComposer, Args: []string{"install"}})
 			if tc.want == "" {
 				if err == nil || !strings.Contains(err.Error(), tc.errorHas) {
 					t.Errorf("PHPCommand = %v, want an error naming %q", err, tc.errorHas)

@@ -37,7 +37,7 @@ func (m *Manager) SetPHPIni(ctx context.Context, name string, set map[string]str
 	if err != nil {
 		return store.Project{}, err
 	}
-	if _, err := phpService(p, "devport set --php-ini"); err != nil {
+	if _, err := phpServiceOf(p, "devport set --php-ini"); err != nil {
 		return store.Project{}, err
 	}
 	old := p.PHPIni
@@ -85,7 +85,7 @@ func (m *Manager) SetXdebug(ctx context.Context, name string, on bool) (store.Pr
 	if err != nil {
 		return store.Project{}, err
 	}
-	s, err := phpService(p, "devport xdebug")
+	s, err := phpServiceOf(p, "devport xdebug")
 	if err != nil {
 		return store.Project{}, err
 	}
@@ -177,7 +177,7 @@ func (m *Manager) restartFor(ctx context.Context, name string, undo func(context
 
 // phpService is the php service of p (the one that runs Apache and PHP);
 // what names the command for the error when there is none.
-func phpService(p store.Project, what string) (store.Service, error) {
+func phpServiceOf(p store.Project, what string) (store.Service, error) {
 	for _, s := range p.Services {
 		if s.Stack == stackdef.PHP {
 			return s, nil
@@ -212,7 +212,7 @@ var hostComposer = "/usr/bin/composer"
 // whether the project runs or not. In the container runtime it runs
 // inside the service's running container (docker exec), whose
 // environment is the site's, so the project must run.
-func (m *Manager) PHPCommand(ctx context.Context, name string, req wire.PHPRequest) (wire.Command, error) {
+func (m *Manager) PHPCommand(ctx context.Context, name string, req wire.PHPCommandRequest) (wire.Command, error) {
 	switch req.Tool {
 	case wire.ToolPHP, wire.ToolComposer:
 	default:
@@ -223,7 +223,7 @@ func (m *Manager) PHPCommand(ctx context.Context, name string, req wire.PHPReque
 	if err != nil {
 		return wire.Command{}, err
 	}
-	s, err := phpService(p, "devport "+req.Tool)
+	s, err := phpServiceOf(p, "devport "+req.Tool)
 	if err != nil {
 		return wire.Command{}, err
 	}
@@ -287,7 +287,7 @@ exec php "$@"`
 // phpContainerExec is docker exec of req in container id, as the folder's
 // owner when that is not root (the site's workers write as that user, so
 // vendor/ does too).
-func phpContainerExec(id, root string, req wire.PHPRequest) wire.Command {
+func phpContainerExec(id, root string, req wire.PHPCommandRequest) wire.Command {
 	argv := []string{"docker", "exec", "-i"}
 	if req.TTY {
 		argv = append(argv, "-t")
