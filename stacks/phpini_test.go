@@ -313,3 +313,48 @@ func hostGatewayIP(t *testing.T) string {
 	t.Fatalf("docker0 has no IPv4 address: %v", addrs)
 	return ""
 }
+
+// TestPHPIniReadBack writes values with the characters php.ini treats
+// specially outside quotes (";", "=", "$", brackets, braces, operators,
+// quotes of the other kind) and reads each back with PHP's own parser:
+// the quoted ones come back as they are, the constant expressions as
+// their value, and PHP says nothing about the file.
+func TestPHPIniReadBack(t *testing.T) {
+	php := testenv.Tool(t, "php")
+	values := map[string]string{
+		"a.semicolon":  "a;b # c",
+		"a.equals":     "x=1&y=2",
+		"a.dollar":     "$HOME and $x[1]",
+		"a.brackets":   "[PHP] {x} (y)",
+		"a.operators":  "a | b & ~c ^ !d",
+		"a.single":     "it's 'quoted'",
+		"a.bool":       "On",
+		"a.empty":      "",
+		"a.spaces":     "  padded  ",
+		"a.unicode":    "Grüße",
+		"a.expression": "E_ALL & ~E_DEPRECATED",
+	}
+	want := map[string]string{"a.expression": "24575"}
+	if r := CheckPHPIni(values); r != "" {
+		t.Fatalf("CheckPHPIni refused a value: %s", r)
+	}
+	path := filepath.Join(t.TempDir(), "t.ini")
+	if err := os.WriteFile(path, phpIni(Spec{PHPIni: values}, xdebugHostProcess), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range values {
+		t.Run(k, func(t *testing.T) {
+			out, err := exec.CommandContext(t.Context(), php, "-n", "-c", path, "-r", `echo get_cfg_var($argv[1]);`, k).CombinedOutput()
+			if err != nil {
+				t.Fatalf("php: %v\n%s", err, out)
+			}
+			w := v
+			if e, ok := want[k]; ok {
+				w = e
+			}
+			if string(out) != w {
+				t.Errorf("PHP read %q, want %q", out, w)
+			}
+		})
+	}
+}
