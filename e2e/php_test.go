@@ -144,7 +144,7 @@ func TestPHPIniXdebugComposer(t *testing.T) {
 			{"quote", []string{"set", "phpini", "--php-ini", `memory_limit=2G" ; x`}, `'"'`},
 			{"extension", []string{"set", "phpini", "--php-ini", "extension=/tmp/evil.so"}, "apt install"},
 			{"no =", []string{"set", "phpini", "--php-ini", "memory_limit"}, "KEY=VALUE"},
-			{"not a php project", []string{"xdebug", "nope", "on"}, "nope"},
+			{"no such project", []string{"xdebug", "nope", "on"}, "nope"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := e.run(tc.args...)
