@@ -37,6 +37,13 @@ func TestParseHostile(t *testing.T) {
 		{"image with a command substitution", web + "runtime = \"container\"\nimage = \"php$(id)\"\n", "f.toml:4: services.web.image"},
 		{"image with a quote", web + "runtime = \"container\"\nimage = 'php\"'\n", "f.toml:4: services.web.image"},
 		{"env value with NUL", web + "env = { A = \"1\\u0000\" }\n", "f.toml:3: services.web.env.A"},
+		{"php.ini value with a newline", web + "[php.ini]\nmemory_limit = \"1G\\nextension=/tmp/evil.so\"\n", "f.toml:4: php.ini.memory_limit"},
+		{"php.ini value with a quote", web + "[php.ini]\nmemory_limit = '1G\" ; x'\n", "f.toml:4: php.ini.memory_limit"},
+		{"php.ini section header as key", web + "[php.ini]\n\"[PHP]\" = \"x\"\n", "f.toml:4: php.ini.[PHP]"},
+		{"php.ini key with =", web + "[php.ini]\n\"a = b\" = \"x\"\n", "f.toml:4: php.ini.a = b"},
+		{"php.ini extension", web + "[php.ini]\nextension = \"/tmp/evil.so\"\n", "f.toml:4: php.ini.extension"},
+		{"php.ini environment variable", web + "[php.ini]\ninclude_path = \"${HOME}\"\n", "f.toml:4: php.ini.include_path"},
+		{"php.ini array value", web + "[php.ini]\nmemory_limit = [1]\n", "f.toml:4: php.ini.memory_limit"},
 	}
 	var accepted []string
 	for _, tc := range tests {

@@ -1,6 +1,10 @@
 package manifest
 
-import "github.com/devport/devport/internal/stackdef"
+import (
+	"strconv"
+
+	"github.com/devport/devport/internal/stackdef"
+)
 
 // FileName is the name of the manifest in a project folder.
 const FileName = "devport.toml"
@@ -22,6 +26,9 @@ type File struct {
 	Hooks Hooks `toml:"hooks"`
 	// Database says how the project's databases behave.
 	Database Database `toml:"database"`
+	// PHP is the [php] table: [php.ini] holds the project's php.ini
+	// directives.
+	PHP PHP `toml:"php"`
 
 	// Path is the file the File was parsed from, used in errors.
 	Path string `toml:"-"`
@@ -104,9 +111,63 @@ type Database struct {
 	FollowGitBranch bool `toml:"follow_git_branch"`
 }
 
+// PHP is the [php] table.
+type PHP struct {
+	// Ini are php.ini directives written on top of the distribution's
+	// php.ini and devport's development defaults, for the site and
+	// devport php alike: memory_limit = "1G". A dotted directive may be
+	// written bare (date.timezone = "UTC") or quoted; numbers are written
+	// as they are, true and false as On and Off. Values are one line
+	// without '"', '\' or "${" (valuerule.PHPIniValue).
+	Ini map[string]any `toml:"ini"`
+}
+
+// Settings are Ini as php.ini directives: nested tables joined with dots
+// (date.timezone), numbers as written, booleans as On and Off. A value of
+// another type is left out (Validate reports it).
+func (p PHP) Settings() map[string]string {
+	if len(p.Ini) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	flattenIni("", p.Ini, out, nil)
+	return out
+}
+
+// flattenIni adds the directives of table t under prefix to out, and calls
+// bad for a value that is not a string, number or boolean.
+func flattenIni(prefix string, t map[string]any, out map[string]string, bad func(key string, v any)) {
+	for k, v := range t {
+		key := k
+		if prefix != "" {
+			key = prefix + "." + k
+		}
+		switch v := v.(type) {
+		case string:
+			out[key] = v
+		case int64:
+			out[key] = strconv.FormatInt(v, 10)
+		case float64:
+			out[key] = strconv.FormatFloat(v, 'f', -1, 64)
+		case bool:
+			out[key] = "Off"
+			if v {
+				out[key] = "On"
+			}
+		case map[string]any:
+			flattenIni(key, v, out, bad)
+		default:
+			if bad != nil {
+				bad(key, v)
+			}
+		}
+	}
+}
+
 // known lists the keys each level accepts, for unknown-key errors.
 var known = map[string][]string{
-	"":         {"name", "domains", "services", "routes", "hooks", "database"},
+	"":         {"name", "domains", "services", "routes", "hooks", "database", "php"},
+	"php":      {"ini"},
 	"database": {"follow_git_branch"},
 	"services": {"stack", "runtime", "prefix", "app", "docroot", "workers", "image", "env", "version", "reload", "reload_include", "reload_exclude"},
 	"routes":   {"prefix", "service", "static", "url", "strip", "cache_control"},

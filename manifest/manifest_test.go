@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -235,4 +236,26 @@ func normalizeEmpty(f File) File {
 		f.Services[k] = s
 	}
 	return f
+}
+
+func TestParsePHPIni(t *testing.T) {
+	src := "[services.web]\nstack = \"php\"\n\n[php.ini]\nmemory_limit = \"1G\"\ndate.timezone = \"Europe/Berlin\"\n\"opcache.enable\" = 0\ndisplay_errors = false\n"
+	f, err := ParseBytes("f.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"memory_limit": "1G", "date.timezone": "Europe/Berlin", "opcache.enable": "0", "display_errors": "Off"}
+	if got := f.PHP.Settings(); !maps.Equal(got, want) {
+		t.Errorf("Settings = %v, want %v", got, want)
+	}
+	back, err := ParseBytes("w.toml", Write(f))
+	if err != nil {
+		t.Fatalf("Write's output does not parse: %v\n%s", err, Write(f))
+	}
+	if got := back.PHP.Settings(); !maps.Equal(got, want) {
+		t.Errorf("after Write: %v, want %v\n%s", got, want, Write(f))
+	}
+	if _, err := ParseBytes("f.toml", []byte(src+"[php]\nversion = \"8\"\n")); err == nil || !strings.Contains(err.Error(), "php.version") {
+		t.Errorf("unknown key in [php]: %v", err)
+	}
 }

@@ -86,12 +86,15 @@ func (f *File) unknownKey(md toml.MetaData, k toml.Key) *Error {
 	if len(k) > 3 && k[0] == "services" && k[2] == "env" {
 		return nil // nested tables under env are reported by their type
 	}
+	if len(k) > 2 && k[0] == "php" && k[1] == "ini" {
+		return nil // date.timezone = ... is a nested table: validate joins it with dots
+	}
 	level := ""
 	switch {
 	case len(k) == 1:
 	case len(k) == 3 && k[0] == "services":
 		level = "services"
-	case len(k) == 2 && (k[0] == "routes" || k[0] == "hooks" || k[0] == "database"):
+	case len(k) == 2 && (k[0] == "routes" || k[0] == "hooks" || k[0] == "database" || k[0] == "php"):
 		level = k[0]
 	}
 	key := strings.Join(k, ".")

@@ -59,6 +59,7 @@ func (f *File) Validate() error {
 	if strings.ContainsRune(f.Hooks.BeforeStart, 0) {
 		v.add("hooks.before_start", "must not contain NUL characters")
 	}
+	v.phpIni()
 	return v.err()
 }
 
@@ -175,6 +176,23 @@ func (v *validator) service(name string, s Service, prefixes map[string]string) 
 			v.add(k+".env."+key, "%q is not an environment variable name: use letters, digits and _", key)
 		} else if strings.ContainsRune(s.Env[key], 0) {
 			v.add(k+".env."+key, "must not contain NUL characters")
+		}
+	}
+}
+
+// phpIni checks [php.ini]: directive names, one-line values of the
+// characters php.ini's quoted strings carry (valuerule), and types.
+func (v *validator) phpIni() {
+	settings := map[string]string{}
+	flattenIni("", v.f.PHP.Ini, settings, func(key string, val any) {
+		v.add("php.ini."+key, "a php.ini value is a string, a number or true/false, not %T: write it as a string", val)
+	})
+	for _, key := range sortedNames(settings) {
+		k := "php.ini." + key
+		if r := valuerule.PHPIniKey(key); r != "" {
+			v.add(k, "%q %s", key, r)
+		} else if r := valuerule.PHPIniValue(settings[key]); r != "" {
+			v.add(k, "%q %s", settings[key], r)
 		}
 	}
 }

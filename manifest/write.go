@@ -74,6 +74,12 @@ func Write(f File) []byte {
 		}
 		kv("cache_control", r.CacheControl)
 	}
+	if ini := f.PHP.Settings(); len(ini) > 0 {
+		b.WriteString("\n[php.ini]\n")
+		for _, k := range sortedNames(ini) {
+			fmt.Fprintf(&b, "%s = %s\n", quote(k), quote(ini[k]))
+		}
+	}
 	if f.Hooks != (Hooks{}) {
 		b.WriteString("\n[hooks]\n")
 		kv("before_start", f.Hooks.BeforeStart)

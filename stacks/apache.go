@@ -83,12 +83,16 @@ func (a *apache) prepare(ctx context.Context, attempt int) (launch, error) {
 	if err := a.writeConfig(cfg); err != nil {
 		return launch{}, err
 	}
+	iniEnv, err := a.phpConfD(ctx)
+	if err != nil {
+		return launch{}, err
+	}
 	_ = os.Remove(a.pidPath()) // a stale pid file only earns a warning, but keep the log clean
 	return launch{
 		path:     bin,
 		args:     []string{"-f", a.confPath(), "-DFOREGROUND"},
 		dir:      a.spec.RunDir,
-		env:      append(os.Environ(), a.spec.Env...),
+		env:      append(append(os.Environ(), a.spec.Env...), iniEnv...),
 		upstream: Upstream{Network: "tcp", Address: cfg.Listen},
 		token:    cfg.ProbeToken,
 	}, nil
@@ -182,6 +186,25 @@ func (a *apache) writeConfig(cfg httpdConfig) error {
 		return fmt.Errorf("write apache config: %w", err)
 	}
 	return nil
+}
+
+// phpConfD writes the project's PHP scan folder (RunDir/php: the
+// distribution's apache2 conf.d without Xdebug, and zz-devport.ini) and
+// returns the environment that points mod_php at it. mod_php reads it
+// once, when Apache starts as the user devport runs as.
+func (a *apache) phpConfD(ctx context.Context) ([]string, error) {
+	p, err := HostPHP(ctx, a.spec.phpVersion())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkXdebug(ctx, a.spec, p); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(a.spec.RunDir, "php")
+	if err := WritePHPConfD(dir, p.ConfD("apache2"), phpIni(a.spec, xdebugHostProcess)); err != nil {
+		return nil, err
+	}
+	return []string{"PHP_INI_SCAN_DIR=" + dir}, nil
 }
 
 // retry: the port chosen by loopbackPort can be taken before Apache binds it.

@@ -303,6 +303,7 @@ func (r *containerRunner) create(ctx context.Context, plan containerPlan, hash s
 		Init:         &init,
 		PortBindings: bindings,
 		Mounts:       plan.mounts,
+		ExtraHosts:   plan.extraHosts,
 	}
 	var netCfg *network.NetworkingConfig
 	if plan.network != "" {

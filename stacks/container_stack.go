@@ -33,6 +33,9 @@ const (
 	containerEntry  = "python-run.sh"      // in RunDir
 	containerWorker = "gunicorn-worker.py" // in RunDir
 	containerPHPRun = "php-run.sh"         // in RunDir
+	containerPHPIni = "php-devport.ini"    // in RunDir: zz-devport.ini (phpini.go)
+	phpIniMount     = "/devport/php/zz-devport.ini"
+	phpScanDir      = "/run/devport-php" // PHP_INI_SCAN_DIR in a php container, made by phpIniScript
 )
 
 // containerPlan is what one service's container is made of.
@@ -55,6 +58,9 @@ type containerPlan struct {
 	// debugPort publishes debugpy's pyDebugPort on this 127.0.0.1 port
 	// (Spec.Debug); 0 publishes nothing more.
 	debugPort int
+	// extraHosts are added to the container's /etc/hosts
+	// ("host.docker.internal:host-gateway" for Xdebug).
+	extraHosts []string
 
 	// The data stacks (container_data.go):
 
@@ -375,6 +381,9 @@ func (p containerPlan) hash() string {
 	}
 	if p.debugPort != 0 {
 		_ = enc.Encode([]any{"debug", p.debugPort})
+	}
+	if len(p.extraHosts) > 0 {
+		_ = enc.Encode([]any{"hosts", p.extraHosts})
 	}
 	for _, n := range names {
 		h.Write(p.files[n])

@@ -89,6 +89,17 @@ type Spec struct {
 	// Sendmail, for the php stack, is PHP's sendmail_path (PHPSendmail:
 	// mail() goes to the project's Mailpit); "" keeps PHP's own.
 	Sendmail string
+	// PHPIni, for the php stack, are the project's php.ini settings
+	// (devport.toml's [php.ini], devport set --php-ini), on top of the
+	// distribution's php.ini and PHPIniDefaults (phpini.go). Keys and
+	// values follow valuerule.PHPIniKey and PHPIniValue.
+	PHPIni map[string]string `json:",omitempty"`
+	// Xdebug, for the php stack, loads Xdebug (devport xdebug NAME on):
+	// step debugging for requests that carry the trigger, connecting to
+	// the IDE on XdebugPort. Off, the extension is not loaded at all.
+	Xdebug bool `json:",omitempty"`
+	// XdebugPort is xdebug.client_port; 0 means DefaultXdebugPort (9003).
+	XdebugPort int `json:",omitempty"`
 	// Workers is the number of worker processes of gunicorn and uWSGI;
 	// 0 means one per CPU (runtime.NumCPU).
 	Workers int
@@ -205,6 +216,9 @@ func (s *Spec) validate() error {
 		if err := l.validate(s.label()); err != nil {
 			return err
 		}
+	}
+	if r := CheckPHPIni(s.PHPIni); r != "" {
+		return fmt.Errorf("service %s: php.ini %s", s.Service, r)
 	}
 	if s.Workers < 0 {
 		return fmt.Errorf("service %s: workers is %d: use a positive number, or 0 for one per CPU", s.Service, s.Workers)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -55,6 +56,17 @@ type Project struct {
 	// BeforeStart is a command run with sh -c in Root before the services
 	// start (devport.toml's hooks.before_start); "" runs nothing.
 	BeforeStart string
+
+	// PHPIni are the project's php.ini directives (devport.toml's
+	// [php.ini], then devport set --php-ini), written on top of the
+	// distribution's php.ini and devport's development defaults. Keys and
+	// values follow valuerule.PHPIniKey and PHPIniValue; nil when none.
+	PHPIni map[string]string
+
+	// Xdebug loads PHP's Xdebug for the project (devport xdebug NAME
+	// on|off). Like Service.Debug it is the user's toggle of the moment:
+	// devport.toml neither sets nor writes it.
+	Xdebug bool
 }
 
 // Service is one backend of a project, reached under its path prefix.
@@ -167,6 +179,11 @@ func normalize(p Project) Project {
 		domains[i] = strings.ToLower(d)
 	}
 	p.Domains = domains
+	if len(p.PHPIni) == 0 {
+		p.PHPIni = nil
+	} else {
+		p.PHPIni = maps.Clone(p.PHPIni)
+	}
 	services := make([]Service, len(p.Services))
 	for i, s := range p.Services {
 		s.ID = 0
@@ -234,8 +251,12 @@ func domainTaken(domain, reason string) *ValidationError {
 // insertProject writes p and sets its IDs. A UNIQUE violation on the name or
 // a domain becomes the same *ValidationError checkTaken would have returned.
 func insertProject(ctx context.Context, tx *sql.Tx, p *Project, in Project) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO projects (name, root, created_at, before_start, follow_branch) VALUES (?, ?, ?, ?, ?)`,
-		p.Name, p.Root, formatTime(p.CreatedAt), p.BeforeStart, p.FollowBranch)
+	phpIni, err := encodeEnv(p.PHPIni)
+	if err != nil {
+		return fmt.Errorf("php.ini: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO projects (name, root, created_at, before_start, follow_branch, php_ini, xdebug) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		p.Name, p.Root, formatTime(p.CreatedAt), p.BeforeStart, p.FollowBranch, phpIni, p.Xdebug)
 	if isUniqueViolation(err) {
 		return nameTaken(in.Name)
 	}
@@ -342,7 +363,7 @@ func (db *DB) load(ctx context.Context, name *string) ([]Project, error) {
 }
 
 func loadProjects(ctx context.Context, tx *sql.Tx, where string, args []any) ([]Project, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT p.id, p.name, p.root, p.created_at, p.before_start, p.follow_branch FROM projects p`+where+` ORDER BY p.name`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT p.id, p.name, p.root, p.created_at, p.before_start, p.follow_branch, p.php_ini, p.xdebug FROM projects p`+where+` ORDER BY p.name`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -350,9 +371,12 @@ func loadProjects(ctx context.Context, tx *sql.Tx, where string, args []any) ([]
 	var ps []Project
 	for rows.Next() {
 		var p Project
-		var created string
-		if err := rows.Scan(&p.ID, &p.Name, &p.Root, &created, &p.BeforeStart, &p.FollowBranch); err != nil {
+		var created, phpIni string
+		if err := rows.Scan(&p.ID, &p.Name, &p.Root, &created, &p.BeforeStart, &p.FollowBranch, &phpIni, &p.Xdebug); err != nil {
 			return nil, err
+		}
+		if p.PHPIni, err = decodePHPIni(phpIni); err != nil {
+			return nil, fmt.Errorf("project %q: %w", p.Name, err)
 		}
 		if p.CreatedAt, err = parseTime(created); err != nil {
 			return nil, err

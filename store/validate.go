@@ -291,6 +291,9 @@ func validateProject(p Project, tlds []string) error {
 	if err := validateDomains(p, tlds); err != nil {
 		return err
 	}
+	if err := ValidatePHPIni(p.PHPIni, "fix it in devport.toml's [php.ini]"); err != nil {
+		return err
+	}
 	if err := validateServices(p.Services); err != nil {
 		return err
 	}

@@ -53,7 +53,8 @@ var commands = []command{
 		"add a project folder (detects the stack), or a server you already run", (*CLI).add},
 	{"init", "DIR [--force]", "write DIR/devport.toml from what detection finds, for the team to commit", (*CLI).initCmd},
 	{"export-config", "NAME [-o FILE|-]", "write a project as stored back to its folder's devport.toml (or FILE, or stdout)", (*CLI).exportConfig},
-	{"set", "NAME [--service S] [--runtime process|container] [--image IMAGE] [--php X.Y|auto]", "switch a service between a local process and a Docker container, or choose its PHP version (a running project restarts)", (*CLI).set},
+	{"set", "NAME [--service S] [--runtime process|container] [--image IMAGE] [--php X.Y|auto]\n       devport set NAME --php-ini KEY=VALUE... [--php-ini-unset KEY...]",
+		"switch a service between a local process and a Docker container, or choose its PHP version; or set (or remove) php.ini directives of a project's PHP, on top of devport.toml's [php.ini] (a running project restarts)", (*CLI).set},
 	{"ls", "[--json]", "list projects, their URLs and state", (*CLI).ls},
 	{"start", "NAME", "start a project's backends and route its domain to them (starts a background engine when none runs)", (*CLI).start},
 	{"stop", "NAME", "stop a project's backends", (*CLI).stop},
@@ -69,6 +70,9 @@ var commands = []command{
 	{"flask", "[--service S] NAME [ARGS...]", "run Flask's CLI the same way, with FLASK_APP set from the service's app (devport flask shop routes)", (*CLI).flask},
 	{"php", "versions [--json]", "list the PHP versions installed for the process runtime (which Apache can load, as mod_php) and the php:X.Y-apache images Docker has", (*CLI).php},
 	{"debug", "NAME on|off [--service S]", "run a project's Python service under debugpy, listening on 127.0.0.1:5678 for your IDE to attach (VS Code: a Python \"attach\" configuration), or as before (a running project restarts)", (*CLI).debug},
+	{"php", "NAME [ARGS...]", "run the PHP a project's site runs with, with its php.ini (devport.toml's [php.ini], Xdebug when on), in the project folder, with the site's environment (DB_*, DATABASE_URL, REDIS_URL, MAIL_*, devport.toml's env), inside its container in the container runtime; every argument after NAME is PHP's", (*CLI).php},
+	{"composer", "NAME [ARGS...]", "run Composer the same way: the project's composer.phar, else Debian's composer (devport composer shop install)", (*CLI).composer},
+	{"xdebug", "NAME on|off", "load Xdebug for a project's PHP (step debugging for requests with the XDEBUG_TRIGGER cookie or parameter, to your IDE on port 9003), or leave it out entirely (a running project restarts)", (*CLI).xdebug},
 	{"park", "[DIR]", "make every subfolder of DIR a project at SUBFOLDER.test that starts on its first request and stops when idle, and watch DIR for more; without DIR, list the parked folders", (*CLI).park},
 	{"unpark", "DIR", "stop and remove the projects of a parked folder, and stop watching it (its folders are untouched)", (*CLI).unpark},
 	{"parked", "[--json]", "list the parked folders and their projects", (*CLI).parked},
@@ -185,6 +189,9 @@ type api interface {
 	SetRuntime(ctx context.Context, name string, req wire.RuntimeRequest) (wire.ProjectStatus, error)
 	SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error)
 	SetPHP(ctx context.Context, name string, req wire.PHPRequest) (wire.ProjectStatus, error)
+	SetPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error)
+	SetXdebug(ctx context.Context, name string, req wire.XdebugRequest) (wire.ProjectStatus, error)
+	PHPCommand(ctx context.Context, name string, req wire.PHPCommandRequest) (wire.Command, error)
 	Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error)
 	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)
 	RemoveRoute(ctx context.Context, name, prefix string) error

@@ -10,10 +10,10 @@ import (
 	"github.com/devport/devport/app/engine"
 )
 
-// php is `devport php versions`: the PHP versions this host has for the
-// process runtime, and the php:X.Y-apache images Docker has for the
-// container runtime.
-func (c *CLI) php(ctx context.Context, args []string) error {
+// phpVersions is `devport php versions`: the PHP versions this host has
+// for the process runtime, and the php:X.Y-apache images Docker has for
+// the container runtime.
+func (c *CLI) phpVersions(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "versions" {
 		return fmt.Errorf("%w: devport php versions [--json]", ErrUsage)
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/stackdef"
@@ -22,6 +25,22 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 	fs.StringVar(&req.Runtime, "runtime", "", "process or container (Docker)")
 	fs.StringVar(&req.Image, "image", "", "container image (default: the service's, else setting container.image.STACK, else the stack's)")
 	php := fs.String("php", "", "the php service's PHP version, MAJOR.MINOR, or auto to let devport choose (composer.json's require.php, else the newest)")
+	var ini wire.PHPIniRequest
+	fs.Func("php-ini", "set a php.ini directive of the project's PHP: KEY=VALUE (repeatable)", func(kv string) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("--php-ini %q: use KEY=VALUE, e.g. --php-ini memory_limit=1G", kv)
+		}
+		if ini.Set == nil {
+			ini.Set = map[string]string{}
+		}
+		ini.Set[strings.TrimSpace(k)] = v
+		return nil
+	})
+	fs.Func("php-ini-unset", "remove a php.ini directive the project set: KEY (repeatable)", func(k string) error {
+		ini.Unset = append(ini.Unset, k)
+		return nil
+	})
 	pos, err := c.flags(fs, args)
 	if err != nil {
 		return err
@@ -30,8 +49,14 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if ini.Set != nil || ini.Unset != nil {
+		if req.Runtime != "" || req.Image != "" || req.Service != "" || *php != "" {
+			return fmt.Errorf("%w: --php-ini is set on its own: devport set %s --php-ini KEY=VALUE, then devport set %s --runtime ... or --php ...", ErrUsage, name, name)
+		}
+		return c.setPHPIni(ctx, name, ini)
+	}
 	if req.Runtime == "" && *php == "" {
-		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE], or devport set %s --php X.Y", ErrUsage, name, name)
+		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE], devport set %s --php X.Y, or --php-ini KEY=VALUE", ErrUsage, name, name)
 	}
 	if req.Runtime == "" && req.Image != "" {
 		return fmt.Errorf("%w: --image goes with --runtime container: devport set %s --runtime container --image %s", ErrUsage, name, req.Image)
@@ -80,6 +105,30 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 		} else {
 			fmt.Fprintf(c.Stdout, "%s's data does not move between runtimes: it starts empty there\n", d.Stack)
 		}
+	}
+	return nil
+}
+
+// setPHPIni changes php.ini directives of a project and prints the
+// project's directives as they are now.
+func (c *CLI) setPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) error {
+	var st wire.ProjectStatus
+	err := c.withAPI(ctx, func(a api, cl *wire.Client) error {
+		return c.withProgress(ctx, cl, name, func() (err error) {
+			st, err = a.SetPHPIni(ctx, name, req)
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if len(st.PHPIni) == 0 {
+		fmt.Fprintf(c.Stdout, "%s's PHP runs with the distribution's php.ini and devport's development defaults (%s)\n", st.Name, st.State)
+		return nil
+	}
+	fmt.Fprintf(c.Stdout, "%s's php.ini directives (%s):\n", st.Name, st.State)
+	for _, k := range slices.Sorted(maps.Keys(st.PHPIni)) {
+		fmt.Fprintf(c.Stdout, "  %s = %s\n", k, st.PHPIni[k])
 	}
 	return nil
 }

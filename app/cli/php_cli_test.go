@@ -60,7 +60,7 @@ func TestPHPCommands(t *testing.T) {
 	}{
 		{"versions", []string{"php", "versions"}, "", "  " + host + "      yes"},
 		{"versions json", []string{"php", "versions", "--json"}, "", `"version": "` + host + `"`},
-		{"versions of what", []string{"php", "shop"}, "devport php versions", ""},
+		{"neither a project nor versions", []string{"php"}, "devport php versions", ""},
 		{"nothing to set", []string{"set", "shop"}, "--php X.Y", ""},
 		{"image without runtime", []string{"set", "shop", "--php", host, "--image", "php:8.4-apache"}, "--image goes with --runtime container", ""},
 		{"malformed", []string{"set", "shop", "--php", "8"}, "is not a PHP version", ""},

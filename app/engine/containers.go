@@ -105,6 +105,9 @@ func (m *Manager) newServiceRunner(ctx context.Context, p store.Project, s store
 		PHP:        php.version,
 		Debug:      s.Debug && stackdef.IsPython(s.Stack),
 		DebugPort:  debugPort,
+		PHPIni:     p.PHPIni,
+		Xdebug:     p.Xdebug && s.Stack == stackdef.PHP,
+		XdebugPort: xdebugPort,
 		// The data services' variables, then devport.toml's env, after
 		// the CA bundle's: the user's own word wins.
 		Env: append(dataEnv(p, cmp.Or(s.Runtime, wire.RuntimeProcess)), serviceEnv(s)...),

@@ -144,6 +144,27 @@ func (m *Manager) controlHandler() http.Handler {
 			reply(w, p, err)
 		}
 	})
+	mux.HandleFunc("POST /v1/projects/{name}/php-ini", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.PHPIniRequest
+		if decode(w, r, &req) {
+			p, err := l.SetPHPIni(r.Context(), r.PathValue("name"), req)
+			reply(w, p, err)
+		}
+	})
+	mux.HandleFunc("POST /v1/projects/{name}/php-command", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.PHPCommandRequest
+		if decode(w, r, &req) {
+			cmd, err := l.PHPCommand(r.Context(), r.PathValue("name"), req)
+			reply(w, cmd, err)
+		}
+	})
+	mux.HandleFunc("POST /v1/projects/{name}/xdebug", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.XdebugRequest
+		if decode(w, r, &req) {
+			p, err := l.SetXdebug(r.Context(), r.PathValue("name"), req)
+			reply(w, p, err)
+		}
+	})
 	mux.HandleFunc("POST /v1/projects/{name}/rename", func(w http.ResponseWriter, r *http.Request) {
 		var req wire.RenameRequest
 		if decode(w, r, &req) {

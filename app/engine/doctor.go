@@ -51,6 +51,7 @@ func (m *Manager) Doctor(ctx context.Context, o DoctorOptions) []Check {
 	out = append(out, m.checkData(ctx, ps)...)          // doctor_data.go
 	out = append(out, m.checkPython(ctx, ps)...)        // doctor_python.go
 	out = append(out, m.checkPHPExtensions(ctx, ps)...) // doctor_phpext.go
+	out = append(out, m.checkXdebugInstalled(ctx, ps)...) // doctor_php.go
 	out = append(out, checkDocker(ctx, ps))
 	return out
 }

@@ -166,6 +166,30 @@ func (l Local) SetPHP(ctx context.Context, name string, req wire.PHPRequest) (wi
 	return l.M.Status(ctx, name)
 }
 
+// SetPHPIni changes a project's php.ini directives and returns the
+// project.
+func (l Local) SetPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error) {
+	if _, err := l.M.SetPHPIni(ctx, name, req.Set, req.Unset); err != nil {
+		return wire.ProjectStatus{}, withField(err)
+	}
+	return l.M.Status(ctx, name)
+}
+
+// PHPCommand is the command that runs a project's PHP or Composer.
+func (l Local) PHPCommand(ctx context.Context, name string, req wire.PHPCommandRequest) (wire.Command, error) {
+	cmd, err := l.M.PHPCommand(ctx, name, req)
+	return cmd, withField(err)
+}
+
+// SetXdebug turns Xdebug of a project's PHP on or off and returns the
+// project.
+func (l Local) SetXdebug(ctx context.Context, name string, req wire.XdebugRequest) (wire.ProjectStatus, error) {
+	if _, err := l.M.SetXdebug(ctx, name, req.On); err != nil {
+		return wire.ProjectStatus{}, withField(err)
+	}
+	return l.M.Status(ctx, name)
+}
+
 // Rename renames a project and returns it as it is now.
 func (l Local) Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error) {
 	p, err := l.M.Rename(ctx, name, req)

@@ -162,7 +162,7 @@ func planFile(ctx context.Context, req wire.AddRequest, f manifest.File) (store.
 		domains = []string{name + ".test"}
 	}
 	p := store.Project{Name: name, Root: dir, Domains: domains, BeforeStart: f.Hooks.BeforeStart,
-		FollowBranch: f.Database.FollowGitBranch}
+		FollowBranch: f.Database.FollowGitBranch, PHPIni: f.PHP.Settings()}
 	for _, sn := range sortedKeys(f.Services) {
 		s := f.Services[sn]
 		if stack := stackdef.Canonical(s.Stack); stackdef.IsData(stack) {
@@ -439,6 +439,12 @@ func fileFromProject(p store.Project, routes []store.Route) (manifest.File, []st
 	}
 	f := manifest.File{Name: p.Name, Domains: p.Domains, Services: map[string]manifest.Service{},
 		Hooks: manifest.Hooks{BeforeStart: p.BeforeStart}, Database: manifest.Database{FollowGitBranch: p.FollowBranch}}
+	for k, v := range p.PHPIni {
+		if f.PHP.Ini == nil {
+			f.PHP.Ini = map[string]any{}
+		}
+		f.PHP.Ini[k] = v
+	}
 	var warnings []string
 	rel := func(what, path string) (string, error) {
 		r, err := filepath.Rel(p.Root, path)

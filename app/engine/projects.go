@@ -316,6 +316,7 @@ func (m *Manager) status(p store.Project) wire.ProjectStatus {
 	}
 	st.Data = m.dataStatus(p, r) // data.go
 	st.FollowBranch = p.FollowBranch
+	st.PHPIni, st.Xdebug = p.PHPIni, p.Xdebug
 	m.mu.Unlock()
 	return st
 }

@@ -31,3 +31,16 @@ func ownerOf(fi os.FileInfo) int {
 	}
 	return -1
 }
+
+// folderOwner is the uid and gid that own path; ok is false when the
+// system does not say.
+func folderOwner(path string) (uid, gid int, ok bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	if st, is := fi.Sys().(*syscall.Stat_t); is {
+		return int(st.Uid), int(st.Gid), true
+	}
+	return 0, 0, false
+}

@@ -22,6 +22,12 @@ type Engine interface {
 	// SetDebug runs a Python service under debugpy, or no longer (devport
 	// debug NAME on|off); it refuses a taken port and uWSGI.
 	SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error)
+	// SetXdebug loads Xdebug for a project's PHP, or leaves it out
+	// (devport xdebug NAME on|off); it refuses when Xdebug is missing.
+	SetXdebug(ctx context.Context, name string, req wire.XdebugRequest) (wire.ProjectStatus, error)
+	// SetPHPIni changes a project's php.ini directives (devport set NAME
+	// --php-ini); it refuses a bad key or value.
+	SetPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error)
 	// Park makes every subfolder of dir a project (devport park).
 	Park(ctx context.Context, dir string) (wire.ParkReport, error)
 	// Subscribe returns change events and a function that ends them.
@@ -153,6 +159,22 @@ func (r *remote) SetRuntime(ctx context.Context, name string, req wire.RuntimeRe
 
 func (r *remote) SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error) {
 	p, err := r.c.SetDebug(ctx, name, req)
+	if err == nil {
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
+	}
+	return p, err
+}
+
+func (r *remote) SetXdebug(ctx context.Context, name string, req wire.XdebugRequest) (wire.ProjectStatus, error) {
+	p, err := r.c.SetXdebug(ctx, name, req)
+	if err == nil {
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
+	}
+	return p, err
+}
+
+func (r *remote) SetPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error) {
+	p, err := r.c.SetPHPIni(ctx, name, req)
 	if err == nil {
 		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
 	}

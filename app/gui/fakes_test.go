@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -115,6 +117,57 @@ func (f *dataEngine) SetDebug(_ context.Context, name string, req wire.DebugRequ
 		}
 		f.projects[i] = p
 		return p, nil
+	}
+	return wire.ProjectStatus{}, errors.New("no project " + name)
+}
+
+// SetXdebug records the call and stores the flag, or fails with fail
+// (the engine's refusal when Xdebug is missing, say).
+func (f *dataEngine) SetXdebug(_ context.Context, name string, req wire.XdebugRequest) (wire.ProjectStatus, error) {
+	if err := f.record("xdebug %s %v", name, req.On); err != nil {
+		return wire.ProjectStatus{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, p := range f.projects {
+		if p.Name == name {
+			p.Xdebug = req.On
+			f.projects[i] = p
+			return p, nil
+		}
+	}
+	return wire.ProjectStatus{}, errors.New("no project " + name)
+}
+
+// SetPHPIni records the call and stores the change, or fails with fail
+// (the engine's refusal of a bad value, say).
+func (f *dataEngine) SetPHPIni(_ context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error) {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(req.Set)) {
+		parts = append(parts, k+"="+req.Set[k])
+	}
+	for _, k := range req.Unset {
+		parts = append(parts, "-"+k)
+	}
+	if err := f.record("php.ini %s %s", name, strings.Join(parts, " ")); err != nil {
+		return wire.ProjectStatus{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, p := range f.projects {
+		if p.Name == name {
+			ini := maps.Clone(p.PHPIni)
+			if ini == nil {
+				ini = map[string]string{}
+			}
+			maps.Copy(ini, req.Set)
+			for _, k := range req.Unset {
+				delete(ini, k)
+			}
+			p.PHPIni = ini
+			f.projects[i] = p
+			return p, nil
+		}
 	}
 	return wire.ProjectStatus{}, errors.New("no project " + name)
 }

@@ -3,6 +3,8 @@ package gui
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -47,8 +49,23 @@ type ServiceEditor struct {
 	// debug NAME on|off); nil but for the Python stacks debugpy runs
 	// (uWSGI is not one). It shows the stored state.
 	Debug *widget.Check
+	// Xdebug loads Xdebug for the project's PHP (devport xdebug NAME
+	// on|off); nil but for the php service. It shows the stored state.
+	Xdebug *widget.Check
 	// Err is the service's note line: why a change was refused.
 	Err *widget.Label
+	// xdebugging is true while an Xdebug change is on its way (UI thread
+	// only), as debugging is for Debug.
+	xdebugging bool
+	// PHPIni lists the project's php.ini directives, one KEY = VALUE a
+	// line, and PHPIniApply stores the edit (devport set --php-ini and
+	// --php-ini-unset); nil but for the php service.
+	PHPIni      *widget.Entry
+	PHPIniApply *widget.Button
+	// iniShown is the text PHPIni last showed from the engine: an edit
+	// in progress (the text differs) is not overwritten by an update.
+	iniShown  string
+	iniStored map[string]string
 	// debugging is true while a debug change is on its way (UI thread
 	// only): the check shows what was asked, not an older list.
 	debugging bool
@@ -56,6 +73,9 @@ type ServiceEditor struct {
 
 // debugLabel is the Debug check's text: where an IDE attaches.
 const debugLabel = "Debug (debugpy on 127.0.0.1:5678)"
+
+// xdebugLabel is the Xdebug check's text: where Xdebug connects, and when.
+const xdebugLabel = "Xdebug (to your IDE on port 9003, for requests with XDEBUG_TRIGGER)"
 
 // ShowProject opens (or raises) the details window of a project.
 func (u *UI) ShowProject(name string) {
@@ -83,6 +103,12 @@ func (u *UI) ShowProject(name string) {
 		}
 		if se.Debug != nil {
 			card.Add(se.Debug)
+		}
+		if se.Xdebug != nil {
+			card.Add(se.Xdebug)
+		}
+		if se.PHPIni != nil {
+			card.Add(container.NewBorder(widget.NewLabel("php.ini (KEY = VALUE, on top of devport's defaults)"), nil, nil, se.PHPIniApply, se.PHPIni))
 		}
 		card.Add(se.Err)
 		box.Add(widget.NewCard(s.Name, "", card))
@@ -128,6 +154,13 @@ func (pv *ProjectView) newEditor(s wire.ServiceStatus) *ServiceEditor {
 	if stackdef.IsPython(s.Stack) && s.Stack != stackdef.UWSGI {
 		se.Debug = widget.NewCheck(debugLabel, func(on bool) { pv.setDebug(service, se, on) })
 	}
+	if s.Stack == stackdef.PHP {
+		se.Xdebug = widget.NewCheck(xdebugLabel, func(on bool) { pv.setXdebug(se, on) })
+		se.PHPIni = widget.NewMultiLineEntry()
+		se.PHPIni.SetPlaceHolder("memory_limit = 1G")
+		se.PHPIni.SetMinRowsVisible(3)
+		se.PHPIniApply = widget.NewButton("Apply", func() { pv.applyPHPIni(se) })
+	}
 	return se
 }
 
@@ -155,6 +188,129 @@ func (pv *ProjectView) setDebug(service string, se *ServiceEditor, on bool) {
 			pv.show(p)
 		})
 	})
+}
+
+// setXdebug loads Xdebug for the project's PHP or leaves it out. A
+// refusal (Xdebug is not installed, the project failed to restart) is
+// shown on the service's note line, and the check goes back.
+func (pv *ProjectView) setXdebug(se *ServiceEditor, on bool) {
+	se.Err.SetText("")
+	se.xdebugging = true
+	se.Xdebug.Disable()
+	pv.u.Status.SetText(fmt.Sprintf("Turning Xdebug of %s %s…", pv.name, onOff(on)))
+	pv.u.bg(func() {
+		p, err := pv.u.opts.Engine.SetXdebug(pv.u.ctx, pv.name, wire.XdebugRequest{On: on})
+		pv.u.do(func() {
+			se.xdebugging = false
+			se.Xdebug.Enable()
+			if err != nil {
+				se.showXdebug(!on)
+				se.Err.SetText(err.Error())
+				pv.u.Status.SetText(err.Error())
+				return
+			}
+			pv.u.Status.SetText("")
+			pv.show(p)
+		})
+	})
+}
+
+// applyPHPIni stores the directives of the php.ini box: those added or
+// changed are set, those removed unset. A line without "=" or the
+// engine's refusal (a bad key or value) shows on the note line, and
+// nothing changes.
+func (pv *ProjectView) applyPHPIni(se *ServiceEditor) {
+	req, err := phpIniDiff(se.iniStored, se.PHPIni.Text)
+	se.Err.SetText("")
+	if err != nil {
+		se.Err.SetText(err.Error())
+		return
+	}
+	if len(req.Set) == 0 && len(req.Unset) == 0 {
+		return
+	}
+	se.PHPIniApply.Disable()
+	pv.u.Status.SetText(fmt.Sprintf("Changing php.ini of %s…", pv.name))
+	pv.u.bg(func() {
+		p, err := pv.u.opts.Engine.SetPHPIni(pv.u.ctx, pv.name, req)
+		pv.u.do(func() {
+			se.PHPIniApply.Enable()
+			if err != nil {
+				se.Err.SetText(err.Error())
+				pv.u.Status.SetText(err.Error())
+				return
+			}
+			pv.u.Status.SetText("")
+			se.iniShown = "" // show what is stored now, edit done
+			se.showPHPIni(p.PHPIni, true)
+			pv.show(p)
+		})
+	})
+}
+
+// phpIniDiff turns the box's text into the change from stored: one
+// KEY = VALUE a line (blank lines and lines starting with ";" or "#"
+// skipped).
+func phpIniDiff(stored map[string]string, text string) (wire.PHPIniRequest, error) {
+	want := map[string]string{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == ';' || line[0] == '#' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return wire.PHPIniRequest{}, fmt.Errorf("php.ini line %d %q: use KEY = VALUE, e.g. memory_limit = 1G", i+1, line)
+		}
+		want[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"`)
+	}
+	var req wire.PHPIniRequest
+	for k, v := range want {
+		if old, ok := stored[k]; !ok || old != v {
+			if req.Set == nil {
+				req.Set = map[string]string{}
+			}
+			req.Set[k] = v
+		}
+	}
+	for k := range stored {
+		if _, ok := want[k]; !ok {
+			req.Unset = append(req.Unset, k)
+		}
+	}
+	slices.Sort(req.Unset)
+	return req, nil
+}
+
+// showPHPIni shows the stored directives in the php.ini box, unless the
+// user is editing it (its text is not what was shown last) and force is
+// false.
+func (se *ServiceEditor) showPHPIni(ini map[string]string, force bool) {
+	if se.PHPIni == nil {
+		return
+	}
+	se.iniStored = ini
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(ini)) {
+		fmt.Fprintf(&b, "%s = %s\n", k, ini[k])
+	}
+	text := b.String()
+	if !force && se.PHPIni.Text != se.iniShown {
+		return
+	}
+	se.iniShown = text
+	se.PHPIni.SetText(text)
+}
+
+// showXdebug sets the Xdebug check without asking the engine again.
+func (se *ServiceEditor) showXdebug(on bool) {
+	if se.Xdebug == nil || se.xdebugging || se.Xdebug.Checked == on {
+		return
+	}
+	changed := se.Xdebug.OnChanged
+	se.Xdebug.OnChanged = nil
+	se.Xdebug.SetChecked(on)
+	se.Xdebug.OnChanged = changed
 }
 
 // showDebug sets the Debug check without asking the engine again.
@@ -315,6 +471,8 @@ func (pv *ProjectView) show(p wire.ProjectStatus) {
 		}
 		se.Info.SetText(info)
 		se.showDebug(s.Debug)
+		se.showXdebug(p.Xdebug)
+		se.showPHPIni(p.PHPIni, false)
 	}
 	pv.Data.update(p)
 }

@@ -27,6 +27,9 @@ import (
 //	POST   /v1/projects/{name}/runtime        RuntimeRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/debug          DebugRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/php            PHPRequest -> ProjectStatus
+//	POST   /v1/projects/{name}/php-ini        PHPIniRequest -> ProjectStatus
+//	POST   /v1/projects/{name}/xdebug         XdebugRequest -> ProjectStatus
+//	POST   /v1/projects/{name}/php-command    PHPCommandRequest -> Command
 //	POST   /v1/projects/{name}/rename         RenameRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/routes         RouteRequest -> RouteStatus
 //	POST   /v1/projects/{name}/python         PythonRequest -> Command
@@ -162,6 +165,27 @@ func (c *Client) SetDebug(ctx context.Context, name string, req DebugRequest) (P
 func (c *Client) SetPHP(ctx context.Context, name string, req PHPRequest) (ProjectStatus, error) {
 	var p ProjectStatus
 	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/php", req, &p)
+}
+
+// SetPHPIni changes a project's php.ini directives through the engine,
+// which restarts a running project to apply them.
+func (c *Client) SetPHPIni(ctx context.Context, name string, req PHPIniRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/php-ini", req, &p)
+}
+
+// SetXdebug turns Xdebug of a project's PHP on or off through the engine,
+// which restarts a running project to apply it.
+func (c *Client) SetXdebug(ctx context.Context, name string, req XdebugRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/xdebug", req, &p)
+}
+
+// PHPCommand asks the engine for the command that runs a project's PHP
+// (or Composer with it) as its site runs, for the caller to run.
+func (c *Client) PHPCommand(ctx context.Context, name string, req PHPCommandRequest) (Command, error) {
+	var cmd Command
+	return cmd, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/php-command", req, &cmd)
 }
 
 // Rename renames project name through the engine (devport rename).

@@ -86,6 +86,12 @@ type ProjectStatus struct {
 	Data []DataServiceStatus `json:"data,omitempty"`
 	// FollowBranch says whether its databases follow its git branch.
 	FollowBranch bool `json:"follow_branch,omitempty"`
+	// PHPIni are the project's own php.ini directives (devport.toml's
+	// [php.ini], devport set --php-ini), on top of the distribution's and
+	// devport's development defaults.
+	PHPIni map[string]string `json:"php_ini,omitempty"`
+	// Xdebug says whether its PHP loads Xdebug (devport xdebug NAME on).
+	Xdebug bool `json:"xdebug,omitempty"`
 }
 
 // DataServiceStatus is one data service of a project: a database, a cache
@@ -165,6 +171,23 @@ type PythonRequest struct {
 	Tool    string   `json:"tool"`              // ToolPython, ToolManage or ToolFlask
 	Service string   `json:"service,omitempty"` // "" : the project's one Python service
 	Args    []string `json:"args,omitempty"`    // passed on untouched
+	// TTY says the caller's stdin is a terminal: a command run in a
+	// container gets one too (docker exec -t).
+	TTY bool `json:"tty,omitempty"`
+}
+
+// The tools PHPCommandRequest runs.
+const (
+	ToolPHP      = "php"
+	ToolComposer = "composer"
+)
+
+// PHPCommandRequest asks for the command that runs a project's PHP, or
+// Composer with it, as its site runs (POST
+// /v1/projects/{name}/php-command).
+type PHPCommandRequest struct {
+	Tool string   `json:"tool"`           // ToolPHP or ToolComposer
+	Args []string `json:"args,omitempty"` // passed on untouched
 	// TTY says the caller's stdin is a terminal: a command run in a
 	// container gets one too (docker exec -t).
 	TTY bool `json:"tty,omitempty"`
@@ -330,6 +353,21 @@ type PHPRequest struct {
 type DebugRequest struct {
 	Service string `json:"service,omitempty"` // "": the project's only Python service
 	On      bool   `json:"on"`
+}
+
+// PHPIniRequest changes a project's php.ini directives (`devport set NAME
+// --php-ini KEY=VALUE --php-ini-unset KEY`, POST
+// /v1/projects/{name}/php-ini): Set is added or replaced, then Unset
+// removed. A running project restarts to apply them.
+type PHPIniRequest struct {
+	Set   map[string]string `json:"set,omitempty"`
+	Unset []string          `json:"unset,omitempty"`
+}
+
+// XdebugRequest turns Xdebug of a project's PHP on or off (`devport
+// xdebug NAME on|off`, POST /v1/projects/{name}/xdebug).
+type XdebugRequest struct {
+	On bool `json:"on"`
 }
 
 // RouteRequest declares a route of a project (`devport route NAME add`,

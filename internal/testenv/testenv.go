@@ -51,6 +51,7 @@ var Tools = map[string]string{
 	"apache2":                "apache2",
 	"certutil":               "libnss3-tools",
 	"chromium":               "chromium",
+	"composer":               "composer",
 	"curl":                   "curl",
 	"dbus-daemon":            "dbus",
 	"dbus-run-session":       "dbus",
