@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image/color"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +34,9 @@ type Options struct {
 	Tray bool
 	// Icons for the tray states; nil ones fall back to the app icon.
 	Icons TrayIcons
+	// Opener is the program that opens URLs and folders (open.go);
+	// default xdg-open.
+	Opener string
 	// Quit ends the app; default fyne.App.Quit.
 	Quit func()
 	// Manual queues the UI work of background actions and events until
@@ -437,7 +439,8 @@ func (u *UI) project(name string) (wire.ProjectStatus, bool) {
 	return wire.ProjectStatus{}, false
 }
 
-// OpenSite opens a project's https URL in the browser.
+// OpenSite opens a project's https URL in the browser. A failure shows
+// in the status line with the command that was tried.
 func (u *UI) OpenSite(name string) {
 	p, ok := u.project(name)
 	if !ok {
@@ -448,20 +451,24 @@ func (u *UI) OpenSite(name string) {
 	} else {
 		u.Status.SetText("Opening " + p.URL + " in your browser")
 	}
-	if uu, err := url.Parse(p.URL); err == nil {
-		if err := u.app.OpenURL(uu); err != nil {
-			u.Status.SetText("Open " + p.URL + ": " + err.Error())
-		}
-	}
+	u.openIn(p.URL, u.Status)
 }
 
+// openFolder opens a project's folder in the file manager.
 func (u *UI) openFolder(name string) {
 	p, ok := u.project(name)
 	if !ok || p.Root == "" {
 		return
 	}
-	if err := u.app.OpenURL(&url.URL{Scheme: "file", Path: p.Root}); err != nil {
-		u.Status.SetText("Open " + p.Root + ": " + err.Error())
+	u.Status.SetText("Opening " + p.Root)
+	u.openIn(p.Root, u.Status)
+}
+
+// openIn opens target, and says so in status when it fails.
+func (u *UI) openIn(target string, status *widget.Label) {
+	show := func(msg string) { status.SetText("Open failed: " + msg) }
+	if err := u.open(target, show); err != nil {
+		show(err.Error())
 	}
 }
 
