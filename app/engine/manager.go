@@ -64,6 +64,9 @@ type Manager struct {
 
 	subs subscribers
 
+	// restoreMu serialises changes to the record of what runs (restore.go).
+	restoreMu sync.Mutex
+
 	// quit ends the Serve in progress (devport quit); nil when not serving.
 	quit atomic.Pointer[context.CancelFunc]
 

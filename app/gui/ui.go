@@ -80,7 +80,10 @@ type UI struct {
 	SettingsView *SettingsView
 	Logs         map[string]*LogsView
 	Remove       *RemoveDialog
-	Details      map[string]*ProjectView // project details windows, by name
+	// QuitConfirm asks before Quit stops running projects (quit.go); nil
+	// until asked.
+	QuitConfirm *dialog.ConfirmDialog
+	Details     map[string]*ProjectView // project details windows, by name
 
 	pending atomic.Int64 // background actions still running
 	queued  []func()     // Manual: UI work waiting for Idle
@@ -132,7 +135,7 @@ func New(a fyne.App, o Options) *UI {
 	if o.Tray {
 		u.Window.SetCloseIntercept(u.Window.Hide)
 	} else {
-		u.Window.SetCloseIntercept(u.opts.Quit) // the master window: closing it quits
+		u.Window.SetCloseIntercept(u.RequestQuit) // the master window: closing it quits
 	}
 	a.Lifecycle().SetOnStopped(u.Close)
 	if c, ok := u.Window.Canvas().(interface {
