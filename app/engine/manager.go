@@ -64,6 +64,9 @@ type Manager struct {
 
 	subs subscribers
 
+	// windows are the windows open on this engine (window.go).
+	windows windows
+
 	// restoreMu serialises changes to the record of what runs (restore.go).
 	restoreMu sync.Mutex
 

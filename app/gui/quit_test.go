@@ -3,7 +3,9 @@ package gui
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -104,5 +106,43 @@ func TestTrayWithoutProjects(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// starts is an Engine that records the projects it is asked to start.
+type starts struct {
+	*dataEngine
+	mu      sync.Mutex
+	started []string
+}
+
+func (s *starts) Start(_ context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.started = append(s.started, name)
+	return nil
+}
+
+func (s *starts) names() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.started)
+}
+
+// TestRaiseStartsProjects: a second launch (`devport --start shop`)
+// reaches this window as an EventRaise; the window starts what it asked.
+func TestRaiseStartsProjects(t *testing.T) {
+	e := &starts{dataEngine: newDataEngine(wire.ProjectStatus{Name: "shop", State: wire.StateStopped})}
+	u := New(test.NewTempApp(t), Options{Engine: e, Checks: wizardChecks{}, Manual: true, Tray: true})
+	t.Cleanup(func() { u.Close(); u.Idle() })
+	u.Idle()
+	e.emit(wire.Event{Kind: wire.EventRaise, Raise: &wire.RaiseRequest{Show: true, Start: []string{"shop"}}})
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.Equal(e.names(), []string{"shop"}) {
+		if time.Now().After(deadline) {
+			t.Fatalf("started %q, want shop", e.names())
+		}
+		u.Idle()
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -163,6 +163,17 @@ func (u *UI) Show() {
 	u.Window.RequestFocus()
 }
 
+// raise does what a second launch asked (one instance): come to the front
+// unless it said --minimized, and start its --start projects.
+func (u *UI) raise(req wire.RaiseRequest) {
+	if req.Show {
+		u.Show()
+	}
+	for _, name := range req.Start {
+		u.act("start", name)
+	}
+}
+
 // Close ends the event subscription and every log follower.
 func (u *UI) Close() { u.stop() }
 
@@ -240,6 +251,11 @@ func (u *UI) follow(events <-chan wire.Event) {
 			n := fyne.NewNotification("devport: "+e.Project, e.Detail)
 			detail := e.Detail
 			u.do(func() { u.Status.SetText(detail); u.app.SendNotification(n) })
+			continue
+		case wire.EventRaise: // a second launch found this window: it exits, this one comes forward
+			if req := e.Raise; req != nil {
+				u.do(func() { u.raise(*req) })
+			}
 			continue
 		case wire.EventAdded, wire.EventRemoved: // a new name may not resolve yet
 			u.refreshBanner()
