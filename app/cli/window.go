@@ -35,7 +35,7 @@ func RunWithWindow(ctx context.Context, args []string, open WindowFunc) error {
 // How `devport help` lists the window.
 const (
 	windowUsage = "devport [--minimized] [--start NAME,NAME] [--no-restore] [--https-port N] [--http-port N]"
-	windowHelp  = "open the desktop window (it hosts the engine, or attaches to a running one); the projects that ran when devport last stopped start again, unless --no-restore"
+	windowHelp  = "open the desktop window (it hosts the engine, or attaches to a running one); the projects that ran when devport last stopped start again, unless --no-restore; with a window already open, bring that one to the front (starting --start) and exit"
 )
 
 // launch is what devport serve and devport [flags] are told: the
