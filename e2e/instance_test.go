@@ -74,9 +74,11 @@ func TestSecondLaunch(t *testing.T) {
 	tests := []struct {
 		name     string
 		headless bool // the window attaches to `devport serve --headless`
+		together bool // the second launch comes before the first window is up (a double click)
 	}{
 		{name: "window hosts the engine"},
 		{name: "window attached to a headless engine", headless: true},
+		{name: "two launches at once", together: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,15 +91,18 @@ func TestSecondLaunch(t *testing.T) {
 				g = e.serve(ports...)
 			}
 			first := startWindow(t, e, display, ports...)
-			if tc.headless {
-				waitFor(t, "the window attaches", func() bool { return strings.Contains(first.out.String(), "attached to the engine") })
-			} else {
-				waitFor(t, "the engine is ready", func() bool { return strings.Contains(first.out.String(), "devport: ready") })
-			}
 			x := xdo{t: t, display: display}
-			x.waitWindow("^devport$")
+			switch {
+			case tc.together:
+			case tc.headless:
+				waitFor(t, "the window attaches", func() bool { return strings.Contains(first.out.String(), "attached to the engine") })
+				x.waitWindow("^devport$")
+			default:
+				waitFor(t, "the engine is ready", func() bool { return strings.Contains(first.out.String(), "devport: ready") })
+				x.waitWindow("^devport$")
+			}
 
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			second := exec.CommandContext(ctx, bin, "--start", "shop")
 			second.Env = append(withoutDBus(e.environ()), "DISPLAY="+display, "LANG=en_US.UTF-8")

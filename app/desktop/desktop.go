@@ -45,6 +45,20 @@ func Open(ctx context.Context, o cli.WindowOptions) error {
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	unlock, err := engine.LockWindow(o.Paths)
+	if errors.Is(err, engine.ErrWindowOpen) {
+		// Another window is open, or starting (two launches at once):
+		// it answers once its engine (or the one it attaches to) does.
+		if err := raiseOther(ctx, o); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, "devport: a devport window is already open: brought it to the front")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	c, raised, err := raiseOpen(ctx, o)
 	if err != nil || raised {
 		if raised {
@@ -160,6 +174,34 @@ func raiseOpen(ctx context.Context, o cli.WindowOptions) (c *wire.Client, raised
 		return c, false, nil
 	}
 	return nil, false, fmt.Errorf("ask the devport window that is open to come to the front: %w", err)
+}
+
+// raiseWait bounds how long a launch waits for a window that is starting
+// to answer (its engine binds its ports, opens its store and its CA).
+const raiseWait = 60 * time.Second
+
+// raiseOther asks the window another process opens (it holds the window
+// lock) to come to the front, waiting until that window is on an engine
+// that answers.
+func raiseOther(ctx context.Context, o cli.WindowOptions) error {
+	ctx, cancel := context.WithTimeout(ctx, raiseWait)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, raised, err := raiseOpen(ctx, o)
+		if raised {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			if err == nil {
+				err = ctx.Err()
+			}
+			return fmt.Errorf("a devport window is open or starting for %s, but it does not answer on %s: %w", o.Paths.Data, o.Paths.Control(), err)
+		}
+	}
 }
 
 // connect attaches to the running engine c, or when c is nil opens a

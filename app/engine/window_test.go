@@ -97,3 +97,29 @@ func TestRaiseWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestLockWindow: one window lock per data folder at a time; it is free
+// again once released.
+func TestLockWindow(t *testing.T) {
+	home := t.TempDir()
+	p := Paths{Data: home, Logs: home + "/logs", Run: home + "/run"}
+	unlock, err := LockWindow(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LockWindow(p); !errors.Is(err, ErrWindowOpen) {
+		t.Errorf("second lock: %v, want ErrWindowOpen", err)
+	}
+	other := t.TempDir()
+	if u, err := LockWindow(Paths{Data: other, Logs: other + "/logs", Run: other + "/run"}); err != nil {
+		t.Errorf("another data folder: %v", err)
+	} else {
+		u()
+	}
+	unlock()
+	again, err := LockWindow(p)
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	again()
+}
