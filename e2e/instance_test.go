@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -102,32 +101,46 @@ func TestSecondLaunch(t *testing.T) {
 				x.waitWindow("^devport$")
 			}
 
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			second := exec.CommandContext(ctx, bin, "--start", "shop")
-			second.Env = append(withoutDBus(e.environ()), "DISPLAY="+display, "LANG=en_US.UTF-8")
-			out, err := second.CombinedOutput()
-			if err != nil {
-				t.Fatalf("the second launch: %v\n%s", err, out)
+			// The same ports: should the second launch host the engine
+			// (it won the race of two at once), it binds no others.
+			second := startWindow(t, e, display, append(ports, "--start", "shop")...)
+			// One of them exits 0, having raised the other: the second,
+			// unless both came at once and the second won the window lock.
+			var gone, open *window
+			select {
+			case err := <-second.done:
+				second.done <- err
+				gone, open = second, first
+			case err := <-first.done:
+				if !tc.together {
+					t.Fatalf("the first window exited (%v):\n%s", err, first.out.String())
+				}
+				first.done <- err
+				gone, open = first, second
+			case <-time.After(60 * time.Second):
+				t.Fatalf("no launch exited within 60 s:\nfirst:\n%s\nsecond:\n%s", first.out.String(), second.out.String())
 			}
-			if !strings.Contains(string(out), "already open") {
-				t.Errorf("the second launch did not say it found the window:\n%s", out)
+			if err := <-gone.done; err != nil {
+				t.Fatalf("the launch that found the other window: %v\n%s", err, gone.out.String())
+			}
+			if !strings.Contains(gone.out.String(), "already open") {
+				t.Errorf("the launch that exited did not say it found the window:\n%s", gone.out.String())
 			}
 			waitFor(t, "shop runs (--start of the second launch)", func() bool { st, _ := e.lsState("shop"); return st == "running" })
 			time.Sleep(time.Second) // a second window would be mapped by now
 			if ids := strings.Fields(x.search("^devport$")); len(ids) != 1 {
 				t.Errorf("%d devport windows, want 1 (%v)", len(ids), ids)
 			}
-			if first.cmd.ProcessState != nil {
-				t.Fatalf("the first window exited:\n%s", first.out.String())
+			if open.cmd.ProcessState != nil {
+				t.Fatalf("the window that stayed exited:\n%s", open.out.String())
 			}
-			first.quit(t)
+			open.quit(t)
 			if tc.headless {
 				if err := g.stop(t); err != nil {
 					t.Errorf("engine exit: %v\n%s", err, g.output())
 				}
 			}
-			if s := first.out.String(); strings.Contains(s, "panic") || strings.Contains(s, "should have been called in fyne.Do") {
+			if s := open.out.String(); strings.Contains(s, "panic") || strings.Contains(s, "should have been called in fyne.Do") {
 				t.Errorf("the window's output shows a panic or a thread error:\n%s", s)
 			}
 		})
