@@ -178,7 +178,7 @@ func raiseOpen(ctx context.Context, o cli.WindowOptions) (c *wire.Client, raised
 
 // raiseWait bounds how long a launch waits for a window that is starting
 // to answer (its engine binds its ports, opens its store and its CA).
-const raiseWait = 60 * time.Second
+const raiseWait = 30 * time.Second
 
 // raiseOther asks the window another process opens (it holds the window
 // lock) to come to the front, waiting until that window is on an engine
