@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,7 +53,7 @@ func Open(ctx context.Context, o cli.WindowOptions) error {
 		if err := raiseOther(ctx, o); err != nil {
 			return err
 		}
-		fmt.Fprintln(stderr, "devport: a devport window is already open: brought it to the front")
+		fmt.Fprintln(stderr, raisedMessage(o))
 		return nil
 	}
 	if err != nil {
@@ -62,7 +63,7 @@ func Open(ctx context.Context, o cli.WindowOptions) error {
 	c, raised, err := raiseOpen(ctx, o)
 	if err != nil || raised {
 		if raised {
-			fmt.Fprintln(stderr, "devport: a devport window is already open: brought it to the front")
+			fmt.Fprintln(stderr, raisedMessage(o))
 		}
 		return err
 	}
@@ -174,6 +175,18 @@ func raiseOpen(ctx context.Context, o cli.WindowOptions) (c *wire.Client, raised
 		return c, false, nil
 	}
 	return nil, false, fmt.Errorf("ask the devport window that is open to come to the front: %w", err)
+}
+
+// raisedMessage says what a launch that found the open window did.
+func raisedMessage(o cli.WindowOptions) string {
+	did := "brought it to the front"
+	if o.Minimized {
+		did = "left it where it is"
+	}
+	if len(o.Start) > 0 {
+		did += " and asked it to start " + strings.Join(o.Start, ", ")
+	}
+	return "devport: a devport window is already open: " + did
 }
 
 // raiseWait bounds how long a launch waits for a window that is starting
