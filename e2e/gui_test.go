@@ -52,7 +52,8 @@ func (l layout) at(target string) [2]int {
 // window, clicks Start, checks the site over HTTPS with devport's CA,
 // opens the wizard and the settings, takes screenshots, and quits with
 // SIGTERM (exit 0), with and without a DBus session bus; with a tray host
-// on the bus it starts the project and quits from the tray menu instead.
+// on the bus it starts the project and quits from the tray menu instead,
+// answering the question Quit asks while a project runs.
 // DEVPORT_SCREENSHOTS=DIR (make screenshots) keeps the screenshots there.
 func TestDesktopWindow(t *testing.T) {
 	for _, tool := range []string{"Xvfb", "xdotool", "import", "curl", "dbus-run-session"} {
@@ -181,6 +182,8 @@ func TestDesktopWindow(t *testing.T) {
 					t.Errorf("tray menu after start: %v", m.labels())
 				}
 				tray.click(item, "Quit")
+				// shop runs: Quit asks first, in the main window.
+				x.click(main, places.at("quit-confirm"))
 			} else if tc.quit {
 				e.mustRun("quit") // the window hosts the engine: it closes with it
 			} else if err := syscall.Kill(pid, syscall.SIGTERM); err != nil { // as a session manager would

@@ -25,7 +25,9 @@ func (c *CLI) spawnEngine(ctx context.Context, m *engine.Manager) (*wire.Client,
 	if err != nil {
 		return nil, fmt.Errorf("find the devport binary: %w", err)
 	}
-	args := []string{"serve", "--headless"}
+	// --no-restore: the user asked for one project, not for what ran
+	// before (the window's next launch restores what runs from here).
+	args := []string{"serve", "--headless", "--no-restore"}
 	https, http := m.LastPorts(ctx)
 	for _, f := range []struct{ flag, port string }{{"--https-port", https}, {"--http-port", http}} {
 		if f.port != "" {

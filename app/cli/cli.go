@@ -88,7 +88,7 @@ var commands = []command{
 	{"dns", "status [--json] | hosts | resolver [--port N] [--responder-only] | off", "show how project domains resolve; keep them in /etc/hosts, or answer DNS for .test from the engine", (*CLI).dns},
 	{"doctor", "[--json]", "check trust stores, name resolution, ports, binaries and the data folder; print fixes", (*CLI).doctor},
 	{"setup", "[--java] [--undo]", "do once everything that needs root, asking for it once: trust the CA (system store, your browsers' NSS, with --java Java's), make every project's name resolve, let devport bind 443 and 80", (*CLI).setup},
-	{"serve", "[--headless] [--minimized] [--start NAME,NAME] [--https-port N] [--http-port N]", "run the engine until Ctrl-C: with the desktop window, or --headless without one", (*CLI).serve},
+	{"serve", "[--headless] [--minimized] [--start NAME,NAME] [--no-restore] [--https-port N] [--http-port N]", "run the engine until Ctrl-C: with the desktop window, or --headless without one; the projects that ran when devport last stopped start again, unless --no-restore", (*CLI).serve},
 	{"quit", "", "stop the running engine and every project it runs", (*CLI).quit},
 	{"version", "", "print devport's version", (*CLI).version},
 }

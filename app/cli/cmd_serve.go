@@ -28,6 +28,7 @@ func (c *CLI) serve(ctx context.Context, args []string) error {
 	}
 	o := l.serve
 	o.Start = splitList(l.start)
+	o.Restore = !l.noRestore
 	o.Out = c.Stdout
 	paths, err := c.paths()
 	if err != nil {

@@ -34,8 +34,8 @@ func RunWithWindow(ctx context.Context, args []string, open WindowFunc) error {
 
 // How `devport help` lists the window.
 const (
-	windowUsage = "devport [--minimized] [--start NAME,NAME] [--https-port N] [--http-port N]"
-	windowHelp  = "open the desktop window (it hosts the engine, or attaches to a running one)"
+	windowUsage = "devport [--minimized] [--start NAME,NAME] [--no-restore] [--https-port N] [--http-port N]"
+	windowHelp  = "open the desktop window (it hosts the engine, or attaches to a running one); the projects that ran when devport last stopped start again, unless --no-restore; with a window already open, bring that one to the front (starting --start) and exit"
 )
 
 // launch is what devport serve and devport [flags] are told: the
@@ -45,6 +45,7 @@ type launch struct {
 	serve     engine.ServeOptions
 	start     string
 	minimized bool
+	noRestore bool
 }
 
 // launchFlags adds the flags of launch to fs.
@@ -52,6 +53,7 @@ func launchFlags(fs *flag.FlagSet, minimizedHelp string) *launch {
 	l := &launch{}
 	fs.BoolVar(&l.minimized, "minimized", false, minimizedHelp)
 	fs.StringVar(&l.start, "start", "", "comma-separated projects to start")
+	fs.BoolVar(&l.noRestore, "no-restore", false, "do not start again the projects that ran when devport last stopped (and forget them)")
 	fs.IntVar(&l.serve.HTTPSPort, "https-port", 0, "HTTPS port (default 443, falling back to 8443)")
 	fs.IntVar(&l.serve.HTTPPort, "http-port", 0, "HTTP port that redirects to HTTPS (default 80, falling back to 8080)")
 	return l
@@ -89,6 +91,7 @@ func (c *CLI) openWindow(ctx context.Context, l *launch) error {
 	if err := l.checkPorts(); err != nil {
 		return err
 	}
+	l.serve.Restore = !l.noRestore
 	if c.Getenv("DISPLAY") == "" && c.Getenv("WAYLAND_DISPLAY") == "" {
 		return fmt.Errorf("%w: no display (DISPLAY and WAYLAND_DISPLAY are unset): run devport serve --headless, or set DISPLAY", ErrUsage)
 	}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,13 +32,40 @@ import (
 // AppID is the application ID (FyneApp.toml has the same).
 const AppID = "dev.devport.app"
 
+// raiseTimeout bounds asking the open window to come to the front.
+const raiseTimeout = 10 * time.Second
+
 // Open shows the window and blocks until the user quits or ctx ends. It
 // hosts the engine (Manager.Serve in the background), or attaches to one
-// that already answers on the control socket.
+// that already answers on the control socket. When a window is already
+// open on that engine (hosting it, or attached to it), it asks that one to
+// come to the front and start o.Start, and returns nil at once: one
+// window, one tray icon.
 func Open(ctx context.Context, o cli.WindowOptions) error {
 	stderr := o.Stderr
 	if stderr == nil {
 		stderr = io.Discard
+	}
+	unlock, err := engine.LockWindow(o.Paths)
+	if errors.Is(err, engine.ErrWindowOpen) {
+		// Another window is open, or starting (two launches at once):
+		// it answers once its engine (or the one it attaches to) does.
+		if err := raiseOther(ctx, o); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, raisedMessage(o))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	c, raised, err := raiseOpen(ctx, o)
+	if err != nil || raised {
+		if raised {
+			fmt.Fprintln(stderr, raisedMessage(o))
+		}
+		return err
 	}
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("devport.png", assets.Icon))
@@ -51,9 +79,14 @@ func Open(ctx context.Context, o cli.WindowOptions) error {
 		tray = true
 	}
 
-	eng, host, serve, err := connect(ctx, o, stderr)
+	eng, host, serve, err := connect(ctx, o, c, stderr)
 	if err != nil {
 		return err
+	}
+	if h, ok := host.(engine.Host); ok {
+		// Before the engine serves: a second launch that reaches the
+		// control socket finds this window.
+		defer h.Manager.AttachWindow()()
 	}
 	u := gui.New(a, gui.Options{
 		Engine:    eng,
@@ -119,15 +152,77 @@ func Open(ctx context.Context, o cli.WindowOptions) error {
 
 type serveFunc func(context.Context, engine.ServeOptions) error
 
-// connect attaches to a running engine, or opens a Manager to host one.
-func connect(ctx context.Context, o cli.WindowOptions, stderr io.Writer) (gui.Engine, gui.Host, serveFunc, error) {
-	c, err := wire.Dial(ctx, o.Paths.Control())
-	if err == nil {
+// raiseOpen looks for an engine on the control socket. When a window is
+// open on it, it asks that one to come to the front (unless o.Minimized)
+// and start o.Start, and reports raised. Otherwise it returns the client
+// of an engine that runs headless (the window attaches to it), or nil
+// when none answers (the window hosts one).
+func raiseOpen(ctx context.Context, o cli.WindowOptions) (c *wire.Client, raised bool, err error) {
+	c, err = wire.Dial(ctx, o.Paths.Control())
+	if errors.Is(err, wire.ErrEngineDown) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, raiseTimeout)
+	defer cancel()
+	err = c.Raise(rctx, wire.RaiseRequest{Show: !o.Minimized, Start: o.Start})
+	switch {
+	case err == nil:
+		return c, true, nil
+	case errors.Is(err, wire.ErrNoWindow):
+		return c, false, nil
+	}
+	return nil, false, fmt.Errorf("ask the devport window that is open to come to the front: %w", err)
+}
+
+// raisedMessage says what a launch that found the open window did.
+func raisedMessage(o cli.WindowOptions) string {
+	did := "brought it to the front"
+	if o.Minimized {
+		did = "left it where it is"
+	}
+	if len(o.Start) > 0 {
+		did += " and asked it to start " + strings.Join(o.Start, ", ")
+	}
+	return "devport: a devport window is already open: " + did
+}
+
+// raiseWait bounds how long a launch waits for a window that is starting
+// to answer (its engine binds its ports, opens its store and its CA).
+const raiseWait = 30 * time.Second
+
+// raiseOther asks the window another process opens (it holds the window
+// lock) to come to the front, waiting until that window is on an engine
+// that answers.
+func raiseOther(ctx context.Context, o cli.WindowOptions) error {
+	ctx, cancel := context.WithTimeout(ctx, raiseWait)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, raised, err := raiseOpen(ctx, o)
+		if raised {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			if err == nil {
+				err = ctx.Err()
+			}
+			return fmt.Errorf("a devport window is open or starting for %s, but it does not answer on %s: %w", o.Paths.Data, o.Paths.Control(), err)
+		}
+	}
+}
+
+// connect attaches to the running engine c, or when c is nil opens a
+// Manager to host one.
+func connect(ctx context.Context, o cli.WindowOptions, c *wire.Client, stderr io.Writer) (gui.Engine, gui.Host, serveFunc, error) {
+	if c != nil {
 		fmt.Fprintln(stderr, "devport: attached to the engine on", o.Paths.Control())
 		return gui.Remote(c), nil, nil, nil
-	}
-	if !errors.Is(err, wire.ErrEngineDown) {
-		return nil, nil, nil, err
 	}
 	m, err := engine.NewManager(ctx, engine.Options{Paths: o.Paths, Logger: slog.New(slog.NewTextHandler(stderr, nil)),
 		Supervisor: engine.SelfSupervisor()})

@@ -123,6 +123,12 @@ func (m *Manager) controlHandler() http.Handler {
 		reply(w, rep, err)
 	})
 	mux.HandleFunc("GET /v1/events", m.eventsHandler)
+	mux.HandleFunc("POST /v1/window/raise", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.RaiseRequest
+		if decode(w, r, &req) {
+			reply(w, struct{}{}, m.RaiseWindow(req))
+		}
+	})
 	mux.HandleFunc("POST /v1/projects/{name}/runtime", func(w http.ResponseWriter, r *http.Request) {
 		var req wire.RuntimeRequest
 		if decode(w, r, &req) {
@@ -232,10 +238,14 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 // eventsHandler streams the Manager's events as JSON lines (GET
 // /v1/events) until the client goes away. The CLI reads it to draw image
 // pull progress while the engine starts a project; an attached window
-// redraws on it.
+// redraws on it, and with ?window=1 counts as the engine's window
+// (window.go) while it does.
 func (m *Manager) eventsHandler(w http.ResponseWriter, r *http.Request) {
 	ch, cancel := m.Subscribe()
 	defer cancel()
+	if r.URL.Query().Get("window") == "1" { // a window follows this stream: a second launch raises it
+		defer m.AttachWindow()()
+	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
@@ -272,6 +282,8 @@ func reply(w http.ResponseWriter, v any, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		status = http.StatusNotFound
+	case errors.Is(err, wire.ErrNoWindow):
+		status = http.StatusConflict
 	case errors.As(err, &ve), errors.As(err, &me), errors.Is(err, ErrNotRunning):
 		status = http.StatusBadRequest
 	}

@@ -176,6 +176,9 @@ func (m *Manager) start(ctx context.Context, name string, kind startKind) error 
 		if current && !errors.Is(err, errInterrupted) {
 			m.followReload(p, r) // reload.go: the next save starts it again
 		}
+		if current && kind != autoRestart && !errors.Is(err, errInterrupted) {
+			m.recordRunning(ctx, name, false) // restore.go: a failed project is not restored
+		}
 		if kind == autoRestart && current && !errors.Is(err, errInterrupted) {
 			return err // a crash like the others: restartAfter counts it
 		}
@@ -190,8 +193,9 @@ func (m *Manager) start(ctx context.Context, name string, kind startKind) error 
 	for svc, sr := range r.services {
 		m.goBackground(func(ctx context.Context) { m.watch(ctx, name, svc, r, sr) })
 	}
-	m.followBranch(p, r) // branch.go: databases that follow the git branch
-	m.followReload(p, r) // reload.go: Python services restart when their files change
+	m.followBranch(p, r)             // branch.go: databases that follow the git branch
+	m.followReload(p, r)             // reload.go: Python services restart when their files change
+	m.recordRunning(ctx, name, true) // restore.go: the next engine starts it again
 	m.event(ctx, store.Event{Project: name, Kind: "started"})
 	m.publish()
 	m.stateEvent(name, wire.StateRunning, "")
@@ -321,6 +325,7 @@ func (m *Manager) crashed(project string, r *run, why, logPath string) {
 	m.mu.Unlock()
 	if state == wire.StateFailed {
 		m.log.Warn("gave up restarting", "project", project, "crashes", n)
+		m.recordRunning(context.Background(), project, false)
 		m.event(context.Background(), store.Event{Project: project, Kind: "failed", Detail: reason})
 		if m.stopServices(context.Background(), r) == nil {
 			m.forgetGroups(context.Background(), project)
@@ -378,16 +383,31 @@ func firstLine(s string) string {
 // Stop stops every service of a project and routes its domains to the
 // "stopped" page. A start in progress is cancelled first, hook and all.
 // When Stop returns, no process of the project is left.
+// The project is no longer one the next engine starts again (restore.go).
 func (m *Manager) Stop(ctx context.Context, name string) error {
+	return m.stop(ctx, name, true)
+}
+
+// stop is Stop; forget says whether the record of what runs forgets the
+// project: not when the engine quits (StopAll), so that the next one
+// starts it again.
+func (m *Manager) stop(ctx context.Context, name string, forget bool) error {
 	m.cancelStarts(name)
 	l := m.lock(name)
 	l.Lock()
 	defer l.Unlock()
-	return m.stopLocked(ctx, name)
+	return m.stopRun(ctx, name, forget)
 }
 
 // stopLocked is Stop for a caller that holds the project's lock.
 func (m *Manager) stopLocked(ctx context.Context, name string) error {
+	return m.stopRun(ctx, name, true)
+}
+
+func (m *Manager) stopRun(ctx context.Context, name string, forget bool) error {
+	if forget {
+		defer m.recordRunning(ctx, name, false)
+	}
 	m.mu.Lock()
 	r := m.runs[name]
 	if r == nil {
@@ -419,7 +439,9 @@ func (m *Manager) stopLocked(ctx context.Context, name string) error {
 }
 
 // StopAll stops every project that runs. Background work (crash watches,
-// restart timers) is ended first, so no restart runs after StopAll.
+// restart timers) is ended first, so no restart runs after StopAll. The
+// engine is quitting: the projects stay recorded as running, and the next
+// engine starts them again (restore.go).
 func (m *Manager) StopAll(ctx context.Context) error {
 	m.stopBackground()
 	m.mu.Lock()
@@ -430,7 +452,7 @@ func (m *Manager) StopAll(ctx context.Context) error {
 	m.mu.Unlock()
 	var errs []error
 	for _, n := range names {
-		if err := m.Stop(ctx, n); err != nil && !errors.Is(err, ErrNotRunning) {
+		if err := m.stop(ctx, n, false); err != nil && !errors.Is(err, ErrNotRunning) {
 			errs = append(errs, err)
 		}
 	}

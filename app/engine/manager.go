@@ -68,6 +68,12 @@ type Manager struct {
 
 	subs subscribers
 
+	// windows are the windows open on this engine (window.go).
+	windows windows
+
+	// restoreMu serialises changes to the record of what runs (restore.go).
+	restoreMu sync.Mutex
+
 	// quit ends the Serve in progress (devport quit); nil when not serving.
 	quit atomic.Pointer[context.CancelFunc]
 

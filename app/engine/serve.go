@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -36,6 +37,11 @@ type ServeOptions struct {
 	HTTPSPort, HTTPPort int       // 0: 443/80, falling back to 8443/8080 when refused
 	Start               []string  // projects to start once the proxy listens
 	Out                 io.Writer // progress lines for the user; nil: discard
+	// Restore starts again, in the background, the projects that were
+	// running when the last engine of this data folder stopped (quit or
+	// was killed); false forgets them instead (--no-restore). See
+	// restore.go.
+	Restore bool
 }
 
 // Serve runs the engine: it binds the proxy on loopback, opens the control
@@ -88,8 +94,9 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 	// The --start projects are starting before the proxy accepts its
 	// first connection: their requests wait for them (Route.Pending)
 	// rather than finding a stopped project.
+	restore := m.toRestore(ctx, o, out) // restore.go
 	m.mu.Lock()
-	for _, name := range o.Start {
+	for _, name := range append(slices.Clip(o.Start), restore...) {
 		if _, err := m.db.Project(ctx, name); err == nil && m.runs[name] == nil {
 			m.runs[name] = &run{state: wire.StateStarting, ready: newGate()}
 		}
@@ -134,7 +141,10 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 	// Containers of the projects just started were adopted; the rest of
 	// what a killed engine left behind goes now.
 	m.reconcileContainers(ctx, out)
-	m.startParking(ctx) // park_watch.go: watch the parked folders, stop their idle projects
+	// After the reconcile, which would remove a container a restore is
+	// adopting: a restored project in a container starts a fresh one.
+	m.restore(restore, out) // restore.go: in the background; a failure fails that project only
+	m.startParking(ctx)     // park_watch.go: watch the parked folders, stop their idle projects
 	fmt.Fprintf(out, "devport: ready (control socket %s); press Ctrl-C to stop\n", m.paths.Control())
 	<-ctx.Done()
 	fmt.Fprintln(out, "devport: stopping")

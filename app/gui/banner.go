@@ -141,5 +141,8 @@ func (u *UI) Targets() map[string]fyne.CanvasObject {
 	if u.Wizard != nil && u.Wizard.Win != nil { // places in the wizard's own window
 		t["wizard-cancel"] = u.Wizard.Cancel
 	}
+	if b := u.quitButton(); b != nil {
+		t["quit-confirm"] = b
+	}
 	return t
 }

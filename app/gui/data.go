@@ -336,15 +336,9 @@ func (dv *DataView) openMail(c *DataCard) {
 	if c.mailURL == "" {
 		return
 	}
-	u, err := url.Parse(c.mailURL)
-	if err == nil {
-		err = dv.pv.u.app.OpenURL(u)
-	}
-	if err != nil {
-		dv.Err.SetText("Open " + c.mailURL + ": " + err.Error())
-		return
-	}
+	dv.Err.SetText("")
 	dv.Note.SetText("Opening " + c.mailURL + " in your browser")
+	dv.pv.u.openIn(c.mailURL, dv.Err)
 	dv.refreshMail(c) // what is read there is read: the count drops on the next refresh
 }
 

@@ -33,14 +33,14 @@ func shop() wire.ProjectStatus {
 }
 
 // dataUI opens the details of shop on an engine of its own.
-func dataUI(t *testing.T, ps ...wire.ProjectStatus) (*UI, *dataEngine, *urlApp, *ProjectView) {
+func dataUI(t *testing.T, ps ...wire.ProjectStatus) (*UI, *dataEngine, *fakeOpener, *ProjectView) {
 	t.Helper()
 	if len(ps) == 0 {
 		ps = []wire.ProjectStatus{shop()}
 	}
 	fe := newDataEngine(ps...)
-	a := &urlApp{App: test.NewTempApp(t)}
-	u := New(a, Options{Engine: fe, Checks: wizardChecks{}, Manual: true})
+	opener := newFakeOpener(t, 0, "")
+	u := New(test.NewTempApp(t), Options{Engine: fe, Checks: wizardChecks{}, Manual: true, Opener: opener.path})
 	t.Cleanup(func() { u.Close(); u.Idle() })
 	u.Idle()
 	u.ShowProject(ps[0].Name)
@@ -49,7 +49,7 @@ func dataUI(t *testing.T, ps ...wire.ProjectStatus) (*UI, *dataEngine, *urlApp, 
 		t.Fatal("no details window")
 	}
 	u.Idle()
-	return u, fe, a, pv
+	return u, fe, opener, pv
 }
 
 func sameCalls(t *testing.T, got []string, want ...string) {
@@ -334,10 +334,8 @@ func TestMailButton(t *testing.T) {
 			mu.Unlock()
 			test.Tap(c.Mail)
 			u.Idle()
-			a.mu.Lock()
-			defer a.mu.Unlock()
-			if !slices.Equal(a.opened, []string{srv.URL + "/"}) {
-				t.Errorf("opened %q", a.opened)
+			if opened := a.opened(); !slices.Equal(opened, []string{srv.URL + "/"}) {
+				t.Errorf("opened %q", opened)
 			}
 		})
 	}

@@ -106,7 +106,9 @@ type Checks interface {
 // Remote is the Engine of an engine another process runs. While anyone
 // subscribes it follows the engine's event stream (GET /v1/events), so
 // changes made elsewhere (the CLI, another window) show at once; it also
-// announces the changes it makes itself, in case the stream is down.
+// announces the changes it makes itself, in case the stream is down. The
+// stream says it is a window's (?window=1): a second launch of the window
+// finds this one through the engine and raises it (wire.EventRaise).
 func Remote(c *wire.Client) Engine { return &remote{c: c} }
 
 type remote struct {
@@ -225,7 +227,7 @@ func (r *remote) Subscribe() (<-chan wire.Event, func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		// A failed stream leaves the self-announced events, and the
 		// Refresh button, as before.
-		if _, err := r.c.Events(ctx, r.emit); err != nil {
+		if _, err := r.c.WindowEvents(ctx, r.emit); err != nil {
 			cancel()
 		} else {
 			r.stopStream = cancel

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
-
-	"fyne.io/fyne/v2"
 
 	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/internal/stackdef"
@@ -251,20 +248,6 @@ func (f *dataEngine) Database(_ context.Context, action, name string, req wire.S
 		return wire.DatabaseResult{Snapshots: []wire.Snapshot{{Service: req.Service, Tag: req.Tag, Path: "/snap/" + req.Tag + ".sql.gz", Size: 512}}}, nil
 	}
 	return wire.DatabaseResult{}, nil
-}
-
-// urlApp is the test app, remembering the URLs it was asked to open.
-type urlApp struct {
-	fyne.App
-	mu     sync.Mutex
-	opened []string
-}
-
-func (a *urlApp) OpenURL(u *url.URL) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.opened = append(a.opened, u.String())
-	return nil
 }
 
 // wizardChecks answers the wizard as a PHP folder with a WordPress config

@@ -7,8 +7,9 @@ import (
 )
 
 // TrayMenu builds the tray menu from the projects as last listed: one
-// entry per project (a start/stop toggle and Open), then Start all, Stop
-// all, Show window and Quit.
+// entry per project (a start/stop toggle and Open), then Start all and
+// Stop all (only when there are projects), Show window and Quit (which
+// asks first while projects run: quit.go).
 func (u *UI) TrayMenu() *fyne.Menu {
 	var items []*fyne.MenuItem
 	for _, p := range u.Projects() {
@@ -24,16 +25,16 @@ func (u *UI) TrayMenu() *fyne.Menu {
 		item.ChildMenu = fyne.NewMenu(name, toggle, open)
 		items = append(items, item)
 	}
-	if len(items) > 0 {
-		items = append(items, fyne.NewMenuItemSeparator())
+	if len(items) > 0 { // with no project, Start all and Stop all would do nothing
+		items = append(items,
+			fyne.NewMenuItemSeparator(),
+			fyne.NewMenuItem("Start all", func() { u.all("start") }),
+			fyne.NewMenuItem("Stop all", func() { u.all("stop") }),
+			fyne.NewMenuItemSeparator(),
+		)
 	}
-	items = append(items,
-		fyne.NewMenuItem("Start all", func() { u.all("start") }),
-		fyne.NewMenuItem("Stop all", func() { u.all("stop") }),
-		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Show window", u.Show),
-	)
-	quit := fyne.NewMenuItem("Quit", u.opts.Quit)
+	items = append(items, fyne.NewMenuItem("Show window", u.Show))
+	quit := fyne.NewMenuItem("Quit", u.RequestQuit)
 	quit.IsQuit = true
 	items = append(items, quit)
 	return fyne.NewMenu("devport", items...)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image/color"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +34,9 @@ type Options struct {
 	Tray bool
 	// Icons for the tray states; nil ones fall back to the app icon.
 	Icons TrayIcons
+	// Opener is the program that opens URLs and folders (open.go);
+	// default xdg-open.
+	Opener string
 	// Quit ends the app; default fyne.App.Quit.
 	Quit func()
 	// Manual queues the UI work of background actions and events until
@@ -78,7 +80,10 @@ type UI struct {
 	SettingsView *SettingsView
 	Logs         map[string]*LogsView
 	Remove       *RemoveDialog
-	Details      map[string]*ProjectView // project details windows, by name
+	// QuitConfirm asks before Quit stops running projects (quit.go); nil
+	// until asked.
+	QuitConfirm *dialog.ConfirmDialog
+	Details     map[string]*ProjectView // project details windows, by name
 
 	pending atomic.Int64 // background actions still running
 	queued  []func()     // Manual: UI work waiting for Idle
@@ -133,7 +138,7 @@ func New(a fyne.App, o Options) *UI {
 	if o.Tray {
 		u.Window.SetCloseIntercept(u.Window.Hide)
 	} else {
-		u.Window.SetCloseIntercept(u.opts.Quit) // the master window: closing it quits
+		u.Window.SetCloseIntercept(u.RequestQuit) // the master window: closing it quits
 	}
 	a.Lifecycle().SetOnStopped(u.Close)
 	if c, ok := u.Window.Canvas().(interface {
@@ -159,6 +164,17 @@ func New(a fyne.App, o Options) *UI {
 func (u *UI) Show() {
 	u.Window.Show()
 	u.Window.RequestFocus()
+}
+
+// raise does what a second launch asked (one instance): come to the front
+// unless it said --minimized, and start its --start projects.
+func (u *UI) raise(req wire.RaiseRequest) {
+	if req.Show {
+		u.Show()
+	}
+	for _, name := range req.Start {
+		u.act("start", name)
+	}
 }
 
 // Close ends the event subscription and every log follower.
@@ -238,6 +254,11 @@ func (u *UI) follow(events <-chan wire.Event) {
 			n := fyne.NewNotification("devport: "+e.Project, e.Detail)
 			detail := e.Detail
 			u.do(func() { u.Status.SetText(detail); u.app.SendNotification(n) })
+			continue
+		case wire.EventRaise: // a second launch found this window: it exits, this one comes forward
+			if req := e.Raise; req != nil {
+				u.do(func() { u.raise(*req) })
+			}
 			continue
 		case wire.EventAdded, wire.EventRemoved: // a new name may not resolve yet
 			u.refreshBanner()
@@ -444,7 +465,8 @@ func (u *UI) project(name string) (wire.ProjectStatus, bool) {
 	return wire.ProjectStatus{}, false
 }
 
-// OpenSite opens a project's https URL in the browser.
+// OpenSite opens a project's https URL in the browser. A failure shows
+// in the status line with the command that was tried.
 func (u *UI) OpenSite(name string) {
 	p, ok := u.project(name)
 	if !ok {
@@ -455,20 +477,24 @@ func (u *UI) OpenSite(name string) {
 	} else {
 		u.Status.SetText("Opening " + p.URL + " in your browser")
 	}
-	if uu, err := url.Parse(p.URL); err == nil {
-		if err := u.app.OpenURL(uu); err != nil {
-			u.Status.SetText("Open " + p.URL + ": " + err.Error())
-		}
-	}
+	u.openIn(p.URL, u.Status)
 }
 
+// openFolder opens a project's folder in the file manager.
 func (u *UI) openFolder(name string) {
 	p, ok := u.project(name)
 	if !ok || p.Root == "" {
 		return
 	}
-	if err := u.app.OpenURL(&url.URL{Scheme: "file", Path: p.Root}); err != nil {
-		u.Status.SetText("Open " + p.Root + ": " + err.Error())
+	u.Status.SetText("Opening " + p.Root)
+	u.openIn(p.Root, u.Status)
+}
+
+// openIn opens target, and says so in status when it fails.
+func (u *UI) openIn(target string, status *widget.Label) {
+	show := func(msg string) { status.SetText("Open failed: " + msg) }
+	if err := u.open(target, show); err != nil {
+		show(err.Error())
 	}
 }
 

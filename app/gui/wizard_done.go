@@ -33,6 +33,13 @@ func (w *Wizard) newDonePage() fyne.CanvasObject {
 	w.Done = widget.NewLabel("")
 	w.Done.Wrapping = fyne.TextWrapWord
 	w.URL = widget.NewHyperlink("", nil)
+	// Opened as the window's other links are (open.go), not by Fyne's
+	// OpenURL, which leaves a zombie and hides a failure.
+	w.URL.OnTapped = func() {
+		if w.URL.URL != nil {
+			w.u.openIn(w.URL.URL.String(), w.Done)
+		}
+	}
 	w.FailLog = widget.NewLabel("")
 	w.FailLog.TextStyle = fyne.TextStyle{Monospace: true}
 	w.FailLog.Alignment = fyne.TextAlignLeading

@@ -36,7 +36,8 @@ import (
 //	DELETE /v1/projects/{name}/routes?prefix=P
 //	PUT    /v1/settings/{key}                 Setting
 //	DELETE /v1/settings/{key}
-//	GET    /v1/events                         a stream of Event, one JSON object a line
+//	GET    /v1/events[?window=1]              a stream of Event, one JSON object a line; window=1: a window follows it
+//	POST   /v1/window/raise                   RaiseRequest: the open window comes to the front (409: none is open)
 //	GET    /v1/parked                         []ParkedFolder
 //	POST   /v1/parked                         ParkRequest -> ParkReport
 //	POST   /v1/parked/unpark                  ParkRequest -> ParkReport
@@ -238,7 +239,33 @@ func (c *Client) Parked(ctx context.Context) ([]ParkedFolder, error) {
 // closes the stream. It returns once the stream is open (ready) or failed;
 // done is closed when fn has been called for the last time.
 func (c *Client) Events(ctx context.Context, fn func(Event)) (done <-chan struct{}, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://devport/v1/events", nil)
+	return c.events(ctx, "/v1/events", fn)
+}
+
+// WindowEvents is Events for a window: while the stream is open the
+// engine counts a window attached to it, which Raise reaches.
+func (c *Client) WindowEvents(ctx context.Context, fn func(Event)) (done <-chan struct{}, err error) {
+	return c.events(ctx, "/v1/events?window=1", fn)
+}
+
+// ErrNoWindow means no window is open on the engine (it runs headless, or
+// is an engine too old to say).
+var ErrNoWindow = errors.New("no devport window is open")
+
+// Raise asks the window open on the engine, whether it hosts the engine or
+// is attached to it, to come to the front and start req.Start. It returns
+// an error wrapping ErrNoWindow when there is none.
+func (c *Client) Raise(ctx context.Context, req RaiseRequest) error {
+	err := c.do(ctx, http.MethodPost, "/v1/window/raise", req, nil)
+	var ee *EngineError
+	if errors.As(err, &ee) && (ee.Status == http.StatusConflict || ee.Status == http.StatusNotFound) {
+		return fmt.Errorf("%s: %w", ee.Msg, ErrNoWindow)
+	}
+	return err
+}
+
+func (c *Client) events(ctx context.Context, path string, fn func(Event)) (done <-chan struct{}, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://devport"+path, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -465,6 +465,18 @@ type Event struct {
 	// Current and Total are bytes done and expected for EventProgress
 	// (Total is 0 when unknown).
 	Current, Total int64
+	// Raise is what a second launch of the window asked, for EventRaise.
+	Raise *RaiseRequest `json:",omitempty"`
+}
+
+// RaiseRequest is what a second launch of the window (`devport`,
+// `devport --start NAME`) asks of the window already open: it exits
+// rather than open another (POST /v1/window/raise).
+type RaiseRequest struct {
+	// Show brings the window to the front (false for --minimized).
+	Show bool `json:"show"`
+	// Start are the projects to start (--start).
+	Start []string `json:"start,omitempty"`
 }
 
 // EventKind says what an Event is about.
@@ -484,6 +496,10 @@ const (
 	// should hear of, such as databases following a git checkout; Detail
 	// says what.
 	EventNotice EventKind = "notice"
+	// EventRaise asks the open window to come to the front and start
+	// Event.Raise.Start: a second launch found it (one instance). Only
+	// windows act on it.
+	EventRaise EventKind = "raise"
 )
 
 // The results of a setup step.
