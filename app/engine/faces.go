@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"io"
+	"slices"
 
 	"github.com/devport/devport/app/wire"
 	"github.com/devport/devport/stacks"
@@ -67,6 +68,24 @@ func (Checks) NameFromFolder(dir string) string { return nameFromFolder(dir) }
 func (Checks) TLDs() []string { return ManagedTLDs() }
 
 func (Checks) DetectData(dir string) []wire.DataProposal { return DetectData(dir) }
+
+// PHPVersions are the PHP versions a php service of runtime can run,
+// newest first: the host's that Apache loads (process); or those whose
+// php:X.Y-apache image Docker has, then the other official ones
+// (container).
+func (Checks) PHPVersions(ctx context.Context, runtime string) []string {
+	if runtime != wire.RuntimeContainer {
+		return servedPHP()
+	}
+	local, _ := PHPImages(ctx)
+	out := slices.Clone(local)
+	for _, v := range slices.Backward(stacks.OfficialPHPVersions) {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
 
 // DescribeEnv says what add's preview says of a Python project's
 // environment, or that it has none to run in (see DescribeEnv).

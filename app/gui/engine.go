@@ -22,6 +22,10 @@ type Engine interface {
 	// SetDebug runs a Python service under debugpy, or no longer (devport
 	// debug NAME on|off); it refuses a taken port and uWSGI.
 	SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error)
+	// SetPHP sets the PHP version of a php service, "" to let devport
+	// choose again (devport set NAME --php X.Y|auto); a running project
+	// restarts on it.
+	SetPHP(ctx context.Context, name string, req wire.PHPRequest) (wire.ProjectStatus, error)
 	// SetXdebug loads Xdebug for a project's PHP, or leaves it out
 	// (devport xdebug NAME on|off); it refuses when Xdebug is missing.
 	SetXdebug(ctx context.Context, name string, req wire.XdebugRequest) (wire.ProjectStatus, error)
@@ -92,6 +96,10 @@ type Checks interface {
 	// DetectData proposes the data services the folder shows it needs
 	// (a WordPress config, a Laravel .env); the user picks which to add.
 	DetectData(dir string) []wire.DataProposal
+	// PHPVersions are the PHP versions a php service of runtime can run,
+	// newest first: those the host's Apache can load (process), or those
+	// php:X.Y-apache images exist for (container).
+	PHPVersions(ctx context.Context, runtime string) []string
 	// DescribeEnv says what the add preview says of a Python project's
 	// environment: the one it has, or that it declares dependencies and
 	// has none, which --venv (the wizard's venv box) creates; "" for a
@@ -161,6 +169,14 @@ func (r *remote) SetRuntime(ctx context.Context, name string, req wire.RuntimeRe
 
 func (r *remote) SetDebug(ctx context.Context, name string, req wire.DebugRequest) (wire.ProjectStatus, error) {
 	p, err := r.c.SetDebug(ctx, name, req)
+	if err == nil {
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
+	}
+	return p, err
+}
+
+func (r *remote) SetPHP(ctx context.Context, name string, req wire.PHPRequest) (wire.ProjectStatus, error) {
+	p, err := r.c.SetPHP(ctx, name, req)
 	if err == nil {
 		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
 	}

@@ -136,6 +136,33 @@ func (f *dataEngine) SetXdebug(_ context.Context, name string, req wire.XdebugRe
 	return wire.ProjectStatus{}, errors.New("no project " + name)
 }
 
+// SetPHP records the call and stores the version as set (auto: the
+// newest the fake knows, as chosen), or fails with fail.
+func (f *dataEngine) SetPHP(_ context.Context, name string, req wire.PHPRequest) (wire.ProjectStatus, error) {
+	if err := f.record("php %s %s %q", name, req.Service, req.Version); err != nil {
+		return wire.ProjectStatus{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, p := range f.projects {
+		if p.Name != name {
+			continue
+		}
+		for j, s := range p.Services {
+			if s.Name == req.Service {
+				s.PHP, s.PHPFrom = req.Version, "set"
+				if req.Version == "" {
+					s.PHP, s.PHPFrom = "8.4", "newest"
+				}
+				p.Services[j] = s
+			}
+		}
+		f.projects[i] = p
+		return p, nil
+	}
+	return wire.ProjectStatus{}, errors.New("no project " + name)
+}
+
 // SetPHPIni records the call and stores the change, or fails with fail
 // (the engine's refusal of a bad value, say).
 func (f *dataEngine) SetPHPIni(_ context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error) {
@@ -258,8 +285,14 @@ func (wizardChecks) Detect(string) (wire.Detection, error) {
 	return wire.Detection{Stack: stackdef.PHP}, nil
 }
 func (wizardChecks) DescribeAdd(wire.AddRequest) (string, error) { return "", nil }
-func (wizardChecks) CheckStack(string, string) error             { return nil }
-func (wizardChecks) CheckChain(string, string) error             { return nil }
+func (wizardChecks) PHPVersions(_ context.Context, runtime string) []string {
+	if runtime == wire.RuntimeContainer {
+		return []string{"8.4", "8.3", "8.2", "7.4"}
+	}
+	return []string{"8.4", "8.2"}
+}
+func (wizardChecks) CheckStack(string, string) error { return nil }
+func (wizardChecks) CheckChain(string, string) error { return nil }
 func (wizardChecks) CheckName(n string) error {
 	if n == "" {
 		return errors.New("name: empty")

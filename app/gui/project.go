@@ -62,6 +62,13 @@ type ServiceEditor struct {
 	// --php-ini-unset); nil but for the php service.
 	PHPIni      *widget.Entry
 	PHPIniApply *widget.Button
+	// PHP is the php service's version drop-down (devport set NAME --php,
+	// project_php.go); nil but for the php service.
+	PHP *widget.Select
+	// phpShown is the choice PHP shows as stored; phpSetting is true while
+	// a change is on its way (UI thread only).
+	phpShown   string
+	phpSetting bool
 	// iniShown is the text PHPIni last showed from the engine: an edit
 	// in progress (the text differs) is not overwritten by an update.
 	iniShown  string
@@ -103,6 +110,9 @@ func (u *UI) ShowProject(name string) {
 		}
 		if se.Debug != nil {
 			card.Add(se.Debug)
+		}
+		if se.PHP != nil {
+			card.Add(container.NewBorder(nil, nil, widget.NewLabel("PHP version"), nil, se.PHP))
 		}
 		if se.Xdebug != nil {
 			card.Add(se.Xdebug)
@@ -155,6 +165,7 @@ func (pv *ProjectView) newEditor(s wire.ServiceStatus) *ServiceEditor {
 		se.Debug = widget.NewCheck(debugLabel, func(on bool) { pv.setDebug(service, se, on) })
 	}
 	if s.Stack == stackdef.PHP {
+		se.PHP = pv.newPHPSelect(se, s)
 		se.Xdebug = widget.NewCheck(xdebugLabel, func(on bool) { pv.setXdebug(se, on) })
 		se.PHPIni = widget.NewMultiLineEntry()
 		se.PHPIni.SetPlaceHolder("memory_limit = 1G")
@@ -457,7 +468,8 @@ func (pv *ProjectView) show(p wire.ProjectStatus) {
 				info += " from " + s.Image
 			}
 		}
-		if s.PHP != "" { // devport set NAME --php X.Y changes it
+		se.showPHP(s)
+		if s.PHP != "" { // the PHP drop-down (devport set NAME --php X.Y) changes it
 			info += "\nPHP " + s.PHP
 			if s.PHPFrom != "" {
 				info += " (" + s.PHPFrom + ")"

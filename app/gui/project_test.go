@@ -3,6 +3,7 @@ package gui
 import (
 	"context"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,6 +147,9 @@ func TestProjectViewPHPVersion(t *testing.T) {
 	php := r.project("shop").Services[0].PHP
 	if php == "" || se == nil || !strings.Contains(se.Info.Text, "PHP "+php+" (newest)") {
 		t.Errorf("service info %q (project %+v), want PHP %s (newest)", se.Info.Text, p, php)
+	}
+	if se.PHP == nil || se.PHP.Selected != phpAuto || !slices.Contains(se.PHP.Options, php) {
+		t.Errorf("the version drop-down %+v, want auto selected and %s offered", se.PHP, php)
 	}
 	if row := r.ui.Row("shop"); !strings.Contains(row.Detail.Text, "php "+php+"  ·  process") {
 		t.Errorf("row detail %q lacks php %s", row.Detail.Text, php)
