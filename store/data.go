@@ -162,14 +162,8 @@ func (db *DB) RemoveDataService(ctx context.Context, project, name string) error
 // image ("" for the default). A missing project or service wraps
 // ErrNotFound.
 func (db *DB) SetDataServiceRuntime(ctx context.Context, project, name, runtime, image string) error {
-	if runtime == "" {
-		runtime = runtimeProcess
-	}
-	if !isKeyword(runtime) {
-		return &ValidationError{Field: "runtime", Value: runtime,
-			Reason: "may only contain lowercase letters, digits and hyphens", Fix: "use --runtime process or --runtime container"}
-	}
-	if err := ValidateImage(image); err != nil {
+	runtime, err := checkRuntime(runtime, image)
+	if err != nil {
 		return err
 	}
 	res, err := db.w.ExecContext(ctx, `UPDATE data_services SET runtime = ?, image = ?

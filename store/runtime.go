@@ -12,14 +12,8 @@ import (
 // else of the project changes. A project or service that does not exist
 // gives an error wrapping ErrNotFound; a bad runtime a *ValidationError.
 func (db *DB) SetServiceRuntime(ctx context.Context, project, service, runtime, image string) error {
-	if runtime == "" {
-		runtime = runtimeProcess
-	}
-	if !isKeyword(runtime) {
-		return &ValidationError{Field: "runtime", Value: runtime,
-			Reason: "may only contain lowercase letters, digits and hyphens", Fix: "use --runtime process or --runtime container"}
-	}
-	if err := ValidateImage(image); err != nil {
+	runtime, err := checkRuntime(runtime, image)
+	if err != nil {
 		return err
 	}
 	res, err := db.w.ExecContext(ctx, `UPDATE services SET runtime = ?, image = ?
@@ -38,4 +32,17 @@ func (db *DB) SetServiceRuntime(ctx context.Context, project, service, runtime, 
 		return fmt.Errorf("service %q of project %q: %w", service, project, ErrNotFound)
 	}
 	return nil
+}
+
+// checkRuntime is a service's runtime as stored ("" is the process
+// runtime), checked with its image, or why either is refused.
+func checkRuntime(runtime, image string) (string, error) {
+	if runtime == "" {
+		runtime = runtimeProcess
+	}
+	if !isKeyword(runtime) {
+		return "", &ValidationError{Field: "runtime", Value: runtime,
+			Reason: "may only contain lowercase letters, digits and hyphens", Fix: "use --runtime process or --runtime container"}
+	}
+	return runtime, ValidateImage(image)
 }
