@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -189,7 +186,7 @@ func TestPHPIniXdebugComposer(t *testing.T) {
 				if err != nil {
 					return
 				}
-				inits <- dbgpInit(c)
+				inits <- testenv.DBGpInit(c)
 			}
 		}()
 		if got := site(t, "/"); !strings.Contains(got, " xdebug=0 ") {
@@ -265,26 +262,4 @@ func TestPHPIniXdebugComposer(t *testing.T) {
 			t.Errorf("devport php of a stopped container project: exit %d\n%s", r.code, r.stderr)
 		}
 	})
-}
-
-// dbgpInit reads Xdebug's first DBGp packet (LENGTH NUL XML NUL), lets the
-// request go on (detach) and returns the packet.
-func dbgpInit(c net.Conn) string {
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
-	n, err := br.ReadString(0)
-	if err != nil {
-		return "error: " + err.Error()
-	}
-	size, err := strconv.Atoi(strings.TrimSuffix(n, "\x00"))
-	if err != nil {
-		return "error: length " + n
-	}
-	buf := make([]byte, size+1)
-	if _, err := io.ReadFull(br, buf); err != nil {
-		return "error: " + err.Error()
-	}
-	_, _ = c.Write([]byte("detach -i 1\x00"))
-	return string(buf)
 }

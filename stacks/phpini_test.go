@@ -3,14 +3,10 @@
 package stacks
 
 import (
-	"bufio"
-
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -172,31 +168,10 @@ func listenDBGpOn(t *testing.T, host string) *dbgpListener {
 			if err != nil {
 				return
 			}
-			d.inits <- dbgpInit(c)
+			d.inits <- testenv.DBGpInit(c)
 		}
 	}()
 	return d
-}
-
-// dbgpInit reads Xdebug's first packet (LENGTH NUL XML NUL) and detaches.
-func dbgpInit(c net.Conn) string {
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
-	n, err := br.ReadString(0)
-	if err != nil {
-		return "error: " + err.Error()
-	}
-	size, err := strconv.Atoi(strings.TrimSuffix(n, "\x00"))
-	if err != nil {
-		return "error: length " + n
-	}
-	buf := make([]byte, size+1)
-	if _, err := io.ReadFull(br, buf); err != nil {
-		return "error: " + err.Error()
-	}
-	_, _ = c.Write([]byte("detach -i 1\x00"))
-	return string(buf)
 }
 
 func (d *dbgpListener) expectInit(t *testing.T, file string) {
