@@ -191,7 +191,7 @@ func (m *Manager) exportProject(ctx context.Context, name string, live map[strin
 	for i := range p.Services {
 		for _, s := range sp.Services {
 			if s.Name == p.Services[i].Name {
-				p.Services[i].Image = m.exportImage(ctx, s)
+				p.Services[i].Image = m.exportImage(ctx, sp.Root, s)
 			}
 		}
 	}
@@ -275,7 +275,16 @@ func hasMailpit(p store.Project) bool {
 // (containerImage), or "" when that is the stack's default, so that
 // export's own default applies (the same, except uWSGI's, which needs a
 // compiler).
-func (m *Manager) exportImage(ctx context.Context, s store.Service) string {
+func (m *Manager) exportImage(ctx context.Context, root string, s store.Service) string {
+	if s.Stack == stackdef.PHP && s.Image == "" {
+		// As a container would choose: the version set, else
+		// composer.json's require.php (php.go's choosePHP).
+		cs := s
+		cs.Runtime = wire.RuntimeContainer
+		if c, err := m.choosePHP(ctx, root, cs, nil); err == nil && c.image != "" && c.image != stackdef.DefaultImage(s.Stack) {
+			return c.image
+		}
+	}
 	if img := m.containerImage(ctx, s); img != stackdef.DefaultImage(s.Stack) {
 		return img
 	}

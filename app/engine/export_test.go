@@ -144,19 +144,24 @@ func TestExportImage(t *testing.T) {
 	if err := m.SetSetting(ctx, SettingImagePrefix+"uvicorn", "devport-test/python:bookworm"); err != nil {
 		t.Fatal(err)
 	}
+	plain, legacy := t.TempDir(), t.TempDir()
+	writeFiles(t, legacy, map[string]string{"composer.json": `{"require": {"php": "~7.3.0"}}`})
 	cases := []struct {
 		name string
+		root string
 		s    store.Service
 		want string
 	}{
-		{"stack default", store.Service{Stack: "php"}, ""},
-		{"stack setting", store.Service{Stack: "uvicorn"}, "devport-test/python:bookworm"},
-		{"service image", store.Service{Stack: "php", Image: "mine/php:1"}, "mine/php:1"},
-		{"uwsgi keeps export's default", store.Service{Stack: "uwsgi"}, ""},
+		{"stack default", plain, store.Service{Stack: "php"}, ""},
+		{"stack setting", plain, store.Service{Stack: "uvicorn"}, "devport-test/python:bookworm"},
+		{"service image", plain, store.Service{Stack: "php", Image: "mine/php:1"}, "mine/php:1"},
+		{"uwsgi keeps export's default", plain, store.Service{Stack: "uwsgi"}, ""},
+		{"php version set, run as a process", plain, store.Service{Stack: "php", PHP: "8.1"}, "php:8.1-apache"},
+		{"composer.json's require.php", legacy, store.Service{Stack: "php"}, "php:7.3-apache"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := m.exportImage(ctx, c.s); got != c.want {
+			if got := m.exportImage(ctx, c.root, c.s); got != c.want {
 				t.Errorf("exportImage = %q, want %q", got, c.want)
 			}
 		})
