@@ -103,6 +103,14 @@ func Open(ctx context.Context, o cli.WindowOptions) error {
 	defer u.Close()
 	var wg sync.WaitGroup
 	var serveErr error
+	// quit ends the app's loop once: the engine stopping (devport quit)
+	// and a signal can both ask, and a fyne.Do after the loop has ended
+	// would run a.Quit off the main goroutine.
+	quit := sync.OnceFunc(func() {
+		u.Close() // nothing may draw once the loop has ended
+		fyne.Do(a.Quit)
+	})
+	loopDone := make(chan struct{}) // closed when a.Run returns
 	sctx, stopServe := context.WithCancel(ctx)
 	if serve != nil {
 		o.Serve.Out = io.MultiWriter(stderr, u.EngineOutput())
@@ -119,8 +127,7 @@ func Open(ctx context.Context, o cli.WindowOptions) error {
 					u.Show()
 				})
 			default: // devport quit: the engine is gone, and the window goes with it
-				u.Close()
-				fyne.Do(a.Quit)
+				quit()
 			}
 		}()
 	}
@@ -133,14 +140,21 @@ func Open(ctx context.Context, o cli.WindowOptions) error {
 		}()
 	}
 	go func() {
-		<-ctx.Done()
-		u.Close() // nothing may draw once the loop has ended
-		fyne.Do(a.Quit)
+		select {
+		case <-ctx.Done(): // a signal
+			select {
+			case <-loopDone: // ended meanwhile: nothing to quit
+			default:
+				quit()
+			}
+		case <-loopDone: // the loop ended otherwise (the window's Quit)
+		}
 	}()
 	if !o.Minimized || !tray {
 		u.Show()
 	}
 	a.Run()
+	close(loopDone)
 	u.Close() // no more drawing: the projects stop after the window is gone
 	stopServe()
 	wg.Wait()
