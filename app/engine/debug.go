@@ -65,24 +65,11 @@ func (m *Manager) SetDebug(ctx context.Context, name, service string, on bool) (
 // debugService is the service of p that devport debug names: service, or
 // the only Python one. Only the stacks devport runs under debugpy qualify.
 func debugService(p store.Project, service string) (store.Service, error) {
-	var found []store.Service
-	for _, s := range p.Services {
-		if s.Name == service || (service == "" && stackdef.IsPython(s.Stack)) {
-			found = append(found, s)
-		}
+	s, err := namedOrOnly(p, service, "Python", stackdef.IsPython, &store.ValidationError{Field: "service",
+		Reason: "project " + p.Name + " has no Python service to debug", Fix: "debugging is for the uvicorn, gunicorn and wsgi stacks"})
+	if err != nil {
+		return store.Service{}, err
 	}
-	switch {
-	case len(found) == 0 && service != "":
-		return store.Service{}, &store.ValidationError{Field: "service", Value: service,
-			Reason: "no such service in project " + p.Name, Fix: "see devport ls --json for its services"}
-	case len(found) == 0:
-		return store.Service{}, &store.ValidationError{Field: "service",
-			Reason: "project " + p.Name + " has no Python service to debug", Fix: "debugging is for the uvicorn, gunicorn and wsgi stacks"}
-	case len(found) > 1:
-		return store.Service{}, &store.ValidationError{Field: "service", Reason: "the project has several Python services",
-			Fix: "name one with --service NAME"}
-	}
-	s := found[0]
 	switch s.Stack {
 	case stackdef.Uvicorn, stackdef.Gunicorn, stackdef.WSGI:
 		return s, nil
@@ -99,4 +86,27 @@ func onOff(on bool) string {
 		return "on"
 	}
 	return "off"
+}
+
+// namedOrOnly is the service of p that a command names (service), or,
+// when it names none, the only one of kind (match): --service picks among
+// several. none is the error when the project has none of kind.
+func namedOrOnly(p store.Project, service, kind string, match func(stack string) bool, none *store.ValidationError) (store.Service, error) {
+	var found []store.Service
+	for _, s := range p.Services {
+		if s.Name == service || (service == "" && match(s.Stack)) {
+			found = append(found, s)
+		}
+	}
+	switch {
+	case len(found) == 0 && service != "":
+		return store.Service{}, &store.ValidationError{Field: "service", Value: service,
+			Reason: "no such service in project " + p.Name, Fix: "see devport ls --json for its services"}
+	case len(found) == 0:
+		return store.Service{}, none
+	case len(found) > 1:
+		return store.Service{}, &store.ValidationError{Field: "service", Reason: "the project has several " + kind + " services",
+			Fix: "name one with --service NAME"}
+	}
+	return found[0], nil
 }

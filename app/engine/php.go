@@ -282,27 +282,16 @@ func (m *Manager) SetPHP(ctx context.Context, name, service, version string) (st
 // phpService is the service of p that --php names: service, or the only
 // php one.
 func phpService(p store.Project, service string) (store.Service, error) {
-	var found []store.Service
-	for _, s := range p.Services {
-		if s.Name == service || (service == "" && s.Stack == stackdef.PHP) {
-			found = append(found, s)
-		}
+	s, err := namedOrOnly(p, service, "php", stackdef.IsPHP, &store.ValidationError{Field: "php",
+		Reason: "project " + p.Name + " has no php service", Fix: "--php is for the php stack"})
+	if err != nil {
+		return store.Service{}, err
 	}
-	switch {
-	case len(found) == 0 && service != "":
-		return store.Service{}, &store.ValidationError{Field: "service", Value: service,
-			Reason: "no such service in project " + p.Name, Fix: "see devport ls --json for its services"}
-	case len(found) == 0:
-		return store.Service{}, &store.ValidationError{Field: "php",
-			Reason: "project " + p.Name + " has no php service", Fix: "--php is for the php stack"}
-	case len(found) > 1:
-		return store.Service{}, &store.ValidationError{Field: "service", Reason: "the project has several php services",
-			Fix: "name one with --service NAME"}
-	case found[0].Stack != stackdef.PHP:
+	if s.Stack != stackdef.PHP {
 		return store.Service{}, &store.ValidationError{Field: "php", Value: service,
-			Reason: "service " + service + " runs " + found[0].Stack + ", not php", Fix: "--php is for the php stack"}
+			Reason: "service " + service + " runs " + s.Stack + ", not php", Fix: "--php is for the php stack"}
 	}
-	return found[0], nil
+	return s, nil
 }
 
 // planPHP gives the php service of a new project its version, checked
