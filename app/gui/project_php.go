@@ -2,7 +2,7 @@ package gui
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 
 	"fyne.io/fyne/v2/widget"
 
@@ -19,12 +19,31 @@ import (
 // phpAuto is the drop-down's choice that lets devport choose.
 const phpAuto = "auto"
 
-// newPHPSelect is the version drop-down of php service s.
+// newPHPSelect is the version drop-down of php service s. Its versions
+// are asked for off the UI thread (for a container that is Docker's image
+// list) and added when they come.
 func (pv *ProjectView) newPHPSelect(se *ServiceEditor, s wire.ServiceStatus) *widget.Select {
-	opts := append([]string{phpAuto}, pv.u.opts.Checks.PHPVersions(pv.u.ctx, s.Runtime)...)
-	sel := widget.NewSelect(opts, nil)
-	service := s.Name
+	sel := widget.NewSelect([]string{phpAuto}, nil)
+	service, runtime := s.Name, s.Runtime
 	sel.OnChanged = func(v string) { pv.setPHP(service, se, v) }
+	pv.u.bg(func() {
+		versions := pv.u.opts.Checks.PHPVersions(pv.u.ctx, runtime)
+		pv.u.do(func() {
+			opts := []string{phpAuto}
+			for _, v := range versions {
+				if !slices.Contains(opts, v) {
+					opts = append(opts, v)
+				}
+			}
+			for _, v := range sel.Options { // one showPHP added meanwhile
+				if !slices.Contains(opts, v) {
+					opts = append(opts, v)
+				}
+			}
+			sel.Options = opts
+			sel.Refresh()
+		})
+	})
 	return sel
 }
 
@@ -44,7 +63,7 @@ func (se *ServiceEditor) showPHP(s wire.ServiceStatus) {
 		return
 	}
 	v := phpChoice(s)
-	if !strings.Contains(","+strings.Join(se.PHP.Options, ",")+",", ","+v+",") {
+	if !slices.Contains(se.PHP.Options, v) {
 		se.PHP.Options = append(se.PHP.Options, v)
 	}
 	if se.PHP.Selected == v {

@@ -148,6 +148,7 @@ func TestProjectViewPHPVersion(t *testing.T) {
 	if php == "" || se == nil || !strings.Contains(se.Info.Text, "PHP "+php+" (newest)") {
 		t.Errorf("service info %q (project %+v), want PHP %s (newest)", se.Info.Text, p, php)
 	}
+	r.ui.Idle() // the versions come from off the UI thread
 	if se.PHP == nil || se.PHP.Selected != phpAuto || !slices.Contains(se.PHP.Options, php) {
 		t.Errorf("the version drop-down %+v, want auto selected and %s offered", se.PHP, php)
 	}

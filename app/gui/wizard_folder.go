@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,7 +85,12 @@ func folderMatches(typed string) []string {
 			continue
 		}
 		full := filepath.Join(parent, name)
-		if fi, err := os.Stat(full); err == nil && fi.IsDir() { // a symlink to a folder counts
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 { // a symlink to a folder counts: only these need a stat
+			fi, err := os.Stat(full)
+			isDir = err == nil && fi.IsDir()
+		}
+		if isDir {
 			out = append(out, full)
 		}
 	}
