@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/devport/devport/internal/stackdef"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -232,7 +233,7 @@ func NewestSatisfying(constraint string, have []string) (string, error) {
 }
 
 // PHPImage is the official image of PHP version v, php:X.Y-apache.
-func PHPImage(v string) string { return "php:" + v + "-apache" }
+func PHPImage(v string) string { return stackdef.PHPImage(v) }
 
 var phpImageRe = regexp.MustCompile(`^(?:docker\.io/)?(?:library/)?php:(\d+\.\d+)(?:\.\d+)?-apache`)
 

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/devport/devport/app/engine"
+	"github.com/devport/devport/internal/stackdef"
 )
 
 // phpVersions is `devport php versions`: the PHP versions this host has
@@ -72,7 +73,7 @@ func (c *CLI) phpVersions(ctx context.Context, args []string) error {
 	default:
 		var tags []string
 		for _, v := range images {
-			tags = append(tags, "php:"+v+"-apache")
+			tags = append(tags, stackdef.PHPImage(v))
 		}
 		fmt.Fprintf(c.Stdout, "container runtime, images present (used without a pull): %s\n", strings.Join(tags, ", "))
 	}

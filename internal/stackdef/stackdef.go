@@ -207,3 +207,6 @@ func List(names []string, last string) string {
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " " + last + " " + names[len(names)-1]
 }
+
+// PHPImage is the official image of PHP version v, php:X.Y-apache.
+func PHPImage(v string) string { return "php:" + v + "-apache" }
