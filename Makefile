@@ -77,11 +77,13 @@ package:
 	test -x $(FYNE) || $(GO) install fyne.io/tools/cmd/fyne@latest
 	$(FYNE) package -os linux --release --name devport
 
-# screenshots: the main window, a project's details, the wizard and the settings, taken under
-# Xvfb by the desktop smoke test, into docs/screenshots/.
+# screenshots: the sidebar with running, stopped and failed projects, each
+# tab of the pane, the failure view, the wizard's steps and the settings, in
+# the light theme and (the main window) the dark one, taken under Xvfb by the
+# desktop smoke test, into docs/screenshots/.
 screenshots:
 	mkdir -p docs/screenshots
-	DEVPORT_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDesktopWindow/no_dbus' ./e2e/
+	DEVPORT_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDesktopWindow/(no_dbus|dark_theme)' ./e2e/
 
 clean:
 	rm -f $(BIN) devport.tar.xz

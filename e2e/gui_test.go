@@ -67,8 +67,10 @@ func TestDesktopWindow(t *testing.T) {
 		tray   bool // a tray host on the bus: Start and Quit from the tray menu
 		start  bool // --start shop instead of clicking Start
 		quit   bool // devport quit from the CLI instead of SIGTERM
+		dark   bool // the dark theme: the main window's screenshots only
 	}{
 		{name: "no dbus", shots: true},
+		{name: "dark theme", shots: true, dark: true},
 		{name: "dbus session", prefix: []string{"dbus-run-session", "--"}, start: true, quit: true},
 		{name: "dbus with a tray", tray: true},
 	}
@@ -85,6 +87,23 @@ func TestDesktopWindow(t *testing.T) {
 			cmd := exec.Command(argv[0], argv[1:]...)
 			places := layout{t: t, path: filepath.Join(e.root, "layout.json")}
 			cmd.Env = append(withoutDBus(e.environ()), "DISPLAY="+display, "LANG=en_US.UTF-8", "DEVPORT_LAYOUT_FILE="+places.path)
+			suffix := ""
+			switch { // the desktop's preference decides otherwise: name the theme
+			case tc.dark:
+				cmd.Env, suffix = append(cmd.Env, "FYNE_THEME=dark"), "-dark"
+			case tc.shots:
+				cmd.Env = append(cmd.Env, "FYNE_THEME=light")
+			}
+			if tc.shots { // a project that fails to start, for the failure view
+				broken := e.copyExample("fastapi-api", "broken")
+				f, err := os.OpenFile(filepath.Join(broken, "main.py"), os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintln(f, `raise RuntimeError("database settings missing")`)
+				f.Close()
+				e.mustRun("add", broken)
+			}
 			var tray *trayHost
 			if tc.tray {
 				tray = startTrayHost(t)
@@ -138,8 +157,9 @@ func TestDesktopWindow(t *testing.T) {
 			case tc.start: // started by --start once the engine was ready
 			case tray != nil:
 				tray.click(item, "shop (stopped)", "Start")
-			default:
-				x.click(main, places.at("start:shop"))
+			default: // select shop in the sidebar, then its pane's Start
+				x.click(main, places.at("project:shop"))
+				x.click(main, places.at("toggle"))
 			}
 			url := fmt.Sprintf("https://shop.test:%d/", https)
 			waitFor(t, "the site answers over HTTPS", func() bool {
@@ -152,30 +172,44 @@ func TestDesktopWindow(t *testing.T) {
 			if dir := os.Getenv("DEVPORT_SCREENSHOTS"); dir != "" && tc.shots {
 				shots = dir
 			}
-			x.shot(main, filepath.Join(shots, "main-window.png"))
+			if tc.shots {
+				if r := e.run("start", "broken"); r.code == 0 {
+					t.Errorf("broken started: %s", r.stdout)
+				}
+				x.click(main, places.at("project:broken"))
+				places.at("try-again") // the failure view is up
+				time.Sleep(300 * time.Millisecond)
+				x.shot(main, filepath.Join(shots, "failure"+suffix+".png"))
+				x.click(main, places.at("project:shop"))
+				time.Sleep(300 * time.Millisecond)
+			}
+			x.shot(main, filepath.Join(shots, "main-window"+suffix+".png"))
+			for _, tab := range []string{"Logs", "Settings"} {
+				x.click(main, places.at("tab:"+tab))
+				time.Sleep(time.Second) // the log loads, the PHP versions fill in
+				x.shot(main, filepath.Join(shots, "tab-"+strings.ToLower(tab)+suffix+".png"))
+			}
+			x.click(main, places.at("tab:Overview"))
 
-			x.click(main, places.at("new-project"))
-			wiz := x.waitWindow("^devport: new project$")
-			time.Sleep(300 * time.Millisecond)
-			x.run("type", "--window", wiz, "--delay", "5", api)
-			x.run("key", "--window", wiz, "Return")
-			time.Sleep(500 * time.Millisecond)
-			x.shot(wiz, filepath.Join(shots, "wizard.png"))
-			x.click(wiz, places.at("wizard-cancel"))
-			x.waitGone("^devport: new project$")
+			if !tc.dark {
+				x.click(main, places.at("new-project"))
+				wiz := x.waitWindow("^devport: new project$")
+				time.Sleep(300 * time.Millisecond)
+				x.shot(wiz, filepath.Join(shots, "wizard-folder.png"))
+				x.run("type", "--window", wiz, "--delay", "5", api)
+				x.run("key", "--window", wiz, "Return")
+				time.Sleep(500 * time.Millisecond)
+				x.shot(wiz, filepath.Join(shots, "wizard.png"))
+				x.click(wiz, places.at("wizard-cancel"))
+				x.waitGone("^devport: new project$")
+			}
 
-			x.click(main, places.at("details:shop"))
-			det := x.waitWindow("^devport: shop$")
-			time.Sleep(300 * time.Millisecond)
-			x.shot(det, filepath.Join(shots, "project.png"))
-			// Out of the way of the main window's buttons (Xvfb has no
-			// window manager; destroying it from outside would upset GLX).
-			x.run("windowmove", det, "1000", "600")
-
-			x.click(main, places.at("settings"))
-			set := x.waitWindow("^devport: settings$")
-			time.Sleep(2 * time.Second) // trust stores and tool versions load
-			x.shot(set, filepath.Join(shots, "settings.png"))
+			if !tc.dark {
+				x.click(main, places.at("settings"))
+				set := x.waitWindow("^devport: settings$")
+				time.Sleep(2 * time.Second) // trust stores and tool versions load
+				x.shot(set, filepath.Join(shots, "settings.png"))
+			}
 
 			if tray != nil {
 				if m := tray.menu(item); len(m.kids) == 0 || !strings.HasPrefix(m.kids[0].label, "shop (running)") {

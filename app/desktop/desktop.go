@@ -94,6 +94,9 @@ func Open(ctx context.Context, o cli.WindowOptions) error {
 		Checks:    engine.Checks{},
 		AccessLog: o.Paths.AccessLog,
 		Tray:      tray,
+		// The pane's "Open in terminal" and "Open in editor" (README).
+		Terminal: os.Getenv("DEVPORT_TERMINAL"),
+		Editor:   os.Getenv("DEVPORT_EDITOR"),
 		Icons: gui.TrayIcons{
 			Stopped: fyne.NewStaticResource("tray-stopped.png", assets.TrayStopped),
 			Running: fyne.NewStaticResource("tray-running.png", assets.TrayRunning),

@@ -39,7 +39,7 @@ func (u *UI) newBanner() *Banner {
 	b.Result.TextStyle = fyne.TextStyle{Monospace: true}
 	b.Finish = widget.NewButton("Finish setup", u.finishSetup)
 	b.Finish.Importance = widget.HighImportance
-	b.Dismiss = widget.NewButton("Dismiss", func() { b.Box.Hide() })
+	b.Dismiss = widget.NewButton("Dismiss", func() { b.Box.Hide(); u.relayout(true) })
 	b.Dismiss.Hide()
 	b.Box = container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(b.Finish, b.Dismiss), b.Text), b.Result)
 	b.Box.Hide()
@@ -69,6 +69,7 @@ func (u *UI) refreshBanner() {
 
 func (u *UI) showNeeds(needs []wire.SetupNeed) {
 	b := u.Banner
+	defer u.relayout(b.Box.Visible())
 	b.needs = needs
 	if len(needs) == 0 {
 		if b.Result.Visible() { // after Finish setup: leave its steps to read
@@ -134,10 +135,19 @@ func (u *UI) Targets() map[string]fyne.CanvasObject {
 		t["dismiss-setup"] = u.Banner.Dismiss
 	}
 	u.mu.Lock()
-	for name, r := range u.rows { // a row's buttons: "start:shop"
-		t["start:"+name], t["stop:"+name], t["details:"+name] = r.Start, r.Stop, r.Details
+	for name, r := range u.rows { // a sidebar row: "project:shop"
+		t["project:"+name] = r.item
 	}
 	u.mu.Unlock()
+	if pn := u.Pane; pn != nil && pn.Name != "" { // the pane's controls
+		t["toggle"], t["more"] = pn.Toggle, pn.More
+		for tab, b := range pn.TabButtons { // "tab:Logs"
+			t["tab:"+tab] = b
+		}
+		if pn.Failure.Box.Visible() {
+			t["try-again"] = pn.Failure.TryAgain
+		}
+	}
 	if u.Wizard != nil && u.Wizard.Win != nil { // places in the wizard's own window
 		t["wizard-cancel"] = u.Wizard.Cancel
 	}
@@ -145,4 +155,14 @@ func (u *UI) Targets() map[string]fyne.CanvasObject {
 		t["quit-confirm"] = b
 	}
 	return t
+}
+
+// relayout lays the window out again when the banner was shown before
+// a change (wasShown) or is now: the space it takes changed.
+func (u *UI) relayout(wasShown bool) {
+	if wasShown || u.Banner.Box.Visible() {
+		if c := u.Window.Content(); c != nil {
+			c.Refresh()
+		}
+	}
 }

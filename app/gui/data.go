@@ -138,7 +138,7 @@ func (pv *ProjectView) newDataView() *DataView {
 		dv.AddMenu.Items = append(dv.AddMenu.Items, fyne.NewMenuItem(fmt.Sprintf("%s: %s", stack, d.Help), func() { dv.ShowAdd(stack, name) }))
 	}
 	dv.AddBtn = widget.NewButtonWithIcon("Add service…", theme.ContentAddIcon(), func() {
-		widget.ShowPopUpMenuAtRelativePosition(dv.AddMenu, pv.Win.Canvas(), fyne.NewPos(0, dv.AddBtn.Size().Height), dv.AddBtn)
+		widget.ShowPopUpMenuAtRelativePosition(dv.AddMenu, pv.u.Window.Canvas(), fyne.NewPos(0, dv.AddBtn.Size().Height), dv.AddBtn)
 	})
 	dv.Follow = widget.NewCheck("Databases follow the git branch", dv.setFollow)
 	dv.Follow.Hide()
@@ -338,7 +338,7 @@ func (dv *DataView) openMail(c *DataCard) {
 	}
 	dv.Err.SetText("")
 	dv.Note.SetText("Opening " + c.mailURL + " in your browser")
-	dv.pv.u.openIn(c.mailURL, dv.Err)
+	dv.pv.u.openIn(c.mailURL, dv.Err.SetText)
 	dv.refreshMail(c) // what is read there is read: the count drops on the next refresh
 }
 
@@ -370,7 +370,7 @@ func (dv *DataView) ShowAdd(stack, name string) {
 	msg.Wrapping = fyne.TextWrapWord
 	form := container.New(layout.NewFormLayout(), widget.NewLabel("Name"), ad.Name)
 	content := container.NewVBox(msg, form, ad.Err, container.NewHBox(layout.NewSpacer(), ad.Cancel, ad.Add))
-	ad.d = dialog.NewCustomWithoutButtons("Add "+stack+" to "+dv.pv.name, content, dv.pv.Win)
+	ad.d = dialog.NewCustomWithoutButtons("Add "+stack+" to "+dv.pv.name, content, dv.pv.u.Window)
 	ad.d.Resize(fyne.NewSize(480, 0))
 	dv.AddDialog = ad
 	ad.d.Show()
@@ -410,7 +410,7 @@ func (dv *DataView) ShowRemove(service string) {
 	rd.Purge = widget.NewButton("Remove and delete the data", func() { rd.d.Hide(); dv.remove(service, true) })
 	rd.Purge.Importance = widget.DangerImportance
 	rd.d = dialog.NewCustomWithoutButtons("Remove "+service+"?", container.NewVBox(msg,
-		container.NewHBox(layout.NewSpacer(), rd.Close, rd.Keep, rd.Purge)), dv.pv.Win)
+		container.NewHBox(layout.NewSpacer(), rd.Close, rd.Keep, rd.Purge)), dv.pv.u.Window)
 	rd.d.Resize(fyne.NewSize(520, 0))
 	dv.RemoveDialog = rd
 	rd.d.Show()
@@ -450,7 +450,7 @@ func (dv *DataView) ShowSnapshot(service string) {
 	msg.Wrapping = fyne.TextWrapWord
 	form := container.New(layout.NewFormLayout(), widget.NewLabel("Tag (optional)"), sd.Tag)
 	sd.d = dialog.NewCustomWithoutButtons("Snapshot "+dv.pv.name+"/"+service, container.NewVBox(msg, form,
-		container.NewHBox(layout.NewSpacer(), sd.Cancel, sd.Save)), dv.pv.Win)
+		container.NewHBox(layout.NewSpacer(), sd.Cancel, sd.Save)), dv.pv.u.Window)
 	sd.d.Resize(fyne.NewSize(480, 0))
 	dv.SnapshotDialog = sd
 	sd.d.Show()
@@ -496,7 +496,7 @@ func (dv *DataView) ShowRestore(service string) {
 	rd.Restore.Importance = widget.DangerImportance
 	rd.Restore.Disable()
 	rd.d = dialog.NewCustomWithoutButtons("Restore "+dv.pv.name+"/"+service, container.NewVBox(rd.Tags, rd.Info,
-		container.NewHBox(layout.NewSpacer(), rd.Cancel, rd.Restore)), dv.pv.Win)
+		container.NewHBox(layout.NewSpacer(), rd.Cancel, rd.Restore)), dv.pv.u.Window)
 	rd.d.Resize(fyne.NewSize(480, 0))
 	dv.RestoreDialog = rd
 	rd.d.Show()

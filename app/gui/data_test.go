@@ -44,9 +44,9 @@ func dataUI(t *testing.T, ps ...wire.ProjectStatus) (*UI, *dataEngine, *fakeOpen
 	t.Cleanup(func() { u.Close(); u.Idle() })
 	u.Idle()
 	u.ShowProject(ps[0].Name)
-	pv := u.Details[ps[0].Name]
-	if pv == nil {
-		t.Fatal("no details window")
+	pv := u.Pane.View
+	if pv == nil || u.Pane.Name != ps[0].Name {
+		t.Fatalf("the pane shows %q, not %s", u.Pane.Name, ps[0].Name)
 	}
 	u.Idle()
 	return u, fe, opener, pv

@@ -32,6 +32,10 @@ type Engine interface {
 	// SetPHPIni changes a project's php.ini directives (devport set NAME
 	// --php-ini); it refuses a bad key or value.
 	SetPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error)
+	// AddRoute declares a route of a project (devport route NAME add),
+	// and RemoveRoute removes a declared one (devport route NAME rm).
+	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)
+	RemoveRoute(ctx context.Context, name, prefix string) error
 	// Park makes every subfolder of dir a project (devport park).
 	Park(ctx context.Context, dir string) (wire.ParkReport, error)
 	// Subscribe returns change events and a function that ends them.
@@ -189,6 +193,22 @@ func (r *remote) SetXdebug(ctx context.Context, name string, req wire.XdebugRequ
 		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
 	}
 	return p, err
+}
+
+func (r *remote) AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error) {
+	rt, err := r.c.AddRoute(ctx, name, req)
+	if err == nil {
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
+	}
+	return rt, err
+}
+
+func (r *remote) RemoveRoute(ctx context.Context, name, prefix string) error {
+	err := r.c.RemoveRoute(ctx, name, prefix)
+	if err == nil {
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
+	}
+	return err
 }
 
 func (r *remote) SetPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error) {

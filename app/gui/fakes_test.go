@@ -196,6 +196,42 @@ func (f *dataEngine) SetPHPIni(_ context.Context, name string, req wire.PHPIniRe
 	return wire.ProjectStatus{}, errors.New("no project " + name)
 }
 
+func (f *dataEngine) AddRoute(_ context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error) {
+	kind, target := "service", req.Service
+	switch {
+	case req.Static != "":
+		kind, target = "static", req.Static
+	case req.URL != "":
+		kind, target = "url", req.URL
+	}
+	if err := f.record("route %s add %s %s %s strip=%v", name, req.Prefix, kind, target, req.Strip); err != nil {
+		return wire.RouteStatus{}, err
+	}
+	rt := wire.RouteStatus{Prefix: req.Prefix, Kind: kind, Target: target, Strip: req.Strip, Declared: true}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.projects {
+		if f.projects[i].Name == name {
+			f.projects[i].Routes = append(f.projects[i].Routes, rt)
+		}
+	}
+	return rt, nil
+}
+
+func (f *dataEngine) RemoveRoute(_ context.Context, name, prefix string) error {
+	if err := f.record("route %s rm %s", name, prefix); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.projects {
+		if f.projects[i].Name == name {
+			f.projects[i].Routes = slices.DeleteFunc(f.projects[i].Routes, func(r wire.RouteStatus) bool { return r.Prefix == prefix })
+		}
+	}
+	return nil
+}
+
 func (f *dataEngine) Park(context.Context, string) (wire.ParkReport, error) {
 	return wire.ParkReport{}, errors.New("not in this test")
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/devport/devport/app/engine"
@@ -170,4 +171,29 @@ func noProcesses(t *testing.T, root string) {
 		var ee *exec.ExitError
 		return len(strings.TrimSpace(string(out))) == 0 && (err == nil || errors.As(err, &ee))
 	})
+}
+
+// selectProject selects name in the sidebar, as a click on its row does,
+// and returns the pane.
+func selectProject(t *testing.T, u *UI, name string) *Pane {
+	t.Helper()
+	r := u.Row(name)
+	if r == nil {
+		t.Fatalf("no row for %s", name)
+	}
+	test.Tap(r.item)
+	if u.Pane.Name != name {
+		t.Fatalf("the pane shows %q after a click on %s", u.Pane.Name, name)
+	}
+	return u.Pane
+}
+
+// menuItem is the pane's "⋯" menu item labelled label.
+func menuItem(t *testing.T, pn *Pane, label string) *fyne.MenuItem {
+	t.Helper()
+	it := pn.MenuItem(label)
+	if it == nil {
+		t.Fatalf("the ⋯ menu has no %q", label)
+	}
+	return it
 }

@@ -16,8 +16,9 @@ import (
 	"github.com/devport/devport/internal/testenv"
 )
 
-// TestListStartStop drives a project from its row: Start, Restart, Stop,
-// Logs and Remove with its confirmation.
+// TestListStartStop drives a project from the sidebar and its pane: the
+// toggle starts and stops it, the "⋯" menu restarts and removes it (with
+// its confirmation), and the Logs tab follows its log while it shows.
 func TestListStartStop(t *testing.T) {
 	testenv.Need(t, "apache2 with mod_php", haveApache(), testenv.InstallFix)
 	r := newRig(t, true)
@@ -29,35 +30,42 @@ func TestListStartStop(t *testing.T) {
 	if !strings.Contains(row.Detail.Text, "shop.test") || !strings.Contains(row.Detail.Text, "php") || !strings.Contains(row.Detail.Text, "process") {
 		t.Errorf("row detail %q lacks domain, stack or runtime", row.Detail.Text)
 	}
-	if !row.Stop.Disabled() || row.Start.Disabled() {
-		t.Error("a stopped project should offer Start, not Stop")
+	pn := selectProject(t, r.ui, "shop")
+	if pn.Toggle.Text != "Start" || pn.Toggle.Disabled() {
+		t.Errorf("a stopped project's toggle says %q (disabled %v), want Start", pn.Toggle.Text, pn.Toggle.Disabled())
 	}
-	test.Tap(row.Start)
+	if !strings.HasPrefix(pn.URL.Text, "https://shop.test") {
+		t.Errorf("pane URL %q", pn.URL.Text)
+	}
+	test.Tap(pn.Toggle)
 	r.waitState("shop", wire.StateRunning)
-	if row.Light.FillColor != stateColor(wire.StateRunning) {
+	if row.Light.FillColor != stateColor(wire.StateRunning) || pn.Light.FillColor != stateColor(wire.StateRunning) {
 		t.Error("the status light is not green while running")
 	}
-	if !row.Start.Disabled() || row.Stop.Disabled() {
-		t.Error("a running project should offer Stop, not Start")
+	if pn.Toggle.Text != "Stop" || pn.State.Text != "running" {
+		t.Errorf("a running project's toggle says %q, state %q; want Stop, running", pn.Toggle.Text, pn.State.Text)
 	}
 
-	test.Tap(row.Lg)
-	lv := r.ui.Logs["shop"]
+	test.Tap(pn.TabButtons[TabLogs])
+	lv := pn.Logs
 	if lv == nil || lv.Text["web"] == nil {
-		t.Fatal("the logs window has no tab for service web")
+		t.Fatal("the Logs tab has no tab for service web")
 	}
-	test.Tap(row.Restart)
+	menuItem(t, pn, "Restart").Action()
 	r.waitState("shop", wire.StateRunning)
-	test.Tap(row.Stop)
+	test.Tap(pn.Toggle)
 	r.waitState("shop", wire.StateStopped)
 	eventually(t, "the log view shows Apache's log", func() bool { r.ui.Idle(); return lv.Text["web"].Text != "" })
 	test.Tap(lv.Clear)
 	if lv.Text["web"].Text != "" {
 		t.Error("Clear left text in the log view")
 	}
-	lv.Win.Close()
+	test.Tap(pn.TabButtons[TabOverview])
+	if pn.Logs != nil {
+		t.Error("the logs are still followed with the Overview shown")
+	}
 
-	test.Tap(row.Del)
+	menuItem(t, pn, "Remove…").Action()
 	if r.ui.Remove == nil {
 		t.Fatal("Remove did not ask for confirmation")
 	}
@@ -66,11 +74,14 @@ func TestListStartStop(t *testing.T) {
 	if ps, _ := r.m.List(context.Background()); len(ps) != 1 {
 		t.Fatal("Cancel removed the project")
 	}
-	test.Tap(row.Del)
+	menuItem(t, pn, "Remove…").Action()
 	test.Tap(r.ui.Remove.Yes)
 	eventually(t, "the row is gone", func() bool { r.ui.Idle(); return r.ui.Row("shop") == nil })
 	if ps, _ := r.m.List(context.Background()); len(ps) != 0 {
 		t.Fatalf("still stored: %+v", ps)
+	}
+	if pn.Name != "" {
+		t.Errorf("the pane still shows %q after its removal", pn.Name)
 	}
 	noProcesses(t, r.root)
 }
@@ -145,7 +156,7 @@ func TestCrashNotifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitState("shop", wire.StateStopped)
-	test.Tap(r.ui.Row("shop").Start)
+	test.Tap(selectProject(t, r.ui, "shop").Toggle)
 	r.waitState("shop", wire.StateRunning)
 
 	n := &fyne.Notification{Title: "devport: shop crashed"}
@@ -167,11 +178,11 @@ func TestCrashNotifies(t *testing.T) {
 	if r.ui.trayIcon() != errIcon {
 		t.Error("the tray icon does not show the error")
 	}
-	row := r.ui.Row("shop")
-	if row.Light.FillColor != stateColor(wire.StateCrashed) || row.Stop.Disabled() {
+	row, pn := r.ui.Row("shop"), r.ui.Pane
+	if row.Light.FillColor != stateColor(wire.StateCrashed) || pn.Toggle.Text != "Stop" || pn.Toggle.Disabled() {
 		t.Error("a crashed project should show a red light and offer Stop")
 	}
-	test.Tap(row.Stop)
+	test.Tap(pn.Toggle)
 	r.waitState("shop", wire.StateStopped)
 	noProcesses(t, r.root)
 }

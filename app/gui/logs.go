@@ -14,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/devport/devport/app/wire"
 )
 
 // tailBytes is how much of a log the view loads at first.
@@ -33,13 +35,15 @@ const maxHits = 500
 // AccessTab is the logs tab of the proxy's access lines for the project.
 const AccessTab = "proxy access"
 
-// LogsView is a live tail of one project's service logs, one tab each,
-// and of the proxy's access lines for it (a table, logs_access.go). The
-// logs are read-only and selectable; Search shows the lines that match,
-// the matches highlighted (and filters the access table); Follow keeps
-// the newest in view; Clear empties the view, not the file.
+// LogsView is the pane's Logs tab (pane.go): a live tail of the
+// project's service logs, one tab each, and of the proxy's access lines
+// for it (a table, logs_access.go). The logs are read-only and
+// selectable; Search shows the lines that match, the matches highlighted
+// (and filters the access table); Follow keeps the newest in view; Clear
+// empties the view, not the file. It follows the files only while it is
+// shown: the pane stops it when another tab or project is chosen.
 type LogsView struct {
-	Win     fyne.Window
+	Box     fyne.CanvasObject
 	Tabs    *container.AppTabs
 	Follow  *widget.Check
 	Clear   *widget.Button
@@ -50,6 +54,7 @@ type LogsView struct {
 	Text   map[string]*widget.Label
 	Access *AccessTable // nil without an access log
 	logs   map[string]*logText
+	ctx    context.Context // ends when the tab is left
 	stop   context.CancelFunc
 	do     func(func()) // UI.do
 }
@@ -78,19 +83,18 @@ func newLogText(path string) *logText {
 	return lt
 }
 
-// ShowLogs opens (or raises) the logs window of a project.
+// ShowLogs shows a project's Logs tab in the main window.
 func (u *UI) ShowLogs(name string) {
-	if lv := u.Logs[name]; lv != nil {
-		lv.Win.Show()
-		lv.Win.RequestFocus()
-		return
-	}
-	p, ok := u.project(name)
-	if !ok {
-		return
-	}
+	u.Show()
+	u.Select(name)
+	u.Pane.SelectTab(TabLogs)
+}
+
+// newLogsView builds the Logs tab of p and starts following its files,
+// until its stop is called or the UI closes.
+func (u *UI) newLogsView(p wire.ProjectStatus) *LogsView {
 	ctx, stop := context.WithCancel(u.ctx)
-	lv := &LogsView{Win: u.app.NewWindow("devport: logs of " + name), Text: map[string]*widget.Label{}, logs: map[string]*logText{}, stop: stop, do: u.do}
+	lv := &LogsView{Text: map[string]*widget.Label{}, logs: map[string]*logText{}, ctx: ctx, stop: stop, do: u.do}
 	lv.Tabs = container.NewAppTabs()
 	lv.Follow = widget.NewCheck("Follow", nil)
 	lv.Follow.SetChecked(true)
@@ -106,28 +110,24 @@ func (u *UI) ShowLogs(name string) {
 		lt := newLogText(s.Log)
 		lv.logs[s.Name], lv.Text[s.Name] = lt, lt.view
 		lv.Tabs.Append(container.NewTabItem(s.Name, lt.box))
-		go lv.tail(ctx, s.Name, s.Log) // ends with ctx: the window closes, or the UI
+		go lv.tail(ctx, s.Name, s.Log) // ends with ctx: the tab is left, or the UI closes
 	}
 	if u.opts.AccessLog != nil {
 		lv.Access = newAccessTable(func() bool { return lv.Follow.Checked })
 		lv.Tabs.Append(container.NewTabItem(AccessTab, lv.Access.box))
-		path := u.opts.AccessLog(name)
-		go lv.tail(ctx, AccessTab, path)
+		go lv.tail(ctx, AccessTab, u.opts.AccessLog(p.Name))
 	}
 	if len(lv.logs) == 0 && lv.Access == nil {
 		lv.Tabs.Append(container.NewTabItem("none", widget.NewLabel("This project has no backend of devport's, so no logs.")))
 	}
 	lv.Tabs.OnSelected = func(*container.TabItem) { lv.searchAll() }
 	bar := container.NewBorder(nil, nil, container.NewHBox(lv.Follow, lv.Clear), lv.Matches, lv.Search)
-	lv.Win.SetContent(container.NewBorder(nil, bar, nil, nil, lv.Tabs))
-	lv.Win.Resize(fyne.NewSize(900, 520))
-	lv.Win.SetOnClosed(func() {
-		stop()
-		delete(u.Logs, name)
-	})
-	u.Logs[name] = lv
-	lv.Win.Show()
+	lv.Box = container.NewBorder(nil, bar, nil, nil, lv.Tabs)
+	return lv
 }
+
+// done is closed once the view no longer follows its files.
+func (lv *LogsView) done() <-chan struct{} { return lv.ctx.Done() }
 
 // Append adds text (whole lines) to a tab, keeping its last maxLogLines.
 func (lv *LogsView) Append(tab, text string) {

@@ -41,9 +41,9 @@ func TestLogsView(t *testing.T) {
 	t.Cleanup(func() { u.Close(); u.Idle() })
 	u.Idle()
 	u.ShowLogs("api")
-	lv := u.Logs["api"]
+	lv := u.Pane.Logs
 	if lv == nil {
-		t.Fatal("no logs window")
+		t.Fatal("no Logs tab")
 	}
 	view := lv.Text["web"]
 	eventually(t, "the log shows", func() bool { u.Idle(); return strings.Contains(view.Text, "KeyError") })

@@ -28,7 +28,7 @@ func newFakeOpener(t *testing.T, code int, stderr string) *fakeOpener {
 	testenv.Tool(t, "sh")
 	dir := t.TempDir()
 	f := &fakeOpener{t: t, dir: dir, path: filepath.Join(dir, "xdg-open")}
-	script := fmt.Sprintf("#!/bin/sh\necho $$ >> %s/pids\necho \"$1\" >> %s/opened\necho '%s' >&2\nexit %d\n", dir, dir, stderr, code)
+	script := fmt.Sprintf("#!/bin/sh\necho $$ >> %s/pids\n[ -n \"$1\" ] && echo \"$1\" >> %s/opened\npwd >> %s/dirs\necho '%s' >&2\nexit %d\n", dir, dir, dir, stderr, code)
 	if err := os.WriteFile(f.path, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -64,59 +64,83 @@ func (f *fakeOpener) assertReaped() {
 	}
 }
 
-// TestOpenReportsFailure: Open in browser and Open folder run the
-// opener found on PATH, show its failure in the status line with the
-// command that was tried, and leave no zombie behind.
+// TestOpenReportsFailure: Open in browser (the pane's URL) and the "⋯"
+// menu's Open folder, Open in terminal and Open in editor run their
+// command, show a failure in the pane with the command that was tried,
+// and leave no zombie behind.
 func TestOpenReportsFailure(t *testing.T) {
-	p := wire.ProjectStatus{Name: "shop", URL: "https://shop.test/", Root: "/srv/shop", State: wire.StateRunning, Domains: []string{"shop.test"}}
 	tests := []struct {
 		name    string
-		missing bool // no xdg-open on PATH at all
+		missing bool // nothing on PATH at all
 		code    int
 		stderr  string
-		folder  bool // Open folder instead of Open in browser
-		want    string
+		action  string // browser, folder, terminal, editor
+		// want is the status line after a start that worked, or the
+		// pane's note after a failure ({cmd}: the fake's path).
+		want, note string
+		opened     string // the argument it was given ("" for none)
+		dir        string // where it ran
 	}{
-		{name: "browser fails", code: 3, stderr: "xdg-open: no method available for opening https://shop.test/",
-			want: "Open failed: xdg-open https://shop.test/: exit status 3: xdg-open: no method available for opening https://shop.test/"},
-		{name: "folder fails", code: 4, folder: true, want: "Open failed: xdg-open /srv/shop: exit status 4"},
-		{name: "browser opens", want: "Opening https://shop.test/ in your browser"},
-		{name: "folder opens", folder: true, want: "Opening /srv/shop"},
-		{name: "no xdg-open", missing: true, want: "Open failed: xdg-open not found: install xdg-utils"},
+		{name: "browser fails", code: 3, stderr: "xdg-open: no method available for opening https://shop.test/", action: "browser",
+			note: "Open failed: xdg-open https://shop.test/: exit status 3: xdg-open: no method available for opening https://shop.test/", opened: "https://shop.test/"},
+		{name: "folder fails", code: 4, action: "folder", note: "Open failed: xdg-open {root}: exit status 4", opened: "{root}"},
+		{name: "browser opens", action: "browser", want: "Opening https://shop.test/ in your browser", opened: "https://shop.test/"},
+		{name: "folder opens", action: "folder", want: "Opening {root}", opened: "{root}"},
+		{name: "no xdg-open", missing: true, action: "browser", note: "Open failed: xdg-open not found: install xdg-utils"},
+		{name: "terminal opens", action: "terminal", want: "Opening a terminal in {root}", dir: "{root}"},
+		{name: "terminal fails", code: 5, stderr: "cannot open display", action: "terminal", note: "Open failed: {cmd}: exit status 5: cannot open display", dir: "{root}"},
+		{name: "editor opens", action: "editor", want: "Opening {root} in {cmd}", opened: "{root}", dir: "{root}"},
+		{name: "no editor", missing: true, action: "editor",
+			note: "Open failed: code not found: no editor found (tried code, codium, zed, subl, phpstorm, pycharm, idea): set DEVPORT_EDITOR to your editor's command"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			p := wire.ProjectStatus{Name: "shop", URL: "https://shop.test/", Root: root, State: wire.StateRunning, Domains: []string{"shop.test"}}
 			f := newFakeOpener(t, tc.code, tc.stderr)
 			if tc.missing {
 				t.Setenv("PATH", t.TempDir())
 			} else {
 				t.Setenv("PATH", f.dir)
 			}
-			u := New(test.NewTempApp(t), Options{Engine: newDataEngine(p), Checks: wizardChecks{}, Manual: true})
+			o := Options{Engine: newDataEngine(p), Checks: wizardChecks{}, Manual: true}
+			if !tc.missing {
+				o.Terminal, o.Editor = f.path, f.path
+			}
+			u := New(test.NewTempApp(t), o)
 			t.Cleanup(func() { u.Close(); u.Idle() })
 			u.Idle()
-			row := u.Row("shop")
-			if row == nil {
-				t.Fatal("no row for shop")
-			}
-			if tc.folder {
-				test.Tap(row.Folder)
-			} else {
-				test.Tap(row.Open)
+			pn := selectProject(t, u, "shop")
+			switch tc.action {
+			case "browser": // what a click on the URL runs
+				pn.URL.OnTapped()
+			case "folder":
+				menuItem(t, pn, "Open folder").Action()
+			case "terminal":
+				menuItem(t, pn, "Open in terminal").Action()
+			case "editor":
+				menuItem(t, pn, "Open in editor").Action()
 			}
 			u.Idle()
-			if got := u.Status.Text; got != tc.want {
-				t.Errorf("status %q, want %q", got, tc.want)
+			expand := strings.NewReplacer("{root}", root, "{cmd}", f.path).Replace
+			if tc.want != "" {
+				if want := expand(tc.want); u.Status.Text != want || pn.Note.Visible() {
+					t.Errorf("status %q (note %q), want %q", u.Status.Text, pn.Note.Text, want)
+				}
+			} else if want := expand(tc.note); pn.Note.Text != want || !pn.Note.Visible() {
+				t.Errorf("the pane says %q (shown %v), want %q", pn.Note.Text, pn.Note.Visible(), want)
 			}
 			if tc.missing {
 				return
 			}
-			target := p.URL
-			if tc.folder {
-				target = p.Root
+			opened := expand(tc.opened)
+			if got := f.opened(); (opened == "" && len(got) != 0) || (opened != "" && (len(got) != 1 || got[0] != opened)) {
+				t.Errorf("opened %q, want %q", got, opened)
 			}
-			if got := f.opened(); len(got) != 1 || got[0] != target {
-				t.Errorf("opened %q, want %q", got, target)
+			if tc.dir != "" {
+				if got := f.lines("dirs"); len(got) != 1 || got[0] != expand(tc.dir) {
+					t.Errorf("ran in %q, want %s", got, expand(tc.dir))
+				}
 			}
 			f.assertReaped()
 		})

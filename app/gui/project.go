@@ -16,23 +16,28 @@ import (
 	"github.com/devport/devport/internal/stackdef"
 )
 
-// ProjectView is a project's details window: its domains and folder, and
-// each service with its stack, prefix, upstream and log, where the runtime
-// (and the image of the container runtime) can be changed, as `devport set`
-// does, and a Python service run under debugpy, as `devport debug` does,
-// and its data services (data.go). It follows the engine's events
-// while it is open.
+// ProjectView is the selected project's Overview and Settings tabs in the
+// pane (pane.go). Overview: its domains and folder, each service with its
+// stack, prefix, runtime, version, upstream and log, its data services
+// (data.go) and its routes. Settings: each service's runtime (and the
+// image of the container runtime), as `devport set` changes them, a
+// Python service run under debugpy, as `devport debug` does, and a php
+// service's version, php.ini and Xdebug. It follows the engine's events
+// while it is shown.
 type ProjectView struct {
-	Win      fyne.Window
-	Header   *widget.Label
-	Services map[string]*ServiceEditor // by service name
+	Overview, Settings *fyne.Container
+	Header             *widget.Label
+	Services           map[string]*ServiceEditor // by service name
 	// Routes lists the project's routes, one per line, as devport route ls
 	// prints them.
 	Routes *widget.Label
 	// Data is the project's data services (data.go).
 	Data *DataView
-	name string
-	u    *UI
+	// RouteEdit adds and removes the project's routes (routes.go), in
+	// Settings.
+	RouteEdit *RoutesEditor
+	name      string
+	u         *UI
 	// asked numbers the reloads, shown is the newest on screen (UI
 	// thread only): an older list must not replace a newer one.
 	asked atomic.Int64
@@ -84,26 +89,28 @@ const debugLabel = "Debug (debugpy on 127.0.0.1:5678)"
 // xdebugLabel is the Xdebug check's text: where Xdebug connects, and when.
 const xdebugLabel = "Xdebug (to your IDE on port 9003, for requests with XDEBUG_TRIGGER)"
 
-// ShowProject opens (or raises) the details window of a project.
+// ShowProject shows a project's Overview in the main window.
 func (u *UI) ShowProject(name string) {
-	if pv := u.Details[name]; pv != nil {
-		pv.Win.Show()
-		pv.Win.RequestFocus()
-		return
-	}
-	p, ok := u.project(name)
-	if !ok {
-		return
-	}
-	pv := &ProjectView{Win: u.app.NewWindow("devport: " + name), name: name, u: u,
-		Header: widget.NewLabel(""), Services: map[string]*ServiceEditor{}, Routes: widget.NewLabel("")}
+	u.Show()
+	u.Select(name)
+	u.Pane.SelectTab(TabOverview)
+}
+
+// newProjectView builds the Overview and Settings of p, which follow the
+// engine's events until ctx ends.
+func (u *UI) newProjectView(ctx context.Context, p wire.ProjectStatus) *ProjectView {
+	name := p.Name
+	pv := &ProjectView{name: name, u: u, Header: widget.NewLabel(""), Services: map[string]*ServiceEditor{}, Routes: widget.NewLabel("")}
 	pv.Header.Wrapping = fyne.TextWrapWord
 	pv.Routes.TextStyle = fyne.TextStyle{Monospace: true}
-	box := container.NewVBox(pv.Header, widget.NewSeparator())
+	pv.Routes.Selectable = true
+	pv.Overview = container.NewVBox(pv.Header)
+	pv.Settings = container.NewVBox()
 	for _, s := range p.Services {
 		se := pv.newEditor(s)
 		pv.Services[s.Name] = se
-		card := container.NewVBox(se.Info)
+		pv.Overview.Add(widget.NewCard(s.Name, "", se.Info))
+		card := container.NewVBox()
 		if se.Runtime != nil {
 			card.Add(container.NewBorder(nil, nil, widget.NewLabel("Runtime"), se.Apply,
 				container.NewGridWithColumns(2, se.Runtime, se.Image)))
@@ -120,26 +127,22 @@ func (u *UI) ShowProject(name string) {
 		if se.PHPIni != nil {
 			card.Add(container.NewBorder(widget.NewLabel("php.ini (KEY = VALUE, on top of devport's defaults)"), nil, nil, se.PHPIniApply, se.PHPIni))
 		}
+		if len(card.Objects) == 0 {
+			note := widget.NewLabel("Nothing to set: devport's proxy serves it, or you run it.")
+			note.Wrapping = fyne.TextWrapWord
+			card.Add(note)
+		}
 		card.Add(se.Err)
-		box.Add(widget.NewCard(s.Name, "", card))
+		pv.Settings.Add(widget.NewCard(s.Name, s.Stack, card))
 	}
 	pv.Data = pv.newDataView()
-	box.Add(widget.NewCard("Data services", "databases, caches and mail the services reach", pv.Data.Box))
-	box.Add(widget.NewCard("Routes", "devport route "+name+" add|rm changes them", pv.Routes))
+	pv.Overview.Add(widget.NewCard("Data services", "databases, caches and mail the services reach", pv.Data.Box))
+	pv.Overview.Add(widget.NewCard("Routes", "Settings adds and removes them, as devport route "+name+" add|rm does", pv.Routes))
+	pv.RouteEdit = pv.newRoutesEditor()
+	pv.Settings.Add(widget.NewCard("Routes", "a prefix sent to a service, a folder or a URL", pv.RouteEdit.Box))
 	pv.update(p)
-	if u.Details == nil {
-		u.Details = map[string]*ProjectView{}
-	}
-	u.Details[name] = pv
-	ctx, cancel := context.WithCancel(u.ctx)
 	pv.follow(ctx)
-	pv.Win.SetOnClosed(func() {
-		cancel()
-		delete(u.Details, name)
-	})
-	pv.Win.SetContent(container.NewVScroll(box))
-	pv.Win.Resize(fyne.NewSize(720, 420))
-	pv.Win.Show()
+	return pv
 }
 
 func (pv *ProjectView) newEditor(s wire.ServiceStatus) *ServiceEditor {
@@ -151,7 +154,11 @@ func (pv *ProjectView) newEditor(s wire.ServiceStatus) *ServiceEditor {
 		return se // the proxy serves it, or the user runs it: no runtime
 	}
 	se.Image = widget.NewEntry()
-	se.Image.SetPlaceHolder("image: " + stackdef.DefaultImage(s.Stack))
+	img := stackdef.DefaultImage(s.Stack)
+	if s.PHP != "" { // the image of the version it runs
+		img = stackdef.PHPImage(s.PHP)
+	}
+	se.Image.SetPlaceHolder("image: " + img)
 	se.Runtime = widget.NewSelect([]string{wire.RuntimeProcess, wire.RuntimeContainer}, func(rt string) {
 		if rt == wire.RuntimeContainer {
 			se.Image.Enable()
@@ -429,14 +436,14 @@ func (pv *ProjectView) update(p wire.ProjectStatus) {
 
 // show shows p, but for the runtime editors' choices.
 func (pv *ProjectView) show(p wire.ProjectStatus) {
-	head := fmt.Sprintf("%s  ·  %s", p.URL, p.State)
-	if len(p.Domains) > 1 {
-		head += "\nAlso: " + strings.Join(p.Domains[1:], ", ")
-	}
+	var head []string // the URL and state are in the pane's header
 	if p.Root != "" {
-		head += "\nFolder: " + p.Root
+		head = append(head, "Folder: "+p.Root)
 	}
-	pv.Header.SetText(head)
+	if len(p.Domains) > 1 {
+		head = append(head, "Also answers at: "+strings.Join(p.Domains[1:], ", "))
+	}
+	pv.Header.SetText(strings.Join(head, "\n"))
 	var routes []string
 	for _, r := range p.Routes {
 		line := fmt.Sprintf("%-10s %-8s %s", r.Prefix, r.Kind, r.Target)
@@ -446,6 +453,9 @@ func (pv *ProjectView) show(p wire.ProjectStatus) {
 		routes = append(routes, line)
 	}
 	pv.Routes.SetText(strings.Join(routes, "\n"))
+	if pv.RouteEdit != nil {
+		pv.RouteEdit.show(p)
+	}
 	for _, s := range p.Services {
 		se := pv.Services[s.Name]
 		if se == nil {

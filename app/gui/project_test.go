@@ -34,10 +34,9 @@ func TestProjectViewRuntime(t *testing.T) {
 	}
 	r.ui.Refresh()
 	r.waitState("api", wire.StateStopped)
-	test.Tap(r.ui.Row("api").Details)
-	pv := r.ui.Details["api"]
+	pv := selectProject(t, r.ui, "api").View
 	if pv == nil {
-		t.Fatal("Details… opened no window")
+		t.Fatal("the pane has no Overview and Settings")
 	}
 	se := pv.Services["web"]
 	if se == nil || se.Runtime == nil {
@@ -101,9 +100,9 @@ func TestProjectViewRuntime(t *testing.T) {
 			t.Errorf("stored %s", s.Runtime)
 		}
 	})
-	pv.Win.Close()
-	if r.ui.Details["api"] != nil {
-		t.Error("closing the window left it registered")
+	r.ui.Select("")
+	if r.ui.Pane.View != nil || r.ui.Pane.Name != "" {
+		t.Error("the pane kept the project's view after it was deselected")
 	}
 }
 
@@ -117,7 +116,7 @@ func TestProjectViewStatic(t *testing.T) {
 	r.ui.Refresh()
 	r.waitState("site", wire.StateStopped)
 	r.ui.ShowProject("site")
-	se := r.ui.Details["site"].Services["web"]
+	se := r.ui.Pane.View.Services["web"]
 	if se == nil || se.Runtime != nil || se.Apply != nil {
 		t.Fatalf("a static service has runtime controls: %+v", se)
 	}
@@ -138,10 +137,9 @@ func TestProjectViewPHPVersion(t *testing.T) {
 	}
 	r.ui.Refresh()
 	r.waitState("shop", wire.StateStopped)
-	test.Tap(r.ui.Row("shop").Details)
-	pv := r.ui.Details["shop"]
+	pv := selectProject(t, r.ui, "shop").View
 	if pv == nil {
-		t.Fatal("Details… opened no window")
+		t.Fatal("the pane has no Overview and Settings")
 	}
 	se := pv.Services["web"]
 	php := r.project("shop").Services[0].PHP

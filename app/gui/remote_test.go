@@ -37,7 +37,7 @@ func TestAttachToEngine(t *testing.T) {
 		t.Fatalf("create through the engine: step %d, %q", w.Step, w.CreateErr.Text)
 	}
 	eventually(t, "the row appears", func() bool { u.Idle(); return u.Row("shop") != nil })
-	test.Tap(u.Row("shop").Start)
+	test.Tap(selectProject(t, u, "shop").Toggle)
 	eventually(t, "shop runs", func() bool {
 		u.Idle()
 		return strings.HasPrefix(u.Row("shop").State.Text, "running")
@@ -55,7 +55,7 @@ func TestAttachToEngine(t *testing.T) {
 		u.Idle()
 		return strings.HasPrefix(u.Row("shop").State.Text, "stopped")
 	})
-	test.Tap(u.Row("shop").Start)
+	test.Tap(selectProject(t, u, "shop").Toggle)
 	eventually(t, "shop runs again", func() bool {
 		u.Idle()
 		return strings.HasPrefix(u.Row("shop").State.Text, "running")
@@ -65,7 +65,7 @@ func TestAttachToEngine(t *testing.T) {
 	if !u.SettingsView.TrustBtn["system"].Disabled() || !strings.Contains(u.SettingsView.Ports.Text, "HTTPS on") {
 		t.Errorf("attached settings: trust enabled=%v, ports %q", !u.SettingsView.TrustBtn["system"].Disabled(), u.SettingsView.Ports.Text)
 	}
-	test.Tap(u.Row("shop").Stop)
+	test.Tap(selectProject(t, u, "shop").Toggle)
 	eventually(t, "shop stops", func() bool {
 		u.Idle()
 		return strings.HasPrefix(u.Row("shop").State.Text, "stopped")

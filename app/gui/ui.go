@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -37,6 +36,12 @@ type Options struct {
 	// Opener is the program that opens URLs and folders (open.go);
 	// default xdg-open.
 	Opener string
+	// Terminal is the command that opens a terminal in a project's
+	// folder (its working directory); default x-terminal-emulator.
+	// Editor is the command that opens the folder, given as its last
+	// argument; default the first of VS Code, VSCodium, Zed, Sublime
+	// Text and the JetBrains IDEs on the PATH.
+	Terminal, Editor string
 	// Quit ends the app; default fyne.App.Quit.
 	Quit func()
 	// Manual queues the UI work of background actions and events until
@@ -64,26 +69,27 @@ type UI struct {
 	RefreshBtn *widget.Button
 	Status     *widget.Label // last error or what is happening
 	Banner     *Banner       // what devport setup would put in order (banner.go)
-	list       *fyne.Container
-	empty      *widget.Label
+	// Sidebar lists the projects (sidebar.go); Pane shows the one
+	// selected (pane.go).
+	Sidebar *Sidebar
+	Pane    *Pane
 
 	mu       sync.Mutex
 	projects []wire.ProjectStatus
 	rows     map[string]*Row
+	selected string // the project in the pane
 	tray     *fyne.Menu
 	output   OutputLog
 
-	// Wizard, SettingsView, Logs and RemoveDialog are the views open now.
+	// Wizard, SettingsView and RemoveDialog are the views open now.
 	Wizard       *Wizard
 	ParkPicker   *dialog.FileDialog // the folder picker of ShowPark
 	ParkResult   *ParkView          // what the last park did
 	SettingsView *SettingsView
-	Logs         map[string]*LogsView
 	Remove       *RemoveDialog
 	// QuitConfirm asks before Quit stops running projects (quit.go); nil
 	// until asked.
 	QuitConfirm *dialog.ConfirmDialog
-	Details     map[string]*ProjectView // project details windows, by name
 
 	pending atomic.Int64 // background actions still running
 	queued  []func()     // Manual: UI work waiting for Idle
@@ -95,43 +101,27 @@ type UI struct {
 	shown  int64
 }
 
-// Row is one project in the list.
-type Row struct {
-	Light                                  *canvas.Circle
-	Name, Detail, State                    *widget.Label
-	Start, Stop, Restart, Open, Folder, Lg *widget.Button
-	Del, Details                           *widget.Button
-	box                                    *fyne.Container
-}
-
 // New builds the UI on a; call Show (or nothing, for --minimized with a
 // tray), then run the app. Close releases the event subscription.
 func New(a fyne.App, o Options) *UI {
 	ctx, stop := context.WithCancel(context.Background())
-	u := &UI{app: a, opts: o, ctx: ctx, stop: stop, rows: map[string]*Row{}, Logs: map[string]*LogsView{}}
+	u := &UI{app: a, opts: o, ctx: ctx, stop: stop, rows: map[string]*Row{}}
 	if u.opts.Quit == nil {
 		// Close first: nothing may draw once the app's loop has ended.
 		u.opts.Quit = func() { u.Close(); a.Quit() }
 	}
 	a.Settings().SetTheme(newLegibleTheme()) // theme.go: disabled controls stay legible
 	u.Window = a.NewWindow("devport")
-	u.NewBtn = widget.NewButton("New project…", u.ShowWizard)
-	u.ParkBtn = widget.NewButton("Add a folder of projects…", u.ShowPark)
-	u.Settings = widget.NewButton("Settings", u.ShowSettings)
 	u.Status = widget.NewLabel("")
 	u.Status.Wrapping = fyne.TextWrapWord
-	u.empty = widget.NewLabel("No projects yet. Click \"New project…\" to add a folder.")
-	u.list = container.NewVBox()
-	top := container.NewHBox(u.NewBtn, u.ParkBtn, u.Settings, layout.NewSpacer())
-	if o.Host == nil {
-		// Attached to another process's engine: the control API has no
-		// event stream, so changes made elsewhere show on Refresh.
-		u.RefreshBtn = widget.NewButton("Refresh", u.Refresh)
-		top.Add(u.RefreshBtn)
-	}
-	u.Banner = u.newBanner() // banner.go: below the list, so rows keep their place
-	u.Window.SetContent(container.NewBorder(top, container.NewVBox(u.Banner.Box, u.Status), nil, nil, container.NewVScroll(u.list)))
-	u.Window.Resize(fyne.NewSize(960, 540))
+	u.Sidebar = u.newSidebar() // sidebar.go: New project, Settings…
+	u.Pane = u.newPane()       // pane.go
+	u.Banner = u.newBanner()   // banner.go: below the pane, so the rows keep their place
+	body := container.NewBorder(nil, container.NewVBox(u.Banner.Box, u.Status), container.NewHBox(u.Sidebar.Box, widget.NewSeparator()), nil, u.Pane.Box)
+	// One minimum size, whatever a project shows: the window never
+	// resizes itself (a long name ellipsizes, long text scrolls).
+	u.Window.SetContent(container.New(&fixed{w: minWindow.Width, h: minWindow.Height}, body))
+	u.Window.Resize(fyne.NewSize(980, 620))
 	// A folder dropped onto the window starts a new project with it.
 	u.Window.SetOnDropped(func(pos fyne.Position, uris []fyne.URI) { u.ShowWizard(); u.Wizard.dropped(pos, uris) })
 	u.Window.SetMaster()
@@ -159,6 +149,9 @@ func New(a fyne.App, o Options) *UI {
 	u.refreshBanner()
 	return u
 }
+
+// minWindow is the main window's minimum size.
+var minWindow = fyne.NewSize(820, 520)
 
 // Show shows the main window and brings it to the front.
 func (u *UI) Show() {
@@ -303,13 +296,12 @@ func (u *UI) Row(name string) *Row {
 	return u.rows[name]
 }
 
-// apply redraws the list; it runs on the UI thread.
+// apply redraws the sidebar and the pane; it runs on the UI thread.
 func (u *UI) apply(ps []wire.ProjectStatus) {
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
 	u.mu.Lock()
 	u.projects = ps
 	seen := map[string]bool{}
-	objs := []fyne.CanvasObject{}
 	for _, p := range ps {
 		seen[p.Name] = true
 		r := u.rows[p.Name]
@@ -318,76 +310,25 @@ func (u *UI) apply(ps []wire.ProjectStatus) {
 			u.rows[p.Name] = r
 		}
 		r.update(p)
-		objs = append(objs, r.box, widget.NewSeparator())
 	}
 	for n := range u.rows {
 		if !seen[n] {
 			delete(u.rows, n)
 		}
 	}
+	selected := u.selected
 	u.mu.Unlock()
-	if len(objs) == 0 {
-		objs = []fyne.CanvasObject{u.empty}
+	switch {
+	case selected != "" && seen[selected]:
+		p, _ := u.project(selected)
+		u.Pane.update(p)
+		u.layoutRows()
+	case len(ps) > 0: // the first project, or the next after a removal
+		u.Select(ps[0].Name)
+	default:
+		u.Select("")
 	}
-	u.list.Objects = objs
-	u.list.Refresh()
 	u.setTray()
-}
-
-func (u *UI) newRow(name string) *Row {
-	r := &Row{
-		Light:  canvas.NewCircle(stateColor(wire.StateStopped)),
-		Name:   widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		Detail: widget.NewLabel(""),
-		State:  widget.NewLabel(""),
-	}
-	r.Start = widget.NewButton("Start", func() { u.act("start", name) })
-	r.Stop = widget.NewButton("Stop", func() { u.act("stop", name) })
-	r.Restart = widget.NewButton("Restart", func() { u.act("restart", name) })
-	r.Open = widget.NewButton("Open in browser", func() { u.OpenSite(name) })
-	r.Folder = widget.NewButton("Open folder", func() { u.openFolder(name) })
-	r.Lg = widget.NewButton("Logs", func() { u.ShowLogs(name) })
-	r.Del = widget.NewButton("Remove…", func() { u.ConfirmRemove(name) })
-	r.Details = widget.NewButton("Details…", func() { u.ShowProject(name) })
-	light := container.NewGridWrap(fyne.NewSize(14, 14), r.Light)
-	info := container.NewVBox(container.NewHBox(container.NewCenter(light), r.Name, r.State), r.Detail)
-	// Details comes first: the row is right-aligned, so the buttons after
-	// it keep their places.
-	buttons := container.NewHBox(r.Details, r.Start, r.Stop, r.Restart, r.Open, r.Folder, r.Lg, r.Del)
-	r.box = container.NewBorder(nil, nil, nil, container.NewCenter(buttons), info)
-	return r
-}
-
-func (r *Row) update(p wire.ProjectStatus) {
-	r.Light.FillColor = stateColor(p.State)
-	r.Light.Refresh()
-	st := string(p.State)
-	if p.Reason != "" {
-		st += ": " + p.Reason
-	}
-	r.State.SetText(st)
-	var stacks, runtimes []string
-	for _, s := range p.Services {
-		stack := s.Stack
-		if s.PHP != "" {
-			stack += " " + s.PHP // the PHP version it runs, or would run
-		}
-		stacks = append(stacks, stack)
-		runtimes = append(runtimes, s.Runtime)
-	}
-	domains := p.URL
-	if len(p.Domains) > 1 {
-		domains += " (also " + strings.Join(p.Domains[1:], ", ") + ")"
-	}
-	r.Detail.SetText(fmt.Sprintf("%s  ·  %s  ·  %s", domains, strings.Join(uniq(stacks), "+"), strings.Join(uniq(runtimes), "+")))
-	running := p.State == wire.StateRunning
-	busy := p.State == wire.StateStarting || p.State == wire.StateStopping
-	setEnabled(r.Start, !running && !busy)
-	troubled := p.State == wire.StateCrashed || p.State == wire.StateFailed
-	setEnabled(r.Stop, running || troubled)
-	setEnabled(r.Restart, running || troubled)
-	setEnabled(r.Folder, p.Root != "")
-	setEnabled(r.Lg, len(p.Services) > 0)
 }
 
 func setEnabled(b *widget.Button, on bool) {
@@ -466,7 +407,7 @@ func (u *UI) project(name string) (wire.ProjectStatus, bool) {
 }
 
 // OpenSite opens a project's https URL in the browser. A failure shows
-// in the status line with the command that was tried.
+// in the pane with the command that was tried.
 func (u *UI) OpenSite(name string) {
 	p, ok := u.project(name)
 	if !ok {
@@ -477,7 +418,7 @@ func (u *UI) OpenSite(name string) {
 	} else {
 		u.Status.SetText("Opening " + p.URL + " in your browser")
 	}
-	u.openIn(p.URL, u.Status)
+	u.openIn(p.URL, u.Pane.noteFailure)
 }
 
 // openFolder opens a project's folder in the file manager.
@@ -487,12 +428,42 @@ func (u *UI) openFolder(name string) {
 		return
 	}
 	u.Status.SetText("Opening " + p.Root)
-	u.openIn(p.Root, u.Status)
+	u.openIn(p.Root, u.Pane.noteFailure)
 }
 
-// openIn opens target, and says so in status when it fails.
-func (u *UI) openIn(target string, status *widget.Label) {
-	show := func(msg string) { status.SetText("Open failed: " + msg) }
+// openTerminal opens a terminal in a project's folder.
+func (u *UI) openTerminal(name string) {
+	p, ok := u.project(name)
+	if !ok || p.Root == "" {
+		return
+	}
+	argv, fix := u.terminalCommand()
+	u.Status.SetText("Opening a terminal in " + p.Root)
+	u.launchIn(argv, p.Root, fix)
+}
+
+// openEditor opens a project's folder in the editor.
+func (u *UI) openEditor(name string) {
+	p, ok := u.project(name)
+	if !ok || p.Root == "" {
+		return
+	}
+	argv, fix := u.editorCommand(p.Root)
+	u.Status.SetText("Opening " + p.Root + " in " + argv[0])
+	u.launchIn(argv, p.Root, fix)
+}
+
+// launchIn starts argv in dir; a failure shows in the pane.
+func (u *UI) launchIn(argv []string, dir, fix string) {
+	show := func(msg string) { u.Pane.noteFailure("Open failed: " + msg) }
+	if err := u.launch(argv, dir, fix, show); err != nil {
+		show(err.Error())
+	}
+}
+
+// openIn opens target; a failure goes to failed, as "Open failed: …".
+func (u *UI) openIn(target string, failed func(string)) {
+	show := func(msg string) { failed("Open failed: " + msg) }
 	if err := u.open(target, show); err != nil {
 		show(err.Error())
 	}

@@ -2,11 +2,9 @@ package gui
 
 import (
 	"fmt"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/devport/devport/app/wire"
@@ -26,6 +24,7 @@ type doneWidgets struct {
 	FullLog  *widget.Button
 	TryAgain *widget.Button
 	failBox  *fyne.Container
+	failure  *FailureView
 }
 
 func (w *Wizard) newDonePage() fyne.CanvasObject {
@@ -37,23 +36,16 @@ func (w *Wizard) newDonePage() fyne.CanvasObject {
 	// OpenURL, which leaves a zombie and hides a failure.
 	w.URL.OnTapped = func() {
 		if w.URL.URL != nil {
-			w.u.openIn(w.URL.URL.String(), w.Done)
+			w.u.openIn(w.URL.URL.String(), w.Done.SetText)
 		}
 	}
-	w.FailLog = widget.NewLabel("")
-	w.FailLog.TextStyle = fyne.TextStyle{Monospace: true}
-	w.FailLog.Alignment = fyne.TextAlignLeading
-	w.FailLog.Selectable = true
-	w.FullLog = widget.NewButton("Show full log", func() {
+	fv := newFailureView(func() {
 		if w.Created != nil {
 			w.u.ShowLogs(w.Created.Name)
 		}
-	})
-	w.TryAgain = widget.NewButtonWithIcon("Try again", theme.ViewRefreshIcon(), w.tryAgain)
-	w.TryAgain.Importance = widget.HighImportance
-	logBox := container.NewScroll(w.FailLog)
-	logBox.SetMinSize(fyne.NewSize(0, 8*theme.TextSize()))
-	w.failBox = container.NewBorder(nil, container.NewHBox(w.TryAgain, w.FullLog), nil, nil, logBox)
+	}, w.tryAgain)
+	w.FailLog, w.FullLog, w.TryAgain, w.failBox = fv.Log, fv.FullLog, fv.TryAgain, fv.Box
+	w.failure = fv
 	w.failBox.Hide()
 	return container.NewBorder(container.NewVBox(w.Heading, w.Done, w.URL), nil, nil, nil, w.failBox)
 }
@@ -79,10 +71,8 @@ func (w *Wizard) showCreated(p wire.ProjectStatus, startErr error) {
 		w.failBox.Hide()
 		return
 	}
-	first, rest, _ := strings.Cut(why, "\n")
 	w.Heading.SetText("Created, but it failed to start")
-	w.Done.SetText(first)
-	w.FailLog.SetText(strings.TrimRight(rest, "\n"))
+	w.Done.SetText(w.failure.show(why))
 	w.failBox.Show()
 }
 

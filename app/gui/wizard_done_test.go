@@ -65,8 +65,8 @@ func TestWizardCreatedButFailed(t *testing.T) {
 		t.Errorf("the tail is not a visible, selectable monospace view")
 	}
 	test.Tap(w.FullLog)
-	if u.Logs["broken"] == nil {
-		t.Error("Show full log opened no log window")
+	if u.Pane.Name != "broken" || u.Pane.Tab != TabLogs || u.Pane.Logs == nil {
+		t.Error("Show full log did not show the project's Logs tab")
 	}
 
 	if err := os.WriteFile(main, []byte("from fastapi import FastAPI\napp = FastAPI()\n"), 0o644); err != nil {

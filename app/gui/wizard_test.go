@@ -102,14 +102,14 @@ func TestWizardCreatesProject(t *testing.T) {
 		t.Fatalf("GET %s: %s\n%s", w.URL.Text, resp.Status, body)
 	}
 	// The request shows in the project's logs: the proxy's access tab.
-	test.Tap(u.Row("my-shop").Lg)
-	lv := u.Logs["my-shop"]
+	pn := selectProject(t, u, "my-shop")
+	test.Tap(pn.TabButtons[TabLogs])
+	lv := pn.Logs
 	eventually(t, "the access tab shows the request", func() bool {
 		u.Idle()
 		shown := lv.Access.Shown()
 		return len(shown) > 0 && shown[len(shown)-1].Status == 200 && shown[len(shown)-1].Method == "GET"
 	})
-	lv.Win.Close()
 	test.Tap(w.Cancel) // "Close" on the last step
 	if u.Wizard != nil {
 		t.Error("the wizard is still open after Close")
