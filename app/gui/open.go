@@ -19,20 +19,6 @@ const defaultOpener = "xdg-open"
 // it has exited: a browser it started may hold the pipe open for hours.
 const openerWaitDelay = time.Second
 
-// open hands target (a URL or a folder) to the opener (Options.Opener,
-// default xdg-open).
-func (u *UI) open(target string, failed func(msg string)) error {
-	name := u.opts.Opener
-	if name == "" {
-		name = defaultOpener
-	}
-	fix := ""
-	if name == defaultOpener {
-		fix = "install xdg-utils"
-	}
-	return u.launch([]string{name, target}, "", fix, failed)
-}
-
 // launch starts argv in dir ("" for here). A missing program (then fix
 // says what to do, when not "") or one that cannot start is returned at
 // once; one that exits with an error is reported later through failed,

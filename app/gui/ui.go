@@ -418,7 +418,7 @@ func (u *UI) OpenSite(name string) {
 	} else {
 		u.Status.SetText("Opening " + p.URL + " in your browser")
 	}
-	u.openIn(p.URL, u.Pane.noteFailure)
+	u.openIn(p.URL, u.failedFor(name))
 }
 
 // openFolder opens a project's folder in the file manager.
@@ -428,7 +428,7 @@ func (u *UI) openFolder(name string) {
 		return
 	}
 	u.Status.SetText("Opening " + p.Root)
-	u.openIn(p.Root, u.Pane.noteFailure)
+	u.openIn(p.Root, u.failedFor(name))
 }
 
 // openTerminal opens a terminal in a project's folder.
@@ -439,7 +439,7 @@ func (u *UI) openTerminal(name string) {
 	}
 	argv, fix := u.terminalCommand()
 	u.Status.SetText("Opening a terminal in " + p.Root)
-	u.launchIn(argv, p.Root, fix)
+	u.launchIn(argv, p.Root, fix, u.failedFor(name))
 }
 
 // openEditor opens a project's folder in the editor.
@@ -450,23 +450,39 @@ func (u *UI) openEditor(name string) {
 	}
 	argv, fix := u.editorCommand(p.Root)
 	u.Status.SetText("Opening " + p.Root + " in " + argv[0])
-	u.launchIn(argv, p.Root, fix)
+	u.launchIn(argv, p.Root, fix, u.failedFor(name))
 }
 
-// launchIn starts argv in dir; a failure shows in the pane.
-func (u *UI) launchIn(argv []string, dir, fix string) {
-	show := func(msg string) { u.Pane.noteFailure("Open failed: " + msg) }
+// failedFor is where a failure to open something of project name shows:
+// its pane while it is selected (the tray opens others), else the status
+// line.
+func (u *UI) failedFor(name string) func(string) {
+	return func(msg string) {
+		if u.Pane.Name == name {
+			u.Pane.noteFailure(msg)
+			return
+		}
+		u.Status.SetText(msg)
+	}
+}
+
+// launchIn starts argv in dir; a failure goes to failed, as "Open
+// failed: …".
+func (u *UI) launchIn(argv []string, dir, fix string, failed func(string)) {
+	show := func(msg string) { failed("Open failed: " + msg) }
 	if err := u.launch(argv, dir, fix, show); err != nil {
 		show(err.Error())
 	}
 }
 
-// openIn opens target; a failure goes to failed, as "Open failed: …".
+// openIn hands target (a URL or a folder) to the opener (Options.Opener,
+// default xdg-open); a failure goes to failed, as "Open failed: …".
 func (u *UI) openIn(target string, failed func(string)) {
-	show := func(msg string) { failed("Open failed: " + msg) }
-	if err := u.open(target, show); err != nil {
-		show(err.Error())
+	name, fix := u.opts.Opener, ""
+	if name == "" {
+		name, fix = defaultOpener, "install xdg-utils"
 	}
+	u.launchIn([]string{name, target}, "", fix, failed)
 }
 
 // RemoveDialog asks before a project is removed.
