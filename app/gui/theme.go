@@ -21,14 +21,31 @@ var (
 	disabledDark  = color.NRGBA{R: 0xa1, G: 0xa1, B: 0xa8, A: 0xff}
 )
 
+// The state colours, light and dark: running green, starting amber,
+// failed red. The dots and the state's words take the same colour
+// (stateColor, stateImportance), and as text each meets 4.5:1 against its
+// background (TestStateColours); stopped is the disabled grey.
+var stateColours = map[fyne.ThemeColorName][2]color.NRGBA{
+	theme.ColorNameSuccess: {{R: 0x15, G: 0x80, B: 0x3d, A: 0xff}, {R: 0x4a, G: 0xde, B: 0x80, A: 0xff}},
+	theme.ColorNameWarning: {{R: 0xb4, G: 0x53, B: 0x09, A: 0xff}, {R: 0xfb, G: 0xbf, B: 0x24, A: 0xff}},
+	theme.ColorNameError:   {{R: 0xc8, G: 0x1e, B: 0x1e, A: 0xff}, {R: 0xf8, G: 0x71, B: 0x71, A: 0xff}},
+}
+
 func newLegibleTheme() fyne.Theme { return legibleTheme{theme.DefaultTheme()} }
 
 func (t legibleTheme) Color(name fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	dark := v == theme.VariantDark
 	if name == theme.ColorNameDisabled {
-		if v == theme.VariantDark {
+		if dark {
 			return disabledDark
 		}
 		return disabledLight
+	}
+	if c, ok := stateColours[name]; ok {
+		if dark {
+			return c[1]
+		}
+		return c[0]
 	}
 	return t.Theme.Color(name, v)
 }

@@ -39,6 +39,30 @@ func TestDisabledContrast(t *testing.T) {
 	}
 }
 
+// TestStateColours: the state colours are distinct, and written on the
+// background each meets WCAG AA, in light and dark.
+func TestStateColours(t *testing.T) {
+	th := newLegibleTheme()
+	for _, v := range []struct {
+		name    string
+		variant fyne.ThemeVariant
+	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
+		seen := map[color.Color]fyne.ThemeColorName{}
+		for _, name := range []fyne.ThemeColorName{theme.ColorNameSuccess, theme.ColorNameWarning, theme.ColorNameError, theme.ColorNameDisabled} {
+			t.Run(v.name+" "+string(name), func(t *testing.T) {
+				c := th.Color(name, v.variant)
+				if got := contrast(c, th.Color(theme.ColorNameBackground, v.variant)); got < 4.5 {
+					t.Errorf("%.2f:1 against the background, want at least 4.5:1", got)
+				}
+				if other, ok := seen[c]; ok {
+					t.Errorf("the same colour as %s", other)
+				}
+				seen[c] = name
+			})
+		}
+	}
+}
+
 // contrast is WCAG's contrast ratio of two opaque colours.
 func contrast(a, b color.Color) float64 {
 	la, lb := luminance(a), luminance(b)

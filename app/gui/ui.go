@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/devport/devport/app/wire"
 )
@@ -351,17 +352,18 @@ func uniq(in []string) []string {
 	return out
 }
 
-// stateColor is a project's status light.
+// stateColor is a project's status dot: the theme's colour of its state,
+// the one its word is written in (stateImportance).
 func stateColor(s wire.State) color.Color {
 	switch s {
 	case wire.StateRunning:
-		return color.NRGBA{0x16, 0xa3, 0x4a, 0xff}
+		return theme.Color(theme.ColorNameSuccess)
 	case wire.StateStarting, wire.StateStopping:
-		return color.NRGBA{0xf5, 0x9e, 0x0b, 0xff}
+		return theme.Color(theme.ColorNameWarning)
 	case wire.StateCrashed, wire.StateFailed:
-		return color.NRGBA{0xdc, 0x26, 0x26, 0xff}
+		return theme.Color(theme.ColorNameError)
 	default:
-		return color.NRGBA{0x9c, 0xa3, 0xaf, 0xff}
+		return theme.Color(theme.ColorNameDisabled)
 	}
 }
 
