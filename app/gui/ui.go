@@ -137,6 +137,7 @@ func New(a fyne.App, o Options) *UI {
 	}); ok {
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { u.ShowWizard() })
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { u.ShowSettings() })
+		c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { u.Window.Canvas().Focus(u.Sidebar.Filter) })
 	}
 	u.setTray()
 
