@@ -92,12 +92,7 @@ func TestServeFaults(t *testing.T) {
 
 	t.Run("backend crashes at start", func(t *testing.T) {
 		dir := e.copyExample("fastapi-api", "broken")
-		f, err := os.OpenFile(filepath.Join(dir, "main.py"), os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintln(f, `raise RuntimeError("database settings missing")`)
-		f.Close()
+		breakApp(t, dir, "database settings missing")
 		e.mustRun("add", dir)
 		r := e.run("serve", "--headless", "--start", "broken",
 			"--https-port", fmt.Sprint(freePort(t)), "--http-port", fmt.Sprint(freePort(t)))

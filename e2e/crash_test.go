@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -66,12 +65,7 @@ func TestCrashRecovery(t *testing.T) {
 		}
 	})
 	t.Run("a broken app is given up on, with the reason", func(t *testing.T) {
-		f, err := os.OpenFile(filepath.Join(dir, "main.py"), os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintln(f, `raise RuntimeError("broken on purpose")`)
-		f.Close()
+		breakApp(t, dir, "broken on purpose")
 		killBackend()
 		waitFor("given up", 60*time.Second, func() bool {
 			st, why := status()

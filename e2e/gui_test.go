@@ -96,12 +96,7 @@ func TestDesktopWindow(t *testing.T) {
 			}
 			if tc.shots { // a project that fails to start, for the failure view
 				broken := e.copyExample("fastapi-api", "broken")
-				f, err := os.OpenFile(filepath.Join(broken, "main.py"), os.O_APPEND|os.O_WRONLY, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fmt.Fprintln(f, `raise RuntimeError("database settings missing")`)
-				f.Close()
+				breakApp(t, broken, "database settings missing")
 				e.mustRun("add", broken)
 			}
 			var tray *trayHost

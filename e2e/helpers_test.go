@@ -96,6 +96,20 @@ func (e *env) environ() []string {
 }
 
 // copyExample copies examples/NAME to a world-readable folder of the env.
+// breakApp appends a line to a Python app's main.py that raises
+// RuntimeError(why) at import: the app fails every start.
+func breakApp(t *testing.T, dir, why string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(dir, "main.py"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintf(f, "raise RuntimeError(%q)\n", why); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (e *env) copyExample(name, as string) string {
 	e.t.Helper()
 	dst := filepath.Join(e.root, as)
