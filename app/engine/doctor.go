@@ -48,9 +48,9 @@ func (m *Manager) Doctor(ctx context.Context, o DoctorOptions) []Check {
 	out = append(out, m.checkDNSMethod(ctx))
 	out = append(out, m.checkResolution(ctx, ps)...)
 	out = append(out, checkStacks(ctx, ps)...)
-	out = append(out, m.checkData(ctx, ps)...)          // doctor_data.go
-	out = append(out, m.checkPython(ctx, ps)...)        // doctor_python.go
-	out = append(out, m.checkPHPExtensions(ctx, ps)...) // doctor_phpext.go
+	out = append(out, m.checkData(ctx, ps)...)            // doctor_data.go
+	out = append(out, m.checkPython(ctx, ps)...)          // doctor_python.go
+	out = append(out, m.checkPHPExtensions(ctx, ps)...)   // doctor_phpext.go
 	out = append(out, m.checkXdebugInstalled(ctx, ps)...) // doctor_php.go
 	out = append(out, checkDocker(ctx, ps))
 	return out
