@@ -15,7 +15,7 @@ import (
 // redraws: "pulling php:8.3-apache  [=====>      ]  12.3/45.6 MB, 3 layers".
 type pullProgress struct {
 	w       io.Writer
-	project string
+	project string // "" for every project's (devport add: the engine names it)
 
 	mu     sync.Mutex
 	layers map[string][2]int64 // "image layer" -> current, total
@@ -23,7 +23,7 @@ type pullProgress struct {
 }
 
 func (p *pullProgress) event(e wire.Event) {
-	if e.Kind != wire.EventProgress || e.Project != p.project {
+	if e.Kind != wire.EventProgress || (p.project != "" && e.Project != p.project) {
 		return
 	}
 	p.mu.Lock()
@@ -74,7 +74,7 @@ func renderProgress(layers map[string][2]int64) string {
 }
 
 // withProgress runs fn while it draws the image pull progress of project
-// on c.Stderr from the events of a: a running engine's event stream (a
+// ("" for any) on c.Stderr from the events of a: a running engine's event stream (a
 // *wire.Client), or the Manager in this process when none runs
 // (engine.Local), whose pulls (devport set --php, --runtime) would
 // otherwise go unseen. Best effort: without events, fn runs all the same.

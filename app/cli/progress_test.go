@@ -77,3 +77,17 @@ func TestWithProgressLocal(t *testing.T) {
 		t.Errorf("drew %q, want the progress line", out)
 	}
 }
+
+// TestPullProgressAnyProject: devport add, whose project has no name
+// before the engine gives it one, draws the pulls of whatever project
+// (project "").
+func TestPullProgressAnyProject(t *testing.T) {
+	var b bytes.Buffer
+	p := &pullProgress{w: &b}
+	p.event(wire.Event{Kind: wire.EventProgress, Project: "new", Detail: "php:8.1-apache aaa", Current: 1e6, Total: 2e6})
+	p.event(wire.Event{Kind: wire.EventState, Project: "new"})
+	p.finish()
+	if out := b.String(); !strings.Contains(out, "pulling php:8.1-apache [") || strings.Count(out, "\r") != 1 {
+		t.Errorf("drew %q, want one progress line", out)
+	}
+}
