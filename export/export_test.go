@@ -347,6 +347,7 @@ func TestComposeErrors(t *testing.T) {
 		{"php.ini: a carriage return in a comment", withIni("; x\rauto_prepend_file = \"/etc/passwd\"\n"), Options{}, "control character"},
 		{"php.ini: an environment variable", withIni("memory_limit = \"${HOME}\"\n"), Options{}, "not one directive"},
 		{"php.ini: an extension", withIni("extension = \"evil.so\"\n"), Options{}, "loads an extension"},
+		{"php.ini: a word PHP reads as a value", withIni("null = \"1\"\n"), Options{}, "reads as a value"},
 		{"php.ini: not UTF-8", withIni("memory_limit = \"\xff\"\n"), Options{}, "not UTF-8"},
 	}
 	for _, c := range cases {

@@ -73,6 +73,11 @@ var listenRe = regexp.MustCompile(`^(([A-Za-z0-9.*-]+|\[[0-9A-Fa-f:.]+\]):)?[0-9
 // "${" and the extension keys are refused apart (checkPHPIni).
 var phpIniLineRe = regexp.MustCompile(`^(|;.*|[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)* = ("[^"\\]*"|~?\s*[A-Z_][A-Z0-9_]*(\s*[&|^]\s*~?\s*([A-Z_][A-Z0-9_]*|[0-9]+))*))$`)
 
+// phpIniWordRe are the words PHP's ini scanner reads as a value in any
+// case, wherever they stand: as a directive's name, a syntax error that
+// ends PHP's reading of the file.
+var phpIniWordRe = regexp.MustCompile(`(?i)^(true|on|yes|false|off|no|none|null)$`)
+
 // checkPHPIni checks a php.ini entry before the compose layout writes it:
 // one directive per line, so that no value can open a section, add a
 // directive or load an extension; PHP's ini scanner ends a line at "\r"
@@ -91,6 +96,8 @@ func checkPHPIni(ini []byte) error {
 		case strings.HasPrefix(line, ";"):
 		case !phpIniLineRe.MatchString(line) || strings.Contains(line, "${"):
 			return fmt.Errorf("its php.ini entry holds %q, which is not one directive", line)
+		case phpIniWordRe.MatchString(key):
+			return fmt.Errorf("its php.ini entry names a directive %q, a word PHP's ini scanner reads as a value", key)
 		case strings.EqualFold(key, "extension") || strings.EqualFold(key, "zend_extension"):
 			return fmt.Errorf("its php.ini entry loads an extension (%q): the image's conf.d entries do that", line)
 		}

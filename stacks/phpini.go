@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/docker/docker/client"
 )
@@ -149,18 +150,26 @@ func writeIniLine(b *bytes.Buffer, k, v string) {
 var (
 	iniKeyRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)*$`)
 	iniBareRe = regexp.MustCompile(`^~?\s*[A-Z_][A-Z0-9_]*(\s*[&|^]\s*~?\s*([A-Z_][A-Z0-9_]*|[0-9]+))*$`)
+	// iniWordRe are the words PHP's ini scanner reads as a value in any
+	// case and wherever they stand: never a directive's name.
+	iniWordRe = regexp.MustCompile(`(?i)^(true|on|yes|false|off|no|none|null)$`)
 )
 
 // iniProblem says why directive k = v cannot be written into a php.ini
-// line, or "": a key that is not a directive name, a value that would end
-// the quoted string ('"'), escape its end ('\\'), read the environment
-// ("${") or end the line.
+// line, or "": a key that is not a directive name (or is a word PHP reads
+// as a value: iniWordRe), a value that is not UTF-8 (as valuerule refuses
+// it), would end the quoted string ('"'), escape its end ('\\'), read the
+// environment ("${") or end the line.
 func iniProblem(k, v string) string {
 	switch {
 	case !iniKeyRe.MatchString(k):
 		return fmt.Sprintf("%q is not a php.ini directive name", k)
+	case iniWordRe.MatchString(k):
+		return fmt.Sprintf("%q is a word php.ini reads as a value, which ends PHP's reading of the file as a directive name", k)
 	case strings.EqualFold(k, "extension") || strings.EqualFold(k, "zend_extension"):
 		return fmt.Sprintf("%s: extensions load from their packages' conf.d entries, Xdebug with devport xdebug NAME on", k)
+	case !utf8.ValidString(v):
+		return fmt.Sprintf("%s: value %q is not UTF-8", k, v)
 	case strings.ContainsAny(v, "\"\\") || strings.Contains(v, "${"):
 		return fmt.Sprintf("%s: value %q holds '\"', '\\' or \"${\"", k, v)
 	}
