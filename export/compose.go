@@ -77,6 +77,11 @@ const (
 // writes for php service service.
 func ComposeApacheFile(service string) string { return "apache-" + service + ".conf" }
 
+// ComposePHPIniFile is the name of the php.ini entry the compose layout
+// writes for php service service when the project has directives
+// (Service.PHPIni).
+func ComposePHPIniFile(service string) string { return "php-" + service + ".ini" }
+
 // DefaultNginxImage is the nginx image of the compose layout. The php
 // and Python ones are those of devport's container runtime
 // (stackdef.DefaultImage).
@@ -90,6 +95,14 @@ const (
 	phpSitePath    = "/etc/apache2/sites-enabled/000-default.conf" // replaces the image's default site
 	pythonAppDir   = "/app"
 	pythonWorkerIn = "/devport/py" // gunicorn's --pythonpath for the worker
+	// phpIniDir holds the php service's ini entry (ComposePHPIniFile) in
+	// its container, as devport's container runtime mounts it. PHP scans
+	// it after the image's compiled-in conf.d: an empty entry of
+	// PHP_INI_SCAN_DIR stands for that folder (the official images'
+	// /usr/local/etc/php/conf.d, Debian's /etc/php/X.Y/SAPI/conf.d), so the
+	// image's extensions load as before and the project's settings win.
+	phpIniDir  = "/devport/php"
+	phpIniName = "zz-devport.ini"
 )
 
 // File is one file of the compose layout.
@@ -156,8 +169,7 @@ type composeLayout struct {
 	file       string // docker-compose.yml's name
 	httpsPort  string // the published https port
 	ports      []string
-	worker     bool     // a gunicorn service needs composeWorkerFile
-	apache     []string // php services, in order
+	worker     bool // a gunicorn service needs composeWorkerFile
 	nginxImage string
 }
 
@@ -200,10 +212,11 @@ func newLayout(p Project, o Options) (*composeLayout, error) {
 			return nil, fmt.Errorf("export: project %s, service %s: image %q is not an image reference: devport set %s --service %s --image IMAGE",
 				p.Name, s.Name, s.Image, p.Name, s.Name)
 		}
-		switch {
-		case s.Stack == stackdef.PHP:
-			l.apache = append(l.apache, s.Name)
-		case s.Stack == stackdef.Gunicorn && clean(s.Prefix) != "/":
+		if err := checkPHPIni(s.PHPIni); err != nil {
+			return nil, fmt.Errorf("export: project %s, service %s: %w: fix the project's php.ini directives (devport set %s --php-ini KEY=VALUE)",
+				p.Name, s.Name, err, p.Name)
+		}
+		if s.Stack == stackdef.Gunicorn && clean(s.Prefix) != "/" {
 			l.worker = true
 		}
 	}
@@ -261,6 +274,9 @@ func ComposeLayout(p Project, o Options) ([]File, error) {
 			return nil, err
 		}
 		files = append(files, File{ComposeApacheFile(s.Name), b.Bytes()})
+		if len(s.PHPIni) > 0 {
+			files = append(files, File{ComposePHPIniFile(s.Name), s.PHPIni})
+		}
 	}
 	if l.worker {
 		files = append(files, File{composeWorkerFile, []byte(assets.GunicornWorker)})
@@ -299,8 +315,14 @@ func (l *composeLayout) compose(w io.Writer) error {
 	p := l.p
 	d := composeData{Project: p.Name, NginxImage: l.nginxImage, Ports: l.ports, NginxConf: "./" + ComposeNginxFile,
 		Cert: "./" + ComposeCertDir, Key: "/etc/nginx/certs"}
-	for _, name := range l.apache {
-		d.Files = append(d.Files, "./"+ComposeApacheFile(name))
+	for _, s := range p.Services {
+		if s.Stack != stackdef.PHP {
+			continue
+		}
+		d.Files = append(d.Files, "./"+ComposeApacheFile(s.Name))
+		if len(s.PHPIni) > 0 {
+			d.Files = append(d.Files, "./"+ComposePHPIniFile(s.Name))
+		}
 	}
 	if l.worker {
 		d.Files = append(d.Files, "./"+composeWorkerFile)
@@ -518,6 +540,10 @@ func (l *composeLayout) serviceOwn(s Service) (composeService, []string, error) 
 		// The image's own CMD runs Apache with the generated site.
 		cs.Image = image(s, stackdef.DefaultPHPImage)
 		cs.Volumes = []string{root + ":" + phpAppDir, "./" + ComposeApacheFile(s.Name) + ":" + phpSitePath + ":ro"}
+		if len(s.PHPIni) > 0 {
+			cs.Volumes = append(cs.Volumes, "./"+ComposePHPIniFile(s.Name)+":"+phpIniDir+"/"+phpIniName+":ro")
+			cs.Environment = append(cs.Environment, "PHP_INI_SCAN_DIR=:"+phpIniDir)
+		}
 		for _, lk := range s.Links {
 			cs.DependsOn = append(cs.DependsOn, dependency{Name: lk.Service, Condition: "service_started"})
 		}
@@ -604,7 +630,7 @@ func (l *composeLayout) apacheSite(w io.Writer, s Service) error {
 		if rel != "." {
 			d.Guard += "/" + rel
 		}
-		names := []string{regexp.QuoteMeta(l.file), regexp.QuoteMeta(ComposeNginxFile), `apache-.+\.conf`, regexp.QuoteMeta(composeWorkerFile)}
+		names := []string{regexp.QuoteMeta(l.file), regexp.QuoteMeta(ComposeNginxFile), `apache-.+\.conf`, `php-.+\.ini`, regexp.QuoteMeta(composeWorkerFile)}
 		d.GuardFiles = "^(" + strings.Join(names, "|") + ")$"
 	}
 	for _, lk := range s.Links {

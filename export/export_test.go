@@ -44,7 +44,8 @@ var projects = map[string]Project{
 			{Name: "py", Stack: "uvicorn", App: "py.main:app", Prefix: "/py", Strip: true,
 				Network: "unix", Address: "/run/devport/chain-py/py.sock", Image: "registry.example/python:3.12"},
 			{Name: "web", Stack: "php", Prefix: "/", Network: "unix", Address: "/run/devport/chain-web/web.sock",
-				Image: "registry.example/php:8.3-apache", Links: []Link{{Prefix: "/py", Service: "py"}}},
+				Image: "registry.example/php:8.3-apache", Links: []Link{{Prefix: "/py", Service: "py"}},
+				PHPIni: []byte("; the project's [php.ini]\nmemory_limit = \"1G\"\nerror_reporting = E_ALL & ~E_DEPRECATED\n")},
 		},
 		Routes: []Route{{Prefix: "/py", Kind: KindService, Target: "web"}},
 	},
@@ -321,6 +322,12 @@ func TestComposeErrors(t *testing.T) {
 	outside := projects["split"]
 	outside.Services = append([]Service(nil), outside.Services...)
 	outside.Services[1].DocRoot = "/var/www/elsewhere"
+	withIni := func(ini string) Project {
+		p := chain
+		p.Services = append([]Service(nil), chain.Services...)
+		p.Services[1].PHPIni = []byte(ini)
+		return p
+	}
 	cases := []struct {
 		name string
 		p    Project
@@ -335,6 +342,13 @@ func TestComposeErrors(t *testing.T) {
 		{"link to itself", withLink(Link{Prefix: "/x", Service: "web"}), Options{}, "HTTP Python service"},
 		{"link at /", withLink(Link{Prefix: "/", Service: "py"}), Options{}, "link prefix"},
 		{"document root outside the project", outside, Options{}, "outside the project folder"},
+		{"php.ini: a section", withIni("memory_limit = \"1G\"\n[evil]\n"), Options{}, "not one directive"},
+		{"php.ini: a value ending its quotes", withIni("memory_limit = \"1G\" \"x\"\n"), Options{}, "not one directive"},
+		{"php.ini: a carriage return in a comment", withIni("; x\rauto_prepend_file = \"/etc/passwd\"\n"), Options{}, "control character"},
+		{"php.ini: an environment variable", withIni("memory_limit = \"${HOME}\"\n"), Options{}, "not one directive"},
+		{"php.ini: an extension", withIni("extension = \"evil.so\"\n"), Options{}, "loads an extension"},
+		{"php.ini: a word PHP reads as a value", withIni("null = \"1\"\n"), Options{}, "reads as a value"},
+		{"php.ini: not UTF-8", withIni("memory_limit = \"\xff\"\n"), Options{}, "not UTF-8"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

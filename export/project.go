@@ -80,6 +80,13 @@ type Service struct {
 	// services (DB_HOST=db, DB_PORT=3306, REDIS_URL=redis://cache:6379),
 	// as devport gives them to a container on the project's network.
 	Env []string
+	// PHPIni is a php service's conf.d entry in the compose layout: the
+	// project's php.ini directives as devport's runtimes write them
+	// (stacks.ExportPHPIni). The layout writes it next to
+	// docker-compose.yml (ComposePHPIniFile) and PHP reads it after the
+	// image's own entries; nil for none. Each line is checked again
+	// (checkPHPIni) before it is written.
+	PHPIni []byte
 	// Sendmail is a php service's sendmail_path in the compose layout's
 	// Apache site, which delivers mail() to the project's Mailpit
 	// (stacks.PHPSendmail); "" keeps PHP's own.

@@ -89,6 +89,7 @@ func TestCheckPHPIni(t *testing.T) {
 		{"key with a space", map[string]string{"memory limit": "1G"}, "not a php.ini directive name"},
 		{"extension", map[string]string{"extension": "/tmp/evil.so"}, "conf.d"},
 		{"zend_extension", map[string]string{"zend_extension": "xdebug.so"}, "devport xdebug"},
+		{"a word php.ini reads as a value", map[string]string{"NONE": "1"}, "reads as a value"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,6 +54,7 @@ func TestPHPIni(t *testing.T) {
 		{"section key", map[string]string{"[PHP]": "1"}, nil, "directive name"},
 		{"quote", map[string]string{"a": `"`}, nil, `'"'`},
 		{"extension", map[string]string{"extension": "evil.so"}, nil, "apt install"},
+		{"a word php.ini reads as a value", map[string]string{"Yes": "1"}, nil, "reads as a value"},
 		{"bad unset", nil, []string{"a b"}, "directive name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

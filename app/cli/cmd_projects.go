@@ -59,9 +59,11 @@ func (c *CLI) add(ctx context.Context, args []string) error {
 		}
 	}
 	var st wire.ProjectStatus
-	err = c.withAPI(ctx, func(a api, _ *wire.Client) (err error) {
-		st, err = a.Add(ctx, req)
-		return err
+	err = c.withAPI(ctx, func(a api, _ *wire.Client) error {
+		return c.withProgress(ctx, a, "", func() (err error) { // add --php X.Y pulls a missing php:X.Y-apache
+			st, err = a.Add(ctx, req)
+			return err
+		})
 	})
 	if err != nil {
 		if rerr := venv.Remove(); rerr != nil { // only one it made: nothing half-made is left

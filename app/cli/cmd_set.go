@@ -66,8 +66,8 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 		version = ""
 	}
 	var st wire.ProjectStatus
-	err = c.withAPI(ctx, func(a api, cl *wire.Client) error {
-		return c.withProgress(ctx, cl, name, func() (err error) {
+	err = c.withAPI(ctx, func(a api, _ *wire.Client) error {
+		return c.withProgress(ctx, a, name, func() (err error) {
 			if req.Runtime == "" {
 				st, err = a.SetPHP(ctx, name, wire.PHPRequest{Service: req.Service, Version: version})
 				return err
@@ -113,8 +113,8 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 // project's directives as they are now.
 func (c *CLI) setPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) error {
 	var st wire.ProjectStatus
-	err := c.withAPI(ctx, func(a api, cl *wire.Client) error {
-		return c.withProgress(ctx, cl, name, func() (err error) {
+	err := c.withAPI(ctx, func(a api, _ *wire.Client) error {
+		return c.withProgress(ctx, a, name, func() (err error) {
 			st, err = a.SetPHPIni(ctx, name, req)
 			return err
 		})
@@ -151,8 +151,8 @@ func (c *CLI) rename(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: devport rename NAME NEW [--domain D]", ErrUsage)
 	}
 	var st wire.ProjectStatus
-	err = c.withAPI(ctx, func(a api, cl *wire.Client) error {
-		return c.withProgress(ctx, cl, pos[0], func() (err error) {
+	err = c.withAPI(ctx, func(a api, _ *wire.Client) error {
+		return c.withProgress(ctx, a, pos[0], func() (err error) {
 			st, err = a.Rename(ctx, pos[0], req)
 			return err
 		})

@@ -23,8 +23,8 @@ func (c *CLI) xdebug(ctx context.Context, args []string) error {
 	name := pos[0]
 	req := wire.XdebugRequest{On: pos[1] == "on"}
 	var st wire.ProjectStatus
-	err = c.withAPI(ctx, func(a api, cl *wire.Client) error {
-		return c.withProgress(ctx, cl, name, func() (err error) {
+	err = c.withAPI(ctx, func(a api, _ *wire.Client) error {
+		return c.withProgress(ctx, a, name, func() (err error) {
 			st, err = a.SetXdebug(ctx, name, req)
 			return err
 		})

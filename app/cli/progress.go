@@ -15,7 +15,7 @@ import (
 // redraws: "pulling php:8.3-apache  [=====>      ]  12.3/45.6 MB, 3 layers".
 type pullProgress struct {
 	w       io.Writer
-	project string
+	project string // "" for every project's (devport add: the engine names it)
 
 	mu     sync.Mutex
 	layers map[string][2]int64 // "image layer" -> current, total
@@ -23,7 +23,7 @@ type pullProgress struct {
 }
 
 func (p *pullProgress) event(e wire.Event) {
-	if e.Kind != wire.EventProgress || e.Project != p.project {
+	if e.Kind != wire.EventProgress || (p.project != "" && e.Project != p.project) {
 		return
 	}
 	p.mu.Lock()
@@ -74,20 +74,46 @@ func renderProgress(layers map[string][2]int64) string {
 }
 
 // withProgress runs fn while it draws the image pull progress of project
-// on c.Stderr from the running engine's event stream (best effort:
-// without a stream, or with no engine (cl nil), fn runs all the same).
-func (c *CLI) withProgress(ctx context.Context, cl *wire.Client, project string, fn func() error) error {
-	if cl == nil { // a Manager in this process: no event stream to draw from
-		return fn()
-	}
-	ctx, cancel := context.WithCancel(ctx)
+// ("" for any) on c.Stderr from the events of a: a running engine's event stream (a
+// *wire.Client), or the Manager in this process when none runs
+// (engine.Local), whose pulls (devport set --php, --runtime) would
+// otherwise go unseen. Best effort: without events, fn runs all the same.
+func (c *CLI) withProgress(ctx context.Context, a api, project string, fn func() error) error {
 	p := &pullProgress{w: c.Stderr, project: project}
-	done, err := cl.Events(ctx, p.event)
-	err2 := fn()
-	cancel()
-	if err == nil {
+	switch src := a.(type) {
+	case *wire.Client:
+		if src == nil {
+			return fn()
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		done, err := src.Events(ctx, p.event)
+		err2 := fn()
+		cancel()
+		if err == nil {
+			<-done
+		}
+		p.finish()
+		return err2
+	case subscriber:
+		events, stop := src.Subscribe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for e := range events { // until stop closes it, what was sent before included
+				p.event(e)
+			}
+		}()
+		err := fn()
+		stop()
 		<-done
+		p.finish()
+		return err
 	}
-	p.finish()
-	return err2
+	return fn()
+}
+
+// subscriber is an api whose events are at hand in this process
+// (engine.Local).
+type subscriber interface {
+	Subscribe() (<-chan wire.Event, func())
 }

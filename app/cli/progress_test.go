@@ -46,3 +46,48 @@ func TestPullProgress(t *testing.T) {
 		})
 	}
 }
+
+// localEvents is an api whose events come from a Manager in this process
+// (engine.Local's Subscribe), as when no engine runs.
+type localEvents struct {
+	api
+	ch chan wire.Event
+}
+
+func (l localEvents) Subscribe() (<-chan wire.Event, func()) {
+	return l.ch, func() { close(l.ch) }
+}
+
+// TestWithProgressLocal: with no engine running, devport set --php (and
+// the other commands that may pull) runs a Manager in this process; its
+// pulls are drawn from that Manager's own events, as a start's are from
+// the engine's stream.
+func TestWithProgressLocal(t *testing.T) {
+	var b bytes.Buffer
+	c := &CLI{Stderr: &b}
+	src := localEvents{ch: make(chan wire.Event, 4)}
+	err := c.withProgress(t.Context(), src, "shop", func() error {
+		src.ch <- wire.Event{Kind: wire.EventProgress, Project: "shop", Service: "web", Detail: "php:8.1-apache aaa", Current: 2e6, Total: 4e6}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "pulling php:8.1-apache [") || !strings.HasSuffix(out, "\n") {
+		t.Errorf("drew %q, want the progress line", out)
+	}
+}
+
+// TestPullProgressAnyProject: devport add, whose project has no name
+// before the engine gives it one, draws the pulls of whatever project
+// (project "").
+func TestPullProgressAnyProject(t *testing.T) {
+	var b bytes.Buffer
+	p := &pullProgress{w: &b}
+	p.event(wire.Event{Kind: wire.EventProgress, Project: "new", Detail: "php:8.1-apache aaa", Current: 1e6, Total: 2e6})
+	p.event(wire.Event{Kind: wire.EventState, Project: "new"})
+	p.finish()
+	if out := b.String(); !strings.Contains(out, "pulling php:8.1-apache [") || strings.Count(out, "\r") != 1 {
+		t.Errorf("drew %q, want one progress line", out)
+	}
+}

@@ -134,10 +134,7 @@ func (m *Manager) newServiceRunner(ctx context.Context, p store.Project, s store
 		spec.Image = php.image
 	}
 	spec.Home = m.paths.Data
-	spec.Progress = func(layer string, current, total int64) {
-		m.emit(wire.Event{Kind: wire.EventProgress, Project: p.Name, Service: s.Name,
-			Detail: spec.Image + " " + layer, Current: current, Total: total})
-	}
+	spec.Progress = m.pullProgress(p.Name, s.Name, spec.Image)
 	return stacks.NewContainerRunner(spec)
 }
 
@@ -199,7 +196,7 @@ func (m *Manager) SetRuntime(ctx context.Context, name string, req wire.RuntimeR
 		}
 		next := old
 		next.Runtime, next.Image = req.Runtime, image
-		if err := m.checkPHPVersion(ctx, p.Root, next, *req.PHP); err != nil {
+		if err := m.checkPHPVersion(ctx, p.Name, p.Root, next, *req.PHP); err != nil {
 			return store.Project{}, err
 		}
 	}

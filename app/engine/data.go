@@ -350,10 +350,7 @@ func (m *Manager) dataSpec(ctx context.Context, p store.Project, d store.DataSer
 			}
 		}
 		spec.Home = m.paths.Data
-		spec.Progress = func(layer string, current, total int64) {
-			m.emit(wire.Event{Kind: wire.EventProgress, Project: p.Name, Service: d.Name,
-				Detail: cmp.Or(spec.Image, d.Stack) + " " + layer, Current: current, Total: total})
-		}
+		spec.Progress = m.pullProgress(p.Name, d.Name, cmp.Or(spec.Image, d.Stack))
 	}
 	return spec
 }

@@ -51,6 +51,17 @@ func (m *Manager) emit(e wire.Event) {
 	}
 }
 
+// pullProgress reports the pull of image for service of project as
+// EventProgress, one event per layer update ("IMAGE LAYER"), which the CLI
+// draws as a progress line (devport start, devport set --php) and the
+// window as the service's state.
+func (m *Manager) pullProgress(project, service, image string) func(layer string, current, total int64) {
+	return func(layer string, current, total int64) {
+		m.emit(wire.Event{Kind: wire.EventProgress, Project: project, Service: service,
+			Detail: image + " " + layer, Current: current, Total: total})
+	}
+}
+
 // stateEvent tells subscribers a project moved to a new state. Callers
 // must not hold m.mu.
 func (m *Manager) stateEvent(project string, st wire.State, detail string) {

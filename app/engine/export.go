@@ -310,6 +310,9 @@ func exportOf(sp store.Project, declared []store.Route, live map[string]string, 
 			Strip: stackdef.StripsPrefix(s.Stack) && prefix != "/", URL: s.URL, Workers: s.Workers}
 		es.Public = publicFolder(sp, s) // app/static.go: try_files, as the proxy does
 		es.Env = env
+		if s.Stack == stackdef.PHP {
+			es.PHPIni = stacks.ExportPHPIni(sp.PHPIni) // the project's [php.ini], as the runtimes write it
+		}
 		if s.Stack == stackdef.PHP && hasMailpit(sp) {
 			es.Sendmail = stacks.PHPSendmail // mail() reaches Mailpit at MAIL_HOST:MAIL_PORT
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -380,4 +381,87 @@ func TestWriteComposeCerts(t *testing.T) {
 			t.Error("devport's certificate was not renewed")
 		}
 	})
+}
+
+// TestExportPHPIni: a php service of the compose layout gets the project's
+// php.ini directives as the runtimes write them, and values a hostile
+// devport.toml could hold (had they got past validation into the store)
+// never become a line of their own: no section, no second directive, no
+// extension.
+func TestExportPHPIni(t *testing.T) {
+	sp := store.Project{Name: "shop", Root: t.TempDir(), Domains: []string{"shop.test"}, Services: []store.Service{
+		{Name: "web", Stack: "php", PathPrefix: "/"},
+		{Name: "api", Stack: "uvicorn", App: "main:app", PathPrefix: "/api"},
+	}}
+	tests := []struct {
+		name string
+		ini  map[string]string
+		want []string // lines of the php service's entry
+		not  []string // substrings no line may start with
+	}{
+		{"none: no entry", nil, nil, nil},
+		{"directives", map[string]string{"memory_limit": "1G", "error_reporting": "E_ALL & ~E_DEPRECATED"},
+			[]string{`memory_limit = "1G"`, `error_reporting = E_ALL & ~E_DEPRECATED`}, []string{"display_errors"}},
+		{"hostile", map[string]string{
+			"memory_limit":       "1G\n[evil]\nauto_prepend_file=/etc/passwd",
+			"upload_max_size":    "1\"\nallow_url_include = On\n\"",
+			"x\ny":               "1",
+			"post_max_size":      "1\rauto_append_file=/etc/shadow",
+			"extension":          "evil.so",
+			"max_input_vars":     "${HOME}",
+			"session.save_path":  `\`,
+			"max_execution_time": "60",
+		}, []string{`max_execution_time = "60"`},
+			[]string{"[", "auto_prepend_file", "allow_url_include", "y = ", "auto_append_file", "extension", "max_input_vars", "session.save_path", "memory_limit", "upload_max_size"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := sp
+			sp.PHPIni = tc.ini
+			p, _, err := exportOf(sp, nil, nil, Paths{Data: "/d", Run: "/d/run"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ini []byte
+			for _, s := range p.Services {
+				if s.Stack != stackdef.PHP && s.PHPIni != nil {
+					t.Errorf("service %s (%s) got an ini", s.Name, s.Stack)
+				}
+				if s.Stack == stackdef.PHP {
+					ini = s.PHPIni
+				}
+			}
+			if tc.want == nil && tc.not == nil {
+				if ini != nil {
+					t.Errorf("entry %q, want none", ini)
+				}
+				return
+			}
+			lines := strings.Split(string(ini), "\n")
+			for _, w := range tc.want {
+				if !slices.Contains(lines, w) {
+					t.Errorf("entry lacks line %q:\n%s", w, ini)
+				}
+			}
+			for _, l := range lines {
+				if strings.ContainsRune(l, '\r') {
+					t.Errorf("line %q holds a carriage return", l)
+				}
+				for _, n := range tc.not {
+					if strings.HasPrefix(l, n) {
+						t.Errorf("line %q starts with %q:\n%s", l, n, ini)
+					}
+				}
+			}
+			// The compose layout takes it, and writes it as it is.
+			files, err := export.ComposeLayout(p, export.Options{ComposeFile: filepath.Join(sp.Root, "docker-compose.yml")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(files, func(f export.File) bool { return f.Name == export.ComposePHPIniFile("web") })
+			if i < 0 || string(files[i].Data) != string(ini) {
+				t.Errorf("layout files %v lack %s with the entry", files, export.ComposePHPIniFile("web"))
+			}
+		})
+	}
 }

@@ -160,11 +160,12 @@ func (m *Manager) knownPHPImages() []string {
 	return nil
 }
 
-// checkPHPVersion checks that PHP version v can run service s of a project
-// in folder root: installed (process), or with an image present or
-// pulled (container); for v "" (devport chooses), that the choice works.
-// Each failure is one line that names the fix.
-func (m *Manager) checkPHPVersion(ctx context.Context, root string, s store.Service, v string) error {
+// checkPHPVersion checks that PHP version v can run service s of project
+// (in folder root): installed (process), or with an image present or
+// pulled (container), the pull's progress reported as a start reports it;
+// for v "" (devport chooses), that the choice works. Each failure is one
+// line that names the fix.
+func (m *Manager) checkPHPVersion(ctx context.Context, project, root string, s store.Service, v string) error {
 	if err := store.ValidatePHPVersion(v); err != nil {
 		return err
 	}
@@ -217,7 +218,7 @@ func (m *Manager) checkPHPVersion(ctx context.Context, root string, s store.Serv
 	}
 	pctx, cancel := context.WithTimeout(ctx, phpPullTimeout)
 	defer cancel()
-	if err := stacks.PullImage(pctx, cli, img, nil); err != nil {
+	if err := pullPHPImage(pctx, cli, img, m.pullProgress(project, s.Name, img)); err != nil {
 		return &stacks.PHPVersionError{Msg: fmt.Sprintf("PHP %s has no image here: %s is not present and the pull failed (%s): docker pull %s when online, docker load a saved copy, or choose a version with an image here (%s present)",
 			v, img, oneLine(err.Error()), img, there)}
 	}
@@ -226,6 +227,10 @@ func (m *Manager) checkPHPVersion(ctx context.Context, root string, s store.Serv
 
 // phpPullTimeout bounds the pull of a php image at devport set --php.
 var phpPullTimeout = 10 * time.Minute
+
+// pullPHPImage pulls a php image at devport set --php (a test sends it to
+// a local registry: no registry with php images is reachable there).
+var pullPHPImage = stacks.PullImage
 
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
@@ -250,7 +255,7 @@ func (m *Manager) SetPHP(ctx context.Context, name, service, version string) (st
 	if err != nil {
 		return store.Project{}, err
 	}
-	if err := m.checkPHPVersion(ctx, p.Root, svc, version); err != nil {
+	if err := m.checkPHPVersion(ctx, p.Name, p.Root, svc, version); err != nil {
 		return store.Project{}, err
 	}
 	if svc.PHP == version {
@@ -298,7 +303,7 @@ func phpService(p store.Project, service string) (store.Service, error) {
 // (devport add --php): installed for the process runtime, with an image
 // for the container runtime. Without one, the choice devport makes must
 // work: composer.json's require.php must be satisfiable.
-func (m *Manager) planPHP(ctx context.Context, root string, svc *store.Service, version string) error {
+func (m *Manager) planPHP(ctx context.Context, project, root string, svc *store.Service, version string) error {
 	if version != "" && svc.Stack != stackdef.PHP {
 		return &store.ValidationError{Field: "php", Value: version,
 			Reason: "only the php stack has a PHP version (this is " + svc.Stack + ")", Fix: "drop --php"}
@@ -306,7 +311,7 @@ func (m *Manager) planPHP(ctx context.Context, root string, svc *store.Service, 
 	if svc.Stack != stackdef.PHP {
 		return nil
 	}
-	if err := m.checkPHPVersion(ctx, root, *svc, version); err != nil {
+	if err := m.checkPHPVersion(ctx, project, root, *svc, version); err != nil {
 		return err
 	}
 	svc.PHP = version
@@ -349,7 +354,7 @@ func (m *Manager) planFilePHP(ctx context.Context, req wire.AddRequest, p *store
 			v = req.PHP
 		}
 		found = true
-		if err := m.planPHP(ctx, p.Root, s, v); err != nil {
+		if err := m.planPHP(ctx, p.Name, p.Root, s, v); err != nil {
 			return fmt.Errorf("services.%s: %w", s.Name, err)
 		}
 	}

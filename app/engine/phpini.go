@@ -234,7 +234,7 @@ func (m *Manager) PHPCommand(ctx context.Context, name string, req wire.PHPComma
 		if err != nil {
 			return wire.Command{}, err
 		}
-		return phpContainerExec(id, p.Root, req), nil
+		return phpContainerExec(id, p.Name, p.Root, req), nil
 	}
 	spec := m.phpSpec(p, s)
 	spec.PHP = m.processPHP(ctx, p, s)
@@ -284,7 +284,10 @@ func (m *Manager) phpSpec(p store.Project, s store.Service) stacks.Spec {
 // containerPHP runs php, or Composer with it, in a php container as its
 // site runs: in the project folder, with the container's environment
 // (PHP_INI_SCAN_DIR included). Composer is the project's composer.phar,
-// else the image's composer.
+// else the image's composer; with neither (the official php:X.Y-apache
+// images have no Composer) it prints DEVPORT_NO_COMPOSER, one line naming
+// the fixes (noComposerInContainer), and exits 127 as a shell does for a
+// missing command.
 const containerPHP = `cd /var/www/html || exit 1
 if [ "$DEVPORT_TOOL" = composer ]; then
     if [ -f composer.phar ]; then
@@ -293,15 +296,23 @@ if [ "$DEVPORT_TOOL" = composer ]; then
     if command -v composer >/dev/null 2>&1; then
         exec composer "$@"
     fi
-    echo "devport: this container has no composer: put composer.phar in the project folder, or use an image with Composer" >&2
+    echo "$DEVPORT_NO_COMPOSER" >&2
     exit 127
 fi
 exec php "$@"`
 
-// phpContainerExec is docker exec of req in container id, as the folder's
-// owner when that is not root (the site's workers write as that user, so
-// vendor/ does too).
-func phpContainerExec(id, root string, req wire.PHPCommandRequest) wire.Command {
+// noComposerInContainer is what devport composer says when project's
+// container has no Composer: the fixes, in one line.
+func noComposerInContainer(project, root string) string {
+	return fmt.Sprintf("devport: %s's container has no Composer (php:X.Y-apache images have none): put composer.phar in %s, "+
+		"or run the project as a process with the host's Composer: devport set %s --runtime process (or use an image with Composer: --image)",
+		project, root, project)
+}
+
+// phpContainerExec is docker exec of req in container id of project, as
+// the folder's owner when that is not root (the site's workers write as
+// that user, so vendor/ does too).
+func phpContainerExec(id, project, root string, req wire.PHPCommandRequest) wire.Command {
 	argv := []string{"docker", "exec", "-i"}
 	if req.TTY {
 		argv = append(argv, "-t")
@@ -309,6 +320,10 @@ func phpContainerExec(id, root string, req wire.PHPCommandRequest) wire.Command 
 	if uid, gid, ok := folderOwner(root); ok && uid != 0 {
 		argv = append(argv, "-u", fmt.Sprintf("%d:%d", uid, gid), "-e", "HOME=/tmp")
 	}
-	argv = append(argv, "-e", "DEVPORT_TOOL="+req.Tool, id, "sh", "-c", containerPHP, "devport-"+req.Tool)
+	argv = append(argv, "-e", "DEVPORT_TOOL="+req.Tool)
+	if req.Tool == wire.ToolComposer {
+		argv = append(argv, "-e", "DEVPORT_NO_COMPOSER="+noComposerInContainer(project, root))
+	}
+	argv = append(argv, id, "sh", "-c", containerPHP, "devport-"+req.Tool)
 	return wire.Command{Argv: append(argv, req.Args...)}
 }

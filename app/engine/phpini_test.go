@@ -168,3 +168,30 @@ func TestPHPCommandComposer(t *testing.T) {
 		})
 	}
 }
+
+// TestPHPContainerExecNoComposer: devport composer in a container carries
+// the one-line fix the container script prints when there is no Composer
+// (composer.phar, the process runtime); devport php does not need it.
+func TestPHPContainerExecNoComposer(t *testing.T) {
+	root := t.TempDir()
+	env := func(c wire.Command) string {
+		for i, a := range c.Argv {
+			if a == "-e" && i+1 < len(c.Argv) && strings.HasPrefix(c.Argv[i+1], "DEVPORT_NO_COMPOSER=") {
+				return strings.TrimPrefix(c.Argv[i+1], "DEVPORT_NO_COMPOSER=")
+			}
+		}
+		return ""
+	}
+	msg := env(phpContainerExec("abc", "shop", root, wire.PHPCommandRequest{Tool: wire.ToolComposer, Args: []string{"install"}}))
+	for _, want := range []string{"composer.phar", root, "devport set shop --runtime process"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	if strings.ContainsAny(msg, "\n\r") {
+		t.Errorf("message %q is not one line", msg)
+	}
+	if m := env(phpContainerExec("abc", "shop", root, wire.PHPCommandRequest{Tool: wire.ToolPHP})); m != "" {
+		t.Errorf("devport php carries %q", m)
+	}
+}

@@ -159,7 +159,7 @@ func (m *Manager) plan(req wire.AddRequest) (store.Project, error) {
 	if err := checkServiceRuntime(context.Background(), svc.Runtime, svc.Stack, dir); err != nil {
 		return store.Project{}, err
 	}
-	if err := m.planPHP(context.Background(), dir, &svc, req.PHP); err != nil { // php.go
+	if err := m.planPHP(context.Background(), name, dir, &svc, req.PHP); err != nil { // php.go
 		return store.Project{}, err
 	}
 	return store.Project{Name: name, Root: dir, Domains: []string{domain}, Services: []store.Service{svc}}, nil

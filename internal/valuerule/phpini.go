@@ -24,6 +24,22 @@ var phpIniOwnKeys = map[string]string{
 	"zend_extension": "Xdebug loads with devport xdebug NAME on; other Zend extensions load from their package's conf.d entry",
 }
 
+// phpIniWords are the words PHP's ini scanner reads as a value wherever
+// they stand, in any case: as a directive's name they are a syntax error,
+// and PHP drops the rest of the file.
+var phpIniWords = []string{"true", "on", "yes", "false", "off", "no", "none", "null"}
+
+// IsPHPIniWord reports whether k is one of the words PHP's ini scanner
+// reads as a value (phpIniWords), which cannot name a directive.
+func IsPHPIniWord(k string) bool {
+	for _, w := range phpIniWords {
+		if strings.EqualFold(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // PHPIniKey is the rule of a php.ini directive name that devport writes
 // into a project's ini (devport.toml's [php.ini], devport set --php-ini):
 // at most 128 letters, digits, "_" and dots, starting with a letter or
@@ -37,6 +53,8 @@ func PHPIniKey(k string) string {
 		return "must be at most 128 characters"
 	case !phpIniKeyRe.MatchString(k):
 		return "is not a php.ini directive name: use letters, digits, \"_\" and dots (memory_limit, xdebug.mode), without brackets, \"=\", spaces or quotes"
+	case IsPHPIniWord(k):
+		return "is a word php.ini reads as a value (" + strings.Join(phpIniWords, ", ") + "), not a directive name: PHP would stop reading the file there"
 	}
 	if why, ok := phpIniOwnKeys[strings.ToLower(k)]; ok {
 		return "cannot be set here: " + why
