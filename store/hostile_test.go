@@ -39,6 +39,13 @@ func hostileRoute(r Route) func(context.Context, *DB) error {
 	}
 }
 
+func hostileEnv(changes ...EnvChange) func(context.Context, *DB) error {
+	return func(ctx context.Context, db *DB) error {
+		_, err := db.SetServiceEnv(ctx, "shop", changes)
+		return err
+	}
+}
+
 func hostileRuntime(image string) func(context.Context, *DB) error {
 	return func(ctx context.Context, db *DB) error {
 		return db.SetServiceRuntime(ctx, "shop", "web", "container", image)
@@ -76,6 +83,17 @@ var hostileCases = []hostileCase{
 	{"env name with a space", "env", hostileService(Service{Name: "web", Stack: "php", Env: map[string]string{"A B": "1"}})},
 	{"env value with NUL", "env", hostileService(Service{Name: "web", Stack: "php", Env: map[string]string{"A": "1\x00"}})},
 	{"hook with NUL", "before start", hostileProject(func(p *Project) { p.BeforeStart = "make\x00" })},
+	{"set env name with =", "env", hostileEnv(EnvChange{Service: "web", Set: map[string]string{"A=B": "1"}})},
+	{"set env name with a newline", "env", hostileEnv(EnvChange{Service: "web", Set: map[string]string{"A\nLD_PRELOAD": "/tmp/x.so"}})},
+	{"set env name with a command substitution", "env", hostileEnv(EnvChange{Service: "web", Set: map[string]string{"A$(id)": "1"}})},
+	{"set env value with NUL", "env", hostileEnv(EnvChange{Service: "web", Set: map[string]string{"A": "1\x00B=2"}})},
+	{"unset env name with a semicolon", "env", hostileEnv(EnvChange{Service: "web", Unset: []string{"A;rm -rf /"}})},
+	{"set env of a service the project lacks", "service", hostileEnv(EnvChange{Service: "nope", Set: map[string]string{"A": "1"}})},
+	{"a bad env change after a good one", "env", hostileEnv(EnvChange{Service: "web", Set: map[string]string{"A": "1"}},
+		EnvChange{Service: "api", Set: map[string]string{"1X": "1"}})},
+	{"a good env change before a missing service", "service", hostileEnv(EnvChange{Service: "web", Set: map[string]string{"A": "1"}},
+		EnvChange{Service: "nope", Set: map[string]string{"A": "1"}})},
+	{"set hook with NUL", "before start", func(ctx context.Context, db *DB) error { return db.SetBeforeStart(ctx, "shop", "make\x00; id") }},
 
 	{"route prefix with a parenthesis", "path prefix", hostileRoute(Route{PathPrefix: "/p(y", Kind: RouteService, Target: "web"})},
 	{"route prefix with a variable", "path prefix", hostileRoute(Route{PathPrefix: "/py${X}", Kind: RouteService, Target: "web"})},
@@ -151,6 +169,13 @@ func TestBenignValuesAccepted(t *testing.T) {
 		{"proxy url with a name", hostileService(Service{Name: "ext", Stack: "proxy", URL: "https://api.example.org/v1"})},
 		{"env value with a line break", hostileService(Service{Name: "web", Stack: "php", Env: map[string]string{"KEY": "-----BEGIN-----\nabc"}})},
 		{"hook with shell syntax", hostileProject(func(p *Project) { p.BeforeStart = "composer install && npm ci | tee log; echo \"$HOME\"" })},
+		{"set env value with a line break and shell syntax", func(ctx context.Context, db *DB) error {
+			_, err := db.SetServiceEnv(ctx, "shop", []EnvChange{{Service: "web", Set: map[string]string{"KEY": "-----BEGIN-----\nabc\nX=$(id)"}}})
+			return err
+		}},
+		{"set hook with shell syntax and lines", func(ctx context.Context, db *DB) error {
+			return db.SetBeforeStart(ctx, "shop", "composer install &&\nnpm ci | tee log; echo \"$HOME\"")
+		}},
 		{"static folder with a space", hostileRoute(Route{PathPrefix: "/s", Kind: RouteStatic, Target: "/srv/my static",
 			CacheControl: "public, max-age=2592000, immutable"})},
 		{"cache control no-cache", hostileRoute(Route{PathPrefix: "/s", Kind: RouteStatic, Target: "/srv/s", CacheControl: "no-cache"})},

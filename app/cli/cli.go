@@ -53,8 +53,8 @@ var commands = []command{
 		"add a project folder (detects the stack), or a server you already run", (*CLI).add},
 	{"init", "DIR [--force]", "write DIR/devport.toml from what detection finds, for the team to commit", (*CLI).initCmd},
 	{"export-config", "NAME [-o FILE|-]", "write a project as stored back to its folder's devport.toml (or FILE, or stdout)", (*CLI).exportConfig},
-	{"set", "NAME [--service S] [--runtime process|container] [--image IMAGE] [--php X.Y|auto]\n       devport set NAME --php-ini KEY=VALUE... [--php-ini-unset KEY...]",
-		"switch a service between a local process and a Docker container, or choose its PHP version; or set (or remove) php.ini directives of a project's PHP, on top of devport.toml's [php.ini] (a running project restarts)", (*CLI).set},
+	{"set", "NAME [--service S] [--runtime process|container] [--image IMAGE] [--php X.Y|auto]\n       devport set NAME --php-ini KEY=VALUE... [--php-ini-unset KEY...]\n       devport set NAME [--env [SERVICE:]KEY=VALUE...] [--env-unset [SERVICE:]KEY...] [--before-start CMD | --before-start-unset]",
+		"switch a service between a local process and a Docker container, or choose its PHP version; or set (or remove) php.ini directives of a project's PHP, on top of devport.toml's [php.ini]; or set (or remove) variables of a service's environment and the before_start hook, on top of devport.toml's env and hooks (a running project restarts, but for the hook, which runs at the next start)", (*CLI).set},
 	{"ls", "[--json]", "list projects, their URLs and state", (*CLI).ls},
 	{"start", "NAME", "start a project's backends and route its domain to them (starts a background engine when none runs)", (*CLI).start},
 	{"stop", "NAME", "stop a project's backends", (*CLI).stop},
@@ -191,6 +191,8 @@ type api interface {
 	SetPHP(ctx context.Context, name string, req wire.PHPRequest) (wire.ProjectStatus, error)
 	SetPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error)
 	SetXdebug(ctx context.Context, name string, req wire.XdebugRequest) (wire.ProjectStatus, error)
+	SetEnv(ctx context.Context, name string, req wire.EnvRequest) (wire.ProjectStatus, error)
+	SetHooks(ctx context.Context, name string, req wire.HooksRequest) (wire.ProjectStatus, error)
 	PHPCommand(ctx context.Context, name string, req wire.PHPCommandRequest) (wire.Command, error)
 	Rename(ctx context.Context, name string, req wire.RenameRequest) (wire.ProjectStatus, error)
 	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)

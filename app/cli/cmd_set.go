@@ -14,7 +14,8 @@ import (
 
 // set switches a service's runtime: `devport set NAME --runtime container
 // [--image IMAGE] [--service S]`, and chooses a php service's version:
-// `devport set NAME --php 8.4` (auto: devport chooses again). Through the
+// `devport set NAME --php 8.4` (auto: devport chooses again). --php-ini
+// (below), --env and --before-start (cmd_envhooks.go) change the rest. Through the
 // engine when one runs (it restarts a running project on the new runtime),
 // on the store otherwise. With both, the version is checked in the new
 // runtime before either changes.
@@ -41,6 +42,8 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 		ini.Unset = append(ini.Unset, k)
 		return nil
 	})
+	var eh envHooksFlags
+	eh.define(fs)
 	pos, err := c.flags(fs, args)
 	if err != nil {
 		return err
@@ -49,6 +52,12 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if eh.given() {
+		if req.Runtime != "" || req.Image != "" || *php != "" || ini.Set != nil || ini.Unset != nil {
+			return fmt.Errorf("%w: --env and --before-start are set on their own: devport set %s --env KEY=VALUE, then devport set %s --runtime ..., --php ... or --php-ini ...", ErrUsage, name, name)
+		}
+		return c.setEnvHooks(ctx, name, req.Service, eh)
+	}
 	if ini.Set != nil || ini.Unset != nil {
 		if req.Runtime != "" || req.Image != "" || req.Service != "" || *php != "" {
 			return fmt.Errorf("%w: --php-ini is set on its own: devport set %s --php-ini KEY=VALUE, then devport set %s --runtime ... or --php ...", ErrUsage, name, name)
@@ -56,7 +65,7 @@ func (c *CLI) set(ctx context.Context, args []string) error {
 		return c.setPHPIni(ctx, name, ini)
 	}
 	if req.Runtime == "" && *php == "" {
-		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE], devport set %s --php X.Y, or --php-ini KEY=VALUE", ErrUsage, name, name)
+		return fmt.Errorf("%w: devport set %s --runtime process|container [--image IMAGE], devport set %s --php X.Y, --php-ini KEY=VALUE, --env [SERVICE:]KEY=VALUE or --before-start CMD", ErrUsage, name, name)
 	}
 	if req.Runtime == "" && req.Image != "" {
 		return fmt.Errorf("%w: --image goes with --runtime container: devport set %s --runtime container --image %s", ErrUsage, name, req.Image)

@@ -157,6 +157,20 @@ func (m *Manager) controlHandler() http.Handler {
 			reply(w, p, err)
 		}
 	})
+	mux.HandleFunc("POST /v1/projects/{name}/env", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.EnvRequest
+		if decode(w, r, &req) {
+			p, err := l.SetEnv(r.Context(), r.PathValue("name"), req)
+			reply(w, p, err)
+		}
+	})
+	mux.HandleFunc("POST /v1/projects/{name}/hooks", func(w http.ResponseWriter, r *http.Request) {
+		var req wire.HooksRequest
+		if decode(w, r, &req) {
+			p, err := l.SetHooks(r.Context(), r.PathValue("name"), req)
+			reply(w, p, err)
+		}
+	})
 	mux.HandleFunc("POST /v1/projects/{name}/php-command", func(w http.ResponseWriter, r *http.Request) {
 		var req wire.PHPCommandRequest
 		if decode(w, r, &req) {

@@ -175,6 +175,23 @@ func (l Local) SetPHPIni(ctx context.Context, name string, req wire.PHPIniReques
 	return l.M.Status(ctx, name)
 }
 
+// SetEnv changes the environment of a project's services and returns
+// the project.
+func (l Local) SetEnv(ctx context.Context, name string, req wire.EnvRequest) (wire.ProjectStatus, error) {
+	if _, err := l.M.SetEnv(ctx, name, req); err != nil {
+		return wire.ProjectStatus{}, withField(err)
+	}
+	return l.M.Status(ctx, name)
+}
+
+// SetHooks sets a project's before_start hook and returns the project.
+func (l Local) SetHooks(ctx context.Context, name string, req wire.HooksRequest) (wire.ProjectStatus, error) {
+	if _, err := l.M.SetBeforeStart(ctx, name, req.BeforeStart); err != nil {
+		return wire.ProjectStatus{}, withField(err)
+	}
+	return l.M.Status(ctx, name)
+}
+
 // PHPCommand is the command that runs a project's PHP or Composer.
 func (l Local) PHPCommand(ctx context.Context, name string, req wire.PHPCommandRequest) (wire.Command, error) {
 	cmd, err := l.M.PHPCommand(ctx, name, req)

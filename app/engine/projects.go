@@ -297,7 +297,7 @@ func (m *Manager) status(p store.Project) wire.ProjectStatus {
 	}
 	for _, s := range p.Services {
 		ss := wire.ServiceStatus{Name: s.Name, Stack: s.Stack, Runtime: s.Runtime, PathPrefix: s.PathPrefix,
-			App: s.App, DocRoot: s.DocRoot, URL: s.URL, Debug: s.Debug}
+			App: s.App, DocRoot: s.DocRoot, URL: s.URL, Debug: s.Debug, Env: s.Env}
 		if s.Runtime == wire.RuntimeContainer {
 			ss.Image = m.containerImage(context.Background(), s)
 		}
@@ -317,6 +317,7 @@ func (m *Manager) status(p store.Project) wire.ProjectStatus {
 	st.Data = m.dataStatus(p, r) // data.go
 	st.FollowBranch = p.FollowBranch
 	st.PHPIni, st.Xdebug = p.PHPIni, p.Xdebug
+	st.BeforeStart = p.BeforeStart
 	m.mu.Unlock()
 	return st
 }

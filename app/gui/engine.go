@@ -32,6 +32,13 @@ type Engine interface {
 	// SetPHPIni changes a project's php.ini directives (devport set NAME
 	// --php-ini); it refuses a bad key or value.
 	SetPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error)
+	// SetEnv changes the environment of a project's services (devport
+	// set NAME --env, --env-unset); it refuses a bad name or value, and a
+	// running project restarts on it.
+	SetEnv(ctx context.Context, name string, req wire.EnvRequest) (wire.ProjectStatus, error)
+	// SetHooks sets or clears a project's before_start hook (devport set
+	// NAME --before-start); it runs from the next start.
+	SetHooks(ctx context.Context, name string, req wire.HooksRequest) (wire.ProjectStatus, error)
 	// AddRoute declares a route of a project (devport route NAME add),
 	// and RemoveRoute removes a declared one (devport route NAME rm).
 	AddRoute(ctx context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error)
@@ -213,6 +220,22 @@ func (r *remote) RemoveRoute(ctx context.Context, name, prefix string) error {
 
 func (r *remote) SetPHPIni(ctx context.Context, name string, req wire.PHPIniRequest) (wire.ProjectStatus, error) {
 	p, err := r.c.SetPHPIni(ctx, name, req)
+	if err == nil {
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
+	}
+	return p, err
+}
+
+func (r *remote) SetEnv(ctx context.Context, name string, req wire.EnvRequest) (wire.ProjectStatus, error) {
+	p, err := r.c.SetEnv(ctx, name, req)
+	if err == nil {
+		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
+	}
+	return p, err
+}
+
+func (r *remote) SetHooks(ctx context.Context, name string, req wire.HooksRequest) (wire.ProjectStatus, error) {
+	p, err := r.c.SetHooks(ctx, name, req)
 	if err == nil {
 		r.emit(wire.Event{Kind: wire.EventAdded, Project: name})
 	}

@@ -196,6 +196,69 @@ func (f *dataEngine) SetPHPIni(_ context.Context, name string, req wire.PHPIniRe
 	return wire.ProjectStatus{}, errors.New("no project " + name)
 }
 
+// SetEnv records the call ("env NAME SERVICE: K=V -K; ...") and stores
+// the change, or fails with fail.
+func (f *dataEngine) SetEnv(_ context.Context, name string, req wire.EnvRequest) (wire.ProjectStatus, error) {
+	var changes []string
+	for _, se := range req.Services {
+		parts := []string{se.Service + ":"}
+		for _, k := range slices.Sorted(maps.Keys(se.Set)) {
+			parts = append(parts, k+"="+se.Set[k])
+		}
+		for _, k := range se.Unset {
+			parts = append(parts, "-"+k)
+		}
+		changes = append(changes, strings.Join(parts, " "))
+	}
+	if err := f.record("env %s %s", name, strings.Join(changes, "; ")); err != nil {
+		return wire.ProjectStatus{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, p := range f.projects {
+		if p.Name != name {
+			continue
+		}
+		p.Services = slices.Clone(p.Services)
+		for _, se := range req.Services {
+			for j, s := range p.Services {
+				if s.Name != se.Service {
+					continue
+				}
+				env := maps.Clone(s.Env)
+				if env == nil {
+					env = map[string]string{}
+				}
+				maps.Copy(env, se.Set)
+				for _, k := range se.Unset {
+					delete(env, k)
+				}
+				p.Services[j].Env = env
+			}
+		}
+		f.projects[i] = p
+		return p, nil
+	}
+	return wire.ProjectStatus{}, errors.New("no project " + name)
+}
+
+// SetHooks records the call and stores the hook, or fails with fail.
+func (f *dataEngine) SetHooks(_ context.Context, name string, req wire.HooksRequest) (wire.ProjectStatus, error) {
+	if err := f.record("hooks %s %q", name, req.BeforeStart); err != nil {
+		return wire.ProjectStatus{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, p := range f.projects {
+		if p.Name == name {
+			p.BeforeStart = req.BeforeStart
+			f.projects[i] = p
+			return p, nil
+		}
+	}
+	return wire.ProjectStatus{}, errors.New("no project " + name)
+}
+
 func (f *dataEngine) AddRoute(_ context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error) {
 	kind, target := "service", req.Service
 	switch {

@@ -29,6 +29,8 @@ import (
 //	POST   /v1/projects/{name}/php            PHPRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/php-ini        PHPIniRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/xdebug         XdebugRequest -> ProjectStatus
+//	POST   /v1/projects/{name}/env            EnvRequest -> ProjectStatus
+//	POST   /v1/projects/{name}/hooks          HooksRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/php-command    PHPCommandRequest -> Command
 //	POST   /v1/projects/{name}/rename         RenameRequest -> ProjectStatus
 //	POST   /v1/projects/{name}/routes         RouteRequest -> RouteStatus
@@ -173,6 +175,20 @@ func (c *Client) SetPHP(ctx context.Context, name string, req PHPRequest) (Proje
 func (c *Client) SetPHPIni(ctx context.Context, name string, req PHPIniRequest) (ProjectStatus, error) {
 	var p ProjectStatus
 	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/php-ini", req, &p)
+}
+
+// SetEnv changes the environment of a project's services through the
+// engine, which restarts a running project to apply it.
+func (c *Client) SetEnv(ctx context.Context, name string, req EnvRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/env", req, &p)
+}
+
+// SetHooks sets a project's before_start hook through the engine; it
+// runs at the next start.
+func (c *Client) SetHooks(ctx context.Context, name string, req HooksRequest) (ProjectStatus, error) {
+	var p ProjectStatus
+	return p, c.do(ctx, http.MethodPost, "/v1/projects/"+url.PathEscape(name)+"/hooks", req, &p)
 }
 
 // SetXdebug turns Xdebug of a project's PHP on or off through the engine,

@@ -92,6 +92,10 @@ type ProjectStatus struct {
 	PHPIni map[string]string `json:"php_ini,omitempty"`
 	// Xdebug says whether its PHP loads Xdebug (devport xdebug NAME on).
 	Xdebug bool `json:"xdebug,omitempty"`
+	// BeforeStart is the command run with sh -c in the project folder
+	// before its services start (devport.toml's hooks.before_start,
+	// devport set --before-start); "" when none.
+	BeforeStart string `json:"before_start,omitempty"`
 }
 
 // DataServiceStatus is one data service of a project: a database, a cache
@@ -240,6 +244,10 @@ type ServiceStatus struct {
 	// (container.image.php) or "default" (the container runtime's default
 	// image).
 	PHPFrom string `json:"php_from,omitempty"`
+	// Env is what the service adds to its backend's environment
+	// (devport.toml's env, devport set --env), without the data
+	// services' variables (DataServiceStatus.Env).
+	Env map[string]string `json:"env,omitempty"`
 }
 
 // RouteStatus is one route of a project as `devport route ls` and the
@@ -362,6 +370,30 @@ type DebugRequest struct {
 type PHPIniRequest struct {
 	Set   map[string]string `json:"set,omitempty"`
 	Unset []string          `json:"unset,omitempty"`
+}
+
+// EnvRequest changes the environment of a project's services (`devport
+// set NAME --env [SERVICE:]KEY=VALUE --env-unset [SERVICE:]KEY`, POST
+// /v1/projects/{name}/env), all or nothing. A running project restarts
+// to apply it.
+type EnvRequest struct {
+	Services []ServiceEnv `json:"services"`
+}
+
+// ServiceEnv is the change of one service's environment: Set is added or
+// replaced, then Unset removed.
+type ServiceEnv struct {
+	Service string            `json:"service,omitempty"` // "": the project's only service that runs something
+	Set     map[string]string `json:"set,omitempty"`
+	Unset   []string          `json:"unset,omitempty"`
+}
+
+// HooksRequest sets a project's hooks (`devport set NAME --before-start
+// CMD`, --before-start-unset, POST /v1/projects/{name}/hooks). BeforeStart
+// "" removes the hook. It takes effect at the next start: a running
+// project keeps running.
+type HooksRequest struct {
+	BeforeStart string `json:"before_start"`
 }
 
 // XdebugRequest turns Xdebug of a project's PHP on or off (`devport
