@@ -204,23 +204,3 @@ func (e *EnvHooksEditor) applyHook() {
 		})
 	})
 }
-
-// lineDiff turns a box's text into the change from stored by
-// phpIniDiff's parsing (project.go: one KEY = VALUE a line; blank lines
-// and lines starting with ";" or "#" skipped; a value's ends trimmed of
-// spaces and double quotes). what names the box in the error of a line
-// without "=", and example shows a good line, in place of phpIniDiff's
-// own. (phpIniDiff could take what and example itself; project.go is
-// being changed elsewhere, so its words are swapped here meanwhile, and
-// TestLineDiff holds the swap.)
-func lineDiff(stored map[string]string, text, what, example string) (set map[string]string, unset []string, err error) {
-	req, err := phpIniDiff(stored, text)
-	if err != nil {
-		msg := strings.TrimPrefix(err.Error(), "php.ini ")
-		if i := strings.LastIndex(msg, ", e.g. "); i >= 0 {
-			msg = msg[:i]
-		}
-		return nil, nil, fmt.Errorf("%s %s, e.g. %s", what, msg, example)
-	}
-	return req.Set, req.Unset, nil
-}

@@ -33,9 +33,11 @@ type ProjectView struct {
 	Routes *widget.Label
 	// Data is the project's data services (data.go).
 	Data *DataView
-	// RouteEdit adds and removes the project's routes (routes.go), in
-	// Settings.
+	// RouteEdit adds and removes the project's routes (routes.go), and
+	// EnvHooks changes its services' environment and its before_start
+	// hook (envhooks.go), in Settings.
 	RouteEdit *RoutesEditor
+	EnvHooks  *EnvHooksEditor
 	name      string
 	u         *UI
 	// asked numbers the reloads, shown is the newest on screen (UI
@@ -140,6 +142,8 @@ func (u *UI) newProjectView(ctx context.Context, p wire.ProjectStatus) *ProjectV
 	pv.Overview.Add(widget.NewCard("Routes", "Settings adds and removes them, as devport route "+name+" add|rm does", pv.Routes))
 	pv.RouteEdit = pv.newRoutesEditor()
 	pv.Settings.Add(widget.NewCard("Routes", "a prefix sent to a service, a folder or a URL", pv.RouteEdit.Box))
+	pv.EnvHooks = pv.newEnvHooksEditor(p)
+	pv.Settings.Add(widget.NewCard("Environment and hooks", "what the services get, and what runs before start", pv.EnvHooks.Box))
 	pv.update(p)
 	pv.follow(ctx)
 	return pv
@@ -266,10 +270,18 @@ func (pv *ProjectView) applyPHPIni(se *ServiceEditor) {
 	})
 }
 
-// phpIniDiff turns the box's text into the change from stored: one
-// KEY = VALUE a line (blank lines and lines starting with ";" or "#"
-// skipped).
+// phpIniDiff turns the php.ini box's text into the change from stored.
 func phpIniDiff(stored map[string]string, text string) (wire.PHPIniRequest, error) {
+	set, unset, err := lineDiff(stored, text, "php.ini", "memory_limit = 1G")
+	return wire.PHPIniRequest{Set: set, Unset: unset}, err
+}
+
+// lineDiff turns a box of KEY = VALUE lines into the change from stored:
+// the keys to set (added or changed) and those to unset (removed). Blank
+// lines and lines starting with ";" or "#" are skipped, and a value's ends
+// are trimmed of spaces and double quotes. A line without "=" is refused,
+// naming the box (what) and showing a good line (example).
+func lineDiff(stored map[string]string, text, what, example string) (set map[string]string, unset []string, err error) {
 	want := map[string]string{}
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
@@ -278,26 +290,25 @@ func phpIniDiff(stored map[string]string, text string) (wire.PHPIniRequest, erro
 		}
 		k, v, ok := strings.Cut(line, "=")
 		if !ok {
-			return wire.PHPIniRequest{}, fmt.Errorf("php.ini line %d %q: use KEY = VALUE, e.g. memory_limit = 1G", i+1, line)
+			return nil, nil, fmt.Errorf("%s line %d %q: use KEY = VALUE, e.g. %s", what, i+1, line, example)
 		}
 		want[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"`)
 	}
-	var req wire.PHPIniRequest
 	for k, v := range want {
 		if old, ok := stored[k]; !ok || old != v {
-			if req.Set == nil {
-				req.Set = map[string]string{}
+			if set == nil {
+				set = map[string]string{}
 			}
-			req.Set[k] = v
+			set[k] = v
 		}
 	}
 	for k := range stored {
 		if _, ok := want[k]; !ok {
-			req.Unset = append(req.Unset, k)
+			unset = append(unset, k)
 		}
 	}
-	slices.Sort(req.Unset)
-	return req, nil
+	slices.Sort(unset)
+	return set, unset, nil
 }
 
 // showPHPIni shows the stored directives in the php.ini box, unless the
@@ -455,6 +466,9 @@ func (pv *ProjectView) show(p wire.ProjectStatus) {
 	pv.Routes.SetText(strings.Join(routes, "\n"))
 	if pv.RouteEdit != nil {
 		pv.RouteEdit.show(p)
+	}
+	if pv.EnvHooks != nil {
+		pv.EnvHooks.show(p)
 	}
 	for _, s := range p.Services {
 		se := pv.Services[s.Name]

@@ -19,6 +19,9 @@ func TestRoutesEditor(t *testing.T) {
 	pn := selectProject(t, u, "shop")
 	test.Tap(pn.TabButtons[TabSettings])
 	re := pn.View.RouteEdit
+	if eh := pn.View.EnvHooks; eh == nil || eh.Env["web"] == nil || eh.BeforeStart == nil {
+		t.Error("the Settings tab has no environment and hooks editor for web")
+	}
 	if len(re.Remove) != 0 {
 		t.Errorf("the service's own route can be removed: %v", re.Remove)
 	}
