@@ -30,6 +30,7 @@ func (c *CLI) serve(ctx context.Context, args []string) error {
 	o.Start = splitList(l.start)
 	o.Restore = !l.noRestore
 	o.Out = c.Stdout
+	o.TuneGC = true // a headless engine: the proxy's throughput first
 	paths, err := c.paths()
 	if err != nil {
 		return err

@@ -42,6 +42,12 @@ type ServeOptions struct {
 	// was killed); false forgets them instead (--no-restore). See
 	// restore.go.
 	Restore bool
+	// TuneGC has the collector run less often (proxy.TuneGC): the proxy's
+	// hot path allocates per request. The headless engine sets it; the
+	// window's process does not, because there the same setting lets every
+	// window built grow the heap's headroom, which a desktop app then keeps
+	// (docs/performance.md, "Window memory").
+	TuneGC bool
 }
 
 // Serve runs the engine: it binds the proxy on loopback, opens the control
@@ -63,7 +69,9 @@ func (m *Manager) Serve(ctx context.Context, o ServeOptions) (err error) {
 	defer unlock()
 	m.killLeftovers(ctx, out) // orphans.go: what a killed engine left running
 	m.startBackground()       // crash watches and restart timers; StopAll ends them
-	proxy.TuneGC()            // collect less often: the proxy's hot path allocates per request
+	if o.TuneGC {
+		proxy.TuneGC()
+	}
 	if m.caBundle, err = m.ca.WriteBundle(); err != nil {
 		return err
 	}
