@@ -16,19 +16,27 @@ import (
 	"time"
 )
 
-// memory is what the kernel counts for one process, in kB as
-// /proc/PID/status and /proc/PID/smaps_rollup report it.
+// memory is what the kernel counts for one process, in kB as /proc
+// reports it: RSS and PSS, and RSS by kind of mapping, which says where
+// a difference is. Anon holds Go's heap and stacks and what C code maps
+// (Mesa's buffers), CHeap is malloc's brk heap (Mesa, GLFW, SQLite),
+// Files the binary and the shared libraries (LLVM for Mesa's llvmpipe).
 type memory struct {
-	RSS, PSS int
+	RSS, PSS           int
+	Anon, CHeap, Files int
 }
 
 // mb is kB in MB of 1024 kB, as /proc counts.
 func mb(kB int) int { return (kB + 512) / 1024 }
 
-func (m memory) String() string { return fmt.Sprintf("RSS %d MB (PSS %d MB)", mb(m.RSS), mb(m.PSS)) }
+func (m memory) String() string {
+	return fmt.Sprintf("RSS %d MB (PSS %d MB; anonymous %d MB, malloc heap %d MB, files %d MB)",
+		mb(m.RSS), mb(m.PSS), mb(m.Anon), mb(m.CHeap), mb(m.Files))
+}
 
-// readMemory reads VmRSS from /proc/PID/status and Pss from
-// /proc/PID/smaps_rollup (0 when the kernel has no rollup).
+// readMemory reads VmRSS from /proc/PID/status, Pss from
+// /proc/PID/smaps_rollup (0 when the kernel has no rollup) and the RSS of
+// each kind of mapping from /proc/PID/smaps.
 func readMemory(pid int) (memory, error) {
 	var m memory
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -40,6 +48,26 @@ func readMemory(pid int) (memory, error) {
 	}
 	if rollup, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid)); err == nil {
 		m.PSS = procField(string(rollup), "Pss:")
+	}
+	smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return m, err
+	}
+	var kind *int
+	for _, line := range strings.Split(string(smaps), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":"): // a mapping's first line
+			kind = &m.Anon // no name, [stack], [anon:…]
+			if len(f) >= 6 && f[5] == "[heap]" {
+				kind = &m.CHeap
+			} else if len(f) >= 6 && strings.HasPrefix(f[5], "/") {
+				kind = &m.Files
+			}
+		case len(f) >= 2 && f[0] == "Rss:" && kind != nil:
+			n, _ := strconv.Atoi(f[1])
+			*kind += n
+		}
 	}
 	return m, nil
 }
