@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/devport/devport/app/cli.Version=$(VERSION)
 export CGO_ENABLED := 1
 
-.PHONY: all build run deps deps-run test test-images bench bench-runtimes bench-reload bench-proxy vet clean package screenshots
+.PHONY: all build run deps deps-run test test-images bench bench-runtimes bench-reload bench-proxy bench-gui vet clean package screenshots
 
 all: build
 
@@ -68,7 +68,15 @@ bench-proxy:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./proxy/
 	bash bench/run.sh
 
-bench: bench-runtimes bench-reload bench-proxy
+# bench-gui: the window's memory under Xvfb. A bare Fyne window with one
+# label (bench/fynefloor) is the floor; devport with 10 projects then
+# opens and closes every window it reaches 20 times, and its RSS must stay
+# within the floor + 40 MB (e2e/guimem_test.go, docs/performance.md).
+# DEVPORT_BENCH_CYCLES=N changes the 20.
+bench-gui: build
+	DEVPORT_BENCH=1 $(GO) test -count=1 -timeout 30m -run TestGUIMemory -v ./e2e/
+
+bench: bench-runtimes bench-reload bench-proxy bench-gui
 
 # package: the desktop bundle (devport.tar.xz with the binary, icon and
 # .desktop file) through fyne package, which reads FyneApp.toml.

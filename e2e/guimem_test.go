@@ -1,0 +1,255 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/devport/devport/internal/testenv"
+)
+
+// guiStep is one click of the memory benchmark: target (a name the window
+// writes to DEVPORT_LAYOUT_FILE, gui.UI.Targets) is clicked in the main
+// window; when window is set (a title pattern for xdotool search), the
+// click opens that window, which stays dwell and is closed by close:
+//
+//	"wm-delete"     the window manager's close button (closeWindow)
+//	"key:NAME"      xdotool key NAME in the window (key:Escape)
+//	"click:TARGET"  a target in the opened window (click:wizard-cancel)
+//
+// Without window the click opens nothing (a sidebar entry, a tab) and the
+// benchmark waits dwell. A step whose target the layout lacks is skipped,
+// so the table can list controls of a window that is being rebuilt.
+// listed marks a control in the scrolled list of projects: with 10
+// projects most rows are below the fold, and the benchmark scrolls the
+// list (the mouse wheel, as a user does) to bring it up first.
+type guiStep struct {
+	target string
+	window string
+	close  string
+	dwell  time.Duration
+	listed bool
+}
+
+// guiSteps opens and closes every window the main window reaches, for
+// each project: the wizard, the settings, and each project's windows. The
+// project:/tab: and logs: rows are the sidebar and tabbed pane the main
+// window is turning into; today's window skips them.
+func guiSteps(projects []string) []guiStep {
+	steps := []guiStep{
+		{target: "new-project", window: "^devport: new project$", close: "click:wizard-cancel", dwell: 300 * time.Millisecond},
+		{target: "settings", window: "^devport: settings$", close: "wm-delete", dwell: time.Second}, // trust stores and tools load
+	}
+	for _, p := range projects {
+		steps = append(steps,
+			guiStep{target: "project:" + p, dwell: 300 * time.Millisecond, listed: true},
+			guiStep{target: "tab:overview", dwell: 300 * time.Millisecond},
+			guiStep{target: "tab:logs", dwell: 300 * time.Millisecond},
+			guiStep{target: "tab:settings", dwell: 300 * time.Millisecond},
+			guiStep{target: "details:" + p, window: "^devport: " + p + "$", close: "wm-delete", dwell: 300 * time.Millisecond, listed: true},
+			guiStep{target: "logs:" + p, window: "^devport: logs of " + p + "$", close: "wm-delete", dwell: 300 * time.Millisecond, listed: true},
+		)
+	}
+	return steps
+}
+
+// TestGUIMemory measures the window's memory against a floor: a bare
+// Fyne window with one label (bench/fynefloor, the same Fyne) under the
+// same Xvfb. devport, with 10 projects (two of them running), opens and
+// closes every window it reaches 20 times (guiSteps); its RSS a few
+// seconds after must stay within the floor + 40 MB. It only runs under
+// DEVPORT_BENCH=1 (make bench-gui); DEVPORT_BENCH_CYCLES changes the 20.
+// The environment reaches devport, so GOGC=100 make bench-gui measures it
+// without proxy.TuneGC's collector setting (docs/performance.md).
+func TestGUIMemory(t *testing.T) {
+	if os.Getenv("DEVPORT_BENCH") != "1" {
+		t.Skip("a benchmark: run it with DEVPORT_BENCH=1 (make bench-gui)")
+	}
+	for _, tool := range []string{"Xvfb", "xdotool", "go"} {
+		testenv.Tool(t, tool)
+	}
+	testenv.Need(t, "apache2", testenv.Have("apache2") || fileExists("/usr/sbin/apache2"), testenv.InstallFix)
+	const projects, running, budgetMB = 10, 2, 40
+	cycles := 20
+	if s := os.Getenv("DEVPORT_BENCH_CYCLES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("DEVPORT_BENCH_CYCLES=%q: want a count", s)
+		}
+		cycles = n
+	}
+	report := func(format string, args ...any) {
+		t.Helper()
+		line := fmt.Sprintf(format, args...)
+		t.Log(line)
+		fmt.Println(line)
+	}
+
+	floorBin := filepath.Join(t.TempDir(), "fynefloor")
+	if b, err := exec.Command("go", "build", "-o", floorBin, "../bench/fynefloor").CombinedOutput(); err != nil {
+		t.Fatalf("build bench/fynefloor: %v\n%s", err, b)
+	}
+	e := newEnv(t)
+	var names, start []string
+	for i := 1; i <= projects; i++ {
+		example, name := "static-site", fmt.Sprintf("site%d", i)
+		if i <= 4 {
+			example, name = "php-shop", fmt.Sprintf("shop%d", i)
+		}
+		e.mustRun("add", e.copyExample(example, name), "--name", name)
+		names = append(names, name)
+		if len(start) < running {
+			start = append(start, name)
+		}
+	}
+	display := startXvfb(t)
+	x := xdo{t: t, display: display}
+
+	floor := floorMemory(t, x, floorBin, e.user)
+	report("floor (bench/fynefloor, one label): %v", floor)
+
+	https, http := freePort(t), freePort(t)
+	places := layout{t: t, path: filepath.Join(e.root, "layout.json")}
+	cmd := exec.Command(bin, "--https-port", strconv.Itoa(https), "--http-port", strconv.Itoa(http), "--start", strings.Join(start, ","))
+	cmd.Env = append(withoutDBus(e.environ()), "DISPLAY="+display, "LANG=en_US.UTF-8", "DEVPORT_LAYOUT_FILE="+places.path)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { // a failed run still stops the engine and its backends
+		if cmd.ProcessState == nil {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-done
+			}
+		}
+	})
+	pid := cmd.Process.Pid
+	waitFor(t, "the engine is ready", func() bool { return strings.Contains(out.String(), "devport: ready") })
+	main := x.waitWindow("^devport$")
+	waitFor(t, strings.Join(start, " and ")+" running", func() bool {
+		var ps []struct{ Name, State string }
+		if json.Unmarshal([]byte(e.mustRun("ls", "--json")), &ps) != nil {
+			return false
+		}
+		n := 0
+		for _, p := range ps {
+			if p.State == "running" {
+				n++
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+		return n == len(start)
+	})
+	width, height := x.size(main)
+	time.Sleep(5 * time.Second) // first frames, the engine's first refreshes
+	idle := mustMemory(t, pid)
+	report("devport idle, %d projects (%d running), before cycling: %v", projects, running, idle)
+
+	steps := guiSteps(names)
+	skipped := map[string]string{}
+	skip := func(target, why string) {
+		if _, ok := skipped[target]; !ok {
+			skipped[target] = why
+			t.Logf("skipping %s: %s", target, why)
+		}
+	}
+	var series []string
+	opened, scrolled := 0, 0
+	top := -1 // where the list's first control is with the list scrolled to the top
+	t0 := time.Now()
+	for c := 1; c <= cycles; c++ {
+		for _, s := range steps {
+			if _, ok := skipped[s.target]; ok {
+				continue
+			}
+			at, ok := places.find(s.target, 2*time.Second)
+			if !ok {
+				skip(s.target, "not in the layout file")
+				continue
+			}
+			if s.listed {
+				if top < 0 {
+					top = at[1] // the first listed step, before any scrolling
+				}
+				if at[1] < top || at[1] > top+listBand {
+					at = x.scrollTo(main, places, s.target, at, top)
+					scrolled++
+				}
+			}
+			if at[0] < 0 || at[1] < 0 || at[0] >= width || at[1] >= height {
+				skip(s.target, fmt.Sprintf("at %v, outside the %dx%d window", at, width, height))
+				continue
+			}
+			x.click(main, at)
+			if s.window == "" {
+				time.Sleep(s.dwell)
+				continue
+			}
+			win := x.waitWindow(s.window)
+			time.Sleep(s.dwell)
+			switch how := s.close; {
+			case how == "wm-delete":
+				if err := closeWindow(display, win); err != nil {
+					t.Fatalf("close %s (%s): %v", s.window, win, err)
+				}
+			case strings.HasPrefix(how, "key:"):
+				x.run("key", "--window", win, strings.TrimPrefix(how, "key:"))
+			case strings.HasPrefix(how, "click:"):
+				x.click(win, places.at(strings.TrimPrefix(how, "click:")))
+			default:
+				t.Fatalf("step %s: unknown close %q", s.target, how)
+			}
+			x.waitGone(s.window)
+			opened++
+		}
+		m := mustMemory(t, pid)
+		series = append(series, strconv.Itoa(mb(m.RSS)))
+		if c == 1 {
+			report("devport after cycle 1: %v", m)
+		}
+	}
+	t.Logf("%d windows opened and closed in %d cycles (%d scrolls of the list), %s", opened, cycles, scrolled, time.Since(t0).Round(time.Second))
+	report("devport RSS after each cycle (MB): %s", strings.Join(series, " "))
+	time.Sleep(5 * time.Second) // nothing forced: whatever the collector and the drivers give back by themselves
+	after := mustMemory(t, pid)
+	report("devport after %d cycles: %v", cycles, after)
+	over := mb(after.RSS) - mb(floor.RSS)
+	report("floor RSS %d MB, devport RSS %d MB (%d projects, %d cycles), over floor %d MB (budget %d MB)",
+		mb(floor.RSS), mb(after.RSS), projects, cycles, over, budgetMB)
+	if opened == 0 {
+		t.Errorf("no window was opened: the layout file had none of the targets")
+	}
+	if over > budgetMB {
+		t.Errorf("devport's window is %d MB over the floor, more than the budget of %d MB", over, budgetMB)
+	}
+
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("devport exited with %v:\n%s", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("devport did not quit 30s after SIGTERM:\n%s", out.String())
+	}
+	if s := out.String(); strings.Contains(s, "panic") || strings.Contains(s, "should have been called in fyne.Do") {
+		t.Errorf("output shows a panic or a thread error:\n%s", s)
+	}
+}
