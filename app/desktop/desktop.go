@@ -41,6 +41,11 @@ const raiseTimeout = 10 * time.Second
 // open on that engine (hosting it, or attached to it), it asks that one to
 // come to the front and start o.Start, and returns nil at once: one
 // window, one tray icon.
+// trimCHeap hands the C heap's free memory back to the system after a
+// window closed (gui.Options.TrimCHeap); set where there is a way to
+// (trim_linux.go), nil elsewhere.
+var trimCHeap func()
+
 func Open(ctx context.Context, o cli.WindowOptions) error {
 	stderr := o.Stderr
 	if stderr == nil {
@@ -94,6 +99,7 @@ func Open(ctx context.Context, o cli.WindowOptions) error {
 		Checks:    engine.Checks{},
 		AccessLog: o.Paths.AccessLog,
 		Tray:      tray,
+		TrimCHeap: trimCHeap,
 		// The pane's "Open in terminal" and "Open in editor" (README).
 		Terminal: os.Getenv("DEVPORT_TERMINAL"),
 		Editor:   os.Getenv("DEVPORT_EDITOR"),

@@ -195,6 +195,9 @@ func (pn *Pane) release() {
 		pn.closeFn = nil
 	}
 	pn.stopLogs()
+	if pn.View != nil {
+		pn.u.released()
+	}
 	pn.View = nil
 	for _, page := range pn.pages {
 		page.Objects = nil

@@ -3,6 +3,7 @@ package gui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -217,5 +218,43 @@ func TestBannerLaidOut(t *testing.T) {
 	}
 	if pane := u.Pane.Box; fyne.CurrentApp().Driver().AbsolutePositionForObject(pane).Y+pane.Size().Height > abs.Y {
 		t.Error("the pane runs under the banner")
+	}
+}
+
+// TestReleasedAfterClose: closing a window, or the pane letting a
+// project go, hands the memory back once for a burst, and not after the
+// UI closed.
+func TestReleasedAfterClose(t *testing.T) {
+	trims := make(chan struct{}, 8)
+	fe := newDataEngine(paneProject("shop", wire.StateRunning), paneProject("blog", wire.StateStopped))
+	u := New(test.NewTempApp(t), Options{Engine: fe, Checks: wizardChecks{}, Manual: true, TrimCHeap: func() { trims <- struct{}{} }})
+	t.Cleanup(func() { u.Close(); u.Idle() })
+	u.Idle()
+	count := func(wait time.Duration) int {
+		n := 0
+		deadline := time.After(wait)
+		for {
+			select {
+			case <-trims:
+				n++
+			case <-deadline:
+				return n
+			}
+		}
+	}
+	if n := count(releaseDelay + time.Second); n != 1 {
+		t.Errorf("%d releases after starting up, want 1", n)
+	}
+	u.ShowSettings()
+	u.SettingsView.Win.Close()
+	selectProject(t, u, "blog")
+	selectProject(t, u, "shop")
+	if n := count(releaseDelay + time.Second); n != 1 {
+		t.Errorf("%d releases after a window closed and two projects were let go, want 1", n)
+	}
+	selectProject(t, u, "blog")
+	u.Close()
+	if n := count(releaseDelay + time.Second); n != 0 {
+		t.Errorf("%d releases after the UI closed, want none", n)
 	}
 }

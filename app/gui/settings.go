@@ -92,7 +92,7 @@ func (u *UI) ShowSettings() {
 			s.Win.Close()
 		}
 	})
-	s.Win.SetOnClosed(func() { u.SettingsView = nil })
+	s.Win.SetOnClosed(func() { u.SettingsView = nil; u.released() })
 	u.SettingsView = s
 	u.loadSettings(s)
 	s.Win.Show()

@@ -45,6 +45,10 @@ type Options struct {
 	Terminal, Editor string
 	// Quit ends the app; default fyne.App.Quit.
 	Quit func()
+	// TrimCHeap hands the C heap's free memory back to the system
+	// (malloc_trim on glibc), after a window closed (release.go); nil
+	// does nothing.
+	TrimCHeap func()
 	// Manual queues the UI work of background actions and events until
 	// Idle runs it on the caller's goroutine, instead of fyne.Do. Tests
 	// use it: with the test driver, fyne.Do runs the work on the calling
@@ -91,6 +95,8 @@ type UI struct {
 	// QuitConfirm asks before Quit stops running projects (quit.go); nil
 	// until asked.
 	QuitConfirm *dialog.ConfirmDialog
+
+	releaseTimer *time.Timer // release.go: hands back what closed windows held
 
 	pending atomic.Int64 // background actions still running
 	queued  []func()     // Manual: UI work waiting for Idle
@@ -173,7 +179,14 @@ func (u *UI) raise(req wire.RaiseRequest) {
 }
 
 // Close ends the event subscription and every log follower.
-func (u *UI) Close() { u.stop() }
+func (u *UI) Close() {
+	u.stop()
+	u.mu.Lock()
+	if u.releaseTimer != nil {
+		u.releaseTimer.Stop()
+	}
+	u.mu.Unlock()
+}
 
 // Idle waits until every action started in the background has finished
 // and its result is on screen; with Manual it runs the queued UI work on
@@ -273,6 +286,9 @@ func (u *UI) Refresh() {
 		u.do(func() {
 			if n < u.shown {
 				return // a newer list is on screen
+			}
+			if u.shown == 0 {
+				u.released() // what starting up took (the CA, the migrations, the first layout)
 			}
 			u.shown = n
 			if err != nil {

@@ -293,6 +293,7 @@ func (u *UI) newWizard() *Wizard {
 		if u.Wizard == w {
 			u.Wizard = nil
 		}
+		u.released()
 	})
 	w.Folder.OnSubmitted = func(string) { w.next() }
 	w.Win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
