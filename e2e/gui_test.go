@@ -108,25 +108,8 @@ func TestDesktopWindow(t *testing.T) {
 			if tc.start {
 				cmd.Args = append(cmd.Args, "--start", "shop")
 			}
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			var out lockedBuffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			t.Cleanup(func() { // a failed test still stops the engine and its backends
-				if cmd.ProcessState == nil {
-					syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-					select {
-					case <-done:
-					case <-time.After(30 * time.Second):
-						syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-						<-done
-					}
-				}
-			})
+			w := runWindow(t, cmd)
+			out := w.out
 			x := xdo{t: t, display: display}
 			waitFor(t, "the engine is ready", func() bool { return strings.Contains(out.String(), "devport: ready") })
 			// The engine's pid is in engine.lock (with dbus-run-session,
@@ -218,17 +201,7 @@ func TestDesktopWindow(t *testing.T) {
 			} else if err := syscall.Kill(pid, syscall.SIGTERM); err != nil { // as a session manager would
 				t.Fatal(err)
 			}
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("devport exited with %v:\n%s", err, out.String())
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatalf("devport did not quit 30s after SIGTERM:\n%s", out.String())
-			}
-			if s := out.String(); strings.Contains(s, "panic") || strings.Contains(s, "should have been called in fyne.Do") {
-				t.Errorf("output shows a panic or a thread error:\n%s", s)
-			}
+			w.exited(t)
 		})
 	}
 }

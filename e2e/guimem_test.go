@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -117,25 +116,8 @@ func TestGUIMemory(t *testing.T) {
 	places := layout{t: t, path: filepath.Join(e.root, "layout.json")}
 	cmd := exec.Command(bin, "--https-port", strconv.Itoa(https), "--http-port", strconv.Itoa(http), "--start", strings.Join(start, ","))
 	cmd.Env = append(withoutDBus(e.environ()), "DISPLAY="+display, "LANG=en_US.UTF-8", "DEVPORT_LAYOUT_FILE="+places.path)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { // a failed run still stops the engine and its backends
-		if cmd.ProcessState == nil {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-				<-done
-			}
-		}
-	})
+	w := runWindow(t, cmd)
+	out := w.out
 	pid := cmd.Process.Pid
 	waitFor(t, "the engine is ready", func() bool { return strings.Contains(out.String(), "devport: ready") })
 	main := x.waitWindow("^devport$")
@@ -236,18 +218,5 @@ func TestGUIMemory(t *testing.T) {
 		t.Errorf("devport's window is %d MB over the floor, more than the budget of %d MB", over, budgetMB)
 	}
 
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("devport exited with %v:\n%s", err, out.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("devport did not quit 30s after SIGTERM:\n%s", out.String())
-	}
-	if s := out.String(); strings.Contains(s, "panic") || strings.Contains(s, "should have been called in fyne.Do") {
-		t.Errorf("output shows a panic or a thread error:\n%s", s)
-	}
+	w.quit(t)
 }

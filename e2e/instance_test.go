@@ -24,6 +24,14 @@ func startWindow(t *testing.T, e *env, display string, args ...string) *window {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(withoutDBus(e.environ()), "DISPLAY="+display, "LANG=en_US.UTF-8")
+	return runWindow(t, cmd)
+}
+
+// runWindow starts cmd, a devport window, in its own process group with
+// its output kept, and stops the group when the test ends: a failed test
+// still stops the engine and its backends.
+func runWindow(t *testing.T, cmd *exec.Cmd) *window {
+	t.Helper()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	w := &window{cmd: cmd, out: &lockedBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = w.out, w.out
@@ -51,13 +59,23 @@ func (w *window) quit(t *testing.T) {
 	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	w.exited(t)
+}
+
+// exited waits up to 30 s for the window to exit, which must be with 0
+// and with no panic or thread error in its output.
+func (w *window) exited(t *testing.T) {
+	t.Helper()
 	select {
 	case err := <-w.done:
 		if err != nil {
 			t.Errorf("the window exited with %v:\n%s", err, w.out.String())
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("the window did not quit 30 s after SIGTERM:\n%s", w.out.String())
+		t.Fatalf("the window did not quit 30 s after it was asked to:\n%s", w.out.String())
+	}
+	if s := w.out.String(); strings.Contains(s, "panic") || strings.Contains(s, "should have been called in fyne.Do") {
+		t.Errorf("the window's output shows a panic or a thread error:\n%s", s)
 	}
 }
 
@@ -139,9 +157,6 @@ func TestSecondLaunch(t *testing.T) {
 				if err := g.stop(t); err != nil {
 					t.Errorf("engine exit: %v\n%s", err, g.output())
 				}
-			}
-			if s := open.out.String(); strings.Contains(s, "panic") || strings.Contains(s, "should have been called in fyne.Do") {
-				t.Errorf("the window's output shows a panic or a thread error:\n%s", s)
 			}
 		})
 	}
