@@ -108,16 +108,5 @@ func (db *DB) SetBeforeStart(ctx context.Context, name, cmd string) error {
 	if r := hookReason(cmd); r != "" {
 		return &ValidationError{Field: "before start", Value: cmd, Reason: r, Fix: "give a shell command, e.g. --before-start 'composer install'"}
 	}
-	res, err := db.w.ExecContext(ctx, `UPDATE projects SET before_start = ? WHERE name = ?`, cmd, name)
-	if err != nil {
-		return fmt.Errorf("store: set before_start of %s: %w", name, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("store: set before_start of %s: %w", name, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("project %q: %w", name, ErrNotFound)
-	}
-	return nil
+	return db.execProject(ctx, name, "set before_start of", `UPDATE projects SET before_start = ? WHERE name = ?`, cmd, name)
 }

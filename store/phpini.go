@@ -87,18 +87,7 @@ func (db *DB) SetPHPIni(ctx context.Context, name string, set map[string]string,
 // Nothing else of the project changes. A project that does not exist
 // gives an error wrapping ErrNotFound.
 func (db *DB) SetXdebug(ctx context.Context, name string, on bool) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE projects SET xdebug = ? WHERE name = ?`, on, name)
-	if err != nil {
-		return fmt.Errorf("store: set xdebug of %s: %w", name, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("store: set xdebug of %s: %w", name, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("project %q: %w", name, ErrNotFound)
-	}
-	return nil
+	return db.execProject(ctx, name, "set xdebug of", `UPDATE projects SET xdebug = ? WHERE name = ?`, on, name)
 }
 
 // decodePHPIni reads the php_ini column; nil when it is empty.

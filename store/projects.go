@@ -447,13 +447,20 @@ func loadServices(ctx context.Context, tx *sql.Tx, where string, args []any, byI
 // services; its events stay. It returns an error wrapping ErrNotFound when
 // there is no such project.
 func (db *DB) RemoveProject(ctx context.Context, name string) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM projects WHERE name = ?`, name)
+	return db.execProject(ctx, name, "remove project", `DELETE FROM projects WHERE name = ?`, name)
+}
+
+// execProject runs query, which changes or deletes the row of project
+// name, and gives an error wrapping ErrNotFound when there is no such
+// project; what names the change in other errors ("store: WHAT NAME: …").
+func (db *DB) execProject(ctx context.Context, name, what, query string, args ...any) error {
+	res, err := db.w.ExecContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("store: remove project %q: %w", name, err)
+		return fmt.Errorf("store: %s %s: %w", what, name, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("store: remove project %q: %w", name, err)
+		return fmt.Errorf("store: %s %s: %w", what, name, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("project %q: %w", name, ErrNotFound)
