@@ -100,20 +100,25 @@ func (f *dataEngine) SetDebug(_ context.Context, name string, req wire.DebugRequ
 	if err := f.record("debug %s %s %v", name, req.Service, req.On); err != nil {
 		return wire.ProjectStatus{}, err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i, p := range f.projects {
-		if p.Name != name {
-			continue
-		}
+	return f.change(name, func(p *wire.ProjectStatus) {
 		p.Services = slices.Clone(p.Services)
 		for j := range p.Services {
 			if p.Services[j].Name == req.Service {
 				p.Services[j].Debug = req.On
 			}
 		}
-		f.projects[i] = p
-		return p, nil
+	})
+}
+
+// change applies fn to the project called name, stored, and returns it.
+func (f *dataEngine) change(name string, fn func(*wire.ProjectStatus)) (wire.ProjectStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.projects {
+		if f.projects[i].Name == name {
+			fn(&f.projects[i])
+			return f.projects[i], nil
+		}
 	}
 	return wire.ProjectStatus{}, errors.New("no project " + name)
 }
@@ -124,16 +129,7 @@ func (f *dataEngine) SetXdebug(_ context.Context, name string, req wire.XdebugRe
 	if err := f.record("xdebug %s %v", name, req.On); err != nil {
 		return wire.ProjectStatus{}, err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i, p := range f.projects {
-		if p.Name == name {
-			p.Xdebug = req.On
-			f.projects[i] = p
-			return p, nil
-		}
-	}
-	return wire.ProjectStatus{}, errors.New("no project " + name)
+	return f.change(name, func(p *wire.ProjectStatus) { p.Xdebug = req.On })
 }
 
 // SetPHP records the call and stores the version as set (auto: the
@@ -142,12 +138,7 @@ func (f *dataEngine) SetPHP(_ context.Context, name string, req wire.PHPRequest)
 	if err := f.record("php %s %s %q", name, req.Service, req.Version); err != nil {
 		return wire.ProjectStatus{}, err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i, p := range f.projects {
-		if p.Name != name {
-			continue
-		}
+	return f.change(name, func(p *wire.ProjectStatus) {
 		for j, s := range p.Services {
 			if s.Name == req.Service {
 				s.PHP, s.PHPFrom = req.Version, "set"
@@ -157,10 +148,7 @@ func (f *dataEngine) SetPHP(_ context.Context, name string, req wire.PHPRequest)
 				p.Services[j] = s
 			}
 		}
-		f.projects[i] = p
-		return p, nil
-	}
-	return wire.ProjectStatus{}, errors.New("no project " + name)
+	})
 }
 
 // SetPHPIni records the call and stores the change, or fails with fail
@@ -213,12 +201,7 @@ func (f *dataEngine) SetEnv(_ context.Context, name string, req wire.EnvRequest)
 	if err := f.record("env %s %s", name, strings.Join(changes, "; ")); err != nil {
 		return wire.ProjectStatus{}, err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i, p := range f.projects {
-		if p.Name != name {
-			continue
-		}
+	return f.change(name, func(p *wire.ProjectStatus) {
 		p.Services = slices.Clone(p.Services)
 		for _, se := range req.Services {
 			for j, s := range p.Services {
@@ -236,10 +219,7 @@ func (f *dataEngine) SetEnv(_ context.Context, name string, req wire.EnvRequest)
 				p.Services[j].Env = env
 			}
 		}
-		f.projects[i] = p
-		return p, nil
-	}
-	return wire.ProjectStatus{}, errors.New("no project " + name)
+	})
 }
 
 // SetHooks records the call and stores the hook, or fails with fail.
@@ -247,16 +227,7 @@ func (f *dataEngine) SetHooks(_ context.Context, name string, req wire.HooksRequ
 	if err := f.record("hooks %s %q", name, req.BeforeStart); err != nil {
 		return wire.ProjectStatus{}, err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i, p := range f.projects {
-		if p.Name == name {
-			p.BeforeStart = req.BeforeStart
-			f.projects[i] = p
-			return p, nil
-		}
-	}
-	return wire.ProjectStatus{}, errors.New("no project " + name)
+	return f.change(name, func(p *wire.ProjectStatus) { p.BeforeStart = req.BeforeStart })
 }
 
 func (f *dataEngine) AddRoute(_ context.Context, name string, req wire.RouteRequest) (wire.RouteStatus, error) {
@@ -316,6 +287,13 @@ func (f *dataEngine) Subscribe() (<-chan wire.Event, func()) {
 			close(ch)
 		})
 	}
+}
+
+// subscribers is how many subscriptions are open.
+func (f *dataEngine) subscribers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.subs)
 }
 
 // emit sends e to every subscriber and returns how many there were.

@@ -151,7 +151,7 @@ func TestPaneCopyURL(t *testing.T) {
 // selection lets go of them.
 func TestPaneReleases(t *testing.T) {
 	u, fe := paneUI(t, paneProject("shop", wire.StateRunning), paneProject("blog", wire.StateStopped))
-	subscribers := func() int { return fe.emit(wire.Event{Kind: wire.EventProgress}) }
+	subscribers := fe.subscribers
 	if n := subscribers(); n != 2 { // the window, and the selected project's view
 		t.Errorf("%d subscribers with a project shown, want 2", n)
 	}
@@ -170,13 +170,13 @@ func TestPaneReleases(t *testing.T) {
 	default:
 		t.Error("the hidden logs still follow their files")
 	}
-	if n := subscribers(); n != 2 {
-		t.Errorf("%d subscribers after another project was chosen, want 2", n)
-	}
+	// A follower unsubscribes from its own goroutine once cancelled.
+	eventually(t, "2 subscribers after another project was chosen", func() bool { return subscribers() == 2 })
 	u.Select("")
-	if n := subscribers(); n != 1 || pn.View != nil {
-		t.Errorf("%d subscribers and view %v with nothing selected, want 1 and none", n, pn.View)
+	if pn.View != nil {
+		t.Errorf("view %v with nothing selected, want none", pn.View)
 	}
+	eventually(t, "1 subscriber with nothing selected", func() bool { return subscribers() == 1 })
 }
 
 // TestWindowNeverResizes: a long name, a long URL and a long traceback
