@@ -3,10 +3,7 @@
 package stacks
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"crypto/rand"
 	"io"
 	"os/exec"
 	"sync"
@@ -31,20 +28,8 @@ func localRegistry(t *testing.T) string {
 // so that no other image shares the layer) and returns its tag.
 func tinyImage(t *testing.T, cli *client.Client, tag string, size int) {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	data := make([]byte, size)
-	_, _ = rand.Read(data)
-	if err := tw.WriteHeader(&tar.Header{Name: "blob", Mode: 0o644, Size: int64(size)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tw.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := cli.ImageImport(t.Context(), image.ImportSource{Source: &buf, SourceName: "-"}, tag, image.ImportOptions{})
+	buf := testregistry.Layer(t, size)
+	rc, err := cli.ImageImport(t.Context(), image.ImportSource{Source: buf, SourceName: "-"}, tag, image.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,8 @@
 package engine
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,19 +120,7 @@ func TestSetPHPPullProgress(t *testing.T) {
 // local registry's), and removes it locally, so that a pull downloads it.
 func pushTinyImage(t *testing.T, ref string, size int) {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	data := make([]byte, size)
-	_, _ = rand.Read(data)
-	if err := tw.WriteHeader(&tar.Header{Name: "blob", Mode: 0o644, Size: int64(size)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tw.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	buf := testregistry.Layer(t, size)
 	docker := func(stdin []byte, args ...string) {
 		t.Helper()
 		cmd := exec.Command("docker", args...)

@@ -4,7 +4,9 @@
 package testregistry
 
 import (
+	"archive/tar"
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"net"
 	"net/http"
@@ -53,4 +55,25 @@ func Start(t testing.TB, bin, dir string) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Layer is a one-layer image's root as a tar (what docker import takes)
+// holding size random bytes: random, so that no other image shares the
+// layer and a pull of it downloads all of it.
+func Layer(t testing.TB, size int) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	data := make([]byte, size)
+	_, _ = rand.Read(data)
+	if err := tw.WriteHeader(&tar.Header{Name: "blob", Mode: 0o644, Size: int64(size)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf
 }
