@@ -159,20 +159,13 @@ func (u *UI) Select(name string) {
 	}
 	p, ok := u.project(name)
 	pn.release()
-	u.mu.Lock()
-	u.selected = ""
-	if ok {
-		u.selected = name
-	}
-	u.mu.Unlock()
+	pn.Name = p.Name // "" when there is no such project
 	u.layoutRows()
 	if !ok {
-		pn.Name = ""
 		pn.body.Hide()
 		pn.empty.Show()
 		return
 	}
-	pn.Name = name
 	pn.Note.SetText("")
 	pn.Note.Hide()
 	ctx, cancel := context.WithCancel(u.ctx)

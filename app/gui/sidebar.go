@@ -119,11 +119,12 @@ func (r *Row) matches(q string) bool {
 // layoutRows shows the rows that match the filter, in name order.
 func (u *UI) layoutRows() {
 	q := strings.ToLower(strings.TrimSpace(u.Sidebar.Filter.Text))
+	selected := u.Pane.Name
 	u.mu.Lock()
 	var objs []fyne.CanvasObject
 	for _, p := range u.projects {
 		if r := u.rows[p.Name]; r != nil && r.matches(q) {
-			r.item.setSelected(p.Name == u.selected)
+			r.item.setSelected(p.Name == selected)
 			objs = append(objs, r.item)
 		}
 	}

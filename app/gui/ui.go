@@ -82,7 +82,6 @@ type UI struct {
 	mu       sync.Mutex
 	projects []wire.ProjectStatus
 	rows     map[string]*Row
-	selected string // the project in the pane
 	tray     *fyne.Menu
 	output   OutputLog
 
@@ -320,7 +319,8 @@ func (u *UI) apply(ps []wire.ProjectStatus) {
 	u.mu.Lock()
 	u.projects = ps
 	seen := map[string]bool{}
-	for _, p := range ps {
+	var shown *wire.ProjectStatus // the project in the pane, as listed now
+	for i, p := range ps {
 		seen[p.Name] = true
 		r := u.rows[p.Name]
 		if r == nil {
@@ -328,18 +328,19 @@ func (u *UI) apply(ps []wire.ProjectStatus) {
 			u.rows[p.Name] = r
 		}
 		r.update(p)
+		if p.Name == u.Pane.Name {
+			shown = &ps[i]
+		}
 	}
 	for n := range u.rows {
 		if !seen[n] {
 			delete(u.rows, n)
 		}
 	}
-	selected := u.selected
 	u.mu.Unlock()
 	switch {
-	case selected != "" && seen[selected]:
-		p, _ := u.project(selected)
-		u.Pane.update(p)
+	case shown != nil:
+		u.Pane.update(*shown)
 		u.layoutRows()
 	case len(ps) > 0: // the first project, or the next after a removal
 		u.Select(ps[0].Name)
