@@ -4,6 +4,12 @@ GO       ?= go
 BIN      ?= devport
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/devport/devport/app/cli.Version=$(VERSION)
+# TAGS: no_emoji leaves Fyne's colour emoji font (4 MB) out. Fyne parses it
+# again for every text style the window shows (regular, bold, monospace),
+# about 4.6 MB of heap each, and devport draws no emoji: a log line's emoji
+# falls back to the system's fonts. docs/performance.md, "Window memory".
+# e2e/helpers_test.go builds with the same tags (TestBuildTagsMatchMakefile).
+TAGS     ?= no_emoji
 export CGO_ENABLED := 1
 
 .PHONY: all build run deps deps-run test test-images bench bench-runtimes bench-reload bench-proxy bench-gui vet clean package screenshots
@@ -11,7 +17,7 @@ export CGO_ENABLED := 1
 all: build
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
+	$(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 deps-run:
 	bash scripts/install-deps.sh run
@@ -83,7 +89,7 @@ bench: bench-runtimes bench-reload bench-proxy bench-gui
 FYNE ?= $(shell command -v fyne 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/fyne)
 package:
 	test -x $(FYNE) || $(GO) install fyne.io/tools/cmd/fyne@latest
-	$(FYNE) package -os linux --release --name devport
+	$(FYNE) package -os linux --release --name devport --tags $(TAGS)
 
 # screenshots: the sidebar with running, stopped and failed projects, each
 # tab of the pane, the failure view, the wizard's steps and the settings, in

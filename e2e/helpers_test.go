@@ -23,6 +23,10 @@ import (
 // bin is the devport binary built once for the whole package.
 var bin string
 
+// buildTags are the Makefile's TAGS: the tests run the binary make builds
+// (TestBuildTagsMatchMakefile keeps the two equal).
+const buildTags = "no_emoji"
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "devport-e2e-bin-")
 	if err != nil {
@@ -35,7 +39,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = filepath.Join(dir, "devport")
-	build := exec.Command("go", "build", "-o", bin, "..")
+	build := exec.Command("go", "build", "-tags", buildTags, "-o", bin, "..")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build devport:", err)
