@@ -95,7 +95,7 @@ type UI struct {
 	// until asked.
 	QuitConfirm *dialog.ConfirmDialog
 
-	releaseTimer *time.Timer // release.go: hands back what closed windows held
+	release releaser // release.go: hands back what closed windows held
 
 	pending atomic.Int64 // background actions still running
 	queued  []func()     // Manual: UI work waiting for Idle
@@ -111,7 +111,7 @@ type UI struct {
 // tray), then run the app. Close releases the event subscription.
 func New(a fyne.App, o Options) *UI {
 	ctx, stop := context.WithCancel(context.Background())
-	u := &UI{app: a, opts: o, ctx: ctx, stop: stop, rows: map[string]*Row{}}
+	u := &UI{app: a, opts: o, ctx: ctx, stop: stop, rows: map[string]*Row{}, release: newReleaser()}
 	if u.opts.Quit == nil {
 		// Close first: nothing may draw once the app's loop has ended.
 		u.opts.Quit = func() { u.Close(); a.Quit() }
@@ -180,11 +180,7 @@ func (u *UI) raise(req wire.RaiseRequest) {
 // Close ends the event subscription and every log follower.
 func (u *UI) Close() {
 	u.stop()
-	u.mu.Lock()
-	if u.releaseTimer != nil {
-		u.releaseTimer.Stop()
-	}
-	u.mu.Unlock()
+	u.stopReleases()
 }
 
 // Idle waits until every action started in the background has finished
