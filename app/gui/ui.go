@@ -96,6 +96,10 @@ type UI struct {
 	QuitConfirm *dialog.ConfirmDialog
 
 	release releaser // release.go: hands back what closed windows held
+	// troubles and troubleQuiet: which failures follow has notified
+	// (notify.go); follow's goroutine only.
+	troubles     map[string]trouble
+	troubleQuiet time.Duration
 
 	pending atomic.Int64 // background actions still running
 	queued  []func()     // Manual: UI work waiting for Idle
@@ -111,7 +115,7 @@ type UI struct {
 // tray), then run the app. Close releases the event subscription.
 func New(a fyne.App, o Options) *UI {
 	ctx, stop := context.WithCancel(context.Background())
-	u := &UI{app: a, opts: o, ctx: ctx, stop: stop, rows: map[string]*Row{}, release: newReleaser()}
+	u := &UI{app: a, opts: o, ctx: ctx, stop: stop, rows: map[string]*Row{}, release: newReleaser(), troubleQuiet: troubleQuiet}
 	if u.opts.Quit == nil {
 		// Close first: nothing may draw once the app's loop has ended.
 		u.opts.Quit = func() { u.Close(); a.Quit() }
@@ -242,7 +246,7 @@ func (u *UI) follow(events <-chan wire.Event) {
 		if u.ctx.Err() != nil {
 			continue // closing: drain until the channel closes
 		}
-		if e.Kind == wire.EventState && (e.State == wire.StateCrashed || e.State == wire.StateFailed) {
+		if e.Kind == wire.EventState && u.notifyState(e.Project, e.State, time.Now()) {
 			n := fyne.NewNotification("devport: "+e.Project+" "+string(e.State), firstLine(e.Detail))
 			u.do(func() { u.app.SendNotification(n) })
 		}
