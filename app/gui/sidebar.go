@@ -25,8 +25,9 @@ const sidebarWidth = 280
 // Sidebar is the window's left column.
 type Sidebar struct {
 	Box    fyne.CanvasObject
-	Filter *widget.Entry
+	Filter *FilterEntry
 	list   *fyne.Container
+	scroll *container.Scroll // around list
 	// empty says there is no project yet, or none that matches the filter.
 	empty *widget.Label
 }
@@ -44,7 +45,7 @@ type Row struct {
 }
 
 func (u *UI) newSidebar() *Sidebar {
-	s := &Sidebar{Filter: widget.NewEntry(), list: container.NewVBox(), empty: widget.NewLabel("")}
+	s := &Sidebar{Filter: newFilterEntry(u.moveKey), list: container.NewVBox(), empty: widget.NewLabel("")}
 	s.Filter.SetPlaceHolder("Filter projects")
 	s.Filter.OnChanged = func(string) { u.layoutRows() }
 	s.Filter.OnSubmitted = func(string) { u.selectFirstShown() } // Enter opens the first match
@@ -60,7 +61,8 @@ func (u *UI) newSidebar() *Sidebar {
 		u.RefreshBtn = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), u.Refresh)
 		foot.Add(u.RefreshBtn)
 	}
-	body := container.NewBorder(s.Filter, foot, nil, nil, container.NewVScroll(s.list))
+	s.scroll = container.NewVScroll(s.list)
+	body := container.NewBorder(s.Filter, foot, nil, nil, s.scroll)
 	s.Box = container.New(&fixed{w: sidebarWidth}, body)
 	return s
 }
@@ -80,7 +82,7 @@ func (u *UI) newRow(name string) *Row {
 	// state, and ellipsize in it.
 	text := container.NewVBox(r.Name, r.Detail)
 	content := container.NewBorder(nil, nil, container.NewCenter(light), r.State, text)
-	r.item = newRowItem(content, func() { u.Select(name) })
+	r.item = newRowItem(name, content, func() { u.Select(name) })
 	return r
 }
 
@@ -144,6 +146,75 @@ func (u *UI) layoutRows() {
 	s.list.Refresh()
 }
 
+// FilterEntry is the sidebar's filter box. Up and Down in it move the
+// selection through the rows it shows, as they do with nothing focused.
+type FilterEntry struct {
+	widget.Entry
+	key func(fyne.KeyName) bool // moveKey
+}
+
+func newFilterEntry(key func(fyne.KeyName) bool) *FilterEntry {
+	e := &FilterEntry{key: key}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey moves the selection on Up and Down, and edits on the rest.
+func (e *FilterEntry) TypedKey(k *fyne.KeyEvent) {
+	if !e.key(k.Name) {
+		e.Entry.TypedKey(k)
+	}
+}
+
+// moveKey selects the row below (Down) or above (Up) the selected one
+// among the rows the filter shows, stopping at either end; with none of
+// them selected, Down takes the first and Up the last. It says whether
+// the key was one of the two.
+func (u *UI) moveKey(k fyne.KeyName) bool {
+	step := map[fyne.KeyName]int{fyne.KeyDown: 1, fyne.KeyUp: -1}[k]
+	if step == 0 {
+		return false
+	}
+	var items []*rowItem
+	at := -1
+	for _, o := range u.Sidebar.list.Objects {
+		if it, ok := o.(*rowItem); ok {
+			if it.name == u.Pane.Name {
+				at = len(items)
+			}
+			items = append(items, it)
+		}
+	}
+	if len(items) == 0 {
+		return true
+	}
+	switch {
+	case at < 0 && step > 0:
+		at = 0
+	case at < 0:
+		at = len(items) - 1
+	default:
+		at = min(max(at+step, 0), len(items)-1)
+	}
+	if items[at].name != u.Pane.Name {
+		u.Select(items[at].name)
+	}
+	u.Sidebar.reveal(items[at])
+	return true
+}
+
+// reveal scrolls the list so that the row shows whole.
+func (s *Sidebar) reveal(it *rowItem) {
+	top, bottom := it.Position().Y, it.Position().Y+it.Size().Height
+	off, h := s.scroll.Offset.Y, s.scroll.Size().Height
+	switch {
+	case top < off:
+		s.scroll.ScrollToOffset(fyne.NewPos(0, top))
+	case bottom > off+h:
+		s.scroll.ScrollToOffset(fyne.NewPos(0, bottom-h))
+	}
+}
+
 // selectFirstShown selects the first row the filter shows.
 func (u *UI) selectFirstShown() {
 	for _, o := range u.Sidebar.list.Objects {
@@ -171,13 +242,14 @@ func stateImportance(s wire.State) widget.Importance {
 // rowItem is a sidebar row that can be tapped and shows when selected.
 type rowItem struct {
 	widget.BaseWidget
+	name     string // the project's
 	content  fyne.CanvasObject
 	bg       *canvas.Rectangle
 	onTapped func()
 }
 
-func newRowItem(content fyne.CanvasObject, tapped func()) *rowItem {
-	it := &rowItem{content: content, bg: canvas.NewRectangle(theme.Color(theme.ColorNameSelection)), onTapped: tapped}
+func newRowItem(name string, content fyne.CanvasObject, tapped func()) *rowItem {
+	it := &rowItem{name: name, content: content, bg: canvas.NewRectangle(theme.Color(theme.ColorNameSelection)), onTapped: tapped}
 	it.bg.CornerRadius = theme.InputRadiusSize()
 	it.bg.Hide()
 	it.ExtendBaseWidget(it)

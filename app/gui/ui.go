@@ -148,6 +148,9 @@ func New(a fyne.App, o Options) *UI {
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { u.ShowSettings() })
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { u.Window.Canvas().Focus(u.Sidebar.Filter) })
 	}
+	// Up and Down with nothing focused move through the sidebar's rows;
+	// the filter box does the same while it has the focus (sidebar.go).
+	u.Window.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) { u.moveKey(k.Name) })
 	u.setTray()
 
 	events, cancel := o.Engine.Subscribe()
