@@ -96,11 +96,7 @@ func (db *DB) AddDataService(ctx context.Context, project string, d DataService)
 		d.Runtime = runtimeProcess
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM projects WHERE name = ?`, project).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("project %q: %w", project, ErrNotFound)
-		}
+		id, err := projectID(ctx, tx, project)
 		if err != nil {
 			return err
 		}

@@ -40,11 +40,7 @@ func (db *DB) SetServiceEnv(ctx context.Context, name string, changes []EnvChang
 	}
 	out := map[string]map[string]string{}
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM projects WHERE name = ?`, name).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("project %q: %w", name, ErrNotFound)
-		}
+		id, err := projectID(ctx, tx, name)
 		if err != nil {
 			return err
 		}

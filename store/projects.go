@@ -450,6 +450,17 @@ func (db *DB) RemoveProject(ctx context.Context, name string) error {
 	return db.execProject(ctx, name, "remove project", `DELETE FROM projects WHERE name = ?`, name)
 }
 
+// projectID is the id of project name, or an error wrapping ErrNotFound
+// when there is no such project.
+func projectID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM projects WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("project %q: %w", name, ErrNotFound)
+	}
+	return id, err
+}
+
 // execProject runs query, which changes or deletes the row of project
 // name, and gives an error wrapping ErrNotFound when there is no such
 // project; what names the change in other errors ("store: WHAT NAME: …").

@@ -53,11 +53,7 @@ func (db *DB) AddRoute(ctx context.Context, r Route) (Route, error) {
 		return Route{}, err
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		var pid int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM projects WHERE name = ?`, r.Project).Scan(&pid)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("project %q: %w", r.Project, ErrNotFound)
-		}
+		pid, err := projectID(ctx, tx, r.Project)
 		if err != nil {
 			return err
 		}
